@@ -1,0 +1,6 @@
+//! The `liveapi` command-line tool (being built).
+
+fn main() {
+    eprintln!("liveapi: no commands yet");
+    std::process::exit(2);
+}

@@ -1,0 +1,1 @@
+//! A local, stateful emulator of the LinkV and Polyv servers (being built).

@@ -1,0 +1,1 @@
+//! An async executor for `liveapi-request` operations over hyper (being built).

@@ -1,0 +1,1 @@
+//! Wire models for the LinkV and Polyv live-streaming server APIs (being built).

@@ -1,0 +1,1 @@
+//! The liveapi SDK: a high-level client for the LinkV and Polyv server APIs (being built).

@@ -1,0 +1,1 @@
+//! Runnable examples of the liveapi SDK live in this package as `[[example]]` targets.
