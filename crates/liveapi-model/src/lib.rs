@@ -1,1 +1,42 @@
-//! Wire models for the LinkV and Polyv live-streaming server APIs (being built).
+//! Wire models for the LinkV and Polyv live-streaming server APIs.
+//!
+//! - **Requests** are values that cannot be built invalid: every field is a type that checks
+//!   the vendor's documented limits when it is created ([`linkv::UserId`] is 1–64 bytes of
+//!   `A-Z a-z 0-9 + = - _`, [`polyv::Amount`] is 0.01–9999.99 yuan, …), so a mistake is a
+//!   [`ValidationError`] before anything is sent, never a rejected call.
+//! - **Responses** are read tolerantly, the way the servers really answer: statuses as strings
+//!   or numbers, `data` as an object, `[]` or absent, balances under either of their names,
+//!   money read from the JSON text without float rounding, unknown fields ignored.
+//! - **Errors** say what happened ([`linkv::LinkvError`], [`polyv::PolyvError`]) and whether
+//!   trying again can help.
+//!
+//! This crate does no IO and knows nothing of HTTP; `liveapi-request` turns these values into
+//! signed requests. Servers (such as `liveapi-emulator`) use the same types to read requests
+//! back with [`ParamSource`].
+//!
+//! ```
+//! use liveapi_model::linkv::{self, Coins};
+//!
+//! let user = linkv::UserId::new("user-42")?;
+//! let login = linkv::ThGetToken::login(user);
+//! assert_eq!(login.user_id().as_str(), "user-42");
+//!
+//! let balance: Coins = linkv::decode(200, br#"{"status":200,"data":{"livemeTokens":7}}"#)?;
+//! assert_eq!(balance.get(), 7);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod body;
+mod lenient;
+pub mod linkv;
+mod params;
+pub mod polyv;
+mod validate;
+
+pub use body::RawBody;
+pub use params::ParamSource;
+pub use validate::{Rule, ValidationError};

@@ -1,0 +1,203 @@
+//! What the Polyv server answers, read tolerantly.
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+use super::{Cents, Enabled, PolyvError};
+use crate::RawBody;
+use crate::lenient::{self, AnyText, Text};
+
+/// A response type that can be read from the `data` of a Polyv envelope.
+pub trait PolyvResponse: Sized {
+    /// Reads `data`, which may be anything.
+    ///
+    /// # Errors
+    /// Why the data is not what this call returns.
+    fn from_data(data: Option<&RawValue>) -> Result<Self, String>;
+}
+
+/// The update calls answer `data: true`.
+impl PolyvResponse for () {
+    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
+        match data.map(|raw| raw.get().trim()) {
+            Some("true" | "\"true\"") => Ok(()),
+            Some(other) => Err(format!("`data` is `{}`, not true", lenient::short(other))),
+            None => Err("`data` is missing".to_owned()),
+        }
+    }
+}
+
+/// A Y/N switch as responses write it: `"Y"`, `"N"`, `null`, or a boolean.
+fn switch<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Enabled>, D::Error> {
+    let raw = <Option<Box<RawValue>>>::deserialize(d)?;
+    let Some(raw) = raw else { return Ok(None) };
+    match raw.get().trim() {
+        "null" => Ok(None),
+        "true" => Ok(Some(Enabled::Yes)),
+        "false" => Ok(Some(Enabled::No)),
+        json => match serde_json::from_str::<&str>(json) {
+            Ok("Y" | "y") => Ok(Some(Enabled::Yes)),
+            Ok("N" | "n") => Ok(Some(Enabled::No)),
+            Ok("") => Ok(None),
+            _ => Err(D::Error::custom(format!(
+                "expected Y or N, found `{}`",
+                lenient::short(json)
+            ))),
+        },
+    }
+}
+
+/// A list that may be written as `null`.
+fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(<Option<Vec<T>>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A gift as `donate/get` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct GoodSetting {
+    /// `goodName`.
+    #[serde(rename = "goodName", default)]
+    name: AnyText,
+    /// `goodImg`.
+    #[serde(rename = "goodImg", default)]
+    image: AnyText,
+    /// `goodPrice` in fen.
+    #[serde(rename = "goodPrice", default)]
+    pub price: Option<Cents>,
+    /// `goodEnabled`.
+    #[serde(rename = "goodEnabled", default, deserialize_with = "switch")]
+    pub enabled: Option<Enabled>,
+}
+
+impl GoodSetting {
+    /// The gift's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        self.name.0.as_deref().unwrap_or_default()
+    }
+
+    /// The gift's image URL.
+    #[must_use]
+    pub fn image(&self) -> &str {
+        self.image.0.as_deref().unwrap_or_default()
+    }
+}
+
+/// The answer to `donate/get`: the settings a channel effectively uses, or the account-wide
+/// ones.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct DonateSettings {
+    /// `globalSettingEnabled`: `Y` if the channel uses the account-wide settings, `N` if its
+    /// own; `None` when the account-wide settings were asked for.
+    #[serde(rename = "globalSettingEnabled", default, deserialize_with = "switch")]
+    pub global_setting_enabled: Option<Enabled>,
+    /// `donateCashEnabled`: whether cash tips are on.
+    #[serde(rename = "donateCashEnabled", default, deserialize_with = "switch")]
+    pub cash_enabled: Option<Enabled>,
+    /// `donateGoodEnabled`: whether gift tips are on.
+    #[serde(rename = "donateGoodEnabled", default, deserialize_with = "switch")]
+    pub good_enabled: Option<Enabled>,
+    /// `cashes`: the amounts offered.
+    #[serde(default, deserialize_with = "list")]
+    pub cashes: Vec<Cents>,
+    /// `cashMin`: the smallest custom amount.
+    #[serde(rename = "cashMin", default)]
+    pub cash_min: Option<Cents>,
+    /// `goods`: the gifts offered.
+    #[serde(default, deserialize_with = "list")]
+    pub goods: Vec<GoodSetting>,
+    #[serde(rename = "donateTips", default)]
+    tips: AnyText,
+}
+
+impl DonateSettings {
+    /// `donateTips`: the text shown to viewers, if any.
+    #[must_use]
+    pub fn tips(&self) -> Option<&str> {
+        self.tips.0.as_deref()
+    }
+}
+
+impl PolyvResponse for DonateSettings {
+    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
+        let data = data.ok_or("`data` is missing")?;
+        if !data.get().trim_start().starts_with('{') {
+            return Err(format!(
+                "`data` is `{}`, not an object",
+                lenient::short(data.get())
+            ));
+        }
+        serde_json::from_str(data.get()).map_err(|e| format!("`data`: {e}"))
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    code: Option<Text>,
+    #[serde(default)]
+    status: AnyText,
+    #[serde(default)]
+    message: AnyText,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// Reads a Polyv response: the HTTP status and the body, whatever its `Content-Type` says.
+///
+/// ```
+/// use liveapi_model::polyv::{decode, DonateSettings, PolyvError};
+///
+/// decode::<()>(200, br#"{"code":200,"status":"success","message":"","data":true}"#)?;
+///
+/// let err = decode::<()>(403, br#"{"code":403,"status":"error","message":"invalid signature.","data":""}"#)
+///     .unwrap_err();
+/// assert!(err.is_auth());
+///
+/// let settings: DonateSettings = decode(200, br#"{"code":"200","status":"success","data":
+///     {"cashes":[0.88,"6.66"],"cashMin":0.01,"donateCashEnabled":"Y","goods":null}}"#)?;
+/// assert_eq!(settings.cashes[1].get(), 666);
+/// # Ok::<(), PolyvError>(())
+/// ```
+///
+/// # Errors
+/// The [`PolyvError`] the response stands for.
+pub fn decode<T: PolyvResponse>(http_status: u16, body: &[u8]) -> Result<T, PolyvError> {
+    let unexpected = |reason: String| PolyvError::UnexpectedResponse {
+        http_status,
+        reason,
+        body: RawBody::new(body),
+    };
+    let decoded = lenient::with_json(body, |json| {
+        let envelope: Envelope<'_> = serde_json::from_slice(json)?;
+        Ok(read(envelope, &unexpected))
+    });
+    decoded.unwrap_or_else(|e| Err(unexpected(format!("not a Polyv JSON envelope: {e}"))))
+}
+
+fn read<T: PolyvResponse>(
+    envelope: Envelope<'_>,
+    unexpected: &impl Fn(String) -> PolyvError,
+) -> Result<T, PolyvError> {
+    let status = envelope.status.0.unwrap_or_default();
+    let code = match envelope.code {
+        Some(code) => lenient::integer(&code.0)
+            .ok_or_else(|| unexpected(format!("`code` is not a number: `{}`", code.0)))?,
+        None if status == "success" => 200,
+        None => return Err(unexpected("`code` is missing".to_owned())),
+    };
+    if code != 200 {
+        return Err(PolyvError::classify(
+            code,
+            &status,
+            envelope.message.0.unwrap_or_default(),
+        ));
+    }
+    T::from_data(envelope.data).map_err(unexpected)
+}

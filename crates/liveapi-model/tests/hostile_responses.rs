@@ -1,0 +1,242 @@
+//! Responses no server should send, but proxies, bugs and attackers do: each is a typed error,
+//! never a panic and never a wrong value.
+
+use liveapi_model::linkv::{self, Coins, LinkvError, UserToken};
+use liveapi_model::polyv::{self, DonateSettings, PolyvError};
+use proptest::prelude::*;
+
+fn linkv_unexpected<T: linkv::LinkvResponse + std::fmt::Debug>(status: u16, body: &[u8]) -> String {
+    match linkv::decode::<T>(status, body) {
+        Err(LinkvError::UnexpectedResponse {
+            reason,
+            http_status,
+            body: kept,
+        }) => {
+            assert_eq!(http_status, status);
+            assert!(kept.len() == body.len());
+            reason
+        }
+        other => panic!(
+            "expected UnexpectedResponse for {:?}, got {other:?}",
+            String::from_utf8_lossy(body)
+        ),
+    }
+}
+
+fn polyv_unexpected<T: polyv::PolyvResponse + std::fmt::Debug>(status: u16, body: &[u8]) -> String {
+    match polyv::decode::<T>(status, body) {
+        Err(PolyvError::UnexpectedResponse { reason, .. }) => reason,
+        other => panic!(
+            "expected UnexpectedResponse for {:?}, got {other:?}",
+            String::from_utf8_lossy(body)
+        ),
+    }
+}
+
+const HTML_502: &[u8] =
+    b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+
+#[test]
+fn not_json_at_all() {
+    for body in [
+        &b""[..],
+        b"   ",
+        HTML_502,
+        b"\xff\xfe\x00garbage",
+        b"null",
+        b"[]",
+        b"\"ok\"",
+        b"200",
+    ] {
+        linkv_unexpected::<Coins>(502, body);
+        linkv_unexpected::<UserToken>(200, body);
+        linkv_unexpected::<()>(200, body);
+        polyv_unexpected::<()>(503, body);
+        polyv_unexpected::<DonateSettings>(200, body);
+    }
+}
+
+#[test]
+fn html_error_pages_are_retryable_and_keep_the_body() {
+    let err = linkv::decode::<Coins>(502, HTML_502).unwrap_err();
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
+    let err = polyv::decode::<()>(502, HTML_502).unwrap_err();
+    assert!(err.is_retryable());
+}
+
+#[test]
+fn truncated_json() {
+    let full = br#"{"data":{"tokens":"123"},"msg":"","status":"200"}"#;
+    for cut in 1..full.len() {
+        let result = linkv::decode::<Coins>(200, &full[..cut]);
+        assert!(
+            matches!(result, Err(LinkvError::UnexpectedResponse { .. })),
+            "cut at {cut}: {result:?}"
+        );
+    }
+    let full = br#"{"code":200,"status":"success","message":"","data":true}"#;
+    for cut in 1..full.len() {
+        assert!(
+            polyv::decode::<()>(200, &full[..cut]).is_err(),
+            "cut at {cut}"
+        );
+    }
+}
+
+#[test]
+fn numbers_where_strings_belong_are_read_as_text() {
+    let body = br#"{"status":200,"msg":0,"data":{"token":12345,"openId":115213496111983232934,"userId":7}}"#;
+    let token: UserToken = linkv::decode(200, body).unwrap();
+    // A 21-digit id survives exactly: it is read from the JSON text, not through a float.
+    assert_eq!(token.open_id.as_str(), "115213496111983232934");
+    assert_eq!(token.token.as_str(), "12345");
+}
+
+#[test]
+fn strings_where_numbers_belong() {
+    let body = br#"{"status":"200","data":{"tokens":"0042"}}"#;
+    assert_eq!(linkv::decode::<Coins>(200, body).unwrap().get(), 42);
+    for tokens in [
+        r#""12a""#, r#""""#, r#""1.5""#, r#""+1""#, "1.5", "true", "{}", "[]", "null",
+    ] {
+        let body = format!(r#"{{"status":"200","data":{{"tokens":{tokens}}}}}"#);
+        linkv_unexpected::<Coins>(200, body.as_bytes());
+    }
+    let body = br#"{"code":"abc","status":"success","data":true}"#;
+    polyv_unexpected::<()>(200, body);
+}
+
+#[test]
+fn huge_numbers() {
+    for tokens in [
+        "9223372036854775808",
+        "18446744073709551616",
+        "1e400",
+        r#""99999999999999999999999""#,
+    ] {
+        let body = format!(r#"{{"status":"200","data":{{"tokens":{tokens}}}}}"#);
+        linkv_unexpected::<Coins>(200, body.as_bytes());
+    }
+    let body = br#"{"status":"200","data":{"tokens":9223372036854775807}}"#;
+    assert_eq!(linkv::decode::<Coins>(200, body).unwrap(), Coins::MAX);
+    let body = br#"{"status":1e400,"data":{}}"#;
+    linkv_unexpected::<()>(200, body);
+    let body = br#"{"code":200,"data":{"cashes":[1e30]}}"#;
+    polyv_unexpected::<DonateSettings>(200, body);
+}
+
+#[test]
+fn negative_balances() {
+    for tokens in ["-1", r#""-5""#, "-9223372036854775808"] {
+        let body = format!(r#"{{"status":"200","data":{{"tokens":{tokens}}}}}"#);
+        let reason = linkv_unexpected::<Coins>(200, body.as_bytes());
+        assert!(reason.contains("negative"), "{reason}");
+    }
+    let body = br#"{"code":200,"data":{"cashMin":-0.5}}"#;
+    polyv_unexpected::<DonateSettings>(200, body);
+}
+
+#[test]
+fn deeply_nested_json() {
+    let depth = 100_000;
+    let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let body = format!(r#"{{"status":"200","data":{{"tokens":{nested}}}}}"#);
+    linkv_unexpected::<Coins>(200, body.as_bytes());
+    let body = format!(r#"{{"code":200,"data":{nested}}}"#);
+    polyv_unexpected::<DonateSettings>(200, body.as_bytes());
+    // In an informative field the nesting is skipped over without recursion, and ignored.
+    let body = format!(r#"{{"code":200,"status":"success","message":{nested},"data":true}}"#);
+    assert_eq!(polyv::decode::<()>(200, body.as_bytes()), Ok(()));
+}
+
+#[test]
+fn success_without_the_data_the_call_returns() {
+    for data in [
+        "",
+        r#","data":[]"#,
+        r#","data":null"#,
+        r#","data":"""#,
+        r#","data":{}"#,
+    ] {
+        let body = format!(r#"{{"status":"200","msg":""{data}}}"#);
+        linkv_unexpected::<Coins>(200, body.as_bytes());
+        linkv_unexpected::<UserToken>(200, body.as_bytes());
+        // changeGold returns nothing, so any data will do.
+        linkv::decode::<()>(200, body.as_bytes()).unwrap();
+    }
+    polyv_unexpected::<()>(200, br#"{"code":200,"status":"success","data":false}"#);
+    polyv_unexpected::<DonateSettings>(200, br#"{"code":200,"status":"success","data":""}"#);
+}
+
+#[test]
+fn both_balance_field_names_and_unknown_fields() {
+    let body = br#"{"status":200,"isMigrate":true,"extra":{"x":[1,2]},"data":{"livemeTokens":"9","isMigrate":1}}"#;
+    assert_eq!(linkv::decode::<Coins>(200, body).unwrap().get(), 9);
+    let body = br#"{"status":200,"data":{"tokens":3,"livemeTokens":"9"}}"#;
+    assert_eq!(linkv::decode::<Coins>(200, body).unwrap().get(), 3);
+}
+
+#[test]
+fn error_statuses_as_numbers_strings_and_unknown_values() {
+    let err = linkv::decode::<()>(200, br#"{"status":500,"msg":"system err"}"#).unwrap_err();
+    assert!(matches!(err, LinkvError::Server { status: 500, .. }) && err.is_retryable());
+    let err = linkv::decode::<()>(200, br#"{"status":"400","msg":"param err: uid"}"#).unwrap_err();
+    assert!(matches!(err, LinkvError::BadParameter { .. }) && !err.is_retryable());
+    let err = linkv::decode::<()>(200, br#"{"status":"418","msg":{"odd":1}}"#).unwrap_err();
+    assert!(matches!(err, LinkvError::Rejected { status: 418, ref message } if message.is_empty()));
+    let err = polyv::decode::<()>(
+        500,
+        br#"{"code":500,"status":"fail","message":"boom","data":""}"#,
+    )
+    .unwrap_err();
+    assert!(matches!(err, PolyvError::Server { .. }) && err.is_retryable());
+    let err = polyv::decode::<()>(
+        200,
+        br#"{"code":200,"status":"error","message":"qps exceeds number of calls"}"#,
+    );
+    assert!(err.is_err(), "code 200 with data missing is not success");
+    let err = polyv::decode::<()>(
+        200,
+        br#"{"code":429,"status":"error","message":"qps exceeds number of calls","data":""}"#,
+    )
+    .unwrap_err();
+    assert!(err.is_rate_limited());
+}
+
+#[test]
+fn kept_bodies_are_bounded() {
+    let body = format!("<html>{}</html>", "x".repeat(1 << 20));
+    let err = linkv::decode::<Coins>(500, body.as_bytes()).unwrap_err();
+    assert!(err.to_string().len() < 2048, "{}", err.to_string().len());
+}
+
+proptest! {
+    #[test]
+    fn random_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..256), status in 100u16..600) {
+        let _ = linkv::decode::<Coins>(status, &body);
+        let _ = linkv::decode::<UserToken>(status, &body);
+        let _ = linkv::decode::<()>(status, &body);
+        let _ = polyv::decode::<()>(status, &body);
+        let _ = polyv::decode::<DonateSettings>(status, &body);
+    }
+
+    #[test]
+    fn random_json_like_text_never_panics(body in r#"[\{\}\[\]":,0-9a-zA-Z\-\.eE ]{0,200}"#) {
+        let _ = linkv::decode::<Coins>(200, body.as_bytes());
+        let _ = linkv::decode::<UserToken>(200, body.as_bytes());
+        let _ = polyv::decode::<DonateSettings>(200, body.as_bytes());
+    }
+
+    #[test]
+    fn random_envelopes_never_panic(
+        status in prop_oneof![Just("200".to_owned()), "[0-9]{1,4}", Just("\"200\"".to_owned())],
+        data in r#"[\{\}\[\]":,0-9a-zA-Z\-\.]{0,80}"#,
+    ) {
+        let body = format!(r#"{{"status":{status},"code":{status},"data":{data}}}"#);
+        let _ = linkv::decode::<Coins>(200, body.as_bytes());
+        let _ = linkv::decode::<UserToken>(200, body.as_bytes());
+        let _ = polyv::decode::<DonateSettings>(200, body.as_bytes());
+        let _ = polyv::decode::<()>(200, body.as_bytes());
+    }
+}
