@@ -5,8 +5,8 @@ use crate::params::{ParamSource, optional, required};
 use crate::validate::{Check, Rule, string_newtype};
 
 use super::{
-    Birthday, ChangeType, Coins, CountryCode, DeviceId, Email, Expiration, OpenId, OrderId,
-    Platform, PortraitUri, RequestId, Sex, UsdCents, UserId, UserName,
+    Birthday, ChangeType, Coins, CountryCode, DeviceId, Email, Expiration, LinkvResponse, OpenId,
+    OrderId, Platform, PortraitUri, RequestId, Sex, UsdCents, UserId, UserName, UserToken,
 };
 
 /// The business parameters of a request, in wire names, in the order they are listed in the
@@ -14,12 +14,21 @@ use super::{
 /// `liveapi-request`.
 pub type Params = Vec<(&'static str, String)>;
 
-/// What every LinkV call has: its path and its business parameters.
+/// What every LinkV call has: its path, its business parameters and what it answers.
 pub trait LinkvRequest: Sized {
+    /// What the call answers with.
+    type Response: LinkvResponse;
     /// The endpoint's name, for logs: `thGetToken`.
     const NAME: &'static str;
     /// The path below the app's base URL: `/open/v0/thGetToken`.
     const PATH: &'static str;
+    /// Whether the call carries the app's alias as `channel` (only `orderSuccess` does).
+    const SENDS_CHANNEL: bool = false;
+
+    /// The idempotency key, for calls that change the ledger.
+    fn request_id(&self) -> Option<&RequestId> {
+        None
+    }
 
     /// The business parameters to send.
     fn params(&self) -> Params;
@@ -188,6 +197,7 @@ impl ThGetToken {
 }
 
 impl LinkvRequest for ThGetToken {
+    type Response = UserToken;
     const NAME: &'static str = "thGetToken";
     const PATH: &'static str = "/open/v0/thGetToken";
 
@@ -367,8 +377,15 @@ impl OrderSuccess {
 }
 
 impl LinkvRequest for OrderSuccess {
+    /// The balance after the order.
+    type Response = Coins;
     const NAME: &'static str = "orderSuccess";
     const PATH: &'static str = "/open/finanv0/orderSuccess";
+    const SENDS_CHANNEL: bool = true;
+
+    fn request_id(&self) -> Option<&RequestId> {
+        Some(&self.request_id)
+    }
 
     fn params(&self) -> Params {
         vec![
@@ -536,8 +553,13 @@ impl ChangeGold {
 }
 
 impl LinkvRequest for ChangeGold {
+    type Response = ();
     const NAME: &'static str = "changeGold";
     const PATH: &'static str = "/open/finanv0/changeGold";
+
+    fn request_id(&self) -> Option<&RequestId> {
+        Some(&self.request_id)
+    }
 
     fn params(&self) -> Params {
         let mut params = vec![
@@ -597,6 +619,8 @@ impl GetUserTokens {
 }
 
 impl LinkvRequest for GetUserTokens {
+    /// The balance.
+    type Response = Coins;
     const NAME: &'static str = "getUserTokens";
     const PATH: &'static str = "/open/finanv0/getUserTokens";
 

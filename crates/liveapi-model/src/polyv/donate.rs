@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{Amount, GoodPrice, Scope};
+use super::{Amount, DonateSettings, GoodPrice, PolyvResponse, Scope};
 use crate::ValidationError;
 use crate::validate::{Check, Rule, string_newtype};
 
@@ -513,6 +513,8 @@ pub enum Method {
 
 /// What every Polyv donate call has: a path, a method, a scope and maybe a JSON body.
 pub trait PolyvRequest {
+    /// What the call answers with.
+    type Response: PolyvResponse;
     /// The endpoint's name, for logs: `donate/update-cash`.
     const NAME: &'static str;
     /// The path below the API host: `/live/v3/channel/donate/update-cash`.
@@ -565,6 +567,7 @@ impl UpdateCash {
 }
 
 impl PolyvRequest for UpdateCash {
+    type Response = ();
     const NAME: &'static str = "donate/update-cash";
     const PATH: &'static str = "/live/v3/channel/donate/update-cash";
     const METHOD: Method = Method::Post;
@@ -600,6 +603,7 @@ impl UpdateGoods {
 }
 
 impl PolyvRequest for UpdateGoods {
+    type Response = ();
     const NAME: &'static str = "donate/update-good";
     const PATH: &'static str = "/live/v3/channel/donate/update-good";
     const METHOD: Method = Method::Post;
@@ -638,6 +642,7 @@ impl GetDonate {
 }
 
 impl PolyvRequest for GetDonate {
+    type Response = DonateSettings;
     const NAME: &'static str = "donate/get";
     const PATH: &'static str = "/live/v3/channel/donate/get";
     const METHOD: Method = Method::Get;

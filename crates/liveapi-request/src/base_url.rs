@@ -1,0 +1,109 @@
+//! Where an API lives.
+
+use std::fmt;
+use std::str::FromStr;
+
+use http::Uri;
+use http::uri::{Authority, PathAndQuery, Scheme};
+
+use crate::CredentialsError;
+
+/// The base URL of an API: `http` or `https`, a host, and optionally a path prefix
+/// (`https://gateway.example.com/linkv`). Call paths are appended to it.
+///
+/// ```
+/// use liveapi_request::BaseUrl;
+/// let base: BaseUrl = "https://api.polyv.net/".parse()?;
+/// assert_eq!(base.to_string(), "https://api.polyv.net");
+/// assert!(base.is_https());
+/// assert!("ftp://example.com".parse::<BaseUrl>().is_err());
+/// assert!("https://example.com/?a=1".parse::<BaseUrl>().is_err());
+/// # Ok::<(), liveapi_request::CredentialsError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl {
+    scheme: Scheme,
+    authority: Authority,
+    /// The path prefix without a trailing slash; empty for none.
+    prefix: String,
+}
+
+impl BaseUrl {
+    /// Parses and checks a base URL.
+    ///
+    /// # Errors
+    /// [`CredentialsError::BaseUrl`] unless it is an absolute `http`/`https` URL without query
+    /// or fragment.
+    pub fn parse(url: &str) -> Result<Self, CredentialsError> {
+        let invalid = |why: &'static str| CredentialsError::BaseUrl { why };
+        if url.contains('#') {
+            return Err(invalid("it has a fragment"));
+        }
+        let uri: Uri = url.trim().parse().map_err(|_| invalid("it is not a URL"))?;
+        let scheme = uri.scheme().cloned().ok_or(invalid("it has no scheme"))?;
+        if scheme != Scheme::HTTP && scheme != Scheme::HTTPS {
+            return Err(invalid("the scheme is not http or https"));
+        }
+        let authority = uri.authority().cloned().ok_or(invalid("it has no host"))?;
+        if authority.host().is_empty() {
+            return Err(invalid("it has no host"));
+        }
+        if authority.as_str().contains('@') {
+            return Err(invalid("it carries user information"));
+        }
+        if uri.query().is_some() {
+            return Err(invalid("it has a query"));
+        }
+        Ok(Self {
+            scheme,
+            authority,
+            prefix: uri.path().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Whether requests go over TLS.
+    #[must_use]
+    pub fn is_https(&self) -> bool {
+        self.scheme == Scheme::HTTPS
+    }
+
+    /// The host and port.
+    #[must_use]
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// The URI of `path` (which starts with `/`) with an optional, already encoded query.
+    pub(crate) fn join(&self, path: &str, query: Option<&str>) -> Result<Uri, http::Error> {
+        let mut path_and_query = format!("{}{path}", self.prefix);
+        if let Some(query) = query {
+            path_and_query.push('?');
+            path_and_query.push_str(query);
+        }
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(PathAndQuery::try_from(path_and_query)?)
+            .build()
+    }
+}
+
+impl FromStr for BaseUrl {
+    type Err = CredentialsError;
+
+    fn from_str(s: &str) -> Result<Self, CredentialsError> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}{}", self.scheme, self.authority, self.prefix)
+    }
+}
+
+impl fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BaseUrl({self})")
+    }
+}

@@ -1,0 +1,87 @@
+//! Signed LinkV requests: a form-encoded POST with `app_id`, `nonce_str` and `sign` added.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
+use liveapi_model::linkv::{
+    ChangeGold, GetUserTokens, LinkvError, LinkvRequest, OrderSuccess, RequestId, ThGetToken,
+};
+use liveapi_sign::linkv::Nonce;
+
+use crate::operation::USER_AGENT as AGENT;
+use crate::{BuildError, Entropy, LinkvCredentials, Operation, Vendor};
+
+/// A nonce for `now` drawn from `entropy`.
+fn nonce(now: SystemTime, entropy: &dyn Entropy) -> Result<Nonce, BuildError> {
+    let mut failure = None;
+    let nonce = Nonce::generate(now, |buf| {
+        if let Err(e) = entropy.fill(buf) {
+            failure.get_or_insert(e);
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    Ok(nonce?)
+}
+
+/// Every parameter, sorted as they are signed, then the signature; form-encoded.
+fn build<R: LinkvRequest>(
+    request: &R,
+    credentials: &LinkvCredentials,
+    now: SystemTime,
+    entropy: &dyn Entropy,
+) -> Result<http::Request<Bytes>, BuildError> {
+    let mut params = request.params();
+    params.push(("app_id", credentials.app_id().to_owned()));
+    params.push(("nonce_str", nonce(now, entropy)?.to_string()));
+    if R::SENDS_CHANNEL {
+        params.push(("channel", credentials.alias().to_owned()));
+    }
+    params.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let pairs = || params.iter().map(|(k, v)| (*k, v.as_str()));
+    let sign = liveapi_sign::linkv::sign(pairs(), credentials.secret().expose())?;
+
+    let mut form = form_urlencoded::Serializer::new(String::with_capacity(256));
+    form.extend_pairs(pairs());
+    form.append_pair("sign", sign.as_str());
+    Ok(http::Request::builder()
+        .method(http::Method::POST)
+        .uri(credentials.base_url().join(R::PATH, None)?)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json")
+        .header(USER_AGENT, AGENT)
+        .body(Bytes::from(form.finish()))?)
+}
+
+macro_rules! linkv_operations {
+    ($($request:ty),* $(,)?) => {$(
+        impl Operation for $request {
+            type Credentials = LinkvCredentials;
+            type Output = <$request as LinkvRequest>::Response;
+            type Error = LinkvError;
+            const VENDOR: Vendor = Vendor::Linkv;
+            const NAME: &'static str = <$request as LinkvRequest>::NAME;
+
+            fn build(
+                &self,
+                credentials: &LinkvCredentials,
+                now: SystemTime,
+                entropy: &dyn Entropy,
+            ) -> Result<http::Request<Bytes>, BuildError> {
+                build(self, credentials, now, entropy)
+            }
+
+            fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, LinkvError> {
+                liveapi_model::linkv::decode(response.status().as_u16(), response.body())
+            }
+
+            fn request_id(&self) -> Option<&RequestId> {
+                LinkvRequest::request_id(self)
+            }
+        }
+    )*};
+}
+
+linkv_operations!(ThGetToken, OrderSuccess, ChangeGold, GetUserTokens);

@@ -1,0 +1,127 @@
+//! The one interface every call of both vendors has.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use liveapi_model::linkv::{LinkvError, RequestId};
+use liveapi_model::polyv::PolyvError;
+use liveapi_sign::SignError;
+
+use crate::{Entropy, EntropyError};
+
+/// The vendor an operation talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Vendor {
+    /// LinkV live.
+    Linkv,
+    /// Polyv live.
+    Polyv,
+}
+
+impl Vendor {
+    /// `"linkv"` or `"polyv"`, for logs.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Linkv => "linkv",
+            Self::Polyv => "polyv",
+        }
+    }
+}
+
+/// A request could not be built. Nothing was sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The parameters could not be signed (for example, a clock outside the years a nonce can
+    /// express).
+    #[error("cannot sign the request: {0}")]
+    Sign(#[from] SignError),
+    /// No randomness for the nonce.
+    #[error(transparent)]
+    Entropy(#[from] EntropyError),
+    /// The URI or headers could not be assembled.
+    #[error("cannot assemble the HTTP request: {0}")]
+    Http(#[from] http::Error),
+}
+
+/// What a vendor's error answers about itself, so that retry logic can work for both.
+pub trait VendorError: std::error::Error + Send + Sync + 'static {
+    /// Whether sending the same call again (re-signed, same `request_id`) may succeed.
+    fn is_retryable(&self) -> bool;
+    /// Whether the server asked the caller to slow down.
+    fn is_rate_limited(&self) -> bool;
+    /// Whether the credentials are wrong (bad signature, unknown app).
+    fn is_auth(&self) -> bool;
+}
+
+impl VendorError for LinkvError {
+    fn is_retryable(&self) -> bool {
+        LinkvError::is_retryable(self)
+    }
+    fn is_rate_limited(&self) -> bool {
+        LinkvError::is_rate_limited(self)
+    }
+    fn is_auth(&self) -> bool {
+        LinkvError::is_auth(self)
+    }
+}
+
+impl VendorError for PolyvError {
+    fn is_retryable(&self) -> bool {
+        PolyvError::is_retryable(self)
+    }
+    fn is_rate_limited(&self) -> bool {
+        PolyvError::is_rate_limited(self)
+    }
+    fn is_auth(&self) -> bool {
+        PolyvError::is_auth(self)
+    }
+}
+
+/// A call of either vendor: a typed request that signs itself into an `http::Request` and
+/// reads an `http::Response` back.
+///
+/// Every request type of `liveapi_model` implements it. Building is pure: the time and the
+/// randomness are arguments, so a call can be re-signed for each retry (fresh nonce and
+/// timestamp, same `request_id`) and golden-tested with a fixed clock.
+pub trait Operation {
+    /// The credentials that sign it.
+    type Credentials;
+    /// What a successful call returns.
+    type Output;
+    /// What a failed call returns.
+    type Error: VendorError;
+    /// The vendor.
+    const VENDOR: Vendor;
+    /// The endpoint's name, for logs: `thGetToken`, `donate/update-cash`.
+    const NAME: &'static str;
+    /// Whether sending the call twice is harmless. True of every call here: the ledger calls
+    /// carry a `request_id` the server deduplicates on, the others read or overwrite settings.
+    const IDEMPOTENT: bool = true;
+
+    /// Signs the call as of `now`, drawing any nonce from `entropy`.
+    ///
+    /// # Errors
+    /// A [`BuildError`] if it cannot be signed; nothing is sent then.
+    fn build(
+        &self,
+        credentials: &Self::Credentials,
+        now: SystemTime,
+        entropy: &dyn Entropy,
+    ) -> Result<http::Request<Bytes>, BuildError>;
+
+    /// Reads the server's answer, whatever its `Content-Type` says.
+    ///
+    /// # Errors
+    /// The vendor's error for anything but success, including an unreadable body.
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, Self::Error>;
+
+    /// The idempotency key, for calls that change a ledger.
+    fn request_id(&self) -> Option<&RequestId> {
+        None
+    }
+}
+
+/// The `User-Agent` of every request.
+pub(crate) const USER_AGENT: &str = concat!("liveapi-rs/", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,85 @@
+//! Signed Polyv requests: `appId`, `timestamp`, `channelId` and `sign` in the query, settings
+//! in an unsigned JSON body.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
+use liveapi_model::polyv::{GetDonate, Method, PolyvError, PolyvRequest, UpdateCash, UpdateGoods};
+use liveapi_sign::polyv::{SIGNATURE_METHOD_PARAM, SignatureMethod};
+
+use crate::operation::USER_AGENT as AGENT;
+use crate::{BuildError, Entropy, Operation, PolyvCredentials, Vendor};
+
+fn build<R: PolyvRequest>(
+    request: &R,
+    credentials: &PolyvCredentials,
+    now: SystemTime,
+) -> Result<http::Request<Bytes>, BuildError> {
+    let timestamp = liveapi_sign::polyv::timestamp(now)?;
+    let mut params = vec![
+        ("appId", credentials.app_id().to_owned()),
+        ("timestamp", timestamp.to_string()),
+    ];
+    // The scope travels only here: in the body the server would ignore it and change the
+    // account-wide setting instead.
+    if let Some(channel) = request.scope().channel() {
+        params.push(("channelId", channel.to_string()));
+    }
+    if credentials.signature_method() == SignatureMethod::Sha256 {
+        params.push((
+            SIGNATURE_METHOD_PARAM,
+            SignatureMethod::Sha256.as_str().to_owned(),
+        ));
+    }
+    params.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let pairs = || params.iter().map(|(k, v)| (*k, v.as_str()));
+    let sign = liveapi_sign::polyv::sign(pairs(), credentials.secret().expose())?;
+
+    let mut query = form_urlencoded::Serializer::new(String::with_capacity(128));
+    query.extend_pairs(pairs());
+    query.append_pair("sign", sign.as_str());
+    let uri = credentials
+        .base_url()
+        .join(R::PATH, Some(&query.finish()))?;
+
+    let builder = http::Request::builder()
+        .uri(uri)
+        .header(ACCEPT, "application/json")
+        .header(USER_AGENT, AGENT);
+    let request = match (R::METHOD, request.body()) {
+        (Method::Post, body) => builder
+            .method(http::Method::POST)
+            .header(CONTENT_TYPE, "application/json; charset=utf-8")
+            .body(Bytes::from(body.unwrap_or_default()))?,
+        (Method::Get, _) => builder.method(http::Method::GET).body(Bytes::new())?,
+    };
+    Ok(request)
+}
+
+macro_rules! polyv_operations {
+    ($($request:ty),* $(,)?) => {$(
+        impl Operation for $request {
+            type Credentials = PolyvCredentials;
+            type Output = <$request as PolyvRequest>::Response;
+            type Error = PolyvError;
+            const VENDOR: Vendor = Vendor::Polyv;
+            const NAME: &'static str = <$request as PolyvRequest>::NAME;
+
+            fn build(
+                &self,
+                credentials: &PolyvCredentials,
+                now: SystemTime,
+                _: &dyn Entropy,
+            ) -> Result<http::Request<Bytes>, BuildError> {
+                build(self, credentials, now)
+            }
+
+            fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, PolyvError> {
+                liveapi_model::polyv::decode(response.status().as_u16(), response.body())
+            }
+        }
+    )*};
+}
+
+polyv_operations!(UpdateCash, UpdateGoods, GetDonate);

@@ -1,0 +1,253 @@
+//! When to try a call again: a pure decision, the same for every transport.
+//!
+//! Every retry is re-signed (fresh nonce or timestamp) and keeps the operation's
+//! `request_id`, so the server applies a coin change at most once however often it is sent.
+
+use std::time::Duration;
+
+/// How one attempt failed, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Failure {
+    /// The connection could not be opened: the request certainly did not reach the server.
+    Connect,
+    /// The connection failed after the request may have been sent, or the answer was cut off.
+    Transport,
+    /// No answer within the per-attempt timeout.
+    Timeout,
+    /// The server answered with an error that may go away: a 5xx, an expired timestamp, an
+    /// unreadable answer.
+    Retryable,
+    /// The server asked to slow down.
+    RateLimited,
+    /// The server refused the call for a reason retrying cannot fix: a bad parameter, a bad
+    /// signature, an unknown app.
+    Fatal,
+}
+
+/// One failed attempt, with what the decision needs to know about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// How many attempts have been made, this one included (1 after the first).
+    pub number: u32,
+    /// How it failed.
+    pub failure: Failure,
+    /// Whether sending the call twice is harmless (all calls of this SDK are: the ledger calls
+    /// carry a `request_id`, the others read or overwrite settings).
+    pub idempotent: bool,
+    /// Time left before the caller's overall deadline, if there is one.
+    pub remaining: Option<Duration>,
+}
+
+/// What to do after a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Give up and report the failure.
+    Stop,
+    /// Sign the call again and send it after this pause.
+    RetryAfter(Duration),
+}
+
+/// Exponential backoff with jitter, a cap on attempts and a longer pause when rate limited.
+///
+/// ```
+/// use std::time::Duration;
+/// use liveapi_request::retry::{Attempt, Decision, Failure, RetryPolicy};
+///
+/// let policy = RetryPolicy::default();
+/// let attempt = Attempt { number: 1, failure: Failure::Timeout, idempotent: true, remaining: None };
+/// assert!(matches!(policy.decide(attempt, 0), Decision::RetryAfter(_)));
+/// let fatal = Attempt { failure: Failure::Fatal, ..attempt };
+/// assert_eq!(policy.decide(fatal, 0), Decision::Stop);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    rate_limited_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 4 attempts; pauses of about 100 ms, 200 ms, 400 ms (each between half and all of that,
+    /// at random), capped at 5 s; at least 1 s after rate limiting.
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            rate_limited_backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retries.
+    #[must_use]
+    pub fn never() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// At most `attempts` attempts in all (at least 1).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The pause before the first retry, doubled for each further one up to `max`.
+    #[must_use]
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// The shortest pause after the server asked to slow down.
+    #[must_use]
+    pub fn with_rate_limited_backoff(mut self, pause: Duration) -> Self {
+        self.rate_limited_backoff = pause;
+        self
+    }
+
+    /// The most attempts made.
+    #[must_use]
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// Whether a failure of this kind may be retried at all.
+    fn retryable(failure: Failure, idempotent: bool) -> bool {
+        match failure {
+            // Refused before anything happened: safe for any call.
+            Failure::Connect | Failure::RateLimited => true,
+            // The call may have been applied: only an idempotent call may be sent again.
+            Failure::Transport | Failure::Timeout | Failure::Retryable => idempotent,
+            Failure::Fatal => false,
+        }
+    }
+
+    /// The longest pause before the retry that follows attempt `number`.
+    fn ceiling(&self, number: u32, failure: Failure) -> Duration {
+        let doublings = number.saturating_sub(1).min(30);
+        let backoff = self
+            .initial_backoff
+            .saturating_mul(1 << doublings)
+            .min(self.max_backoff);
+        if failure == Failure::RateLimited {
+            backoff.max(self.rate_limited_backoff)
+        } else {
+            backoff
+        }
+    }
+
+    /// Decides what follows a failed attempt. `random` is any random number: the pause is
+    /// drawn between half and all of the backoff from it, so that many clients that failed
+    /// together do not retry together.
+    #[must_use]
+    pub fn decide(&self, attempt: Attempt, random: u64) -> Decision {
+        if attempt.number >= self.max_attempts
+            || !Self::retryable(attempt.failure, attempt.idempotent)
+        {
+            return Decision::Stop;
+        }
+        let ceiling = self.ceiling(attempt.number, attempt.failure);
+        let half = ceiling / 2;
+        let spread = u64::try_from((ceiling - half).as_micros()).unwrap_or(u64::MAX);
+        let pause = half + Duration::from_micros(random % spread.saturating_add(1));
+        match attempt.remaining {
+            Some(remaining) if pause >= remaining => Decision::Stop,
+            _ => Decision::RetryAfter(pause),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn attempt(number: u32, failure: Failure, idempotent: bool) -> Attempt {
+        Attempt {
+            number,
+            failure,
+            idempotent,
+            remaining: None,
+        }
+    }
+
+    #[test]
+    fn decision_table() {
+        use Decision::{RetryAfter, Stop};
+        use Failure::*;
+        let policy = RetryPolicy::default();
+        // random = 0 gives the lower bound of the pause (half the backoff), u64::MAX-ish the
+        // upper bound.
+        let table = [
+            // number, failure, idempotent, random, expected
+            (1, Connect, false, 0, RetryAfter(ms(50))),
+            (1, Transport, true, 0, RetryAfter(ms(50))),
+            (1, Transport, false, 0, Stop),
+            (1, Timeout, true, 0, RetryAfter(ms(50))),
+            (1, Timeout, false, 0, Stop),
+            (1, Retryable, true, 0, RetryAfter(ms(50))),
+            (1, Retryable, false, 0, Stop),
+            (1, RateLimited, false, 0, RetryAfter(ms(500))),
+            (1, Fatal, true, 0, Stop),
+            (2, Timeout, true, 0, RetryAfter(ms(100))),
+            (3, Timeout, true, 0, RetryAfter(ms(200))),
+            (3, RateLimited, true, 0, RetryAfter(ms(500))),
+            (4, Timeout, true, 0, Stop),
+            (4, Connect, true, 0, Stop),
+            (1, Timeout, true, 50_000, RetryAfter(ms(100))),
+            (1, Timeout, true, 50_001, RetryAfter(ms(50))),
+            (2, Timeout, true, 25_000, RetryAfter(ms(125))),
+        ];
+        for (number, failure, idempotent, random, expected) in table {
+            assert_eq!(
+                policy.decide(attempt(number, failure, idempotent), random),
+                expected,
+                "attempt {number} {failure:?} idempotent={idempotent} random={random}"
+            );
+        }
+    }
+
+    #[test]
+    fn backoff_is_capped() {
+        let policy = RetryPolicy::default().with_max_attempts(100);
+        for number in 1..100 {
+            match policy.decide(attempt(number, Failure::Retryable, true), u64::MAX) {
+                Decision::RetryAfter(pause) => assert!(pause <= Duration::from_secs(5)),
+                Decision::Stop => panic!("attempt {number} stopped"),
+            }
+        }
+    }
+
+    #[test]
+    fn no_retry_past_the_deadline() {
+        let policy = RetryPolicy::default();
+        let mut a = attempt(1, Failure::Timeout, true);
+        a.remaining = Some(ms(50));
+        assert_eq!(policy.decide(a, 0), Decision::Stop);
+        a.remaining = Some(ms(51));
+        assert_eq!(policy.decide(a, 0), Decision::RetryAfter(ms(50)));
+    }
+
+    #[test]
+    fn never_means_one_attempt() {
+        let policy = RetryPolicy::never();
+        assert_eq!(
+            policy.decide(attempt(1, Failure::Connect, true), 0),
+            Decision::Stop
+        );
+        assert_eq!(
+            RetryPolicy::default().with_max_attempts(0).max_attempts(),
+            1
+        );
+    }
+}
