@@ -1,1 +1,216 @@
-//! A local, stateful emulator of the LinkV and Polyv servers (being built).
+//! A local, stateful emulator of the LinkV and Polyv live-streaming servers, so that SDK
+//! examples, tests and your own CI run against real sockets without real money.
+//!
+//! One HTTP/1.1 server answers both vendors: LinkV under `/open/…`, Polyv under `/live/…`. It
+//! verifies signatures with `liveapi-sign` and validates parameters with `liveapi-model`,
+//! exactly as the SDK builds them, and answers in each vendor's envelope with the vendor's
+//! codes and messages. It keeps books (users, coins that expire, orders, donate settings),
+//! makes coin changes idempotent by `request_id`, and can inject faults, deterministically from
+//! a seed. Starting one takes milliseconds, so every test can have its own.
+//!
+//! ```
+//! use liveapi_emulator::Emulator;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let emulator = Emulator::builder().seed(42).start().await?;
+//!     println!("LinkV and Polyv at {}", emulator.base_url());
+//!     let app = emulator.linkv_app();
+//!     assert_eq!((app.app_key.as_str(), app.alias.as_str()), ("demo_app_key", "demo"));
+//!     assert_eq!(emulator.polyv_app().channels, [1_000_001, 1_000_002]);
+//!     emulator.shutdown().await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Demo apps
+//!
+//! Seeded unless [`EmulatorBuilder::without_demo_apps`] is called:
+//!
+//! | vendor | credentials |
+//! |---|---|
+//! | LinkV | `live_app_key` `demo_app_key`, `live_app_secret` `demo_app_secret`, alias `demo` |
+//! | Polyv | `appId` `demo_polyv_app`, secret `demo_polyv_secret`, channels `1000001`, `1000002` |
+//!
+//! # LinkV
+//!
+//! `POST /open/v0/thGetToken`, `/open/finanv0/orderSuccess`, `/open/finanv0/changeGold` and
+//! `/open/finanv0/getUserTokens`, with parameters in a form body, in the query string, or
+//! both (official SDKs send `getUserTokens` as a GET); `GET` is accepted too. Answers are
+//! `{"status":"200","msg":"","data":{…}}` with `status` as a string and `tokens` as a string
+//! of digits. Errors use the same HTTP status as the envelope's `status` and `data: []`.
+//!
+//! - `thGetToken` registers a `userId` (`name` and `portraitUri` required the first time) or
+//!   logs it in, and answers a fresh token and a stable 19-digit `openId`, derived from the app
+//!   and the `userId` (the same in every emulator).
+//! - Credits are kept in lots that expire at their `expriation` (a lot counts while the
+//!   emulator's time is before it). Removals take from the soonest-expiring lots; a removal
+//!   beyond the balance is refused and changes nothing. Expired coins do not count.
+//! - `request_id` makes `orderSuccess` and `changeGold` idempotent: a repeat with the same
+//!   call and business parameters (`nonce_str`, `sign`, `app_id` and `channel` do not count)
+//!   answers the first result and changes nothing; a repeat with different parameters is an
+//!   error. Only successes are remembered: a refused change may be sent again.
+//! - The idempotency store is bounded: a `request_id` is forgotten after the idempotency
+//!   window (24 hours of emulator time by default, [`EmulatorBuilder::idempotency_window`]) or
+//!   when an app remembers more than [`DEFAULT_IDEMPOTENCY_CAPACITY`] of them
+//!   ([`EmulatorBuilder::idempotency_capacity`]). A repeat after that is applied again.
+//! - An `order_id` can be completed once; `channel` must be the app's alias.
+//!
+//! | case | `status` | `msg` | SDK's `LinkvError` |
+//! |---|---|---|---|
+//! | wrong signature, missing or malformed `sign` | 403 | `sign err` | `BadSignature` |
+//! | unknown `app_id` | 403 | `app_id not found` | `UnknownApp` |
+//! | nonce more than 5 minutes from the emulator's clock | 400 | `nonce_str expired` | `ExpiredTimestamp` |
+//! | no `app_id` / no `nonce_str` / malformed nonce | 400 | `param err: app_id is required` / `param err: nonce_str is required` / `param err: nonce_str must be …` | `BadParameter` |
+//! | duplicate parameter | 400 | `param err: KEY is given more than once` | `BadParameter` |
+//! | invalid or missing parameter | 400 | `param err: FIELD: RULE` (the model's `ValidationError`) | `BadParameter` |
+//! | first `thGetToken` without `name`/`portraitUri` | 400 | `param err: name and portraitUri are required to register a new userId` | `BadParameter` |
+//! | `channel` missing / not the alias | 400 | `param err: channel is required` / `param err: channel does not match the app alias` | `BadParameter` |
+//! | unknown `uid` | 400 | `uid not found` | `BadParameter` |
+//! | removal beyond the balance | 400 | `insufficient balance` | `BadParameter` |
+//! | `request_id` repeated with other parameters | 400 | `request_id already used with different parameters` | `BadParameter` |
+//! | `order_id` completed before | 400 | `order_id already completed` | `BadParameter` |
+//! | credit whose `expriation` is not in the future | 400 | `param err: expriation must be in the future` | `BadParameter` |
+//! | balance would pass `i64::MAX` | 400 | `balance would exceed 9223372036854775807 coins` | `BadParameter` |
+//! | unknown path under `/open/` / other method | 404 / 405 | `no such endpoint` / `method not allowed` | `Rejected` |
+//!
+//! # Polyv
+//!
+//! `POST /live/v3/channel/donate/update-cash`, `POST …/update-good` and `GET …/donate/get`
+//! (POST accepted too), with `appId`, `timestamp`, `sign` and an optional `channelId` in the
+//! signed query string and settings in an unsigned JSON body (a `channelId` in the body is
+//! ignored, as by the real server). `signatureMethod=SHA256` is supported. Answers are
+//! `{"code":200,"status":"success","message":"","data":…}`; errors use the same HTTP status as
+//! `code`, `status` `"error"` and `data: ""`.
+//!
+//! Settings apply to a channel, or account-wide without `channelId`. `donate/get` for a
+//! channel answers what it effectively uses, part by part: the channel's own cash (or gift)
+//! settings if set, else the account-wide ones, else the defaults (cash tips off, amounts
+//! 0.88, 6.66, 8.88, 18.88, 66.66, 88.88, minimum 0.01; gift tips on, four gifts).
+//! `globalSettingEnabled` is `N` once the channel has settings of its own, `Y` before, and
+//! absent for the account. The answer decodes with `liveapi_model::polyv::DonateSettings`;
+//! amounts are JSON numbers like `0.88`.
+//!
+//! | case | `code` | `message` |
+//! |---|---|---|
+//! | no `appId` | 400 | `appId is required.` |
+//! | unknown `appId` | 400 | `application not found.` |
+//! | `timestamp` missing, not 13 digits, or more than 3 minutes off | 400 | `invalid timestamp.` |
+//! | wrong or missing signature | 403 | `invalid signature.` |
+//! | duplicate query parameter, unknown `signatureMethod` | 400 | `param validate error` |
+//! | `channelId` not digits (e.g. `null`) | 400 | `param validate error` |
+//! | `channelId` not one of the account's | 403 | `illegal channel id: N` |
+//! | empty body, JSON that is not an object, missing field, wrong count, name too long | 400 | `param validate error` |
+//! | body that is not JSON | 400 | `json format error` |
+//! | amount out of 0.01–9999.99 (0–9999.99 for prices), finer than 0.01, or not a number | 400 | `number range error` |
+//! | `enabled`/`goodEnabled` not `Y`/`N` | 400 | `param is not boolean (Y / N)` |
+//! | over the rate limit | 429 | `qps exceeds number of calls` |
+//! | unknown path under `/live/` / wrong method | 404 / 405 | `not found` / `method not allowed` |
+//!
+//! The rate limit ([`RateLimit`]) is Polyv's by default: 1500 requests per 10 seconds per client
+//! IP on the Polyv paths, then five minutes of refusals. It runs on the monotonic clock, not
+//! the emulator's.
+//!
+//! # Limits
+//!
+//! A request body over the limit (1 MiB by default, [`EmulatorBuilder::body_limit`]) gets HTTP
+//! 413 in the vendor's envelope (`request entity too large`). Malformed input gets the
+//! vendor's 4xx; a 5xx comes only from an injected fault. Paths outside `/open/`, `/live/` and
+//! `/_emulator/` get 404 `{"error":"not found"}`.
+//!
+//! # Faults
+//!
+//! [`Faults`] sets an overall rate, a weight per [`FaultKind`] and a latency range, optionally
+//! limited to vendors and path prefixes: added latency, HTTP 500 (JSON or HTML), 502 and 503
+//! (HTML), a reset before the request is handled, a reset after it was applied, and a body cut
+//! in half after it was applied. Which requests fail is a pure function of the seed and the
+//! request's position in the sequence of eligible requests. Faults can be set at start
+//! ([`EmulatorBuilder::faults`]) and at run time ([`RunningEmulator::set_faults`] or the
+//! inspection API); [`RunningEmulator::fault_stats`] counts what was injected and
+//! [`RunningEmulator::journal`] lists every change applied, with its `request_id`.
+//!
+//! # Clock
+//!
+//! [`EmulatorClock`] is the system time by default; it can start ahead, behind or frozen
+//! ([`ClockStart`]) and be advanced, set, frozen and resumed at run time. It decides nonce and
+//! timestamp freshness, coin expiry and the idempotency window.
+//!
+//! # Inspection API
+//!
+//! Under `/_emulator/`, never subject to faults or the rate limit, and unauthenticated (keep
+//! the emulator on loopback):
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /_emulator` | this list |
+//! | `GET /_emulator/health` | `{"ok":true}` |
+//! | `GET /_emulator/state` | the whole state: each app's users, lots, balances, orders, idempotency records and journal; Polyv settings; clock; faults and their counters |
+//! | `GET /_emulator/requests?limit=N` | the most recent requests (a bounded ring, 1000 by default): method, path, vendor, client, status, message, fault |
+//! | `GET /_emulator/journal` | every applied coin change, in order |
+//! | `GET /_emulator/faults` | `{"faults":…,"seed":…,"stats":{"eligible":…,"injected":{…}}}` |
+//! | `PUT /_emulator/faults?seed=N` | replace the configuration with the JSON body (a [`Faults`]); `seed` restarts the sequence |
+//! | `DELETE /_emulator/faults` | stop injecting faults |
+//! | `GET /_emulator/clock` | `{"now_ms":…,"frozen":…,"offset_ms":…}` |
+//! | `PUT /_emulator/clock` | `{"offset_ms":…}`, `{"now_ms":…}`, `{"frozen":true}` / `false`, combinable |
+//! | `POST /_emulator/clock/advance` | `{"seconds":…}` or `{"ms":…}` |
+//! | `POST /_emulator/save` | write the state file now |
+//!
+//! # State file
+//!
+//! With [`EmulatorBuilder::state_file`], the books (users, lots, orders, idempotency records,
+//! journals, donate settings) are read at start and written atomically (temporary file,
+//! flush, rename) after changes and at [`RunningEmulator::shutdown`], so a restart loses
+//! nothing. Bursts of changes are coalesced: at most one write per 200 ms, less often when a
+//! big state makes writing slow. After a crash, the changes of that last moment may be
+//! missing. The clock, faults and request log are not kept. Books of apps that are not
+//! configured are kept in the file as they are.
+//!
+//! # Memory
+//!
+//! Everything is bounded except users and completed orders: per app, at most
+//! [`DEFAULT_IDEMPOTENCY_CAPACITY`] remembered `request_id`s (a few hundred bytes each) and
+//! [`DEFAULT_JOURNAL_CAPACITY`] journal entries; [`DEFAULT_REQUEST_LOG_CAPACITY`] logged
+//! requests in all. Each limit has a builder method.
+//!
+//! # Performance
+//!
+//! Each request takes one app's lock for its bookkeeping only, never across an `.await`; the
+//! clock, the fault configuration, the rate limiter and the request log each have their own
+//! lock, held for a few instructions. On a two-core machine it answers several tens of
+//! thousands of requests per second over loopback.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod apps;
+mod clock;
+mod donate;
+mod emulator;
+mod faults;
+mod inspect;
+mod ledger;
+mod linkv;
+mod polyv;
+mod rate_limit;
+mod reply;
+mod request_log;
+mod rng;
+mod server;
+mod state;
+mod state_file;
+
+pub use apps::{
+    DEMO_LINKV_ALIAS, DEMO_LINKV_APP_KEY, DEMO_LINKV_APP_SECRET, DEMO_POLYV_APP_ID,
+    DEMO_POLYV_CHANNELS, DEMO_POLYV_SECRET, LinkvApp, PolyvApp,
+};
+pub use clock::{ClockStart, ClockStatus, EmulatorClock};
+pub use emulator::{
+    DEFAULT_BODY_LIMIT, DEFAULT_IDEMPOTENCY_CAPACITY, DEFAULT_IDEMPOTENCY_WINDOW,
+    DEFAULT_JOURNAL_CAPACITY, DEFAULT_LISTEN, DEFAULT_REQUEST_LOG_CAPACITY, Emulator,
+    EmulatorBuilder, RunningEmulator, StartError,
+};
+pub use faults::{FaultKind, FaultStats, FaultWeights, Faults, FaultsError, Vendor};
+pub use ledger::{AppliedChange, ChangeKind};
+pub use rate_limit::RateLimit;
+pub use request_log::RequestRecord;

@@ -1,0 +1,223 @@
+//! `liveapi emulator`: runs the emulator until Ctrl-C (or SIGTERM), printing where it listens
+//! and the demo credentials.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use liveapi_emulator::{Emulator, FaultKind, FaultWeights, Faults, RateLimit, RunningEmulator};
+
+/// Arguments of `liveapi emulator`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The address to listen on; port 0 picks a free one.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+
+    /// Keep the books in this file: read at start, written after changes and at exit.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+
+    /// The fraction of LinkV and Polyv requests that get a fault, from 0 to 1.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    fault_rate: f64,
+
+    /// Which faults, and how likely relative to each other: `KIND[=WEIGHT],…` with kinds
+    /// latency, http500, http500_html, http502, http503, reset_before_apply,
+    /// reset_after_apply, truncate_after_apply. All equally likely by default.
+    #[arg(long, value_name = "KINDS", value_parser = parse_weights)]
+    fault_kinds: Option<FaultWeights>,
+
+    /// The delay a latency fault adds, in milliseconds: `MS` or `MIN..MAX`.
+    #[arg(long, value_name = "MS", value_parser = parse_latency)]
+    fault_latency_ms: Option<(u64, u64)>,
+
+    /// Inject faults only into requests whose path starts with this (repeatable).
+    #[arg(long = "fault-path", value_name = "PREFIX")]
+    fault_paths: Vec<String>,
+
+    /// The seed of the fault sequence and of tokens: the same seed, the same run.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed: u64,
+
+    /// Turn off Polyv's rate limit (1500 requests per 10 s per IP), e.g. for load tests.
+    #[arg(long)]
+    no_rate_limit: bool,
+}
+
+fn parse_weights(text: &str) -> Result<FaultWeights, String> {
+    let mut weights = FaultWeights::none();
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (kind, weight) = match item.split_once('=') {
+            Some((kind, weight)) => (
+                kind,
+                weight
+                    .parse::<u32>()
+                    .map_err(|_| format!("weight of `{kind}` must be a whole number"))?,
+            ),
+            None => (item, 1),
+        };
+        let kind: FaultKind = kind.parse().map_err(|e| format!("{e}"))?;
+        weights = weights.with(kind, weight);
+    }
+    Ok(weights)
+}
+
+fn parse_latency(text: &str) -> Result<(u64, u64), String> {
+    let number = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{s}` is not a number of milliseconds"))
+    };
+    match text.split_once("..") {
+        Some((min, max)) => Ok((number(min)?, number(max)?)),
+        None => number(text).map(|ms| (ms, ms)),
+    }
+}
+
+impl Args {
+    fn faults(&self) -> Faults {
+        let mut faults = Faults::new(self.fault_rate);
+        if let Some(weights) = &self.fault_kinds {
+            faults = faults.with_weights(weights.clone());
+        }
+        if let Some((min, max)) = self.fault_latency_ms {
+            faults = faults.with_latency(Duration::from_millis(min), Duration::from_millis(max));
+        }
+        for prefix in &self.fault_paths {
+            faults = faults.only_path(prefix.clone());
+        }
+        faults
+    }
+}
+
+fn announce(emulator: &RunningEmulator, args: &Args) {
+    let base = emulator.base_url();
+    // The first line is what scripts wait for.
+    println!("liveapi emulator listening on {base}");
+    for app in emulator.linkv_apps() {
+        println!(
+            "  LinkV  base_url={base}  live_app_key={}  live_app_secret={}  alias={}",
+            app.app_key, app.app_secret, app.alias
+        );
+    }
+    for app in emulator.polyv_apps() {
+        let channels: Vec<String> = app.channels.iter().map(u64::to_string).collect();
+        println!(
+            "  Polyv  base_url={base}  appId={}  appSecret={}  channels={}",
+            app.app_id,
+            app.secret,
+            channels.join(",")
+        );
+    }
+    println!("  inspect: {base}/_emulator");
+    if let Some(state) = &args.state {
+        println!("  state file: {}", state.display());
+    }
+    if emulator.faults().is_active() {
+        println!(
+            "  faults: rate {} (seed {})",
+            emulator.faults().rate,
+            args.seed
+        );
+    }
+    println!("Press Ctrl-C to stop.");
+}
+
+/// Listens for Ctrl-C (and SIGTERM where there is one) from now on; the future resolves when
+/// one arrives. Registered before the banner is printed, so a signal sent as soon as a script
+/// has read it stops the emulator gracefully instead of killing it.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    let ctrl_c = tokio::signal::ctrl_c();
+    Ok(async move {
+        let _ = ctrl_c.await;
+    })
+}
+
+pub(crate) fn run(args: Args) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("liveapi emulator: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let mut builder = Emulator::builder()
+            .listen(args.listen)
+            .seed(args.seed)
+            .faults(args.faults());
+        if let Some(state) = &args.state {
+            builder = builder.state_file(state);
+        }
+        if args.no_rate_limit {
+            builder = builder.rate_limit(None);
+        } else {
+            builder = builder.rate_limit(Some(RateLimit::default()));
+        }
+        let emulator = match builder.start().await {
+            Ok(emulator) => emulator,
+            Err(e) => {
+                eprintln!("liveapi emulator: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let stop = match stop_signal() {
+            Ok(stop) => stop,
+            Err(e) => {
+                eprintln!("liveapi emulator: cannot listen for Ctrl-C: {e}");
+                let _ = emulator.shutdown().await;
+                return ExitCode::FAILURE;
+            }
+        };
+        announce(&emulator, &args);
+        stop.await;
+        eprintln!("liveapi emulator: stopping");
+        match emulator.shutdown().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("liveapi emulator: could not write the state file: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_and_latency_parse() {
+        let w = parse_weights("reset_after_apply=3, http503").unwrap();
+        assert_eq!(
+            w,
+            FaultWeights::none()
+                .with(FaultKind::ResetAfterApply, 3)
+                .with(FaultKind::Http503, 1)
+        );
+        assert!(parse_weights("boom").is_err());
+        assert!(parse_weights("http503=x").is_err());
+        assert_eq!(parse_latency("250").unwrap(), (250, 250));
+        assert_eq!(parse_latency("10..2000").unwrap(), (10, 2000));
+        assert!(parse_latency("fast").is_err());
+    }
+}

@@ -1,0 +1,134 @@
+//! `liveapi emulator` as a user runs it: a real process, its output, a request, a stop.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+
+/// Kills the process if the test fails halfway.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn liveapi() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_liveapi"))
+}
+
+/// Starts `liveapi emulator` with `args` and reads its banner up to the last line.
+fn start(args: &[&str]) -> (Running, SocketAddr, Vec<String>) {
+    let child = liveapi()
+        .arg("emulator")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let stdout = running.0.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Press Ctrl-C");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let first = lines.first().cloned().unwrap_or_default();
+    let url = first
+        .strip_prefix("liveapi emulator listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?} in {lines:?}"));
+    (running, url.parse().unwrap(), lines)
+}
+
+fn get(addr: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn prints_the_address_and_the_demo_credentials_and_serves() {
+    let (_running, addr, lines) = start(&["--seed", "3", "--fault-rate", "0.5"]);
+    let banner = lines.join("\n");
+    for expected in [
+        "live_app_key=demo_app_key",
+        "live_app_secret=demo_app_secret",
+        "alias=demo",
+        "appId=demo_polyv_app",
+        "appSecret=demo_polyv_secret",
+        "channels=1000001,1000002",
+        "faults: rate 0.5 (seed 3)",
+    ] {
+        assert!(
+            banner.contains(expected),
+            "{expected} missing from:\n{banner}"
+        );
+    }
+    let health = get(addr, "/_emulator/health");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let faults = get(addr, "/_emulator/faults");
+    assert!(faults.contains("\"seed\":3"), "{faults}");
+}
+
+#[cfg(unix)]
+#[test]
+fn stops_gracefully_on_sigterm_and_keeps_its_state() {
+    let dir = std::env::temp_dir().join(format!("liveapi-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.json");
+    let (mut running, addr, lines) = start(&["--state", state.to_str().unwrap()]);
+    assert!(lines.iter().any(|l| l.contains("state file:")));
+    assert!(get(addr, "/_emulator/health").starts_with("HTTP/1.1 200"));
+    let pid = running.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = running.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut stderr = String::new();
+    running
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("stopping"), "{stderr}");
+    // The final write happened even though nothing changed.
+    let written = std::fs::read_to_string(&state).unwrap();
+    assert!(written.contains("\"version\": 1"), "{written}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_message() {
+    let output = liveapi()
+        .args(["emulator", "--listen", "127.0.0.1:0", "--fault-rate", "2"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("rate must be between 0 and 1"), "{stderr}");
+
+    let output = liveapi()
+        .args(["emulator", "--fault-kinds", "explode"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown fault kind"));
+
+    let output = liveapi().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("emulator"));
+}

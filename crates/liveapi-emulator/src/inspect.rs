@@ -1,0 +1,206 @@
+//! The inspection API under `/_emulator/`: state, request log, journal, faults and clock.
+//!
+//! It is for tests and people, never subject to faults or rate limits, and has no
+//! authentication: keep the emulator on a loopback address.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Method, Request, StatusCode};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Faults;
+use crate::reply::Reply;
+use crate::server::{BodyFailure, read_body};
+use crate::state::{Shared, lock};
+use crate::state_file;
+
+/// How many request records `GET /_emulator/requests` returns without `?limit=`.
+const DEFAULT_REQUESTS: usize = 100;
+
+const INDEX: &[(&str, &str)] = &[
+    ("GET /_emulator/health", "liveness"),
+    (
+        "GET /_emulator/state",
+        "everything: apps' books, clock, faults",
+    ),
+    (
+        "GET /_emulator/requests?limit=N",
+        "the most recent requests",
+    ),
+    ("GET /_emulator/journal", "applied coin changes"),
+    (
+        "GET /_emulator/faults",
+        "fault configuration, seed and counters",
+    ),
+    (
+        "PUT /_emulator/faults?seed=N",
+        "replace the fault configuration (JSON body); seed restarts the sequence",
+    ),
+    ("DELETE /_emulator/faults", "stop injecting faults"),
+    ("GET /_emulator/clock", "the emulator's time"),
+    (
+        "PUT /_emulator/clock",
+        r#"{"now_ms":…,"offset_ms":…,"frozen":true|false}"#,
+    ),
+    (
+        "POST /_emulator/clock/advance",
+        r#"{"seconds":…} or {"ms":…}"#,
+    ),
+    ("POST /_emulator/save", "write the state file now"),
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockUpdate {
+    now_ms: Option<u64>,
+    offset_ms: Option<i64>,
+    frozen: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    #[serde(default)]
+    seconds: u64,
+    #[serde(default)]
+    ms: u64,
+}
+
+fn ok(value: Value) -> Reply {
+    Reply::plain(StatusCode::OK, &value)
+}
+
+fn bad(message: &str) -> Reply {
+    Reply::plain_error(StatusCode::BAD_REQUEST, message)
+}
+
+fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, Reply> {
+    let body = if body.trim_ascii().is_empty() {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| bad(&format!("invalid JSON body: {e}")))
+}
+
+fn faults_view(shared: &Shared) -> Value {
+    json!({
+        "faults": *shared.faults.config(),
+        "seed": shared.faults.seed(),
+        "stats": shared.faults.stats(),
+    })
+}
+
+pub(crate) async fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> Reply {
+    let (parts, body) = match read_body(request, shared.limits.body_limit).await {
+        Ok(read) => read,
+        Err(BodyFailure::TooLarge) => {
+            return Reply::plain_error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+                .closing();
+        }
+        Err(BodyFailure::Aborted) => return bad("request body could not be read"),
+    };
+    let path = parts.uri.path().trim_end_matches('/');
+    let query = parts.uri.query();
+    let result = match (&parts.method, path) {
+        (&Method::GET, "/_emulator") => Ok(ok(json!(
+            INDEX
+                .iter()
+                .map(|(route, what)| json!({"route": route, "what": what}))
+                .collect::<Vec<_>>()
+        ))),
+        (&Method::GET, "/_emulator/health") => Ok(ok(json!({"ok": true}))),
+        (&Method::GET, "/_emulator/state") => Ok(ok(shared.dump())),
+        (&Method::GET, "/_emulator/requests") => {
+            let limit = query_param(query, "limit")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(DEFAULT_REQUESTS);
+            Ok(ok(json!(shared.log.recent(limit))))
+        }
+        (&Method::GET, "/_emulator/journal") => {
+            let mut journal: Vec<_> = shared
+                .linkv
+                .values()
+                .flat_map(|entry| lock(&entry.ledger).journal().cloned().collect::<Vec<_>>())
+                .collect();
+            journal.sort_by_key(|c| c.seq);
+            Ok(ok(json!(journal)))
+        }
+        (&Method::GET, "/_emulator/faults") => Ok(ok(faults_view(shared))),
+        (&Method::PUT | &Method::POST, "/_emulator/faults") => set_faults(shared, query, &body),
+        (&Method::DELETE, "/_emulator/faults") => {
+            let _ = shared.faults.set(Faults::none());
+            Ok(ok(faults_view(shared)))
+        }
+        (&Method::GET, "/_emulator/clock") => Ok(ok(json!(shared.clock.status()))),
+        (&Method::PUT | &Method::POST, "/_emulator/clock") => set_clock(shared, &body),
+        (&Method::POST, "/_emulator/clock/advance") => parse::<Advance>(&body).map(|a| {
+            shared.clock.advance(
+                Duration::from_secs(a.seconds).saturating_add(Duration::from_millis(a.ms)),
+            );
+            ok(json!(shared.clock.status()))
+        }),
+        (&Method::POST, "/_emulator/save") => match state_file::save(Arc::clone(shared)).await {
+            Ok(()) => Ok(ok(json!({"saved": shared.persist.is_some()}))),
+            Err(e) => Ok(Reply::plain_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("cannot write the state file: {e}"),
+            )),
+        },
+        (_, route)
+            if INDEX
+                .iter()
+                .any(|(r, _)| r.split([' ', '?']).nth(1) == Some(route)) =>
+        {
+            Err(Reply::plain_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed",
+            ))
+        }
+        _ => Err(Reply::plain_error(StatusCode::NOT_FOUND, "not found")),
+    };
+    result.unwrap_or_else(|reply| reply)
+}
+
+fn set_faults(shared: &Shared, query: Option<&str>, body: &[u8]) -> Result<Reply, Reply> {
+    let faults: Faults = parse(body)?;
+    let seed = match query_param(query, "seed") {
+        Some(seed) => Some(
+            seed.parse::<u64>()
+                .map_err(|_| bad("seed must be a whole number"))?,
+        ),
+        None => None,
+    };
+    shared.faults.set(faults).map_err(|e| bad(&e.to_string()))?;
+    if let Some(seed) = seed {
+        shared.faults.reseed(seed);
+    }
+    Ok(ok(faults_view(shared)))
+}
+
+fn set_clock(shared: &Shared, body: &[u8]) -> Result<Reply, Reply> {
+    let update: ClockUpdate = parse(body)?;
+    let clock = &shared.clock;
+    if let Some(offset) = update.offset_ms {
+        clock.set_offset_ms(offset);
+    }
+    if update.frozen == Some(true) {
+        clock.freeze();
+    }
+    if let Some(now_ms) = update.now_ms {
+        clock.set(std::time::UNIX_EPOCH + Duration::from_millis(now_ms));
+    }
+    if update.frozen == Some(false) {
+        clock.resume();
+    }
+    Ok(ok(json!(clock.status())))
+}

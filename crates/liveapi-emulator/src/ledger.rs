@@ -1,0 +1,700 @@
+//! The LinkV ledger of one app: users, coin lots, completed orders, idempotency records and
+//! the journal of applied changes. Pure bookkeeping: no HTTP, no clock of its own.
+//!
+//! Coins live in lots, one per expiry second (credits that expire in the same second are
+//! merged). A lot counts while `now < expires_at`. Removals take from the soonest-expiring
+//! lots that still count. Expired lots are kept, not deleted, so that moving the emulator's
+//! clock back brings them back, as it would on a server whose clock was wrong.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use liveapi_model::linkv::{ChangeType, Coins, ThGetToken};
+use serde::{Deserialize, Serialize};
+
+use crate::rng;
+
+/// Whether a change added or removed coins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// `type=1`: coins were credited.
+    Add,
+    /// `type=2`: coins were taken away.
+    Remove,
+}
+
+impl From<ChangeType> for ChangeKind {
+    fn from(t: ChangeType) -> Self {
+        match t {
+            ChangeType::Add => Self::Add,
+            ChangeType::Remove => Self::Remove,
+        }
+    }
+}
+
+/// One coin change the emulator applied: an entry of the journal.
+///
+/// Every applied `orderSuccess` or `changeGold` appears exactly once; a repeat of a
+/// `request_id` that was answered from the idempotency store does not. A test that wants to
+/// prove that nothing was applied twice checks that no `request_id` appears twice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AppliedChange {
+    /// Position in the order changes were applied, across all apps, from 1.
+    pub seq: u64,
+    /// The app (`live_app_key`).
+    pub app_key: String,
+    /// `orderSuccess` or `changeGold`.
+    pub endpoint: String,
+    /// The idempotency key.
+    pub request_id: String,
+    /// The user's open id.
+    pub uid: String,
+    /// Added or removed.
+    pub change: ChangeKind,
+    /// How many coins.
+    pub value: u64,
+    /// The `expriation` sent (unix seconds); only credits use it.
+    pub expiration: u64,
+    /// The order, for `orderSuccess`.
+    pub order_id: Option<String>,
+    /// The user's balance right after the change.
+    pub balance_after: u64,
+    /// When it was applied, in the emulator's unix milliseconds.
+    pub at_ms: u64,
+}
+
+/// Why the ledger refused something. Nothing was changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LedgerError {
+    UnknownUid,
+    RegistrationIncomplete,
+    InsufficientBalance,
+    RequestIdReused,
+    OrderCompleted,
+    ExpirationPast,
+    Overflow,
+}
+
+/// A user's profile as given to `thGetToken`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(
+        rename = "portraitUri",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    portrait_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(
+        rename = "countryCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    country_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    birthday: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sex: Option<String>,
+}
+
+impl Profile {
+    /// Overwrites the fields the request gives, keeps the others.
+    fn update(&mut self, req: &ThGetToken) {
+        fn set<T: ToString>(slot: &mut Option<String>, value: Option<T>) {
+            if let Some(v) = value {
+                *slot = Some(v.to_string());
+            }
+        }
+        set(&mut self.aid, req.aid());
+        set(&mut self.name, req.name());
+        set(&mut self.portrait_uri, req.portrait_uri());
+        set(&mut self.email, req.email());
+        set(&mut self.country_code, req.country_code());
+        set(&mut self.birthday, req.birthday());
+        set(&mut self.sex, req.sex().map(|s| s.as_str()));
+    }
+}
+
+#[derive(Clone, Debug)]
+struct User {
+    user_id: String,
+    profile: Profile,
+    /// Coins by expiry time in unix seconds.
+    lots: BTreeMap<u64, u64>,
+}
+
+impl User {
+    fn live_lots(&self, now_secs: u64) -> impl Iterator<Item = (&u64, &u64)> {
+        self.lots
+            .range((Bound::Excluded(now_secs), Bound::Unbounded))
+    }
+
+    fn balance(&self, now_secs: u64) -> u64 {
+        self.live_lots(now_secs)
+            .fold(0u64, |sum, (_, coins)| sum.saturating_add(*coins))
+    }
+
+    /// Takes `value` coins from the soonest-expiring live lots; the caller checked the balance.
+    fn take(&mut self, now_secs: u64, mut value: u64) {
+        let mut emptied = Vec::new();
+        for (expires, coins) in self
+            .lots
+            .range_mut((Bound::Excluded(now_secs), Bound::Unbounded))
+        {
+            if value == 0 {
+                break;
+            }
+            let taken = value.min(*coins);
+            *coins -= taken;
+            value -= taken;
+            if *coins == 0 {
+                emptied.push(*expires);
+            }
+        }
+        for expires in emptied {
+            self.lots.remove(&expires);
+        }
+    }
+}
+
+/// What a successful `thGetToken` answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TokenGrant {
+    pub(crate) open_id: String,
+    pub(crate) token: String,
+    pub(crate) aid: Option<String>,
+}
+
+/// A coin change as the ledger needs it, read from a validated request.
+#[derive(Clone, Debug)]
+pub(crate) struct Change<'a> {
+    pub(crate) endpoint: &'static str,
+    pub(crate) request_id: &'a str,
+    pub(crate) uid: &'a str,
+    pub(crate) kind: ChangeKind,
+    pub(crate) value: u64,
+    pub(crate) expiration: u64,
+    pub(crate) order_id: Option<&'a str>,
+    /// The call and its business parameters, normalised: what a repeat must match.
+    pub(crate) fingerprint: String,
+}
+
+/// What a successful change answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ChangeOutcome {
+    pub(crate) balance_after: u64,
+    /// Answered from the idempotency store; nothing was changed.
+    pub(crate) replayed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Recorded {
+    fingerprint: String,
+    balance_after: u64,
+    at_ms: u64,
+}
+
+/// How long and how many idempotency records are kept, and how much journal.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Retention {
+    pub(crate) idempotency_window_ms: u64,
+    pub(crate) idempotency_capacity: usize,
+    pub(crate) journal_capacity: usize,
+}
+
+/// One app's ledger.
+#[derive(Debug)]
+pub(crate) struct Ledger {
+    app_key: String,
+    token_seed: u64,
+    retention: Retention,
+    users: HashMap<String, User>,
+    by_user_id: HashMap<String, String>,
+    /// Completed orders: `order_id` → the `request_id` that completed it.
+    orders: HashMap<String, String>,
+    idempotency: HashMap<String, Recorded>,
+    /// Request ids in the order they were recorded, for eviction.
+    idempotency_order: VecDeque<(u64, String)>,
+    journal: VecDeque<AppliedChange>,
+    applied_total: u64,
+    tokens_issued: u64,
+}
+
+impl Ledger {
+    pub(crate) fn new(app_key: &str, seed: u64, retention: Retention) -> Self {
+        Self {
+            app_key: app_key.to_owned(),
+            token_seed: seed ^ rng::fnv1a(&[app_key]),
+            retention,
+            users: HashMap::new(),
+            by_user_id: HashMap::new(),
+            orders: HashMap::new(),
+            idempotency: HashMap::new(),
+            idempotency_order: VecDeque::new(),
+            journal: VecDeque::new(),
+            applied_total: 0,
+            tokens_issued: 0,
+        }
+    }
+
+    /// A LinkV-like open id for `user_id`: 19 digits, derived from the app and the user so that
+    /// the same user gets the same id in every emulator.
+    fn derive_open_id(&self, user_id: &str) -> String {
+        (0u64..)
+            .map(|attempt| {
+                let attempt = attempt.to_string();
+                let h = rng::splitmix64(rng::fnv1a(&[&self.app_key, user_id, &attempt]));
+                (1_000_000_000_000_000_000 + h % 9_000_000_000_000_000_000).to_string()
+            })
+            .find(|id| !self.users.contains_key(id))
+            .unwrap_or_default()
+    }
+
+    fn next_token(&mut self) -> String {
+        let n = self.tokens_issued;
+        self.tokens_issued += 1;
+        format!(
+            "{:016x}{:016x}{:016x}",
+            rng::draw(self.token_seed, 10, n),
+            rng::draw(self.token_seed, 11, n),
+            rng::draw(self.token_seed, 12, n)
+        )
+    }
+
+    /// Registers or logs in a user and issues a fresh token.
+    pub(crate) fn get_token(&mut self, req: &ThGetToken) -> Result<TokenGrant, LedgerError> {
+        let user_id = req.user_id().as_str();
+        let open_id = match self.by_user_id.get(user_id) {
+            Some(open_id) => open_id.clone(),
+            None => {
+                if req.name().is_none() || req.portrait_uri().is_none() {
+                    return Err(LedgerError::RegistrationIncomplete);
+                }
+                let open_id = self.derive_open_id(user_id);
+                self.by_user_id.insert(user_id.to_owned(), open_id.clone());
+                self.users.insert(
+                    open_id.clone(),
+                    User {
+                        user_id: user_id.to_owned(),
+                        profile: Profile::default(),
+                        lots: BTreeMap::new(),
+                    },
+                );
+                open_id
+            }
+        };
+        let aid = match self.users.get_mut(&open_id) {
+            Some(user) => {
+                user.profile.update(req);
+                user.profile.aid.clone()
+            }
+            None => None,
+        };
+        Ok(TokenGrant {
+            token: self.next_token(),
+            open_id,
+            aid,
+        })
+    }
+
+    /// The live balance of a user.
+    pub(crate) fn balance(&self, open_id: &str, now_secs: u64) -> Result<u64, LedgerError> {
+        self.users
+            .get(open_id)
+            .map(|u| u.balance(now_secs))
+            .ok_or(LedgerError::UnknownUid)
+    }
+
+    /// Every user's live balance, by open id.
+    pub(crate) fn balances(&self, now_secs: u64) -> BTreeMap<String, u64> {
+        self.users
+            .iter()
+            .map(|(id, u)| (id.clone(), u.balance(now_secs)))
+            .collect()
+    }
+
+    /// The open id of a registered `user_id`.
+    pub(crate) fn open_id(&self, user_id: &str) -> Option<String> {
+        self.by_user_id.get(user_id).cloned()
+    }
+
+    fn evict(&mut self, now_ms: u64) {
+        let window = self.retention.idempotency_window_ms;
+        let capacity = self.retention.idempotency_capacity;
+        while let Some((at, _)) = self.idempotency_order.front() {
+            let too_old = now_ms.saturating_sub(*at) >= window;
+            if !too_old && self.idempotency_order.len() <= capacity {
+                break;
+            }
+            if let Some((at, id)) = self.idempotency_order.pop_front() {
+                // Only the record this queue entry was made for; the id may have been
+                // recorded again since.
+                if self.idempotency.get(&id).is_some_and(|r| r.at_ms == at) {
+                    self.idempotency.remove(&id);
+                }
+            }
+        }
+    }
+
+    /// Applies a coin change at most once per `request_id`.
+    pub(crate) fn change(
+        &mut self,
+        change: &Change<'_>,
+        now_ms: u64,
+        seq: &AtomicU64,
+    ) -> Result<ChangeOutcome, LedgerError> {
+        self.evict(now_ms);
+        if let Some(recorded) = self.idempotency.get(change.request_id) {
+            if recorded.fingerprint != change.fingerprint {
+                return Err(LedgerError::RequestIdReused);
+            }
+            return Ok(ChangeOutcome {
+                balance_after: recorded.balance_after,
+                replayed: true,
+            });
+        }
+        let now_secs = now_ms / 1_000;
+        let user = self
+            .users
+            .get_mut(change.uid)
+            .ok_or(LedgerError::UnknownUid)?;
+        if let Some(order_id) = change.order_id
+            && self.orders.contains_key(order_id)
+        {
+            return Err(LedgerError::OrderCompleted);
+        }
+        let balance = user.balance(now_secs);
+        let balance_after = match change.kind {
+            ChangeKind::Add => {
+                if change.expiration <= now_secs {
+                    return Err(LedgerError::ExpirationPast);
+                }
+                let after = balance
+                    .checked_add(change.value)
+                    .filter(|b| *b <= Coins::MAX.get())
+                    .ok_or(LedgerError::Overflow)?;
+                let lot = user.lots.entry(change.expiration).or_insert(0);
+                *lot = lot.saturating_add(change.value);
+                after
+            }
+            ChangeKind::Remove => {
+                let after = balance
+                    .checked_sub(change.value)
+                    .ok_or(LedgerError::InsufficientBalance)?;
+                user.take(now_secs, change.value);
+                after
+            }
+        };
+
+        if let Some(order_id) = change.order_id {
+            self.orders
+                .insert(order_id.to_owned(), change.request_id.to_owned());
+        }
+        self.idempotency.insert(
+            change.request_id.to_owned(),
+            Recorded {
+                fingerprint: change.fingerprint.clone(),
+                balance_after,
+                at_ms: now_ms,
+            },
+        );
+        self.idempotency_order
+            .push_back((now_ms, change.request_id.to_owned()));
+        self.applied_total += 1;
+        self.journal.push_back(AppliedChange {
+            seq: seq.fetch_add(1, Ordering::Relaxed) + 1,
+            app_key: self.app_key.clone(),
+            endpoint: change.endpoint.to_owned(),
+            request_id: change.request_id.to_owned(),
+            uid: change.uid.to_owned(),
+            change: change.kind,
+            value: change.value,
+            expiration: change.expiration,
+            order_id: change.order_id.map(str::to_owned),
+            balance_after,
+            at_ms: now_ms,
+        });
+        while self.journal.len() > self.retention.journal_capacity {
+            self.journal.pop_front();
+        }
+        Ok(ChangeOutcome {
+            balance_after,
+            replayed: false,
+        })
+    }
+
+    /// The journal, oldest first.
+    pub(crate) fn journal(&self) -> impl Iterator<Item = &AppliedChange> {
+        self.journal.iter()
+    }
+
+    /// How many changes were ever applied, including those the bounded journal has dropped.
+    pub(crate) fn applied_total(&self) -> u64 {
+        self.applied_total
+    }
+
+    /// The highest journal sequence number, so a restored emulator continues after it.
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.journal.back().map_or(0, |c| c.seq)
+    }
+
+    pub(crate) fn snapshot(&self, now_secs: u64) -> LedgerSnapshot {
+        let mut users: Vec<UserSnapshot> = self
+            .users
+            .iter()
+            .map(|(open_id, u)| UserSnapshot {
+                open_id: open_id.clone(),
+                user_id: u.user_id.clone(),
+                profile: u.profile.clone(),
+                lots: u
+                    .lots
+                    .iter()
+                    .map(|(&expires_at, &coins)| LotSnapshot {
+                        expires_at,
+                        coins,
+                        expired: expires_at <= now_secs,
+                    })
+                    .collect(),
+                balance: u.balance(now_secs),
+            })
+            .collect();
+        users.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        LedgerSnapshot {
+            users,
+            orders: self
+                .orders
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            idempotency: self
+                .idempotency_order
+                .iter()
+                .filter_map(|(at, id)| {
+                    let r = self.idempotency.get(id).filter(|r| r.at_ms == *at)?;
+                    Some(IdempotencySnapshot {
+                        request_id: id.clone(),
+                        record: r.clone(),
+                    })
+                })
+                .collect(),
+            journal: self.journal.iter().cloned().collect(),
+            applied_total: self.applied_total,
+            tokens_issued: self.tokens_issued,
+        }
+    }
+
+    /// A ledger with the contents of a snapshot (from a state file).
+    pub(crate) fn restore(
+        app_key: &str,
+        seed: u64,
+        retention: Retention,
+        snapshot: LedgerSnapshot,
+    ) -> Self {
+        let mut ledger = Self::new(app_key, seed, retention);
+        for user in snapshot.users {
+            ledger
+                .by_user_id
+                .insert(user.user_id.clone(), user.open_id.clone());
+            ledger.users.insert(
+                user.open_id,
+                User {
+                    user_id: user.user_id,
+                    profile: user.profile,
+                    lots: user
+                        .lots
+                        .into_iter()
+                        .filter(|l| l.coins > 0)
+                        .map(|l| (l.expires_at, l.coins))
+                        .collect(),
+                },
+            );
+        }
+        ledger.orders = snapshot.orders.into_iter().collect();
+        for entry in snapshot.idempotency {
+            ledger
+                .idempotency_order
+                .push_back((entry.record.at_ms, entry.request_id.clone()));
+            ledger.idempotency.insert(entry.request_id, entry.record);
+        }
+        ledger.journal = snapshot.journal.into();
+        ledger.applied_total = snapshot.applied_total;
+        ledger.tokens_issued = snapshot.tokens_issued;
+        ledger
+    }
+}
+
+/// A ledger as the state file and the inspection API write it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LedgerSnapshot {
+    #[serde(default)]
+    users: Vec<UserSnapshot>,
+    #[serde(default)]
+    orders: BTreeMap<String, String>,
+    #[serde(default)]
+    idempotency: Vec<IdempotencySnapshot>,
+    #[serde(default)]
+    journal: Vec<AppliedChange>,
+    #[serde(default)]
+    applied_total: u64,
+    #[serde(default)]
+    tokens_issued: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct UserSnapshot {
+    #[serde(rename = "openId")]
+    open_id: String,
+    #[serde(rename = "userId")]
+    user_id: String,
+    #[serde(flatten)]
+    profile: Profile,
+    #[serde(default)]
+    lots: Vec<LotSnapshot>,
+    /// Written for people reading the file; recomputed from the lots when read.
+    #[serde(default, skip_deserializing)]
+    balance: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct LotSnapshot {
+    expires_at: u64,
+    coins: u64,
+    #[serde(default, skip_deserializing)]
+    expired: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct IdempotencySnapshot {
+    request_id: String,
+    #[serde(flatten)]
+    record: Recorded,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use liveapi_model::linkv::{PortraitUri, UserId, UserName};
+
+    const RETENTION: Retention = Retention {
+        idempotency_window_ms: 86_400_000,
+        idempotency_capacity: 1_000,
+        journal_capacity: 1_000,
+    };
+    const NOW_MS: u64 = 1_700_000_000_000;
+    const NOW: u64 = NOW_MS / 1_000;
+
+    fn register(ledger: &mut Ledger, user: &str) -> String {
+        let req = ThGetToken::register(
+            UserId::new(user).unwrap(),
+            UserName::new("Ann").unwrap(),
+            PortraitUri::new("https://x/a.png").unwrap(),
+        );
+        ledger.get_token(&req).unwrap().open_id
+    }
+
+    fn change<'a>(
+        rid: &'a str,
+        uid: &'a str,
+        kind: ChangeKind,
+        value: u64,
+        exp: u64,
+    ) -> Change<'a> {
+        Change {
+            endpoint: "changeGold",
+            request_id: rid,
+            uid,
+            kind,
+            value,
+            expiration: exp,
+            order_id: None,
+            fingerprint: format!("{rid}{uid}{kind:?}{value}{exp}"),
+        }
+    }
+
+    #[test]
+    fn removals_take_the_soonest_expiring_coins() {
+        let seq = AtomicU64::new(0);
+        let mut l = Ledger::new("app", 0, RETENTION);
+        let uid = register(&mut l, "u1");
+        l.change(
+            &change("a", &uid, ChangeKind::Add, 10, NOW + 100),
+            NOW_MS,
+            &seq,
+        )
+        .unwrap();
+        l.change(
+            &change("b", &uid, ChangeKind::Add, 5, NOW + 50),
+            NOW_MS,
+            &seq,
+        )
+        .unwrap();
+        let out = l
+            .change(&change("c", &uid, ChangeKind::Remove, 7, NOW), NOW_MS, &seq)
+            .unwrap();
+        assert_eq!(out.balance_after, 8);
+        // The 5 expiring at +50 went first, then 2 of the 10.
+        assert_eq!(l.balance(&uid, NOW + 50).unwrap(), 8);
+        assert_eq!(l.balance(&uid, NOW + 100).unwrap(), 0);
+        assert_eq!(
+            l.change(&change("d", &uid, ChangeKind::Remove, 9, NOW), NOW_MS, &seq),
+            Err(LedgerError::InsufficientBalance)
+        );
+        assert_eq!(l.balance(&uid, NOW).unwrap(), 8);
+        assert_eq!(l.journal().count(), 3);
+    }
+
+    #[test]
+    fn eviction_forgets_old_request_ids_only() {
+        let seq = AtomicU64::new(0);
+        let retention = Retention {
+            idempotency_window_ms: 1_000,
+            ..RETENTION
+        };
+        let mut l = Ledger::new("app", 0, retention);
+        let uid = register(&mut l, "u1");
+        let c = change("a", &uid, ChangeKind::Add, 1, NOW + 100);
+        assert!(!l.change(&c, NOW_MS, &seq).unwrap().replayed);
+        assert!(l.change(&c, NOW_MS + 999, &seq).unwrap().replayed);
+        assert!(!l.change(&c, NOW_MS + 1_000, &seq).unwrap().replayed);
+        assert_eq!(l.balance(&uid, NOW).unwrap(), 2);
+    }
+
+    #[test]
+    fn snapshots_round_trip() {
+        let seq = AtomicU64::new(0);
+        let mut l = Ledger::new("app", 0, RETENTION);
+        let uid = register(&mut l, "u1");
+        l.change(
+            &change("a", &uid, ChangeKind::Add, 10, NOW + 100),
+            NOW_MS,
+            &seq,
+        )
+        .unwrap();
+        let snap = l.snapshot(NOW);
+        let json = serde_json::to_string(&snap).unwrap();
+        let back: LedgerSnapshot = serde_json::from_str(&json).unwrap();
+        let restored = Ledger::restore("app", 0, RETENTION, back);
+        assert_eq!(restored.balance(&uid, NOW).unwrap(), 10);
+        assert_eq!(restored.open_id("u1"), Some(uid));
+        assert_eq!(restored.applied_total(), 1);
+        assert_eq!(restored.last_seq(), 1);
+    }
+
+    #[test]
+    fn open_ids_are_stable_digits() {
+        let mut a = Ledger::new("app", 1, RETENTION);
+        let mut b = Ledger::new("app", 2, RETENTION);
+        let id = register(&mut a, "same-user");
+        assert_eq!(id, register(&mut b, "same-user"));
+        assert_eq!(id.len(), 19);
+        assert!(id.bytes().all(|c| c.is_ascii_digit()));
+    }
+}

@@ -1,0 +1,220 @@
+//! The Polyv live server's donate calls under `/live/v3/channel/donate/`.
+//!
+//! Checks run in the order of the vendor's list of errors, the first failure answering: rate
+//! limit, `appId`, the account, `timestamp`, the signature, `channelId`, then the JSON body. Only the query string is
+//! signed; the body never is, and a `channelId` inside it is ignored, as by the real server
+//! (which then changes the account-wide setting).
+
+use std::net::IpAddr;
+
+use http::request::Parts;
+use http::{Method, StatusCode};
+use liveapi_model::polyv::{
+    BodyError, CashSettings, GetDonate, GoodSettings, PolyvRequest, UpdateCash, UpdateGoods,
+};
+use liveapi_model::{ParamSource, Rule, ValidationError};
+use liveapi_sign::{SignError, VerifyError, polyv};
+use serde_json::Value;
+
+use crate::reply::{Reply, clip};
+use crate::state::{PolyvEntry, Shared, lock};
+
+/// Error messages: the vendor's own where it documents one.
+pub(crate) mod msg {
+    pub(crate) const APP_ID_REQUIRED: &str = "appId is required.";
+    pub(crate) const APP_NOT_FOUND: &str = "application not found.";
+    pub(crate) const TIMESTAMP: &str = "invalid timestamp.";
+    pub(crate) const SIGNATURE: &str = "invalid signature.";
+    pub(crate) const ILLEGAL_CHANNEL: &str = "illegal channel id: ";
+    pub(crate) const PARAM: &str = "param validate error";
+    pub(crate) const JSON: &str = "json format error";
+    pub(crate) const RANGE: &str = "number range error";
+    pub(crate) const BOOLEAN: &str = "param is not boolean (Y / N)";
+    pub(crate) const QPS: &str = "qps exceeds number of calls";
+    pub(crate) const NOT_FOUND: &str = "not found";
+    pub(crate) const METHOD: &str = "method not allowed";
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Endpoint {
+    UpdateCash,
+    UpdateGoods,
+    Get,
+}
+
+impl Endpoint {
+    fn of(path: &str) -> Option<Self> {
+        match path {
+            UpdateCash::PATH => Some(Self::UpdateCash),
+            UpdateGoods::PATH => Some(Self::UpdateGoods),
+            GetDonate::PATH => Some(Self::Get),
+            _ => None,
+        }
+    }
+
+    fn allows(self, method: &Method) -> bool {
+        match self {
+            Self::UpdateCash | Self::UpdateGoods => method == Method::POST,
+            Self::Get => method == Method::GET || method == Method::POST,
+        }
+    }
+}
+
+fn error(status: StatusCode, message: &str) -> Reply {
+    Reply::polyv_error(status, message)
+}
+
+fn bad(message: &str) -> Reply {
+    error(StatusCode::BAD_REQUEST, message)
+}
+
+fn verify_error(e: &VerifyError) -> Reply {
+    match e {
+        VerifyError::Stale { .. }
+        | VerifyError::Missing {
+            param: polyv::TIMESTAMP_PARAM,
+        }
+        | VerifyError::Invalid(SignError::MalformedTimestamp) => bad(msg::TIMESTAMP),
+        VerifyError::Invalid(
+            SignError::DuplicateKey { .. } | SignError::UnsupportedSignatureMethod { .. },
+        ) => bad(msg::PARAM),
+        _ => error(StatusCode::FORBIDDEN, msg::SIGNATURE),
+    }
+}
+
+/// The message Polyv gives for a body field that breaks a rule.
+fn validation_message(e: &ValidationError) -> &'static str {
+    match (e.field(), e.rule()) {
+        ("enabled" | "goodEnabled", _) => msg::BOOLEAN,
+        (_, Rule::Range { .. }) => msg::RANGE,
+        // An amount that is not a number at all is a "number type" error in the vendor's
+        // words; a list that is not a list is a plain validation error.
+        ("cashes" | "cashMin" | "goodPrice", Rule::Format { expected })
+            if expected.contains("decimal") =>
+        {
+            msg::RANGE
+        }
+        _ => msg::PARAM,
+    }
+}
+
+fn body_error(body: &[u8], e: &BodyError) -> Reply {
+    bad(match e {
+        BodyError::Invalid(v) => validation_message(v),
+        BodyError::Syntax(_) if body.trim_ascii().is_empty() => msg::PARAM,
+        BodyError::Syntax(_) if serde_json::from_slice::<Value>(body).is_err() => msg::JSON,
+        // Well-formed JSON that is not an object.
+        _ => msg::PARAM,
+    })
+}
+
+/// The scope of the call: `Ok(None)` for the account, the channel number otherwise.
+fn scope(entry: &PolyvEntry, params: &[(String, String)]) -> Result<Option<u64>, Reply> {
+    let Some(text) = params.param("channelId") else {
+        return Ok(None);
+    };
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad(msg::PARAM));
+    }
+    match text.parse::<u64>() {
+        Ok(channel) if lock(&entry.donate).has_channel(channel) => Ok(Some(channel)),
+        _ => Err(error(
+            StatusCode::FORBIDDEN,
+            &format!("{}{}", msg::ILLEGAL_CHANNEL, clip(text, 32)),
+        )),
+    }
+}
+
+pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8], client: IpAddr) -> Reply {
+    if !shared.limiter.allow(client) {
+        return error(StatusCode::TOO_MANY_REQUESTS, msg::QPS);
+    }
+    let Some(endpoint) = Endpoint::of(parts.uri.path()) else {
+        return error(StatusCode::NOT_FOUND, msg::NOT_FOUND);
+    };
+    if !endpoint.allows(&parts.method) {
+        return error(StatusCode::METHOD_NOT_ALLOWED, msg::METHOD);
+    }
+    let query = parts.uri.query().unwrap_or_default().as_bytes();
+    let params: Vec<(String, String)> = form_urlencoded::parse(query).into_owned().collect();
+    let Some(app_id) = params.param("appId") else {
+        return bad(msg::APP_ID_REQUIRED);
+    };
+    let Some(entry) = shared.polyv.get(app_id) else {
+        return bad(msg::APP_NOT_FOUND);
+    };
+    let now = shared.clock.now();
+    let window = shared.limits.polyv_timestamp_window;
+    let fresh = params
+        .param(polyv::TIMESTAMP_PARAM)
+        .is_some_and(|ts| polyv::check_timestamp(ts, now, window).is_ok());
+    if !fresh {
+        return bad(msg::TIMESTAMP);
+    }
+    let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    if let Err(e) = polyv::verify(pairs, &entry.app.secret, now, window) {
+        return verify_error(&e);
+    }
+    let channel = match scope(entry, &params) {
+        Ok(channel) => channel,
+        Err(reply) => return reply,
+    };
+    match endpoint {
+        Endpoint::UpdateCash => match CashSettings::from_json(body) {
+            Ok(settings) => {
+                lock(&entry.donate).set_cash(channel, settings);
+                shared.changed();
+                Reply::polyv_ok(Value::Bool(true))
+            }
+            Err(e) => body_error(body, &e),
+        },
+        Endpoint::UpdateGoods => match GoodSettings::from_json(body) {
+            Ok(settings) => {
+                lock(&entry.donate).set_goods(channel, settings);
+                shared.changed();
+                Reply::polyv_ok(Value::Bool(true))
+            }
+            Err(e) => body_error(body, &e),
+        },
+        Endpoint::Get => {
+            let view = lock(&entry.donate).view(channel);
+            Reply::polyv_ok(serde_json::to_value(view).unwrap_or(Value::Null))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::msg;
+    use liveapi_model::polyv::PolyvError;
+
+    #[test]
+    fn the_sdk_classifies_every_message_as_intended() {
+        let kind = |code, m: &str| match PolyvError::classify(code, "error", m.to_owned()) {
+            PolyvError::BadParameter { .. } => "bad parameter",
+            PolyvError::BadSignature { .. } => "bad signature",
+            PolyvError::ExpiredTimestamp { .. } => "expired",
+            PolyvError::UnknownApp { .. } => "unknown app",
+            PolyvError::IllegalChannel { .. } => "illegal channel",
+            PolyvError::RateLimited { .. } => "rate limited",
+            _ => "other",
+        };
+        for m in [
+            msg::APP_ID_REQUIRED,
+            msg::PARAM,
+            msg::JSON,
+            msg::RANGE,
+            msg::BOOLEAN,
+        ] {
+            assert_eq!(kind(400, m), "bad parameter", "{m}");
+        }
+        assert_eq!(kind(400, msg::APP_NOT_FOUND), "unknown app");
+        assert_eq!(kind(400, msg::TIMESTAMP), "expired");
+        assert_eq!(kind(403, msg::SIGNATURE), "bad signature");
+        assert_eq!(
+            kind(403, &format!("{}7", msg::ILLEGAL_CHANNEL)),
+            "illegal channel"
+        );
+        assert_eq!(kind(429, msg::QPS), "rate limited");
+    }
+}

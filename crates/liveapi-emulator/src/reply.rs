@@ -1,0 +1,262 @@
+//! Answers: the vendors' JSON envelopes, the HTML pages of failing gateways, and the response
+//! body type that can also cut an answer short.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use http::{Response, StatusCode};
+use hyper::body::{Frame, SizeHint};
+use serde_json::{Value, json};
+
+use crate::Vendor;
+
+const JSON: &str = "application/json;charset=UTF-8";
+const HTML: &str = "text/html";
+
+/// At most `max` bytes of `text`, cut at a character boundary, for echoing client input in a
+/// message.
+pub(crate) fn clip(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// An answer before it becomes an HTTP response.
+#[derive(Clone, Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Bytes,
+    content_type: &'static str,
+    /// The vendor's message, for the request log.
+    pub(crate) message: String,
+    retry_after: bool,
+    close: bool,
+}
+
+impl Reply {
+    pub(crate) fn json(status: StatusCode, value: &Value, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
+            content_type: JSON,
+            message: message.into(),
+            retry_after: false,
+            close: false,
+        }
+    }
+
+    fn html(status: StatusCode) -> Self {
+        let line = format!(
+            "{} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("Error")
+        );
+        let page = format!(
+            "<html>\r\n<head><title>{line}</title></head>\r\n<body>\r\n<center><h1>{line}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+        );
+        Self {
+            status,
+            body: Bytes::from(page),
+            content_type: HTML,
+            message: line,
+            retry_after: status == StatusCode::SERVICE_UNAVAILABLE,
+            close: false,
+        }
+    }
+
+    /// Asks the client to close the connection after this answer (after an oversized body
+    /// that was not read to its end).
+    pub(crate) fn closing(mut self) -> Self {
+        self.close = true;
+        self
+    }
+
+    /// LinkV's success envelope; `data` is left out for calls that answer nothing.
+    pub(crate) fn linkv_ok(data: Option<Value>) -> Self {
+        let value = match data {
+            Some(data) => json!({"status": "200", "msg": "", "data": data}),
+            None => json!({"status": "200", "msg": ""}),
+        };
+        Self::json(StatusCode::OK, &value, "")
+    }
+
+    /// LinkV's error envelope: `{"status":"403","msg":"sign err","data":[]}`, with the same
+    /// HTTP status.
+    pub(crate) fn linkv_error(status: StatusCode, msg: impl Into<String>) -> Self {
+        let msg = msg.into();
+        let value = json!({"status": status.as_u16().to_string(), "msg": msg, "data": []});
+        Self::json(status, &value, msg)
+    }
+
+    /// Polyv's success envelope.
+    pub(crate) fn polyv_ok(data: Value) -> Self {
+        let value = json!({"code": 200, "status": "success", "message": "", "data": data});
+        Self::json(StatusCode::OK, &value, "")
+    }
+
+    /// Polyv's error envelope: `{"code":403,"status":"error","message":"invalid signature.","data":""}`.
+    pub(crate) fn polyv_error(status: StatusCode, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let outcome = if status.is_server_error() {
+            "fail"
+        } else {
+            "error"
+        };
+        let value =
+            json!({"code": status.as_u16(), "status": outcome, "message": message, "data": ""});
+        Self::json(status, &value, message)
+    }
+
+    /// A vendor's error envelope.
+    pub(crate) fn vendor_error(vendor: Vendor, status: StatusCode, message: &str) -> Self {
+        match vendor {
+            Vendor::Linkv => Self::linkv_error(status, message),
+            Vendor::Polyv => Self::polyv_error(status, message),
+        }
+    }
+
+    /// What an injected server error looks like.
+    pub(crate) fn server_failure(vendor: Vendor, status: StatusCode, html: bool) -> Self {
+        if html {
+            return Self::html(status);
+        }
+        match vendor {
+            Vendor::Linkv => Self::linkv_error(status, "system err"),
+            Vendor::Polyv => Self::polyv_error(status, "system error"),
+        }
+    }
+
+    /// Plain JSON for paths that belong to no vendor and for the inspection API.
+    pub(crate) fn plain(status: StatusCode, value: &Value) -> Self {
+        let message = value
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Self::json(status, value, message)
+    }
+
+    pub(crate) fn plain_error(status: StatusCode, message: &str) -> Self {
+        Self::plain(status, &json!({"error": message}))
+    }
+
+    fn head(&self, body: Body) -> Response<Body> {
+        let mut response = Response::new(body);
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        if self.retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if self.close {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
+    }
+
+    pub(crate) fn into_response(self) -> Response<Body> {
+        let body = Body::full(self.body.clone());
+        self.head(body)
+    }
+
+    /// The response with its full `Content-Length` but only the first half of the body.
+    pub(crate) fn truncated(self) -> Response<Body> {
+        let total = self.body.len();
+        let part = self.body.slice(..total / 2);
+        let mut response = self.head(Body::Truncated {
+            part: Some(part),
+            total: total as u64,
+            stage: Stage::Data,
+        });
+        response
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(total));
+        response
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    Data,
+    Flush,
+    Fail,
+}
+
+/// A response body: the whole answer, or the first part of one followed by a failure.
+#[derive(Debug)]
+pub(crate) enum Body {
+    Full(Option<Bytes>),
+    Truncated {
+        part: Option<Bytes>,
+        total: u64,
+        stage: Stage,
+    },
+}
+
+impl Body {
+    pub(crate) fn full(bytes: Bytes) -> Self {
+        Self::Full((!bytes.is_empty()).then_some(bytes))
+    }
+}
+
+/// Ends a truncated body; hyper then drops the connection without finishing the message.
+#[derive(Debug)]
+pub(crate) struct Truncated;
+
+impl fmt::Display for Truncated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("response truncated by fault injection")
+    }
+}
+
+impl std::error::Error for Truncated {}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = Truncated;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Truncated>>> {
+        match self.get_mut() {
+            Self::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            Self::Truncated { part, stage, .. } => match stage {
+                Stage::Data => {
+                    *stage = Stage::Flush;
+                    match part.take().filter(|p| !p.is_empty()) {
+                        Some(part) => Poll::Ready(Some(Ok(Frame::data(part)))),
+                        None => {
+                            cx.waker().wake_by_ref();
+                            Poll::Pending
+                        }
+                    }
+                }
+                // One pending poll lets hyper flush what was written before the failure
+                // closes the connection, so the client really receives the first half.
+                Stage::Flush => {
+                    *stage = Stage::Fail;
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+                Stage::Fail => Poll::Ready(Some(Err(Truncated))),
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Self::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Full(data) => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+            Self::Truncated { total, .. } => SizeHint::with_exact(*total),
+        }
+    }
+}

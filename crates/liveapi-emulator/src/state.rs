@@ -1,0 +1,132 @@
+//! Everything the request handlers share: apps and their books, the clock, faults, the request
+//! log, the rate limiter and the link to the state file.
+//!
+//! Each app's books sit behind their own mutex, taken only for the synchronous bookkeeping of
+//! one request and never across an `.await`, so requests for different apps never wait for
+//! each other and no request waits on IO while holding a lock.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::donate::Donate;
+use crate::faults::FaultInjector;
+use crate::ledger::Ledger;
+use crate::rate_limit::RateLimiter;
+use crate::request_log::RequestLog;
+use crate::state_file::Persist;
+use crate::{EmulatorClock, LinkvApp, PolyvApp};
+
+/// Locks a mutex, recovering the data if a previous holder panicked. The books are updated by
+/// code that checks everything before it writes, so a poisoned lock does not mean a
+/// half-applied change.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A LinkV app and its ledger.
+#[derive(Debug)]
+pub(crate) struct LinkvEntry {
+    pub(crate) app: LinkvApp,
+    pub(crate) ledger: Mutex<Ledger>,
+}
+
+/// A Polyv account and its donate settings.
+#[derive(Debug)]
+pub(crate) struct PolyvEntry {
+    pub(crate) app: PolyvApp,
+    pub(crate) donate: Mutex<Donate>,
+}
+
+/// Limits and windows fixed at start.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) body_limit: usize,
+    pub(crate) linkv_nonce_window: Duration,
+    pub(crate) polyv_timestamp_window: Duration,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) limits: Limits,
+    pub(crate) clock: EmulatorClock,
+    pub(crate) faults: FaultInjector,
+    pub(crate) log: RequestLog,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) linkv: HashMap<String, LinkvEntry>,
+    pub(crate) polyv: HashMap<String, PolyvEntry>,
+    /// The last journal sequence number handed out, across apps.
+    pub(crate) journal_seq: AtomicU64,
+    pub(crate) persist: Option<Persist>,
+    /// Tells long waits (injected latency) that the emulator is shutting down.
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// Records that the books changed, so the state file gets written.
+    pub(crate) fn changed(&self) {
+        if let Some(persist) = &self.persist {
+            persist.mark_dirty();
+        }
+    }
+
+    /// Waits for `delay`, or less if the emulator shuts down meanwhile.
+    pub(crate) async fn sleep(&self, delay: Duration) {
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = shutdown.wait_for(|stop| *stop) => {}
+        }
+    }
+
+    /// Every app's books, as written to the state file.
+    pub(crate) fn books(&self) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
+        let now_secs = self.clock.now_ms() / 1_000;
+        let linkv = self
+            .linkv
+            .iter()
+            .map(|(key, entry)| {
+                let snapshot = lock(&entry.ledger).snapshot(now_secs);
+                (
+                    key.clone(),
+                    serde_json::to_value(snapshot).unwrap_or(Value::Null),
+                )
+            })
+            .collect();
+        let polyv = self
+            .polyv
+            .iter()
+            .map(|(id, entry)| {
+                let snapshot = lock(&entry.donate).snapshot();
+                (
+                    id.clone(),
+                    serde_json::to_value(snapshot).unwrap_or(Value::Null),
+                )
+            })
+            .collect();
+        (linkv, polyv)
+    }
+
+    /// The whole state, for `GET /_emulator/state`.
+    pub(crate) fn dump(&self) -> Value {
+        let (mut linkv, polyv) = self.books();
+        for (key, books) in &mut linkv {
+            if let (Some(entry), Value::Object(map)) = (self.linkv.get(key), books) {
+                map.insert("alias".to_owned(), Value::String(entry.app.alias.clone()));
+            }
+        }
+        json!({
+            "clock": self.clock.status(),
+            "seed": self.faults.seed(),
+            "faults": *self.faults.config(),
+            "fault_stats": self.faults.stats(),
+            "state_file": self.persist.as_ref().map(Persist::describe),
+            "linkv": linkv,
+            "polyv": polyv,
+        })
+    }
+}
