@@ -72,9 +72,9 @@ where
     }
 }
 
-/// A call that did not succeed.
+/// A call that did not succeed: before sending, on the way, or at the server. These three are
+/// all there is, so the enum is exhaustive.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum CallError<E, T> {
     /// The request could not be built; nothing was sent.
     #[error(transparent)]
@@ -145,7 +145,7 @@ impl Context {
     }
 
     /// A random number for retry jitter; 0 if the source fails (jitter is not security).
-    pub(crate) fn jitter(&self) -> u64 {
+    pub fn jitter(&self) -> u64 {
         let mut bytes = [0u8; 8];
         match self.entropy.fill(&mut bytes) {
             Ok(()) => u64::from_le_bytes(bytes),
