@@ -1,0 +1,92 @@
+//! Which certificates HTTPS connections trust. Verification itself is never optional: there is
+//! no setting that turns off certificate or hostname checks.
+
+use std::sync::Arc;
+
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+use crate::ConfigError;
+
+/// The root certificates to trust.
+#[derive(Clone, Debug)]
+pub(crate) struct Roots {
+    #[cfg(feature = "webpki-roots")]
+    pub(crate) webpki: bool,
+    #[cfg(feature = "native-roots")]
+    pub(crate) native: bool,
+    pub(crate) extra: Vec<CertificateDer<'static>>,
+}
+
+// Not derived: the Mozilla roots are trusted unless turned off.
+#[allow(clippy::derivable_impls)] // Derivable only in builds without `webpki-roots`.
+impl Default for Roots {
+    fn default() -> Self {
+        Self {
+            #[cfg(feature = "webpki-roots")]
+            webpki: true,
+            #[cfg(feature = "native-roots")]
+            native: false,
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl Roots {
+    /// Adds every certificate of a PEM document.
+    pub(crate) fn add_pem(&mut self, pem: &[u8]) -> Result<(), ConfigError> {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| ConfigError::Certificate(e.to_string()))?;
+            self.extra.push(cert);
+            added += 1;
+        }
+        if added == 0 {
+            return Err(ConfigError::Certificate(
+                "no CERTIFICATE block found".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn store(&self) -> Result<RootCertStore, ConfigError> {
+        #[allow(unused_mut)]
+        // Nothing is added before the extra certificates without root features.
+        let mut store = RootCertStore::empty();
+        #[cfg(feature = "webpki-roots")]
+        if self.webpki {
+            store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+        #[cfg(feature = "native-roots")]
+        if self.native {
+            let loaded = rustls_native_certs::load_native_certs();
+            if loaded.certs.is_empty()
+                && let Some(e) = loaded.errors.first()
+            {
+                return Err(ConfigError::NativeRoots(e.to_string()));
+            }
+            // A few unreadable system certificates are normal; the rest are still useful.
+            store.add_parsable_certificates(loaded.certs);
+        }
+        for cert in &self.extra {
+            store
+                .add(cert.clone())
+                .map_err(|e| ConfigError::Certificate(e.to_string()))?;
+        }
+        if store.is_empty() {
+            return Err(ConfigError::NoRoots);
+        }
+        Ok(store)
+    }
+
+    /// A rustls client configuration with the ring provider, TLS 1.2 and 1.3, these roots.
+    pub(crate) fn client_config(&self) -> Result<rustls::ClientConfig, ConfigError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        Ok(rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ConfigError::Tls(e.to_string()))?
+            .with_root_certificates(self.store()?)
+            .with_no_client_auth())
+    }
+}
