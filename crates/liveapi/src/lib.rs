@@ -1,1 +1,91 @@
-//! The liveapi SDK: a high-level client for the LinkV and Polyv server APIs (being built).
+//! Rust SDK for the server APIs of the LinkV and Polyv live-streaming platforms.
+//!
+//! [`Client`] is what most back-ends need: register users and get their live tokens, complete
+//! top-up orders, add and remove coins, read balances (LinkV), and set and read the cash and
+//! gift tips of channels (Polyv). Every call is validated before it is sent, signed the way the
+//! servers check it, sent over pooled HTTPS with timeouts, retried when that is safe (re-signed,
+//! with the same `request_id`, so a coin change is applied once), and answered with typed
+//! values or a typed [`Error`]. Secrets never appear in `Debug`, logs or errors.
+//!
+//! ```no_run
+//! use liveapi::{Client, LinkvCredentials};
+//! use liveapi::model::linkv::{Coins, OrderId, Platform, PortraitUri, UsdCents, UserId, UserName};
+//!
+//! # async fn run() -> Result<(), liveapi::Error> {
+//! let client = Client::builder()
+//!     .linkv(LinkvCredentials::new("app_key", "app_secret", "alias", "https://live.example.com")?)
+//!     .build()?;
+//!
+//! let user = client
+//!     .register_user(UserId::new("alice")?, UserName::new("Alice")?, PortraitUri::new("https://cdn.example.com/a.png")?)
+//!     .await?;
+//! let balance = client
+//!     .complete_order(&user.open_id, OrderId::new("order-1")?, Coins::new(100)?, UsdCents::new(199), Platform::Ios)
+//!     .await?;
+//! client.remove_coins(&user.open_id, Coins::new(30)?).await?;
+//! assert_eq!(client.balance(&user.open_id).await?.get(), balance.get() - 30);
+//! # Ok(()) }
+//! ```
+//!
+//! `cargo run --example quickstart` in the repository runs the whole story against the
+//! embedded emulator (`liveapi-emulator`), with no network and no real money.
+//!
+//! # The crates underneath
+//!
+//! | re-export | crate | for |
+//! |---|---|---|
+//! | [`sign`] | `liveapi-sign` | the sign algorithms alone |
+//! | [`model`] | `liveapi-model` | validated request and response types |
+//! | [`request`] | `liveapi-request` | requests for your own HTTP stack |
+//! | [`executor`] | `liveapi-hyper` | the async executor this client wraps |
+//!
+//! # Configuration by environment
+//!
+//! [`Client::from_env`] (or [`ClientBuilder::from_env`] over other settings) reads:
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `LIVEAPI_LINKV_APP_ID` | LinkV `live_app_key`, sent as `app_id` |
+//! | `LIVEAPI_LINKV_SECRET` | LinkV `live_app_secret` (the decrypted one) |
+//! | `LIVEAPI_LINKV_ALIAS` | LinkV `live_app_alias`, sent as `channel` |
+//! | `LIVEAPI_LINKV_BASE_URL` | the app's LinkV base URL |
+//! | `LIVEAPI_POLYV_APP_ID` | Polyv `appId` |
+//! | `LIVEAPI_POLYV_SECRET` | Polyv app secret |
+//! | `LIVEAPI_POLYV_BASE_URL` | optional, default `https://api.polyv.net` |
+//! | `LIVEAPI_ATTEMPT_TIMEOUT_MS` | optional per-attempt timeout |
+//! | `LIVEAPI_DEADLINE_MS` | optional overall deadline of a call |
+//! | `LIVEAPI_MAX_ATTEMPTS` | optional number of attempts, retries included |
+//!
+//! The four LinkV variables go together; a partial set is an error that names what is missing.
+//!
+//! # Features
+//!
+//! `rustls` and `webpki-roots` (default): HTTPS trusting the Mozilla roots. `native-roots`:
+//! the operating system's roots on request. `sha256`: Polyv's `signatureMethod=SHA256`.
+//! `console-credentials`: [`LinkvCredentials::from_console`](request::LinkvCredentials) from
+//! the console's encrypted `app_secret`.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod coins;
+mod env;
+mod error;
+
+pub use client::{Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS};
+pub use coins::{CallFuture, ChangeCoins, CompleteOrder};
+pub use error::Error;
+
+pub use liveapi_hyper::{RateLimit, TransportError, TransportErrorKind};
+pub use liveapi_request::retry::RetryPolicy;
+pub use liveapi_request::{
+    Context, LinkvCredentials, ManualClock, PolyvCredentials, Secret, SeededEntropy,
+};
+
+pub use liveapi_hyper as executor;
+pub use liveapi_model as model;
+pub use liveapi_request as request;
+pub use liveapi_sign as sign;

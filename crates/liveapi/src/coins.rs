@@ -1,0 +1,199 @@
+//! Coin changes, as calls that can be given a request id, an expiry and a reason before they
+//! are awaited.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use liveapi_model::linkv::{
+    ChangeGold, ChangeReason, ChangeType, Coins, Expiration, OpenId, OrderId, OrderSuccess,
+    Platform, RequestId, UsdCents,
+};
+
+use crate::{Client, Error};
+
+/// The future a coin call becomes when awaited.
+pub type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+/// The request id to send: the caller's, or a fresh one.
+fn request_id(client: &Client, given: Option<RequestId>) -> Result<RequestId, Error> {
+    match given {
+        Some(id) => Ok(id),
+        None => client.new_request_id(),
+    }
+}
+
+fn expiration(client: &Client, given: Option<Expiration>) -> Expiration {
+    given.unwrap_or_else(|| Expiration::after_days(client.now(), client.coin_lifetime_days()))
+}
+
+/// A coin change (`changeGold`) of [`Client::add_coins`] or [`Client::remove_coins`], sent when
+/// awaited.
+///
+/// ```no_run
+/// # async fn run(client: liveapi::Client, uid: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
+/// use liveapi::model::linkv::{ChangeReason, Coins};
+///
+/// // An id stored with the business operation makes a resend after a crash safe.
+/// let id = client.new_request_id()?;
+/// client
+///     .remove_coins(&uid, Coins::new(10)?)
+///     .request_id(id)
+///     .reason(ChangeReason::new("gift to a streamer")?)
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a coin change is sent only when awaited"]
+pub struct ChangeCoins<'a> {
+    client: &'a Client,
+    uid: OpenId,
+    change_type: ChangeType,
+    coins: Coins,
+    request_id: Option<RequestId>,
+    expiration: Option<Expiration>,
+    reason: Option<ChangeReason>,
+}
+
+impl<'a> ChangeCoins<'a> {
+    pub(crate) fn add(client: &'a Client, uid: OpenId, coins: Coins) -> Self {
+        Self::new(client, uid, ChangeType::Add, coins)
+    }
+
+    pub(crate) fn remove(client: &'a Client, uid: OpenId, coins: Coins) -> Self {
+        Self::new(client, uid, ChangeType::Remove, coins)
+    }
+
+    fn new(client: &'a Client, uid: OpenId, change_type: ChangeType, coins: Coins) -> Self {
+        Self {
+            client,
+            uid,
+            change_type,
+            coins,
+            request_id: None,
+            expiration: None,
+            reason: None,
+        }
+    }
+
+    /// The idempotency key (default: a fresh one). The same key sent twice applies once.
+    pub fn request_id(mut self, id: RequestId) -> Self {
+        self.request_id = Some(id);
+        self
+    }
+
+    /// When added coins expire (default: in the client's coin lifetime, 91 days). Ignored by
+    /// the server for removals, which must still send one.
+    pub fn expires_at(mut self, expiration: Expiration) -> Self {
+        self.expiration = Some(expiration);
+        self
+    }
+
+    /// Why the coins change, kept by LinkV.
+    pub fn reason(mut self, reason: ChangeReason) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    /// The request this call sends, with its request id fixed (generated if none was given).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for zero coins; [`Error::Build`] if no request id can be generated.
+    pub fn into_request(self) -> Result<ChangeGold, Error> {
+        let change = ChangeGold::new(
+            self.uid,
+            request_id(self.client, self.request_id)?,
+            self.change_type,
+            self.coins,
+            expiration(self.client, self.expiration),
+        )?;
+        Ok(match self.reason {
+            Some(reason) => change.with_reason(reason),
+            None => change,
+        })
+    }
+}
+
+impl<'a> IntoFuture for ChangeCoins<'a> {
+    type Output = Result<(), Error>;
+    type IntoFuture = CallFuture<'a, ()>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let client = self.client;
+        Box::pin(async move { client.execute(&self.into_request()?).await })
+    }
+}
+
+/// A completed top-up order (`orderSuccess`) of [`Client::complete_order`], sent when awaited;
+/// answers the balance after.
+#[derive(Debug)]
+#[must_use = "an order is completed only when awaited"]
+pub struct CompleteOrder<'a> {
+    client: &'a Client,
+    uid: OpenId,
+    order_id: OrderId,
+    coins: Coins,
+    money: UsdCents,
+    platform: Platform,
+    request_id: Option<RequestId>,
+    expiration: Option<Expiration>,
+}
+
+impl<'a> CompleteOrder<'a> {
+    pub(crate) fn new(
+        client: &'a Client,
+        uid: OpenId,
+        order_id: OrderId,
+        coins: Coins,
+        money: UsdCents,
+        platform: Platform,
+    ) -> Self {
+        Self {
+            client,
+            uid,
+            order_id,
+            coins,
+            money,
+            platform,
+            request_id: None,
+            expiration: None,
+        }
+    }
+
+    /// The idempotency key (default: a fresh one). The same key sent twice applies once.
+    pub fn request_id(mut self, id: RequestId) -> Self {
+        self.request_id = Some(id);
+        self
+    }
+
+    /// When the coins expire (default: in the client's coin lifetime, 91 days).
+    pub fn expires_at(mut self, expiration: Expiration) -> Self {
+        self.expiration = Some(expiration);
+        self
+    }
+
+    /// The request this call sends, with its request id fixed (generated if none was given).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for zero coins; [`Error::Build`] if no request id can be generated.
+    pub fn into_request(self) -> Result<OrderSuccess, Error> {
+        Ok(OrderSuccess::credit(
+            self.uid,
+            request_id(self.client, self.request_id)?,
+            self.order_id,
+            self.coins,
+            self.money,
+            self.platform,
+            expiration(self.client, self.expiration),
+        )?)
+    }
+}
+
+impl<'a> IntoFuture for CompleteOrder<'a> {
+    type Output = Result<Coins, Error>;
+    type IntoFuture = CallFuture<'a, Coins>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let client = self.client;
+        Box::pin(async move { client.execute(&self.into_request()?).await })
+    }
+}

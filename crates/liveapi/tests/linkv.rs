@@ -1,0 +1,338 @@
+//! Every LinkV method of the client, end to end against the emulator on loopback.
+
+mod common;
+
+use std::collections::HashMap;
+
+use liveapi::Error;
+use liveapi::model::linkv::{
+    ChangeReason, Coins, Expiration, LinkvError, OpenId, OrderId, Platform, RequestId, UsdCents,
+    UserId,
+};
+use liveapi_emulator::Emulator;
+
+fn coins(n: u64) -> Coins {
+    Coins::new(n).unwrap()
+}
+
+#[tokio::test]
+async fn register_login_and_a_stable_open_id() {
+    let (emulator, client) = common::setup().await;
+    let first = common::user(&client, "alice").await;
+    let again = client
+        .login_user(UserId::new("alice").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(again.open_id, first);
+    assert!(!again.token.as_str().is_empty());
+    assert_eq!(
+        emulator
+            .open_id(&emulator.linkv_app().app_key, "alice")
+            .as_deref(),
+        Some(first.as_str())
+    );
+    // A user LinkV has never seen cannot just log in.
+    let err = client
+        .login_user(UserId::new("nobody").unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+}
+
+#[tokio::test]
+async fn orders_changes_and_balances() {
+    let (emulator, client) = common::setup().await;
+    let alice = common::user(&client, "alice").await;
+
+    let after = client
+        .complete_order(
+            &alice,
+            OrderId::new("order-1").unwrap(),
+            coins(100),
+            UsdCents::new(199),
+            Platform::Ios,
+        )
+        .await
+        .unwrap();
+    assert_eq!(after.get(), 100);
+    client
+        .add_coins(&alice, coins(25))
+        .reason(ChangeReason::new("welcome gift").unwrap())
+        .await
+        .unwrap();
+    client.remove_coins(&alice, coins(40)).await.unwrap();
+    assert_eq!(client.balance(&alice).await.unwrap().get(), 85);
+    assert_eq!(
+        emulator.balance(&emulator.linkv_app().app_key, alice.as_str()),
+        Some(85)
+    );
+
+    // Refusals are typed, change nothing and are not retried.
+    let before = emulator.requests().len();
+    let err = client.remove_coins(&alice, coins(1_000)).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Linkv(LinkvError::BadParameter { message }) if message.contains("insufficient")),
+        "{err}"
+    );
+    assert!(!err.is_retryable() && !err.outcome_unknown());
+    assert_eq!(
+        emulator.requests().len(),
+        before + 1,
+        "a refusal is not retried"
+    );
+
+    let err = client
+        .complete_order(
+            &alice,
+            OrderId::new("order-1").unwrap(),
+            coins(100),
+            UsdCents::new(199),
+            Platform::Ios,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already completed"), "{err}");
+
+    let stranger = OpenId::new("1234567890").unwrap();
+    assert!(
+        client
+            .balance(&stranger)
+            .await
+            .unwrap_err()
+            .is_invalid_input()
+    );
+    assert_eq!(client.balance(&alice).await.unwrap().get(), 85);
+}
+
+#[tokio::test]
+async fn the_same_request_id_is_applied_once() {
+    let (emulator, client) = common::setup().await;
+    let alice = common::user(&client, "alice").await;
+    let id = client.new_request_id().unwrap();
+
+    for _ in 0..3 {
+        client
+            .add_coins(&alice, coins(10))
+            .request_id(id.clone())
+            .await
+            .unwrap();
+    }
+    assert_eq!(client.balance(&alice).await.unwrap().get(), 10);
+
+    // The same id with other parameters is refused, not applied.
+    let err = client
+        .add_coins(&alice, coins(11))
+        .request_id(id.clone())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("different parameters"), "{err}");
+
+    // An order resent with its request id answers the balance of the first time.
+    let order_id = client.new_request_id().unwrap();
+    let order = || {
+        client
+            .complete_order(
+                &alice,
+                OrderId::new("order-7").unwrap(),
+                coins(5),
+                UsdCents::new(99),
+                Platform::Android,
+            )
+            .request_id(order_id.clone())
+    };
+    assert_eq!(order().await.unwrap().get(), 15);
+    assert_eq!(order().await.unwrap().get(), 15);
+
+    let journal = emulator.journal();
+    assert_eq!(
+        journal
+            .iter()
+            .filter(|c| c.request_id == id.as_str())
+            .count(),
+        1
+    );
+    assert_eq!(
+        journal
+            .iter()
+            .filter(|c| c.request_id == order_id.as_str())
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn concurrent_duplicates_apply_once() {
+    let (emulator, client) = common::setup().await;
+    let alice = common::user(&client, "alice").await;
+    let id = client.new_request_id().unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (client, alice, id) = (client.clone(), alice.clone(), id.clone());
+            tokio::spawn(async move { client.add_coins(&alice, coins(3)).request_id(id).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(client.balance(&alice).await.unwrap().get(), 3);
+    assert_eq!(emulator.journal().len(), 1);
+}
+
+#[tokio::test]
+async fn coins_expire_by_the_server_clock() {
+    let (emulator, client) = common::setup().await;
+    let alice = common::user(&client, "alice").await;
+    let soon = Expiration::after_days(client.now(), 1);
+    client
+        .add_coins(&alice, coins(7))
+        .expires_at(soon)
+        .await
+        .unwrap();
+    client.add_coins(&alice, coins(5)).await.unwrap(); // 91 days
+    assert_eq!(client.balance(&alice).await.unwrap().get(), 12);
+
+    // Two days later by the server's clock; the client signs with the same offset so that its
+    // nonces stay fresh.
+    emulator
+        .clock()
+        .advance(std::time::Duration::from_secs(2 * 86_400));
+    let later = common::client_builder(&emulator)
+        .context(liveapi::Context::new(
+            std::sync::Arc::new(liveapi::ManualClock::new(emulator.clock().now())),
+            std::sync::Arc::new(liveapi::request::OsEntropy),
+        ))
+        .build()
+        .unwrap();
+    assert_eq!(later.balance(&alice).await.unwrap().get(), 5);
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_an_auth_error_and_is_not_retried() {
+    let emulator = common::emulator(Emulator::builder()).await;
+    let app = emulator.linkv_app();
+    let client = common::client_builder(&emulator)
+        .linkv(
+            liveapi::LinkvCredentials::new(
+                &app.app_key,
+                "not-the-secret",
+                &app.alias,
+                &emulator.base_url(),
+            )
+            .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let err = client
+        .balance(&OpenId::new("1").unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.is_auth(), "{err}");
+    assert!(matches!(err, Error::Linkv(LinkvError::BadSignature { .. })));
+    assert_eq!(emulator.requests().len(), 1);
+    assert!(!format!("{err} {err:?}").contains("not-the-secret"));
+}
+
+#[tokio::test]
+async fn a_client_clock_far_off_is_refused_as_expired() {
+    let emulator = common::emulator(Emulator::builder()).await;
+    let behind = emulator.clock().now() - std::time::Duration::from_secs(600);
+    let client = common::client_builder(&emulator)
+        .retry_policy(liveapi::RetryPolicy::never())
+        .context(liveapi::Context::new(
+            std::sync::Arc::new(liveapi::ManualClock::new(behind)),
+            std::sync::Arc::new(liveapi::request::OsEntropy),
+        ))
+        .build()
+        .unwrap();
+    let err = client
+        .balance(&OpenId::new("1").unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Linkv(LinkvError::ExpiredTimestamp { .. })),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_without_linkv_says_so() {
+    let emulator = common::emulator(Emulator::builder()).await;
+    let polyv = emulator.polyv_app();
+    let client = liveapi::Client::builder()
+        .polyv(liveapi::PolyvCredentials::new(&polyv.app_id, polyv.secret.as_str()).unwrap())
+        .build()
+        .unwrap();
+    let err = client
+        .balance(&OpenId::new("1").unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::NotConfigured(liveapi::request::Vendor::Linkv)
+    ));
+    assert_eq!(
+        err.to_string(),
+        "LinkV credentials are not configured on this client"
+    );
+}
+
+#[test]
+fn configuration_from_the_environment() {
+    let vars = HashMap::from([
+        ("LIVEAPI_LINKV_APP_ID", "k"),
+        ("LIVEAPI_LINKV_SECRET", "s3cr3t"),
+        ("LIVEAPI_LINKV_ALIAS", "a"),
+        ("LIVEAPI_LINKV_BASE_URL", "http://127.0.0.1:1"),
+        ("LIVEAPI_MAX_ATTEMPTS", "2"),
+    ]);
+    let lookup = |name: &str| vars.get(name).map(|v| (*v).to_owned());
+    let client = liveapi::Client::builder()
+        .from_env_with(lookup)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(client.linkv_credentials().unwrap().alias(), "a");
+    assert_eq!(client.executor().retry_policy().max_attempts(), 2);
+    assert!(!format!("{client:?}").contains("s3cr3t"));
+
+    let partial = |name: &str| (name == "LIVEAPI_LINKV_APP_ID").then(|| "k".to_owned());
+    let err = liveapi::Client::builder()
+        .from_env_with(partial)
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("LIVEAPI_LINKV_SECRET") && text.contains("LIVEAPI_LINKV_BASE_URL"),
+        "{text}"
+    );
+
+    let bad = |name: &str| (name == "LIVEAPI_DEADLINE_MS").then(|| "soon".to_owned());
+    assert!(
+        liveapi::Client::builder()
+            .from_env_with(bad)
+            .unwrap_err()
+            .to_string()
+            .contains("LIVEAPI_DEADLINE_MS")
+    );
+    let none = |_: &str| None;
+    assert!(matches!(
+        liveapi::Client::builder()
+            .from_env_with(none)
+            .unwrap()
+            .build(),
+        Err(Error::Config(_))
+    ));
+}
+
+#[test]
+fn zero_coins_are_refused_before_sending() {
+    let client = liveapi::Client::builder()
+        .linkv(liveapi::LinkvCredentials::new("k", "s", "a", "http://127.0.0.1:1").unwrap())
+        .build()
+        .unwrap();
+    let err = client
+        .add_coins(&OpenId::new("1").unwrap(), Coins::ZERO)
+        .request_id(RequestId::new("0123456789abcdef0123456789abcdef").unwrap())
+        .into_request()
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err}");
+}
