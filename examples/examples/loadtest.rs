@@ -1,0 +1,443 @@
+//! Load: N calls at concurrency C against the emulator on loopback, once through
+//! `liveapi::Client` and once through a minimal hand-written hyper client that sends equally
+//! valid signed requests, and how the two compare.
+//!
+//! ```sh
+//! cargo run --release --example loadtest -- --calls 50000 --concurrency 32
+//! ```
+//!
+//! Options: `--calls N` (default 20000), `--concurrency N` (32), `--rounds N` (3; the two
+//! clients alternate, round after round, so drift in the machine hits both alike), `--op
+//! balance|add` (`getUserTokens`, or `changeGold` credits with fresh request ids).
+//!
+//! Prints, for each client: requests per second and latency p50/p99/max; then the SDK's
+//! throughput as a share of the baseline's, the peak resident memory of the process, its
+//! resident memory sampled during the SDK's run (flat under sustained load), and the most TCP
+//! connections open to the emulator at once (bounded by the client's `max_in_flight`).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use liveapi::model::linkv::{Coins, OpenId, PortraitUri, UserId, UserName};
+use liveapi::sign::linkv;
+use liveapi::{Client, LinkvCredentials, RetryPolicy};
+use liveapi_emulator::{Emulator, RunningEmulator};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Balance,
+    Add,
+}
+
+struct Options {
+    calls: usize,
+    concurrency: usize,
+    rounds: usize,
+    op: Op,
+}
+
+fn parse(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        calls: 20_000,
+        concurrency: 32,
+        rounds: 3,
+        op: Op::Balance,
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = || {
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{flag}: `{value}` is not a positive whole number"))
+        };
+        match flag.as_str() {
+            "--calls" => options.calls = number()?,
+            "--concurrency" => options.concurrency = number()?,
+            "--rounds" => options.rounds = number()?,
+            "--op" => {
+                options.op = match value.as_str() {
+                    "balance" => Op::Balance,
+                    "add" => Op::Add,
+                    other => return Err(format!("--op: `{other}` is not balance or add")),
+                }
+            }
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(options)
+}
+
+/// Latencies of one run, and how long it took.
+#[derive(Default)]
+struct Run {
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+    failures: usize,
+}
+
+impl Run {
+    fn merge(&mut self, other: Run) {
+        self.latencies.extend(other.latencies);
+        self.elapsed += other.elapsed;
+        self.failures += other.failures;
+    }
+
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn quantile(&self, q: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+        sorted.get(i).copied().unwrap_or_default()
+    }
+
+    fn line(&self, name: &str) -> String {
+        format!(
+            "{name:<22} {:>9.0} req/s   p50 {:>8.2?}   p99 {:>8.2?}   max {:>8.2?}   failures {}",
+            self.per_second(),
+            self.quantile(0.5),
+            self.quantile(0.99),
+            self.quantile(1.0),
+            self.failures
+        )
+    }
+}
+
+/// Runs `calls` calls of `one` from `concurrency` tasks.
+async fn drive<F, Fut>(calls: usize, concurrency: usize, one: F) -> Run
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (next, one) = (next.clone(), one.clone());
+            tokio::spawn(async move {
+                let mut run = Run::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= calls {
+                        return run;
+                    }
+                    let t = Instant::now();
+                    if one(i).await {
+                        run.latencies.push(t.elapsed());
+                    } else {
+                        run.failures += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut total = Run::default();
+    for task in tasks {
+        if let Ok(run) = task.await {
+            total.latencies.extend(run.latencies);
+            total.failures += run.failures;
+        }
+    }
+    total.elapsed = started.elapsed();
+    total
+}
+
+/// The baseline: hyper's pooled client and the signing rules, nothing else.
+#[derive(Clone)]
+struct Baseline {
+    client: HyperClient<HttpConnector, Full<Bytes>>,
+    url: String,
+    app_key: String,
+    secret: String,
+    uid: String,
+}
+
+impl Baseline {
+    fn new(emulator: &RunningEmulator, uid: &OpenId, path: &str) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let app = emulator.linkv_app();
+        Self {
+            client: HyperClient::builder(TokioExecutor::new()).build(connector),
+            url: format!("{}{path}", emulator.base_url()),
+            app_key: app.app_key.clone(),
+            secret: app.app_secret.clone(),
+            uid: uid.to_string(),
+        }
+    }
+
+    /// The signed form of one call, or `None` if it cannot be made.
+    fn form(&self, op: Op, request_id: &str, expiration: &str) -> Option<String> {
+        let mut bytes_failed = false;
+        let nonce = linkv::Nonce::generate(SystemTime::now(), |buf| {
+            bytes_failed |= getrandom::fill(buf).is_err();
+        })
+        .ok()
+        .filter(|_| !bytes_failed)?;
+        let mut params = vec![
+            ("app_id", self.app_key.as_str()),
+            ("nonce_str", nonce.as_str()),
+            ("uid", self.uid.as_str()),
+        ];
+        if op == Op::Add {
+            params.extend([
+                ("request_id", request_id),
+                ("type", "1"),
+                ("value", "1"),
+                ("expriation", expiration),
+            ]);
+        }
+        let sign = linkv::sign(params.iter().copied(), &self.secret).ok()?;
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.extend_pairs(params.iter().copied());
+        form.append_pair("sign", sign.as_str());
+        Some(form.finish())
+    }
+
+    async fn call(&self, op: Op, request_id: &str, expiration: &str) -> bool {
+        let Some(form) = self.form(op, request_id, expiration) else {
+            return false;
+        };
+        let Ok(request) = http::Request::post(&self.url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(form)))
+        else {
+            return false;
+        };
+        let Ok(response) = self.client.request(request).await else {
+            return false;
+        };
+        let ok = response.status().is_success();
+        match response.into_body().collect().await {
+            Ok(body) => {
+                let body = body.to_bytes();
+                ok && body.windows(14).any(|w| w == br#""status":"200""#)
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// The resident memory of this process now and at its peak, in KiB (Linux).
+fn memory_kib() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Established TCP connections whose local or remote port is `port` (Linux), counted once per
+/// connection: both ends live in this process, so each appears twice.
+fn connections_to(port: u16) -> Option<usize> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let hex = format!(":{port:04X}");
+    let ends = table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.len() > 3
+                && cols[3] == "01"
+                && (cols[1].ends_with(&hex) || cols[2].ends_with(&hex))
+        })
+        .count();
+    Some(ends / 2)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("loadtest: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match load(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("loadtest: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An emulator on loopback and a client of it, with the load user registered.
+async fn serve(
+    concurrency: usize,
+) -> Result<(RunningEmulator, Client, OpenId), Box<dyn std::error::Error>> {
+    let emulator = Emulator::builder()
+        .rate_limit(None)
+        .journal_capacity(10)
+        .start()
+        .await?;
+    let app = emulator.linkv_app();
+    let client = Client::builder()
+        .linkv(LinkvCredentials::new(
+            &app.app_key,
+            app.app_secret.as_str(),
+            &app.alias,
+            &emulator.base_url(),
+        )?)
+        .max_in_flight(concurrency)
+        .retry_policy(RetryPolicy::never())
+        .build()?;
+    let user = client
+        .register_user(
+            UserId::new("load")?,
+            UserName::new("load")?,
+            PortraitUri::new("https://cdn.example.com/l.png")?,
+        )
+        .await?;
+    Ok((emulator, client, user.open_id))
+}
+
+async fn load(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    // One emulator per client, alike: each one's port then tells whose connections are open.
+    let (emulator, client, uid) = serve(options.concurrency).await?;
+    let (baseline_emulator, _, baseline_uid) = serve(options.concurrency).await?;
+    let path = match options.op {
+        Op::Balance => "/open/finanv0/getUserTokens",
+        Op::Add => "/open/finanv0/changeGold",
+    };
+    let baseline = Baseline::new(&baseline_emulator, &baseline_uid, path);
+    let expiration = liveapi::model::linkv::Expiration::after_days(SystemTime::now(), 91);
+    let op = options.op;
+
+    let sdk_once = {
+        let (client, uid) = (client.clone(), uid.clone());
+        move |_: usize| {
+            let (client, uid) = (client.clone(), uid.clone());
+            async move {
+                match op {
+                    Op::Balance => client.balance(&uid).await.is_ok(),
+                    Op::Add => match Coins::new(1) {
+                        Ok(one) => client
+                            .add_coins(&uid, one)
+                            .expires_at(expiration)
+                            .await
+                            .is_ok(),
+                        Err(_) => false,
+                    },
+                }
+            }
+        }
+    };
+    let baseline_once = {
+        let (baseline, client) = (baseline.clone(), client.clone());
+        let exp = expiration.to_string();
+        move |_: usize| {
+            let (baseline, client, exp) = (baseline.clone(), client.clone(), exp.clone());
+            async move {
+                let id = match client.new_request_id() {
+                    Ok(id) => id,
+                    Err(_) => return false,
+                };
+                baseline.call(op, id.as_str(), &exp).await
+            }
+        }
+    };
+
+    println!(
+        "{} calls at concurrency {}, {} rounds, {} against emulators at {} and {}",
+        options.calls,
+        options.concurrency,
+        options.rounds,
+        if op == Op::Balance {
+            "getUserTokens"
+        } else {
+            "changeGold"
+        },
+        emulator.base_url(),
+        baseline_emulator.base_url()
+    );
+    // Warm both pools and the allocator.
+    let warm = options.calls.min(2_000);
+    drive(warm, options.concurrency, sdk_once.clone()).await;
+    drive(warm, options.concurrency, baseline_once.clone()).await;
+
+    let port = emulator.addr().port();
+    let peak_connections = Arc::new(AtomicUsize::new(0));
+    let rss_samples = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sampler = {
+        let (peak, samples) = (peak_connections.clone(), rss_samples.clone());
+        tokio::spawn(async move {
+            loop {
+                if let Some(n) = connections_to(port) {
+                    peak.fetch_max(n, Ordering::Relaxed);
+                }
+                if let (Some((rss, _)), Ok(mut s)) = (memory_kib(), samples.lock()) {
+                    s.push(rss);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+
+    let (mut sdk, mut raw) = (Run::default(), Run::default());
+    for _ in 0..options.rounds {
+        sdk.merge(drive(options.calls, options.concurrency, sdk_once.clone()).await);
+        raw.merge(drive(options.calls, options.concurrency, baseline_once.clone()).await);
+    }
+    sampler.abort();
+
+    println!("{}", sdk.line("liveapi::Client"));
+    println!("{}", raw.line("hand-written hyper"));
+    println!(
+        "SDK throughput: {:.1} % of the hand-written client's",
+        100.0 * sdk.per_second() / raw.per_second()
+    );
+    if let Some((_, peak)) = memory_kib() {
+        println!(
+            "peak RSS of the process (client and emulator): {:.1} MiB",
+            peak as f64 / 1024.0
+        );
+    }
+    if let Ok(samples) = rss_samples.lock()
+        && let (Some(first), Some(last), Some(max)) =
+            (samples.first(), samples.last(), samples.iter().max())
+    {
+        println!(
+            "RSS during the runs: first {:.1} MiB, last {:.1} MiB, max {:.1} MiB ({} samples)",
+            *first as f64 / 1024.0,
+            *last as f64 / 1024.0,
+            *max as f64 / 1024.0,
+            samples.len()
+        );
+    }
+    println!(
+        "most TCP connections the SDK had open at once: {} (its max_in_flight is {})",
+        peak_connections.load(Ordering::Relaxed),
+        options.concurrency
+    );
+    emulator.shutdown().await?;
+    baseline_emulator.shutdown().await?;
+    if sdk.failures + raw.failures > 0 {
+        return Err(format!(
+            "{} SDK and {} baseline calls failed",
+            sdk.failures, raw.failures
+        )
+        .into());
+    }
+    Ok(())
+}
