@@ -70,9 +70,13 @@ fn setup() -> (Runtime, RunningEmulator) {
     (rt, emu)
 }
 
+/// 48 cases in the suite; `PROPTEST_CASES=N` runs more (a longer fuzzing session).
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 48,
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(48),
         failure_persistence: None,
         ..ProptestConfig::default()
     }

@@ -79,8 +79,8 @@ fn now_secs() -> impl Strategy<Value = u64> {
 }
 
 proptest! {
+    // 256 cases by default; PROPTEST_CASES sets more for a longer fuzzing session.
     #![proptest_config(ProptestConfig {
-        cases: 256,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
