@@ -1,12 +1,35 @@
 //! Project automation, run as `cargo xtask <task>`.
 //!
 //! - `cargo xtask ci`: exactly what CI runs (`.ci/run`), for contributors to run locally.
+//! - `cargo xtask release <version> [--execute] [--no-verify] [--skip-<gate>]`: bump the
+//!   version, date the changelog, run the gates and publish; a dry run unless `--execute`.
+//!   See [`mod@release`] for the steps.
+
+mod changelog;
+mod cmd;
+mod date;
+mod diff;
+mod gates;
+mod git;
+mod manifest;
+mod registry;
+mod release;
+mod version;
+mod workspace;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-fn workspace_root() -> PathBuf {
-    // xtask lives one level below the workspace root.
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  ci                    run what CI runs (.ci/run): fmt, clippy, tests
+  release <version>     bump, changelog, gates, publish; a dry run unless --execute
+                        (`cargo xtask release --help` for the flags)";
+
+/// The workspace root: xtask lives one level below it.
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
@@ -27,12 +50,38 @@ fn ci() -> ExitCode {
     }
 }
 
+fn release(args: &[String]) -> ExitCode {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{}", release::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    let options = match release::Options::parse(args) {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("xtask release: {e}\n\n{}", release::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    match release::run(&workspace_root(), &options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask release: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("ci") => ci(),
+        Some("ci") if args.len() == 1 => ci(),
+        Some("release") => release(&args[1..]),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
         _ => {
-            eprintln!("usage: cargo xtask ci");
+            eprintln!("{USAGE}");
             ExitCode::from(2)
         }
     }
