@@ -1,7 +1,7 @@
 //! What can go wrong when signing or verifying.
 //!
 //! The `Display` and `Error` impls are written out by hand rather than derived with
-//! `thiserror`, so that this crate depends on `md-5` and `hex` alone.
+//! `thiserror`, so that this crate depends on `md-5` alone (and `sha2` with its feature).
 
 use std::error::Error;
 use std::fmt;

@@ -43,9 +43,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use md5::{Digest, Md5};
+use md5::Md5;
 
-use crate::canonical::{CanonicalString, Sink};
+use crate::canonical::{CanonicalString, HashSink, Sink};
 pub use crate::nonce::Nonce;
 use crate::params::{KeyOrder, SortedParams};
 use crate::signature::HexCase;
@@ -60,11 +60,7 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
 /// Joins the parameters to the secret.
 pub(crate) const KEY_SUFFIX: &str = "&key=";
 
-fn write_canonical<K, V>(params: &SortedParams<K, V>, secret: &str, sink: &mut impl Sink)
-where
-    K: AsRef<str>,
-    V: AsRef<str>,
-{
+fn write_canonical(params: &SortedParams<'_>, secret: &str, sink: &mut impl Sink) {
     let signed = params
         .iter()
         .filter(|(k, v)| !v.is_empty() && *k != SIGN_PARAM);
@@ -80,21 +76,10 @@ where
     sink.put(secret);
 }
 
-struct Md5Sink(Md5);
-
-impl Sink for Md5Sink {
-    fn put(&mut self, piece: &str) {
-        self.0.update(piece.as_bytes());
-    }
-}
-
-fn sign_sorted<K: AsRef<str>, V: AsRef<str>>(
-    params: &SortedParams<K, V>,
-    secret: &str,
-) -> Signature {
-    let mut sink = Md5Sink(Md5::new());
+fn sign_sorted(params: &SortedParams<'_>, secret: &str) -> Signature {
+    let mut sink = HashSink::<Md5>::new();
     write_canonical(params, secret, &mut sink);
-    Signature::from_digest(&sink.0.finalize(), HexCase::Lower)
+    Signature::from_digest(&sink.finish(), HexCase::Lower)
 }
 
 /// The string LinkV computes the MD5 over, for debugging and for logs (printed masked).
@@ -118,10 +103,11 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let sorted = SortedParams::collect(params, KeyOrder::Bytes)?;
-    let mut text = String::new();
-    write_canonical(&sorted, secret, &mut text);
-    Ok(CanonicalString::linkv(text, secret.len()))
+    SortedParams::with(params, KeyOrder::Bytes, |sorted| {
+        let mut text = String::new();
+        write_canonical(sorted, secret, &mut text);
+        CanonicalString::linkv(text, secret.len())
+    })
 }
 
 /// Signs the parameters: MD5 of the canonical string, lowercase hex.
@@ -147,8 +133,9 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let sorted = SortedParams::collect(params, KeyOrder::Bytes)?;
-    Ok(sign_sorted(&sorted, secret))
+    SortedParams::with(params, KeyOrder::Bytes, |sorted| {
+        sign_sorted(sorted, secret)
+    })
 }
 
 /// Checks that the nonce's time lies within `window` of `now`.
@@ -216,11 +203,12 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let sorted = SortedParams::collect(params, KeyOrder::Bytes)?;
-    let received = sorted.present(SIGN_PARAM)?;
-    received.parse::<Signature>()?;
-    if !sign_sorted(&sorted, secret).matches(received) {
-        return Err(VerifyError::Mismatch);
-    }
-    check_nonce(sorted.present(NONCE_PARAM)?, now, window)
+    SortedParams::with(params, KeyOrder::Bytes, |sorted| {
+        let received = sorted.present(SIGN_PARAM)?;
+        received.parse::<Signature>()?;
+        if !sign_sorted(sorted, secret).matches(received) {
+            return Err(VerifyError::Mismatch);
+        }
+        check_nonce(sorted.present(NONCE_PARAM)?, now, window)
+    })?
 }

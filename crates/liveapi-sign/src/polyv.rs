@@ -48,9 +48,9 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use md5::{Digest, Md5};
+use md5::Md5;
 
-use crate::canonical::{CanonicalString, Sink};
+use crate::canonical::{CanonicalString, HashSink, Sink};
 use crate::params::{KeyOrder, SortedParams};
 use crate::signature::HexCase;
 use crate::{SignError, Signature, VerifyError, window};
@@ -120,11 +120,7 @@ fn is_signed(key: &str, value: &str) -> bool {
     !value.is_empty() && !key.eq_ignore_ascii_case("sign") && !key.eq_ignore_ascii_case("sign_type")
 }
 
-fn write_canonical<K, V>(params: &SortedParams<K, V>, secret: &str, sink: &mut impl Sink)
-where
-    K: AsRef<str>,
-    V: AsRef<str>,
-{
+fn write_canonical(params: &SortedParams<'_>, secret: &str, sink: &mut impl Sink) {
     sink.put(secret);
     for (key, value) in params.iter().filter(|(k, v)| is_signed(k, v)) {
         sink.put(key);
@@ -133,38 +129,25 @@ where
     sink.put(secret);
 }
 
-struct HashSink<D>(D);
-
-impl<D: Digest> Sink for HashSink<D> {
-    fn put(&mut self, piece: &str) {
-        self.0.update(piece.as_bytes());
-    }
-}
-
-fn method_of<K: AsRef<str>, V: AsRef<str>>(
-    params: &SortedParams<K, V>,
-) -> Result<SignatureMethod, SignError> {
+fn method_of(params: &SortedParams<'_>) -> Result<SignatureMethod, SignError> {
     match params.get(SIGNATURE_METHOD_PARAM) {
         None | Some("") => Ok(SignatureMethod::Md5),
         Some(value) => SignatureMethod::parse(value),
     }
 }
 
-fn sign_sorted<K: AsRef<str>, V: AsRef<str>>(
-    params: &SortedParams<K, V>,
-    secret: &str,
-) -> Result<Signature, SignError> {
+fn sign_sorted(params: &SortedParams<'_>, secret: &str) -> Result<Signature, SignError> {
     match method_of(params)? {
         SignatureMethod::Md5 => {
-            let mut sink = HashSink(Md5::new());
+            let mut sink = HashSink::<Md5>::new();
             write_canonical(params, secret, &mut sink);
-            Ok(Signature::from_digest(&sink.0.finalize(), HexCase::Upper))
+            Ok(Signature::from_digest(&sink.finish(), HexCase::Upper))
         }
         #[cfg(feature = "sha256")]
         SignatureMethod::Sha256 => {
-            let mut sink = HashSink(sha2::Sha256::new());
+            let mut sink = HashSink::<sha2::Sha256>::new();
             write_canonical(params, secret, &mut sink);
-            Ok(Signature::from_digest(&sink.0.finalize(), HexCase::Upper))
+            Ok(Signature::from_digest(&sink.finish(), HexCase::Upper))
         }
         #[cfg(not(feature = "sha256"))]
         SignatureMethod::Sha256 => Err(SignError::Sha256Disabled),
@@ -190,10 +173,11 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let sorted = SortedParams::collect(params, KeyOrder::Utf16)?;
-    let mut text = String::new();
-    write_canonical(&sorted, secret, &mut text);
-    Ok(CanonicalString::polyv(text, secret.len()))
+    SortedParams::with(params, KeyOrder::Utf16, |sorted| {
+        let mut text = String::new();
+        write_canonical(sorted, secret, &mut text);
+        CanonicalString::polyv(text, secret.len())
+    })
 }
 
 /// Signs the query parameters: MD5 (or SHA-256, see [`SignatureMethod`]), uppercase hex.
@@ -219,8 +203,9 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let sorted = SortedParams::collect(params, KeyOrder::Utf16)?;
-    sign_sorted(&sorted, secret)
+    SortedParams::with(params, KeyOrder::Utf16, |sorted| {
+        sign_sorted(sorted, secret)
+    })?
 }
 
 /// Reads a `timestamp` value: exactly 13 digits of unix milliseconds.
@@ -355,11 +340,12 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    let sorted = SortedParams::collect(params, KeyOrder::Utf16)?;
-    let received = sorted.present(SIGN_PARAM)?;
-    received.parse::<Signature>()?;
-    if !sign_sorted(&sorted, secret)?.matches(received) {
-        return Err(VerifyError::Mismatch);
-    }
-    check_timestamp(sorted.present(TIMESTAMP_PARAM)?, now, window)
+    SortedParams::with(params, KeyOrder::Utf16, |sorted| {
+        let received = sorted.present(SIGN_PARAM)?;
+        received.parse::<Signature>()?;
+        if !sign_sorted(sorted, secret)?.matches(received) {
+            return Err(VerifyError::Mismatch);
+        }
+        check_timestamp(sorted.present(TIMESTAMP_PARAM)?, now, window)
+    })?
 }

@@ -39,12 +39,15 @@ impl Signature {
     /// Hex-encodes a digest of 16 or 32 bytes.
     pub(crate) fn from_digest(digest: &[u8], case: HexCase) -> Self {
         debug_assert!(digest.len() * 2 <= MAX_LEN);
-        let len = digest.len() * 2;
+        let digits: &[u8; 16] = match case {
+            HexCase::Lower => b"0123456789abcdef",
+            HexCase::Upper => b"0123456789ABCDEF",
+        };
+        let len = digest.len().min(MAX_LEN / 2) * 2;
         let mut text = [0u8; MAX_LEN];
-        // Cannot fail: the output slice is exactly twice the input's length.
-        let _ = hex::encode_to_slice(digest, &mut text[..len]);
-        if let HexCase::Upper = case {
-            text[..len].make_ascii_uppercase();
+        for (pair, byte) in text[..len].chunks_exact_mut(2).zip(digest) {
+            pair[0] = digits[usize::from(byte >> 4)];
+            pair[1] = digits[usize::from(byte & 0x0F)];
         }
         Self {
             text,
