@@ -262,6 +262,13 @@ pub struct Timestamp([u8; 13]);
 
 impl Timestamp {
     /// The digits.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let now = UNIX_EPOCH + Duration::from_millis(1_660_270_926_732);
+    /// assert_eq!(liveapi_sign::polyv::timestamp(now)?.as_str(), "1660270926732");
+    /// # Ok::<(), liveapi_sign::SignError>(())
+    /// ```
     #[must_use]
     pub fn as_str(&self) -> &str {
         // Only ASCII digits are ever stored.

@@ -68,6 +68,13 @@ impl Signature {
 
     /// Compares with received signature text in constant time (for equal lengths), exactly,
     /// letter case included.
+    ///
+    /// ```
+    /// let sign = liveapi_sign::linkv::sign([("uid", "42")], "secret")?;
+    /// assert!(sign.matches(sign.as_str()));
+    /// assert!(!sign.matches(&sign.as_str().to_uppercase()));
+    /// # Ok::<(), liveapi_sign::SignError>(())
+    /// ```
     #[must_use]
     pub fn matches(&self, received: &str) -> bool {
         constant_time_eq(self.as_bytes(), received.as_bytes())
