@@ -1,25 +1,82 @@
 //! The `liveapi` command-line tool.
 //!
 //! Each subcommand lives in its own module with its arguments (a `clap::Args` struct) and a
-//! `run` function; `main` only parses and dispatches, so new subcommands (sign, verify,
-//! nonce, linkv, polyv) slot in beside `emulator` without touching the others.
+//! `run` function; `main` only parses and dispatches. Every `run` but the emulator's returns
+//! an [`exit::Outcome`], which [`exit::finish`] turns into the documented exit status, so
+//! the meaning of each status is decided in one place.
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod call;
+#[cfg(feature = "console-credentials")]
+mod console;
+mod credentials;
 mod emulator;
+mod env;
+mod exit;
+mod input;
+mod linkv;
+mod nonce;
+mod output;
+mod polyv;
+mod sign;
+mod timestamp;
+mod vendor;
+mod verify;
 
-/// Command-line tools for the LinkV and Polyv live-streaming server APIs.
+/// Command-line tools for the LinkV and Polyv live-streaming server APIs: compute and check
+/// signatures, call the APIs, and run a local emulator of both servers.
 #[derive(Debug, Parser)]
-#[command(name = "liveapi", version, about, propagate_version = true)]
+#[command(
+    name = "liveapi",
+    version,
+    about,
+    propagate_version = true,
+    after_long_help = LONG_HELP
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+const LONG_HELP: &str = concat!(
+    "\
+Credentials come from flags or from the environment (a flag wins): LIVEAPI_LINKV_APP_ID,
+LIVEAPI_LINKV_SECRET, LIVEAPI_LINKV_ALIAS, LIVEAPI_LINKV_BASE_URL, LIVEAPI_POLYV_APP_ID,
+LIVEAPI_POLYV_SECRET, LIVEAPI_POLYV_BASE_URL; client settings from LIVEAPI_ATTEMPT_TIMEOUT_MS,
+LIVEAPI_DEADLINE_MS and LIVEAPI_MAX_ATTEMPTS. Secrets are never printed.
+
+",
+    exit::exit_codes_text!()
+);
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print the signature of some parameters (LinkV or Polyv), to debug `sign err`.
+    Sign(sign::Args),
+    /// Check received parameters: valid, or why not (wrong sign, stale time, missing
+    /// parameter).
+    Verify(verify::Args),
+    /// Print a fresh LinkV nonce_str: 8 random characters, the unix time, 8 more.
+    Nonce(nonce::Args),
+    /// Print a Polyv timestamp for now: 13 digits of unix milliseconds.
+    Timestamp(timestamp::Args),
+    /// Call the LinkV live API: tokens, orders, coin changes, balances.
+    #[command(after_long_help = exit::EXIT_CODES)]
+    Linkv(linkv::Args),
+    /// Call the Polyv live API: donate (tipping) settings.
+    #[command(after_long_help = exit::EXIT_CODES)]
+    Polyv(polyv::Args),
+    /// Decrypt the LinkV console's app_id + app_secret into live_app_key, alias and base
+    /// URL (and, on request, live_app_secret).
+    #[cfg(feature = "console-credentials")]
+    DecryptCredentials(console::Args),
     /// Run a local emulator of the LinkV and Polyv servers, with demo apps.
     Emulator(emulator::Args),
 }
@@ -27,6 +84,16 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Sign(args) => exit::finish("liveapi sign", sign::run(args)),
+        Command::Verify(args) => exit::finish("liveapi verify", verify::run(args)),
+        Command::Nonce(args) => exit::finish("liveapi nonce", nonce::run(args)),
+        Command::Timestamp(args) => exit::finish("liveapi timestamp", timestamp::run(args)),
+        Command::Linkv(args) => exit::finish("liveapi linkv", linkv::run(args)),
+        Command::Polyv(args) => exit::finish("liveapi polyv", polyv::run(args)),
+        #[cfg(feature = "console-credentials")]
+        Command::DecryptCredentials(args) => {
+            exit::finish("liveapi decrypt-credentials", console::run(args))
+        }
         Command::Emulator(args) => emulator::run(args),
     }
 }

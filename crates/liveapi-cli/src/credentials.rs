@@ -1,0 +1,152 @@
+//! Credentials and client settings from flags, falling back to the environment.
+//!
+//! The flags are laid over the environment variable by variable, and the result is handed
+//! to `liveapi`'s own `from_env_with`, so the CLI reads, checks and reports these settings
+//! exactly as the SDK does. Each vendor's commands see only that vendor's variables: a
+//! half-configured Polyv environment does not break `liveapi linkv`.
+
+use liveapi::Client;
+
+use crate::call;
+use crate::env;
+use crate::exit::Failure;
+
+/// Settings of the HTTP client, shared by both vendors' commands.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Client settings")]
+pub(crate) struct NetFlags {
+    /// How long one attempt may take, in milliseconds [env: LIVEAPI_ATTEMPT_TIMEOUT_MS;
+    /// default: 10000].
+    #[arg(long, global = true, value_name = "MS")]
+    attempt_timeout_ms: Option<u64>,
+
+    /// How long the call may take in all, retries included, in milliseconds [env:
+    /// LIVEAPI_DEADLINE_MS; default: 30000].
+    #[arg(long, global = true, value_name = "MS")]
+    deadline_ms: Option<u64>,
+
+    /// How many attempts the call gets, retries included [env: LIVEAPI_MAX_ATTEMPTS;
+    /// default: 4]. Retries are re-signed and keep the request id.
+    #[arg(long, global = true, value_name = "N")]
+    max_attempts: Option<u32>,
+}
+
+impl NetFlags {
+    fn vars(&self) -> [(&'static str, Option<String>); 3] {
+        [
+            (
+                env::ATTEMPT_TIMEOUT_MS,
+                self.attempt_timeout_ms.map(|v| v.to_string()),
+            ),
+            (env::DEADLINE_MS, self.deadline_ms.map(|v| v.to_string())),
+            (env::MAX_ATTEMPTS, self.max_attempts.map(|v| v.to_string())),
+        ]
+    }
+}
+
+/// LinkV credentials; each flag overrides its environment variable.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "LinkV credentials")]
+pub(crate) struct LinkvFlags {
+    /// The app's live_app_key, sent as app_id [env: LIVEAPI_LINKV_APP_ID].
+    #[arg(long, global = true, value_name = "KEY")]
+    app_id: Option<String>,
+
+    /// The app's live_app_secret, the decrypted one (see `liveapi decrypt-credentials`)
+    /// [env: LIVEAPI_LINKV_SECRET]. Prefer the variable: arguments show in process lists.
+    #[arg(long, global = true, value_name = "SECRET")]
+    secret: Option<String>,
+
+    /// The app's alias, sent as `channel` with orders [env: LIVEAPI_LINKV_ALIAS].
+    #[arg(long, global = true, value_name = "ALIAS")]
+    alias: Option<String>,
+
+    /// The app's base URL, such as `https://live.example.com` [env: LIVEAPI_LINKV_BASE_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    base_url: Option<String>,
+
+    #[command(flatten)]
+    net: NetFlags,
+}
+
+impl LinkvFlags {
+    /// A client of the LinkV app these flags and the environment describe.
+    pub(crate) fn client(&self) -> Result<Client, Failure> {
+        let vars = [
+            (env::LINKV_APP_ID, self.app_id.clone()),
+            (env::LINKV_SECRET, self.secret.clone()),
+            (env::LINKV_ALIAS, self.alias.clone()),
+            (env::LINKV_BASE_URL, self.base_url.clone()),
+        ];
+        client(
+            "LinkV",
+            "--app-id, --secret, --alias and --base-url",
+            &vars,
+            vars.len(),
+            &self.net,
+        )
+    }
+}
+
+/// Polyv credentials; each flag overrides its environment variable.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Polyv credentials")]
+pub(crate) struct PolyvFlags {
+    /// The account's appId [env: LIVEAPI_POLYV_APP_ID].
+    #[arg(long, global = true, value_name = "APP_ID")]
+    app_id: Option<String>,
+
+    /// The account's appSecret [env: LIVEAPI_POLYV_SECRET]. Prefer the variable: arguments
+    /// show in process lists.
+    #[arg(long, global = true, value_name = "SECRET")]
+    secret: Option<String>,
+
+    /// The API host [env: LIVEAPI_POLYV_BASE_URL; default: `https://api.polyv.net`].
+    #[arg(long, global = true, value_name = "URL")]
+    base_url: Option<String>,
+
+    #[command(flatten)]
+    net: NetFlags,
+}
+
+impl PolyvFlags {
+    /// A client of the Polyv account these flags and the environment describe.
+    pub(crate) fn client(&self) -> Result<Client, Failure> {
+        let vars = [
+            (env::POLYV_APP_ID, self.app_id.clone()),
+            (env::POLYV_SECRET, self.secret.clone()),
+            (env::POLYV_BASE_URL, self.base_url.clone()),
+        ];
+        // The base URL has a default, so it alone does not configure Polyv.
+        client("Polyv", "--app-id and --secret", &vars, 2, &self.net)
+    }
+}
+
+/// Builds a client from `vars` (flag values by variable name) over the environment.
+/// `vars` lists every variable of the vendor; unless one of the first `essential` is set,
+/// by flag or variable, the vendor counts as not configured at all.
+fn client(
+    vendor: &str,
+    needed: &str,
+    vars: &[(&'static str, Option<String>)],
+    essential: usize,
+    net: &NetFlags,
+) -> Result<Client, Failure> {
+    let net = net.vars();
+    let lookup = |name: &str| -> Option<String> {
+        let (_, flag) = vars.iter().chain(&net).find(|(n, _)| *n == name)?;
+        flag.clone().or_else(|| env::var(name))
+    };
+    let essential = &vars[..essential.min(vars.len())];
+    if essential.iter().all(|(name, _)| lookup(name).is_none()) {
+        let names: Vec<&str> = essential.iter().map(|(name, _)| *name).collect();
+        return Err(Failure::usage(format_args!(
+            "no {vendor} credentials: pass {needed}, or set {}",
+            names.join(", ")
+        )));
+    }
+    Client::builder()
+        .from_env_with(lookup)
+        .and_then(liveapi::ClientBuilder::build)
+        .map_err(|e| call::failure(&e, None))
+}

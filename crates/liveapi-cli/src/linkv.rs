@@ -1,0 +1,350 @@
+//! `liveapi linkv token|order|change-gold|balance`: calls of the LinkV live API.
+
+use clap::Subcommand;
+use liveapi::model::linkv::{
+    Birthday, ChangeReason, Coins, CountryCode, DeviceId, Email, Expiration, OpenId, OrderId,
+    Platform, PortraitUri, RequestId, Sex, ThGetToken, UsdCents, UserId, UserName,
+};
+use liveapi::{Client, DEFAULT_COIN_LIFETIME_DAYS};
+use serde_json::json;
+
+use crate::call::{self, Resend};
+use crate::credentials::LinkvFlags;
+use crate::exit::{Failure, Outcome};
+use crate::output::{self, Format};
+
+/// Arguments of `liveapi linkv`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Print the result as one JSON object on one line instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(flatten)]
+    credentials: LinkvFlags,
+
+    #[command(subcommand)]
+    call: Call,
+}
+
+#[derive(Debug, Subcommand)]
+enum Call {
+    /// Register a user (with --name and --portrait-uri) or log one in; prints their live
+    /// token and open id (thGetToken).
+    Token(TokenArgs),
+    /// Complete a top-up order, crediting its coins; prints the balance after
+    /// (orderSuccess).
+    Order(OrderArgs),
+    /// Add or remove coins outside an order (changeGold).
+    ChangeGold(ChangeGoldArgs),
+    /// Print a user's coin balance, the bare number unless --json (getUserTokens).
+    Balance(BalanceArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct TokenArgs {
+    /// Your app's id for the user: 1 to 64 of A-Z a-z 0-9 + = - _.
+    #[arg(long, value_name = "ID")]
+    user_id: UserId,
+
+    /// The user's display name; with --portrait-uri it registers the user (required the
+    /// first time a user id is seen) or updates both.
+    #[arg(long, requires = "portrait_uri")]
+    name: Option<UserName>,
+
+    /// The URI of the user's portrait; goes with --name.
+    #[arg(long, value_name = "URI", requires = "name")]
+    portrait_uri: Option<PortraitUri>,
+
+    /// The user's device id (aid).
+    #[arg(long, value_name = "AID")]
+    aid: Option<DeviceId>,
+
+    /// The user's e-mail address.
+    #[arg(long)]
+    email: Option<Email>,
+
+    /// The user's country, ISO 3166-1 alpha-2 in capitals, such as US.
+    #[arg(long, value_name = "CC")]
+    country_code: Option<CountryCode>,
+
+    /// The user's birthday.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    birthday: Option<Birthday>,
+
+    /// The user's sex: male, female or unknown (or 1, 0, -1).
+    #[arg(long, value_parser = parse_sex, allow_hyphen_values = true)]
+    sex: Option<Sex>,
+}
+
+fn parse_sex(text: &str) -> Result<Sex, String> {
+    match text {
+        "male" => Ok(Sex::Male),
+        "female" => Ok(Sex::Female),
+        "unknown" => Ok(Sex::Unknown),
+        other => other.parse().map_err(|e| format!("{e}")),
+    }
+}
+
+/// The idempotency key and expiry of a coin change.
+#[derive(Debug, clap::Args)]
+struct Idempotency {
+    /// The idempotency key: 32 of A-Z a-z 0-9 - _. Without it a fresh one is generated and
+    /// printed (on standard error) before sending. The server applies a request id once.
+    #[arg(long, value_name = "ID")]
+    request_id: Option<RequestId>,
+
+    /// When credited coins expire, in unix seconds. To resend a change, repeat the value
+    /// printed with its request id: the server refuses a request id with other parameters.
+    #[arg(long, value_name = "UNIX_SECS", conflicts_with = "expires_in_days")]
+    expires_at: Option<u64>,
+
+    /// When credited coins expire, in days from now [default: 91].
+    #[arg(long, value_name = "DAYS")]
+    expires_in_days: Option<u32>,
+}
+
+impl Idempotency {
+    /// The request id and expiry to send: the given ones, or fresh ones.
+    fn resolve(&self, client: &Client) -> Result<Resend, Failure> {
+        let request_id = match &self.request_id {
+            Some(id) => id.clone(),
+            None => client
+                .new_request_id()
+                .map_err(|e| call::failure(&e, None))?,
+        };
+        let expires_at = match self.expires_at {
+            Some(secs) => Expiration::at_unix_seconds(secs),
+            None => Expiration::after_days(
+                client.now(),
+                self.expires_in_days.unwrap_or(DEFAULT_COIN_LIFETIME_DAYS),
+            ),
+        };
+        Ok(Resend {
+            request_id,
+            expires_at,
+        })
+    }
+}
+
+/// Says, before sending, how to resend: if the process dies or the network fails, this
+/// line is what lets the user finish the change without applying it twice.
+fn announce(resend: &Resend) {
+    output::note(format_args!(
+        "sending request_id {} with expires_at {}; if the outcome is unknown, resend with {}",
+        resend.request_id,
+        resend.expires_at.unix_seconds(),
+        resend.flags()
+    ));
+}
+
+#[derive(Debug, clap::Args)]
+struct OrderArgs {
+    /// The user's open id (printed by `liveapi linkv token`).
+    #[arg(long, value_name = "OPEN_ID")]
+    uid: OpenId,
+
+    /// The top-up order's id; an order can be completed once.
+    #[arg(long, value_name = "ID")]
+    order_id: OrderId,
+
+    /// How many coins to credit.
+    #[arg(long, value_name = "N")]
+    coins: Coins,
+
+    /// What was paid, in US cents.
+    #[arg(long, value_name = "CENTS")]
+    money: UsdCents,
+
+    /// Where it was paid: h5, ios or android.
+    #[arg(long, value_name = "PLATFORM")]
+    platform: Platform,
+
+    #[command(flatten)]
+    idempotency: Idempotency,
+}
+
+#[derive(Debug, clap::Args)]
+struct ChangeGoldArgs {
+    /// The user's open id (printed by `liveapi linkv token`).
+    #[arg(long, value_name = "OPEN_ID")]
+    uid: OpenId,
+
+    #[command(flatten)]
+    change: Change,
+
+    /// Why the coins change, kept by LinkV: up to 512 bytes of text.
+    #[arg(long)]
+    reason: Option<ChangeReason>,
+
+    #[command(flatten)]
+    idempotency: Idempotency,
+}
+
+/// Exactly one of `--add` and `--remove`.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = false)]
+struct Change {
+    /// Credit this many coins.
+    #[arg(long, value_name = "N")]
+    add: Option<Coins>,
+
+    /// Take this many coins away, soonest-expiring first; LinkV refuses to go below zero.
+    #[arg(long, value_name = "N")]
+    remove: Option<Coins>,
+}
+
+#[derive(Debug, clap::Args)]
+struct BalanceArgs {
+    /// The user's open id (printed by `liveapi linkv token`).
+    #[arg(long, value_name = "OPEN_ID")]
+    uid: OpenId,
+}
+
+pub(crate) fn run(args: Args) -> Outcome {
+    let format = Format::from_flag(args.json);
+    let client = args.credentials.client()?;
+    match args.call {
+        Call::Token(token) => call::block_on(run_token(&client, token, format))?,
+        Call::Order(order) => call::block_on(run_order(&client, order, format))?,
+        Call::ChangeGold(change) => call::block_on(run_change(&client, change, format))?,
+        Call::Balance(balance) => call::block_on(run_balance(&client, balance, format))?,
+    }
+}
+
+async fn run_token(client: &Client, args: TokenArgs, format: Format) -> Outcome {
+    let mut request = match (args.name, args.portrait_uri) {
+        (Some(name), Some(portrait)) => ThGetToken::register(args.user_id, name, portrait),
+        _ => ThGetToken::login(args.user_id),
+    };
+    if let Some(aid) = args.aid {
+        request = request.with_aid(aid);
+    }
+    if let Some(email) = args.email {
+        request = request.with_email(email);
+    }
+    if let Some(country) = args.country_code {
+        request = request.with_country_code(country);
+    }
+    if let Some(birthday) = args.birthday {
+        request = request.with_birthday(birthday);
+    }
+    if let Some(sex) = args.sex {
+        request = request.with_sex(sex);
+    }
+    let user = client
+        .user_token(request)
+        .await
+        .map_err(|e| call::failure(&e, None))?;
+    // Servers echo what they were sent, which may be nothing at all.
+    let user_id = user.user_id.filter(|id| !id.is_empty());
+    let aid = user.aid.filter(|aid| !aid.is_empty());
+    match format {
+        Format::Json => output::json(&json!({
+            "token": user.token.as_str(),
+            "open_id": user.open_id.as_str(),
+            "user_id": user_id,
+            "aid": aid,
+        })),
+        Format::Plain => {
+            let mut fields = vec![
+                ("token", user.token.as_str().to_owned()),
+                ("open_id", user.open_id.to_string()),
+            ];
+            fields.extend(user_id.map(|id| ("user_id", id)));
+            fields.extend(aid.map(|aid| ("aid", aid)));
+            output::fields(fields)
+        }
+    }
+}
+
+async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome {
+    let resend = args.idempotency.resolve(client)?;
+    // Checked before anything is announced or sent.
+    let request = client
+        .complete_order(
+            &args.uid,
+            args.order_id.clone(),
+            args.coins,
+            args.money,
+            args.platform,
+        )
+        .request_id(resend.request_id.clone())
+        .expires_at(resend.expires_at)
+        .into_request()
+        .map_err(|e| call::failure(&e, None))?;
+    announce(&resend);
+    let balance = client
+        .execute(&request)
+        .await
+        .map_err(|e| call::failure(&e, Some(&resend)))?;
+    match format {
+        Format::Json => output::json(&json!({
+            "uid": args.uid.as_str(),
+            "order_id": args.order_id.as_str(),
+            "coins": args.coins.get(),
+            "money": args.money.get(),
+            "platform": args.platform.as_str(),
+            "request_id": resend.request_id.as_str(),
+            "expires_at": resend.expires_at.unix_seconds(),
+            "balance": balance.get(),
+        })),
+        Format::Plain => output::fields([
+            ("balance", balance.to_string()),
+            ("uid", args.uid.to_string()),
+            ("order_id", args.order_id.to_string()),
+            ("request_id", resend.request_id.to_string()),
+        ]),
+    }
+}
+
+async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Outcome {
+    let resend = args.idempotency.resolve(client)?;
+    let (verb, kind, change) = match (args.change.add, args.change.remove) {
+        (Some(coins), _) => ("added", "add", client.add_coins(&args.uid, coins)),
+        (None, Some(coins)) => ("removed", "remove", client.remove_coins(&args.uid, coins)),
+        (None, None) => return Err(Failure::usage("give --add N or --remove N")),
+    };
+    let mut change = change
+        .request_id(resend.request_id.clone())
+        .expires_at(resend.expires_at);
+    if let Some(reason) = args.reason {
+        change = change.reason(reason);
+    }
+    // Checked before anything is announced or sent.
+    let request = change.into_request().map_err(|e| call::failure(&e, None))?;
+    announce(&resend);
+    client
+        .execute(&request)
+        .await
+        .map_err(|e| call::failure(&e, Some(&resend)))?;
+    let coins = request.value();
+    match format {
+        Format::Json => output::json(&json!({
+            "uid": args.uid.as_str(),
+            "change": kind,
+            "coins": coins.get(),
+            "request_id": resend.request_id.as_str(),
+            "expires_at": resend.expires_at.unix_seconds(),
+        })),
+        Format::Plain => output::fields([
+            (verb, coins.to_string()),
+            ("uid", args.uid.to_string()),
+            ("request_id", resend.request_id.to_string()),
+        ]),
+    }
+}
+
+async fn run_balance(client: &Client, args: BalanceArgs, format: Format) -> Outcome {
+    let balance = client
+        .balance(&args.uid)
+        .await
+        .map_err(|e| call::failure(&e, None))?;
+    match format {
+        Format::Json => output::json(&json!({
+            "uid": args.uid.as_str(),
+            "balance": balance.get(),
+        })),
+        Format::Plain => output::line(balance),
+    }
+}

@@ -1,0 +1,504 @@
+//! `liveapi linkv …` and `liveapi polyv donate …` against an emulator in the test process.
+
+mod common;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use common::{Server, liveapi, run, run_command};
+use liveapi_emulator::{FaultKind, Faults};
+
+/// `flags` with the value of `name` replaced.
+fn with_flag(mut flags: Vec<String>, name: &str, value: &str) -> Vec<String> {
+    let at = flags
+        .iter()
+        .position(|f| f == name)
+        .expect("the flag is there");
+    flags[at + 1] = value.to_owned();
+    flags
+}
+
+/// The request id and expiry a coin change announced on standard error before sending.
+fn announced(stderr: &str) -> (String, String) {
+    let word_after = |flag: &str| {
+        stderr
+            .split(flag)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no {flag} in {stderr}"))
+            .trim_end_matches(';')
+            .to_owned()
+    };
+    (word_after("--request-id "), word_after("--expires-at "))
+}
+
+#[test]
+fn token_order_change_gold_and_balance_in_text_and_json() {
+    let server = Server::start();
+    let app = server.emulator.linkv_app().app_key.clone();
+
+    let registered = server.linkv_run(&[
+        "token",
+        "--user-id",
+        "alice",
+        "--name",
+        "Alice",
+        "--portrait-uri",
+        "https://cdn.example.com/alice.png",
+        "--sex",
+        "female",
+    ]);
+    let open_id = server.emulator.open_id(&app, "alice").expect("registered");
+    let text = registered.ok();
+    assert!(text.starts_with("token: "), "{text}");
+    assert!(text.contains(&format!("\nopen_id: {open_id}")), "{text}");
+
+    let login = server
+        .linkv_run(&["token", "--user-id", "alice", "--json"])
+        .json();
+    assert_eq!(login["open_id"], open_id.as_str());
+    assert!(login["token"].as_str().is_some_and(|t| !t.is_empty()));
+
+    let order = server.linkv_run(&[
+        "order",
+        "--uid",
+        &open_id,
+        "--order-id",
+        "ORD-1",
+        "--coins",
+        "100",
+        "--money",
+        "199",
+        "--platform",
+        "ios",
+    ]);
+    assert!(order.ok().starts_with("balance: 100\n"), "{order:#?}");
+    let (order_request, _) = announced(&order.stderr);
+
+    let order = server.linkv_run(&[
+        "order",
+        "--uid",
+        &open_id,
+        "--order-id",
+        "ORD-2",
+        "--coins",
+        "50",
+        "--money",
+        "99",
+        "--platform",
+        "h5",
+        "--json",
+    ]);
+    let order = order.json();
+    assert_eq!(order["balance"], 150);
+    assert_eq!(order["platform"], "h5");
+
+    let added = server.linkv_run(&["change-gold", "--uid", &open_id, "--add", "5"]);
+    assert!(added.ok().starts_with("added: 5\n"), "{added:#?}");
+    let removed = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--remove",
+        "15",
+        "--reason",
+        "gift to a streamer",
+        "--json",
+    ]);
+    let removed = removed.json();
+    assert_eq!(removed["change"], "remove");
+    assert_eq!(removed["coins"], 15);
+
+    assert_eq!(
+        server.linkv_run(&["balance", "--uid", &open_id]).ok(),
+        "140\n"
+    );
+    let balance = server
+        .linkv_run(&["balance", "--uid", &open_id, "--json"])
+        .json();
+    assert_eq!(balance["balance"], 140);
+    assert_eq!(balance["uid"], open_id.as_str());
+
+    let journal = server.emulator.journal();
+    assert_eq!(journal.len(), 4);
+    assert_eq!(journal[0].request_id, order_request);
+    assert_eq!(
+        journal[3].request_id,
+        removed["request_id"].as_str().unwrap()
+    );
+}
+
+#[test]
+fn change_gold_prints_its_request_id_and_a_resend_applies_once() {
+    let server = Server::start();
+    let open_id = server.user("bob");
+
+    // The change is applied, then the connection is reset: the CLI cannot know.
+    server
+        .emulator
+        .set_faults(Faults::new(1.0).only_kind(FaultKind::ResetAfterApply))
+        .unwrap();
+    let lost = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--add",
+        "7",
+        "--max-attempts",
+        "1",
+    ]);
+    assert_eq!(lost.code, 4, "{lost:#?}");
+    assert_eq!(lost.stdout, "");
+    let (request_id, expires_at) = announced(&lost.stderr);
+    assert_eq!(request_id.len(), 32, "{lost:#?}");
+    assert!(lost.stderr.contains("outcome is unknown"), "{lost:#?}");
+    let applied = server.emulator.journal();
+    assert_eq!(applied.len(), 1);
+    assert_eq!(applied[0].request_id, request_id);
+
+    // The resend, as the message says, finishes it without applying it again.
+    server.emulator.set_faults(Faults::none()).unwrap();
+    let resent = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--add",
+        "7",
+        "--request-id",
+        &request_id,
+        "--expires-at",
+        &expires_at,
+    ]);
+    assert!(resent.ok().contains(&request_id), "{resent:#?}");
+    assert_eq!(server.emulator.journal().len(), 1, "applied twice");
+    assert_eq!(
+        server.linkv_run(&["balance", "--uid", &open_id]).ok(),
+        "7\n"
+    );
+
+    // Another expiry is another change under the same id: the server refuses it.
+    let changed = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--add",
+        "7",
+        "--request-id",
+        &request_id,
+        "--expires-in-days",
+        "1",
+    ]);
+    assert_eq!(changed.code, 1, "{changed:#?}");
+    assert_eq!(server.emulator.journal().len(), 1);
+}
+
+#[test]
+fn refusals_and_bad_input_have_their_exit_codes() {
+    let server = Server::start();
+    let open_id = server.user("carol");
+
+    let insufficient = server.linkv_run(&["change-gold", "--uid", &open_id, "--remove", "1"]);
+    assert_eq!(insufficient.code, 1, "{insufficient:#?}");
+    assert!(insufficient.stderr.contains("insufficient balance"));
+
+    let unknown = server.linkv_run(&["balance", "--uid", "4242"]);
+    assert!(unknown.one_line_error(1).contains("uid not found"));
+
+    // Refused before sending: nothing reaches the server.
+    let sent = server.emulator.requests().len();
+    let zero = server.linkv_run(&["change-gold", "--uid", &open_id, "--add", "0"]);
+    assert!(zero.one_line_error(2).contains("at least 1"), "{zero:#?}");
+    let bad_user = server.linkv_run(&["token", "--user-id", "has space"]);
+    assert_eq!(bad_user.code, 2, "{bad_user:#?}");
+    let both = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--add",
+        "1",
+        "--remove",
+        "1",
+    ]);
+    assert_eq!(both.code, 2, "{both:#?}");
+    let half = server.linkv_run(&["token", "--user-id", "dave", "--name", "Dave"]);
+    assert_eq!(half.code, 2, "{half:#?}");
+    assert_eq!(server.emulator.requests().len(), sent);
+}
+
+#[test]
+fn a_wrong_secret_exits_3_without_printing_it() {
+    let server = Server::start();
+    let secret = "wrong-secret-4c9f1d";
+
+    let linkv = run_command(
+        liveapi()
+            .args(["linkv", "balance", "--uid", "1"])
+            .args(with_flag(server.linkv(), "--secret", secret)),
+        None,
+    );
+    assert!(linkv.one_line_error(3).contains("sign err"), "{linkv:#?}");
+    linkv.assert_hides(secret);
+
+    let polyv = run_command(
+        liveapi().args(["polyv", "donate", "get"]).args(with_flag(
+            server.polyv(),
+            "--secret",
+            secret,
+        )),
+        None,
+    );
+    assert!(
+        polyv.one_line_error(3).contains("invalid signature"),
+        "{polyv:#?}"
+    );
+    polyv.assert_hides(secret);
+
+    let unknown_app = run_command(
+        liveapi().args(["polyv", "donate", "get"]).args(with_flag(
+            server.polyv(),
+            "--app-id",
+            "nobody",
+        )),
+        None,
+    );
+    assert!(
+        unknown_app
+            .one_line_error(3)
+            .contains("application not found")
+    );
+}
+
+#[test]
+fn credentials_come_from_the_environment_and_flags_win() {
+    let server = Server::start();
+    let open_id = server.user("erin");
+    let app = server.emulator.linkv_app();
+    let with_env = |command: &mut std::process::Command| {
+        command
+            .env("LIVEAPI_LINKV_APP_ID", &app.app_key)
+            .env("LIVEAPI_LINKV_SECRET", &app.app_secret)
+            .env("LIVEAPI_LINKV_ALIAS", &app.alias)
+            .env("LIVEAPI_LINKV_BASE_URL", server.emulator.base_url())
+            // Half a Polyv configuration does not concern LinkV commands.
+            .env("LIVEAPI_POLYV_APP_ID", "half");
+    };
+
+    let mut command = liveapi();
+    command.args(["linkv", "balance", "--uid", &open_id]);
+    with_env(&mut command);
+    assert_eq!(run_command(&mut command, None).ok(), "0\n");
+
+    let mut command = liveapi();
+    command.args(["linkv", "balance", "--uid", &open_id, "--secret", "wrong"]);
+    with_env(&mut command);
+    assert_eq!(run_command(&mut command, None).code, 3);
+
+    let mut command = liveapi();
+    command
+        .args(["linkv", "balance", "--uid", &open_id, "--secret"])
+        .arg(&app.app_secret);
+    with_env(&mut command);
+    command.env("LIVEAPI_LINKV_SECRET", "wrong");
+    assert_eq!(run_command(&mut command, None).ok(), "0\n");
+
+    let none = run(&["linkv", "balance", "--uid", "1"]);
+    assert!(
+        none.one_line_error(2).contains("LIVEAPI_LINKV_SECRET"),
+        "{none:#?}"
+    );
+    let partial = run(&[
+        "linkv",
+        "balance",
+        "--uid",
+        "1",
+        "--app-id",
+        "a",
+        "--secret",
+        "partial-secret-91",
+    ]);
+    assert!(
+        partial.one_line_error(2).contains("LIVEAPI_LINKV_ALIAS"),
+        "{partial:#?}"
+    );
+    partial.assert_hides("partial-secret-91");
+}
+
+#[test]
+fn a_server_that_cannot_be_reached_exits_4() {
+    // A port that was free a moment ago: connections are refused.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let base_url = format!("http://127.0.0.1:{port}");
+    let run = run(&[
+        "linkv",
+        "change-gold",
+        "--uid",
+        "1",
+        "--add",
+        "3",
+        "--app-id",
+        "a",
+        "--secret",
+        "s3cr3t-value",
+        "--alias",
+        "x",
+        "--base-url",
+        &base_url,
+        "--max-attempts",
+        "1",
+    ]);
+    assert_eq!(run.code, 4, "{run:#?}");
+    let (request_id, _) = announced(&run.stderr);
+    let error = run.stderr.lines().last().unwrap_or_default();
+    assert!(error.contains("could not connect"), "{run:#?}");
+    assert!(
+        error.contains(&request_id),
+        "the error repeats how to resend: {run:#?}"
+    );
+    run.assert_hides("s3cr3t-value");
+}
+
+#[test]
+fn donate_get_update_cash_and_update_good() {
+    let server = Server::start();
+    let polyv = server.emulator.polyv_app().app_id.clone();
+
+    let account = server.polyv_run(&["donate", "get"], None);
+    let text = account.ok();
+    assert!(text.starts_with("scope: account\n"), "{text}");
+    assert!(
+        text.contains("cashes: 0.88 6.66 8.88 18.88 66.66 88.88"),
+        "{text}"
+    );
+
+    let cash = server.polyv_run(
+        &[
+            "donate",
+            "update-cash",
+            "--channel",
+            "1000001",
+            "--cashes",
+            "1,2,3,4,5,6.5",
+            "--min",
+            "0.5",
+            "--enabled",
+            "Y",
+        ],
+        None,
+    );
+    assert_eq!(cash.ok(), "updated: cash tips of the channel 1000001\n");
+    let settings = server
+        .emulator
+        .donate_settings(&polyv, Some(1_000_001))
+        .unwrap();
+    let cents: Vec<u32> = settings.cashes.iter().map(|c| c.get()).collect();
+    assert_eq!(cents, [100, 200, 300, 400, 500, 650]);
+
+    let goods = server.polyv_run(
+        &[
+            "donate",
+            "update-good",
+            "--channel",
+            "1000001",
+            "--good",
+            "鲜花,//cdn.example.com/f.png,0",
+            "--good",
+            "掌声,//cdn.example.com/c.png,1.5,N",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(goods.json()["updated"], "gift");
+    let got = server
+        .polyv_run(&["donate", "get", "--channel", "1000001", "--json"], None)
+        .json();
+    assert_eq!(got["globalSettingEnabled"], "N");
+    assert_eq!(got["donateCashEnabled"], "Y");
+    assert_eq!(got["cashes"][5], 6.5);
+    assert_eq!(got["goods"][1]["goodName"], "掌声");
+    assert_eq!(got["goods"][1]["goodPrice"], 1.5);
+    assert_eq!(got["goods"][1]["goodEnabled"], "N");
+    let text = server.polyv_run(&["donate", "get", "--channel", "1000001"], None);
+    assert!(
+        text.ok()
+            .contains("gift: 掌声  1.50  off  //cdn.example.com/c.png"),
+        "{text:#?}"
+    );
+
+    let json_flag = server.polyv_run(
+        &[
+            "donate",
+            "update-good",
+            "--goods-json",
+            r#"[{"goodName":"a","goodImg":"//x/a.png","goodPrice":2}]"#,
+        ],
+        None,
+    );
+    assert_eq!(json_flag.ok(), "updated: gift tips of the account\n");
+    let stdin = server.polyv_run(
+        &["donate", "update-good", "--channel", "1000002"],
+        Some(br#"{"goods":[{"goodName":"b","goodImg":"//x/b.png","goodPrice":0}],"enabled":"N"}"#),
+    );
+    stdin.ok();
+    let settings = server
+        .emulator
+        .donate_settings(&polyv, Some(1_000_002))
+        .unwrap();
+    assert_eq!(settings.goods[0].name(), "b");
+    assert_eq!(settings.good_enabled.map(|e| e.is_on()), Some(false));
+    let account = server.emulator.donate_settings(&polyv, None).unwrap();
+    assert_eq!(account.goods[0].name(), "a");
+
+    let illegal = server.polyv_run(&["donate", "get", "--channel", "999"], None);
+    assert!(illegal.one_line_error(1).contains("illegal channel id"));
+
+    // Refused before sending.
+    let sent = server.emulator.requests().len();
+    for args in [
+        &["donate", "update-cash", "--cashes", "1,2", "--min", "1"][..],
+        &[
+            "donate",
+            "update-cash",
+            "--cashes",
+            "1,2,3,4,5,0",
+            "--min",
+            "1",
+        ],
+        &["donate", "update-good", "--good", "一二三四五六,//x,1"],
+        &["donate", "update-good", "--goods-json", "[]"],
+        &["donate", "update-good", "--goods-json", "{"],
+        &["donate", "get", "--channel", "0"],
+    ] {
+        let run = server.polyv_run(args, None);
+        assert_eq!(run.code, 2, "{args:?}: {run:#?}");
+    }
+    assert_eq!(server.emulator.requests().len(), sent);
+}
+
+#[test]
+fn a_slow_server_times_out_with_exit_4() {
+    let server = Server::start();
+    server
+        .emulator
+        .set_faults(
+            Faults::new(1.0)
+                .only_kind(FaultKind::Latency)
+                .with_latency(Duration::from_secs(5), Duration::from_secs(5)),
+        )
+        .unwrap();
+    let run = server.polyv_run(
+        &[
+            "donate",
+            "get",
+            "--attempt-timeout-ms",
+            "100",
+            "--max-attempts",
+            "1",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 4, "{run:#?}");
+    assert!(run.stderr.contains("no response within"), "{run:#?}");
+}
