@@ -105,6 +105,10 @@ pub(crate) struct PolyvFlags {
     #[arg(long, global = true, value_name = "URL")]
     base_url: Option<String>,
 
+    /// The sign digest, MD5 or SHA256 [env: LIVEAPI_POLYV_SIGNATURE_METHOD; default: MD5].
+    #[arg(long, global = true, value_name = "METHOD")]
+    signature_method: Option<String>,
+
     #[command(flatten)]
     net: NetFlags,
 }
@@ -116,6 +120,7 @@ impl PolyvFlags {
             (env::POLYV_APP_ID, self.app_id.clone()),
             (env::POLYV_SECRET, self.secret.clone()),
             (env::POLYV_BASE_URL, self.base_url.clone()),
+            (env::POLYV_SIGNATURE_METHOD, self.signature_method.clone()),
         ];
         // The base URL has a default, so it alone does not configure Polyv.
         client("Polyv", "--app-id and --secret", &vars, 2, &self.net)

@@ -99,7 +99,7 @@ struct Idempotency {
     #[arg(long, value_name = "UNIX_SECS", conflicts_with = "expires_in_days")]
     expires_at: Option<u64>,
 
-    /// When credited coins expire, in days from now [default: 91].
+    /// When credited coins expire, in days from the start of today (UTC) [default: 91].
     #[arg(long, value_name = "DAYS")]
     expires_in_days: Option<u32>,
 }
@@ -115,7 +115,9 @@ impl Idempotency {
         };
         let expires_at = match self.expires_at {
             Some(secs) => Expiration::at_unix_seconds(secs),
-            None => Expiration::after_days(
+            // The start of the UTC day N days ahead: the same all day, so a resend later that
+            // day with only --request-id still carries the same parameters.
+            None => Expiration::days_from_today(
                 client.now(),
                 self.expires_in_days.unwrap_or(DEFAULT_COIN_LIFETIME_DAYS),
             ),

@@ -19,16 +19,7 @@ pub(crate) fn run(_args: Args) -> Outcome {
 
 /// A nonce for `now`; a randomness source that fails is an error, never a predictable nonce.
 fn fresh(now: SystemTime, entropy: &dyn Entropy) -> Result<Nonce, Failure> {
-    let mut failure = None;
-    let nonce = Nonce::generate(now, |buf| {
-        if let Err(e) = entropy.fill(buf) {
-            failure.get_or_insert(e);
-        }
-    });
-    if let Some(e) = failure {
-        return Err(Failure::local(e));
-    }
-    nonce.map_err(Failure::local)
+    entropy.nonce(now).map_err(Failure::local)
 }
 
 #[cfg(test)]

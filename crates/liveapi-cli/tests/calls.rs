@@ -502,3 +502,12 @@ fn a_slow_server_times_out_with_exit_4() {
     assert_eq!(run.code, 4, "{run:#?}");
     assert!(run.stderr.contains("no response within"), "{run:#?}");
 }
+
+#[test]
+fn polyv_calls_can_be_signed_with_sha256() {
+    let server = Server::start();
+    let run = server.polyv_run(&["donate", "get", "--signature-method", "SHA256"], None);
+    assert!(run.ok().starts_with("scope: account\n"), "{run:#?}");
+    let bad = server.polyv_run(&["donate", "get", "--signature-method", "SHA1"], None);
+    assert!(bad.one_line_error(2).contains("SHA1"), "{bad:#?}");
+}

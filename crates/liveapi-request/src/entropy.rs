@@ -3,7 +3,12 @@
 use std::fmt;
 use std::sync::Mutex;
 
+use std::time::SystemTime;
+
 use liveapi_model::linkv::RequestId;
+use liveapi_sign::linkv::Nonce;
+
+use crate::BuildError;
 
 /// The randomness source failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +41,34 @@ pub trait Entropy: Send + Sync + fmt::Debug {
         let mut bytes = [0u8; 16];
         self.fill(&mut bytes)?;
         Ok(RequestId::from_random_bytes(bytes))
+    }
+
+    /// A fresh LinkV `nonce_str` for `now`. A source that fails is an error, never a
+    /// predictable nonce.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use liveapi_request::{Entropy, OsEntropy};
+    /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let nonce = OsEntropy.nonce(now)?;
+    /// assert_eq!(&nonce.as_str()[8..18], "1700000000");
+    /// # Ok::<(), liveapi_request::BuildError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`BuildError::Entropy`] if the source fails, [`BuildError::Sign`] if `now` is outside
+    /// the years a nonce can express.
+    fn nonce(&self, now: SystemTime) -> Result<Nonce, BuildError> {
+        let mut failure = None;
+        let nonce = Nonce::generate(now, |buf| {
+            if let Err(e) = self.fill(buf) {
+                failure.get_or_insert(e);
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        Ok(nonce?)
     }
 }
 

@@ -7,24 +7,9 @@ use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
 use liveapi_model::linkv::{
     ChangeGold, GetUserTokens, LinkvError, LinkvRequest, OrderSuccess, RequestId, ThGetToken,
 };
-use liveapi_sign::linkv::Nonce;
 
 use crate::operation::USER_AGENT as AGENT;
 use crate::{BuildError, Entropy, LinkvCredentials, Operation, Vendor};
-
-/// A nonce for `now` drawn from `entropy`.
-fn nonce(now: SystemTime, entropy: &dyn Entropy) -> Result<Nonce, BuildError> {
-    let mut failure = None;
-    let nonce = Nonce::generate(now, |buf| {
-        if let Err(e) = entropy.fill(buf) {
-            failure.get_or_insert(e);
-        }
-    });
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
-    Ok(nonce?)
-}
 
 /// Every parameter, sorted as they are signed, then the signature; form-encoded.
 fn build<R: LinkvRequest>(
@@ -35,7 +20,7 @@ fn build<R: LinkvRequest>(
 ) -> Result<http::Request<Bytes>, BuildError> {
     let mut params = request.params();
     params.push(("app_id", credentials.app_id().to_owned()));
-    params.push(("nonce_str", nonce(now, entropy)?.to_string()));
+    params.push(("nonce_str", entropy.nonce(now)?.to_string()));
     if R::SENDS_CHANNEL {
         params.push(("channel", credentials.alias().to_owned()));
     }

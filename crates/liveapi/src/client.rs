@@ -18,7 +18,7 @@ use crate::coins::{ChangeCoins, CompleteOrder};
 use crate::{Error, env};
 
 /// How many days credited coins last unless a call says otherwise: the 91 days of the vendor's
-/// own example.
+/// own example, counted from the start of the current UTC day.
 pub const DEFAULT_COIN_LIFETIME_DAYS: u32 = 91;
 
 /// A client of the LinkV and Polyv server APIs.
@@ -308,6 +308,8 @@ impl Client {
     ///
     /// Store it with your business operation before the first attempt; sending the same
     /// change again with it, even from another process after a crash, applies it at most once.
+    /// The server compares the parameters too, so a resend must carry the same ones, expiry
+    /// included (see [`ChangeCoins::expires_at`]).
     ///
     /// # Errors
     /// [`Error::Build`] if the randomness source fails.

@@ -22,8 +22,11 @@ fn request_id(client: &Client, given: Option<RequestId>) -> Result<RequestId, Er
     }
 }
 
+/// The expiry to send: the caller's, or the start of the UTC day the coin lifetime ahead,
+/// which stays the same all day so that a resend with the same request id later that day is
+/// the same request.
 fn expiration(client: &Client, given: Option<Expiration>) -> Expiration {
-    given.unwrap_or_else(|| Expiration::after_days(client.now(), client.coin_lifetime_days()))
+    given.unwrap_or_else(|| Expiration::days_from_today(client.now(), client.coin_lifetime_days()))
 }
 
 /// A coin change (`changeGold`) of [`Client::add_coins`] or [`Client::remove_coins`], sent when
@@ -81,8 +84,13 @@ impl<'a> ChangeCoins<'a> {
         self
     }
 
-    /// When added coins expire (default: in the client's coin lifetime, 91 days). Ignored by
-    /// the server for removals, which must still send one.
+    /// When added coins expire (default: the start of the UTC day 91 days ahead, the client's
+    /// coin lifetime). Ignored by the server for removals, which must still send one.
+    ///
+    /// The server deduplicates on the request id *and* the parameters, so a resend must send
+    /// the same expiry. The default is the same all day; to resend on a later day, store the
+    /// expiry with the request id, or store the whole request from
+    /// [`into_request`](Self::into_request) and send it with [`Client::execute`].
     pub fn expires_at(mut self, expiration: Expiration) -> Self {
         self.expiration = Some(expiration);
         self
@@ -165,7 +173,8 @@ impl<'a> CompleteOrder<'a> {
         self
     }
 
-    /// When the coins expire (default: in the client's coin lifetime, 91 days).
+    /// When the coins expire (default: the start of the UTC day 91 days ahead, the client's
+    /// coin lifetime). A resend must send the same expiry: see [`ChangeCoins::expires_at`].
     pub fn expires_at(mut self, expiration: Expiration) -> Self {
         self.expiration = Some(expiration);
         self

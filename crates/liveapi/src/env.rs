@@ -1,22 +1,37 @@
-//! Configuration from environment variables.
+//! The environment variables [`Client::from_env`](crate::Client::from_env) reads, by name, for
+//! tools that set or document them (the `liveapi` command line lays its flags over them).
+//!
+//! A variable that is set but blank counts as unset.
 
 use std::time::Duration;
 
 use liveapi_request::{LinkvCredentials, PolyvCredentials};
+use liveapi_sign::polyv::SignatureMethod;
 
 use crate::Error;
 
-/// The variables, as documented in the crate docs.
-pub(crate) const LINKV_APP_ID: &str = "LIVEAPI_LINKV_APP_ID";
-pub(crate) const LINKV_SECRET: &str = "LIVEAPI_LINKV_SECRET";
-pub(crate) const LINKV_ALIAS: &str = "LIVEAPI_LINKV_ALIAS";
-pub(crate) const LINKV_BASE_URL: &str = "LIVEAPI_LINKV_BASE_URL";
-pub(crate) const POLYV_APP_ID: &str = "LIVEAPI_POLYV_APP_ID";
-pub(crate) const POLYV_SECRET: &str = "LIVEAPI_POLYV_SECRET";
-pub(crate) const POLYV_BASE_URL: &str = "LIVEAPI_POLYV_BASE_URL";
-pub(crate) const ATTEMPT_TIMEOUT_MS: &str = "LIVEAPI_ATTEMPT_TIMEOUT_MS";
-pub(crate) const DEADLINE_MS: &str = "LIVEAPI_DEADLINE_MS";
-pub(crate) const MAX_ATTEMPTS: &str = "LIVEAPI_MAX_ATTEMPTS";
+/// LinkV `live_app_key`, sent as `app_id`.
+pub const LINKV_APP_ID: &str = "LIVEAPI_LINKV_APP_ID";
+/// LinkV `live_app_secret`, the decrypted one.
+pub const LINKV_SECRET: &str = "LIVEAPI_LINKV_SECRET";
+/// LinkV `live_app_alias`, sent as `channel`.
+pub const LINKV_ALIAS: &str = "LIVEAPI_LINKV_ALIAS";
+/// The app's LinkV base URL.
+pub const LINKV_BASE_URL: &str = "LIVEAPI_LINKV_BASE_URL";
+/// Polyv `appId`.
+pub const POLYV_APP_ID: &str = "LIVEAPI_POLYV_APP_ID";
+/// Polyv app secret.
+pub const POLYV_SECRET: &str = "LIVEAPI_POLYV_SECRET";
+/// Polyv API host; `https://api.polyv.net` when unset.
+pub const POLYV_BASE_URL: &str = "LIVEAPI_POLYV_BASE_URL";
+/// Polyv sign digest, `MD5` (when unset) or `SHA256` (needs the `sha256` feature).
+pub const POLYV_SIGNATURE_METHOD: &str = "LIVEAPI_POLYV_SIGNATURE_METHOD";
+/// Per-attempt timeout in milliseconds.
+pub const ATTEMPT_TIMEOUT_MS: &str = "LIVEAPI_ATTEMPT_TIMEOUT_MS";
+/// Overall deadline of a call in milliseconds, retries included.
+pub const DEADLINE_MS: &str = "LIVEAPI_DEADLINE_MS";
+/// Attempts per call, retries included.
+pub const MAX_ATTEMPTS: &str = "LIVEAPI_MAX_ATTEMPTS";
 
 /// What the environment configures.
 pub(crate) struct Vars {
@@ -79,11 +94,19 @@ fn polyv(get: &impl Fn(&str) -> Option<String>) -> Result<Option<PolyvCredential
     let invalid = |e: liveapi_request::CredentialsError| {
         config(format!("Polyv credentials from the environment: {e}"))
     };
-    let creds = PolyvCredentials::new(&app_id, secret).map_err(invalid)?;
-    match get(POLYV_BASE_URL) {
-        Some(url) => creds.with_base_url(&url).map(Some).map_err(invalid),
-        None => Ok(Some(creds)),
+    let mut creds = PolyvCredentials::new(&app_id, secret).map_err(invalid)?;
+    if let Some(url) = get(POLYV_BASE_URL) {
+        creds = creds.with_base_url(&url).map_err(invalid)?;
     }
+    if let Some(method) = get(POLYV_SIGNATURE_METHOD) {
+        let method = SignatureMethod::parse(method.trim()).map_err(|_| {
+            config(format!(
+                "{POLYV_SIGNATURE_METHOD} is `{method}`, not MD5 or SHA256"
+            ))
+        })?;
+        creds = creds.with_signature_method(method);
+    }
+    Ok(Some(creds))
 }
 
 fn number(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<u64>, Error> {

@@ -99,13 +99,21 @@ impl Error {
 
     /// Whether the call may have been applied although it failed: the answer was lost, cut
     /// off or unreadable, or the server failed while handling it. For a coin change, send it
-    /// again with the **same** `request_id` to find out: the server applies it at most once.
+    /// again with the **same** `request_id` and parameters to find out: the server applies it
+    /// at most once. A refusal (a stale timestamp, rate limiting, a bad parameter) is not
+    /// unknown: nothing was applied.
     #[must_use]
     pub fn outcome_unknown(&self) -> bool {
         match self {
             Self::Transport(e) => e.may_have_been_sent(),
-            Self::Linkv(e) => e.is_retryable() && !e.is_rate_limited(),
-            Self::Polyv(e) => e.is_retryable() && !e.is_rate_limited(),
+            Self::Linkv(e) => matches!(
+                e,
+                LinkvError::Server { .. } | LinkvError::UnexpectedResponse { .. }
+            ),
+            Self::Polyv(e) => matches!(
+                e,
+                PolyvError::Server { .. } | PolyvError::UnexpectedResponse { .. }
+            ),
             _ => false,
         }
     }

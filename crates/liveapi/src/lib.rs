@@ -52,11 +52,13 @@
 //! | `LIVEAPI_POLYV_APP_ID` | Polyv `appId` |
 //! | `LIVEAPI_POLYV_SECRET` | Polyv app secret |
 //! | `LIVEAPI_POLYV_BASE_URL` | optional, default `https://api.polyv.net` |
+//! | `LIVEAPI_POLYV_SIGNATURE_METHOD` | optional, `MD5` (default) or `SHA256` (feature `sha256`) |
 //! | `LIVEAPI_ATTEMPT_TIMEOUT_MS` | optional per-attempt timeout |
 //! | `LIVEAPI_DEADLINE_MS` | optional overall deadline of a call |
 //! | `LIVEAPI_MAX_ATTEMPTS` | optional number of attempts, retries included |
 //!
 //! The four LinkV variables go together; a partial set is an error that names what is missing.
+//! [`env`] has the names as constants.
 //!
 //! # Features
 //!
@@ -72,7 +74,7 @@
 
 mod client;
 mod coins;
-mod env;
+pub mod env;
 mod error;
 
 pub use client::{Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS};

@@ -11,7 +11,7 @@ use tokio::runtime::Runtime;
 
 /// Every variable the binary reads, removed so that the developer's own settings cannot leak
 /// into a test.
-const VARS: [&str; 10] = [
+const VARS: [&str; 11] = [
     "LIVEAPI_LINKV_APP_ID",
     "LIVEAPI_LINKV_SECRET",
     "LIVEAPI_LINKV_ALIAS",
@@ -19,6 +19,7 @@ const VARS: [&str; 10] = [
     "LIVEAPI_POLYV_APP_ID",
     "LIVEAPI_POLYV_SECRET",
     "LIVEAPI_POLYV_BASE_URL",
+    "LIVEAPI_POLYV_SIGNATURE_METHOD",
     "LIVEAPI_ATTEMPT_TIMEOUT_MS",
     "LIVEAPI_DEADLINE_MS",
     "LIVEAPI_MAX_ATTEMPTS",

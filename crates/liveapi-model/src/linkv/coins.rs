@@ -164,6 +164,29 @@ impl Expiration {
         Self(now.saturating_add(u64::from(days) * 86_400))
     }
 
+    /// At the start (00:00 UTC) of the day `days` after today: the vendor's own example,
+    /// `(time() / 86400 + days) * 86400`.
+    ///
+    /// Unlike [`after_days`](Self::after_days) it is the same all day, so a coin change resent
+    /// later that day (by a retry, or by a process that restarted) carries the same
+    /// parameters as the first sending, which a server deduplicating by `request_id` expects.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use liveapi_model::linkv::Expiration;
+    ///
+    /// let morning = UNIX_EPOCH + Duration::from_secs(1_600_041_600 + 60); // 2020-09-14 00:01 UTC
+    /// let evening = morning + Duration::from_secs(23 * 3600);
+    /// let exp = Expiration::days_from_today(morning, 91);
+    /// assert_eq!(exp, Expiration::days_from_today(evening, 91));
+    /// assert_eq!(exp.unix_seconds(), 1_600_041_600 + 91 * 86_400);
+    /// ```
+    #[must_use]
+    pub fn days_from_today(now: SystemTime, days: u32) -> Self {
+        let today = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() / 86_400;
+        Self(today.saturating_add(u64::from(days)).saturating_mul(86_400))
+    }
+
     /// The unix time in seconds.
     #[must_use]
     pub const fn unix_seconds(self) -> u64 {
