@@ -47,7 +47,7 @@ use md5::Md5;
 
 use crate::canonical::{CanonicalString, HashSink, Sink};
 pub use crate::nonce::Nonce;
-use crate::params::{KeyOrder, SortedParams};
+use crate::params::{self, KeyOrder, SortedParams};
 use crate::signature::HexCase;
 use crate::{SignError, Signature, VerifyError, window};
 
@@ -60,7 +60,11 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
 /// Joins the parameters to the secret.
 pub(crate) const KEY_SUFFIX: &str = "&key=";
 
-fn write_canonical(params: &SortedParams<'_>, secret: &str, sink: &mut impl Sink) {
+fn write_canonical(
+    params: &SortedParams<'_, impl AsRef<str>, impl AsRef<str>>,
+    secret: &str,
+    sink: &mut impl Sink,
+) {
     let signed = params
         .iter()
         .filter(|(k, v)| !v.is_empty() && *k != SIGN_PARAM);
@@ -76,7 +80,10 @@ fn write_canonical(params: &SortedParams<'_>, secret: &str, sink: &mut impl Sink
     sink.put(secret);
 }
 
-fn sign_sorted(params: &SortedParams<'_>, secret: &str) -> Signature {
+fn sign_sorted(
+    params: &SortedParams<'_, impl AsRef<str>, impl AsRef<str>>,
+    secret: &str,
+) -> Signature {
     let mut sink = HashSink::<Md5>::new();
     write_canonical(params, secret, &mut sink);
     Signature::from_digest(&sink.finish(), HexCase::Lower)
@@ -103,7 +110,7 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    SortedParams::with(params, KeyOrder::Bytes, |sorted| {
+    params::sorted(params, KeyOrder::Bytes, |sorted| {
         let mut text = String::new();
         write_canonical(sorted, secret, &mut text);
         CanonicalString::linkv(text, secret.len())
@@ -133,7 +140,7 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    SortedParams::with(params, KeyOrder::Bytes, |sorted| {
+    params::sorted(params, KeyOrder::Bytes, |sorted| {
         sign_sorted(sorted, secret)
     })
 }
@@ -203,7 +210,7 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    SortedParams::with(params, KeyOrder::Bytes, |sorted| {
+    params::sorted(params, KeyOrder::Bytes, |sorted| {
         let received = sorted.present(SIGN_PARAM)?;
         received.parse::<Signature>()?;
         if !sign_sorted(sorted, secret).matches(received) {

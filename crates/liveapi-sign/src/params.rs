@@ -1,10 +1,9 @@
 //! Collecting, sorting and de-duplicating parameters without touching the heap.
 //!
 //! Up to [`INLINE_PARAMS`] pairs live in an array on the stack; only a larger set spills into a
-//! `Vec`. The pairs never move once stored: views of them (two string slices each) are sorted
-//! instead, by insertion, the fastest sort for a few dozen items and linear on the already
-//! sorted input most callers pass. The sorted view is lent to a closure rather than returned,
-//! so the inline storage is not copied on the way out.
+//! `Vec`. They are sorted in place by insertion, the fastest sort for a few dozen items and
+//! linear on the already sorted input most callers pass, and lent to a closure rather than
+//! returned, so the inline storage is never copied.
 
 use std::cmp::Ordering;
 
@@ -47,61 +46,57 @@ impl KeyOrder {
 }
 
 /// Parameters sorted by key, with every key known to be unique.
-pub(crate) struct SortedParams<'a> {
-    pairs: &'a [(&'a str, &'a str)],
+pub(crate) struct SortedParams<'a, K, V> {
+    slots: &'a [Option<(K, V)>],
 }
 
-impl SortedParams<'_> {
-    /// Collects, sorts and checks `params`, and lends the result to `then`.
-    pub(crate) fn with<I, K, V, R>(
-        params: I,
-        order: KeyOrder,
-        then: impl FnOnce(&SortedParams<'_>) -> R,
-    ) -> Result<R, SignError>
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        let mut params = params.into_iter();
-        // The caller's pairs, owned or borrowed, stay where they are stored; only views of
-        // them (two string slices each) are sorted.
-        let mut owned: [Option<(K, V)>; INLINE_PARAMS] = std::array::from_fn(|_| None);
-        let mut len = 0;
-        for slot in &mut owned {
-            let Some(pair) = params.next() else { break };
-            *slot = Some(pair);
-            len += 1;
+/// Collects, sorts and checks `params`, and lends the result to `then`.
+pub(crate) fn sorted<I, K, V, R>(
+    params: I,
+    order: KeyOrder,
+    then: impl FnOnce(&SortedParams<'_, K, V>) -> R,
+) -> Result<R, SignError>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut params = params.into_iter();
+    let mut inline: [Option<(K, V)>; INLINE_PARAMS] = std::array::from_fn(|_| None);
+    let mut len = 0;
+    for slot in &mut inline {
+        let Some(pair) = params.next() else { break };
+        *slot = Some(pair);
+        len += 1;
+    }
+    let compare = |a: &Option<(K, V)>, b: &Option<(K, V)>| order.compare(key_of(a), key_of(b));
+    match params.next() {
+        None => {
+            let slots = &mut inline[..len];
+            insertion_sort(slots, compare);
+            check_unique(slots)?;
+            Ok(then(&SortedParams { slots }))
         }
-        let compare = |a: &(&str, &str), b: &(&str, &str)| order.compare(a.0, b.0);
-        match params.next() {
-            None => {
-                let mut view = [("", ""); INLINE_PARAMS];
-                for (slot, (k, v)) in view.iter_mut().zip(owned.iter().flatten()) {
-                    *slot = (k.as_ref(), v.as_ref());
-                }
-                let view = &mut view[..len];
-                insertion_sort(view, compare);
-                check_unique(view)?;
-                Ok(then(&SortedParams { pairs: view }))
-            }
-            Some(extra) => {
-                // Past the inline capacity: the heap, and the standard library's sort.
-                let mut heap: Vec<(K, V)> = owned.into_iter().flatten().collect();
-                heap.push(extra);
-                heap.extend(params);
-                let mut view: Vec<(&str, &str)> =
-                    heap.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
-                view.sort_unstable_by(compare);
-                check_unique(&view)?;
-                Ok(then(&SortedParams { pairs: &view }))
-            }
+        Some(extra) => {
+            // Past the inline capacity: the heap, and the standard library's sort.
+            let mut heap: Vec<Option<(K, V)>> =
+                inline.into_iter().filter(Option::is_some).collect();
+            heap.push(Some(extra));
+            heap.extend(params.map(Some));
+            heap.sort_unstable_by(compare);
+            check_unique(&heap)?;
+            Ok(then(&SortedParams { slots: &heap }))
         }
     }
+}
 
+impl<K: AsRef<str>, V: AsRef<str>> SortedParams<'_, K, V> {
     /// Every pair, in key order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.pairs.iter().copied()
+        self.slots
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 
     /// The value of `key`, if present.
@@ -117,24 +112,26 @@ impl SortedParams<'_> {
     }
 }
 
+fn key_of<K: AsRef<str>, V>(slot: &Option<(K, V)>) -> &str {
+    slot.as_ref().map_or("", |(k, _)| k.as_ref())
+}
+
 /// Sorts in place by insertion: stable, no allocation, linear on sorted input.
-fn insertion_sort<T: Copy>(items: &mut [T], mut compare: impl FnMut(&T, &T) -> Ordering) {
+fn insertion_sort<T>(items: &mut [T], mut compare: impl FnMut(&T, &T) -> Ordering) {
     for i in 1..items.len() {
-        let item = items[i];
         let mut j = i;
-        while j > 0 && compare(&items[j - 1], &item) == Ordering::Greater {
-            items[j] = items[j - 1];
+        while j > 0 && compare(&items[j - 1], &items[j]) == Ordering::Greater {
+            items.swap(j - 1, j);
             j -= 1;
         }
-        items[j] = item;
     }
 }
 
 /// Refuses the first key that appears twice; the pairs are sorted, so duplicates are adjacent.
-fn check_unique(sorted: &[(&str, &str)]) -> Result<(), SignError> {
-    match sorted.windows(2).find(|w| w[0].0 == w[1].0) {
+fn check_unique<K: AsRef<str>, V>(sorted: &[Option<(K, V)>]) -> Result<(), SignError> {
+    match sorted.windows(2).find(|w| key_of(&w[0]) == key_of(&w[1])) {
         Some(w) => Err(SignError::DuplicateKey {
-            key: w[0].0.to_owned(),
+            key: key_of(&w[0]).to_owned(),
         }),
         None => Ok(()),
     }

@@ -51,7 +51,7 @@ use std::time::{Duration, SystemTime};
 use md5::Md5;
 
 use crate::canonical::{CanonicalString, HashSink, Sink};
-use crate::params::{KeyOrder, SortedParams};
+use crate::params::{self, KeyOrder, SortedParams};
 use crate::signature::HexCase;
 use crate::{SignError, Signature, VerifyError, window};
 
@@ -120,7 +120,11 @@ fn is_signed(key: &str, value: &str) -> bool {
     !value.is_empty() && !key.eq_ignore_ascii_case("sign") && !key.eq_ignore_ascii_case("sign_type")
 }
 
-fn write_canonical(params: &SortedParams<'_>, secret: &str, sink: &mut impl Sink) {
+fn write_canonical(
+    params: &SortedParams<'_, impl AsRef<str>, impl AsRef<str>>,
+    secret: &str,
+    sink: &mut impl Sink,
+) {
     sink.put(secret);
     for (key, value) in params.iter().filter(|(k, v)| is_signed(k, v)) {
         sink.put(key);
@@ -129,14 +133,19 @@ fn write_canonical(params: &SortedParams<'_>, secret: &str, sink: &mut impl Sink
     sink.put(secret);
 }
 
-fn method_of(params: &SortedParams<'_>) -> Result<SignatureMethod, SignError> {
+fn method_of<K: AsRef<str>, V: AsRef<str>>(
+    params: &SortedParams<'_, K, V>,
+) -> Result<SignatureMethod, SignError> {
     match params.get(SIGNATURE_METHOD_PARAM) {
         None | Some("") => Ok(SignatureMethod::Md5),
         Some(value) => SignatureMethod::parse(value),
     }
 }
 
-fn sign_sorted(params: &SortedParams<'_>, secret: &str) -> Result<Signature, SignError> {
+fn sign_sorted(
+    params: &SortedParams<'_, impl AsRef<str>, impl AsRef<str>>,
+    secret: &str,
+) -> Result<Signature, SignError> {
     match method_of(params)? {
         SignatureMethod::Md5 => {
             let mut sink = HashSink::<Md5>::new();
@@ -173,7 +182,7 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    SortedParams::with(params, KeyOrder::Utf16, |sorted| {
+    params::sorted(params, KeyOrder::Utf16, |sorted| {
         let mut text = String::new();
         write_canonical(sorted, secret, &mut text);
         CanonicalString::polyv(text, secret.len())
@@ -203,7 +212,7 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    SortedParams::with(params, KeyOrder::Utf16, |sorted| {
+    params::sorted(params, KeyOrder::Utf16, |sorted| {
         sign_sorted(sorted, secret)
     })?
 }
@@ -347,7 +356,7 @@ where
     K: AsRef<str>,
     V: AsRef<str>,
 {
-    SortedParams::with(params, KeyOrder::Utf16, |sorted| {
+    params::sorted(params, KeyOrder::Utf16, |sorted| {
         let received = sorted.present(SIGN_PARAM)?;
         received.parse::<Signature>()?;
         if !sign_sorted(sorted, secret)?.matches(received) {
