@@ -3,18 +3,29 @@
 //! Values are read from the raw JSON text (`RawValue`), never through a float, so that an id
 //! of 21 digits or an amount of `0.1` survives exactly.
 
+use std::borrow::Cow;
+
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 /// The text of a JSON string or number; `None` for `null`.
 pub(crate) fn text(raw: &RawValue) -> Result<Option<String>, String> {
+    text_ref(raw).map(|t| t.map(Cow::into_owned))
+}
+
+/// [`text`] without copying: a string without escapes (almost every one) is borrowed from the
+/// JSON, which is valid already, so its contents need no second look.
+pub(crate) fn text_ref(raw: &RawValue) -> Result<Option<Cow<'_, str>>, String> {
     let json = raw.get().trim();
     match json.as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<String>(json)
-            .map(Some)
-            .map_err(|e| e.to_string()),
-        Some(b'-' | b'0'..=b'9') => Ok(Some(json.to_owned())),
+        Some(b'"') => match json.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+            Some(inner) if !inner.contains('\\') => Ok(Some(Cow::Borrowed(inner))),
+            _ => serde_json::from_str::<String>(json)
+                .map(|s| Some(Cow::Owned(s)))
+                .map_err(|e| e.to_string()),
+        },
+        Some(b'-' | b'0'..=b'9') => Ok(Some(Cow::Borrowed(json))),
         _ if json == "null" => Ok(None),
         _ => Err(format!(
             "expected a string or a number, found `{}`",

@@ -75,16 +75,22 @@ impl BaseUrl {
 
     /// The URI of `path` (which starts with `/`) with an optional, already encoded query.
     pub(crate) fn join(&self, path: &str, query: Option<&str>) -> Result<Uri, http::Error> {
-        let mut path_and_query = format!("{}{path}", self.prefix);
-        if let Some(query) = query {
-            path_and_query.push('?');
-            path_and_query.push_str(query);
-        }
-        Uri::builder()
-            .scheme(self.scheme.clone())
-            .authority(self.authority.clone())
-            .path_and_query(PathAndQuery::try_from(path_and_query)?)
-            .build()
+        let path_and_query = match (self.prefix.is_empty(), query) {
+            (true, None) => PathAndQuery::try_from(path)?,
+            _ => {
+                let mut text = format!("{}{path}", self.prefix);
+                if let Some(query) = query {
+                    text.push('?');
+                    text.push_str(query);
+                }
+                PathAndQuery::try_from(text)?
+            }
+        };
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Ok(Uri::from_parts(parts)?)
     }
 }
 

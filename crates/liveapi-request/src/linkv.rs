@@ -3,12 +3,11 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
 use liveapi_model::linkv::{
     ChangeGold, GetUserTokens, LinkvError, LinkvRequest, OrderSuccess, RequestId, ThGetToken,
 };
 
-use crate::operation::USER_AGENT as AGENT;
+use crate::operation::http_request;
 use crate::{BuildError, Entropy, LinkvCredentials, Operation, Vendor};
 
 /// Every parameter, sorted as they are signed, then the signature; form-encoded.
@@ -31,13 +30,12 @@ fn build<R: LinkvRequest>(
     let mut form = form_urlencoded::Serializer::new(String::with_capacity(256));
     form.extend_pairs(pairs());
     form.append_pair("sign", sign.as_str());
-    Ok(http::Request::builder()
-        .method(http::Method::POST)
-        .uri(credentials.base_url().join(R::PATH, None)?)
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(ACCEPT, "application/json")
-        .header(USER_AGENT, AGENT)
-        .body(Bytes::from(form.finish()))?)
+    Ok(http_request(
+        http::Method::POST,
+        credentials.base_url().join(R::PATH, None)?,
+        Some("application/x-www-form-urlencoded"),
+        Bytes::from(form.finish()),
+    ))
 }
 
 macro_rules! linkv_operations {

@@ -4,11 +4,10 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
 use liveapi_model::polyv::{GetDonate, Method, PolyvError, PolyvRequest, UpdateCash, UpdateGoods};
 use liveapi_sign::polyv::{SIGNATURE_METHOD_PARAM, SignatureMethod};
 
-use crate::operation::USER_AGENT as AGENT;
+use crate::operation::http_request;
 use crate::{BuildError, Entropy, Operation, PolyvCredentials, Vendor};
 
 fn build<R: PolyvRequest>(
@@ -43,18 +42,15 @@ fn build<R: PolyvRequest>(
         .base_url()
         .join(R::PATH, Some(&query.finish()))?;
 
-    let builder = http::Request::builder()
-        .uri(uri)
-        .header(ACCEPT, "application/json")
-        .header(USER_AGENT, AGENT);
-    let request = match (R::METHOD, request.body()) {
-        (Method::Post, body) => builder
-            .method(http::Method::POST)
-            .header(CONTENT_TYPE, "application/json; charset=utf-8")
-            .body(Bytes::from(body.unwrap_or_default()))?,
-        (Method::Get, _) => builder.method(http::Method::GET).body(Bytes::new())?,
-    };
-    Ok(request)
+    Ok(match R::METHOD {
+        Method::Post => http_request(
+            http::Method::POST,
+            uri,
+            Some("application/json; charset=utf-8"),
+            Bytes::from(request.body().unwrap_or_default()),
+        ),
+        Method::Get => http_request(http::Method::GET, uri, None, Bytes::new()),
+    })
 }
 
 macro_rules! polyv_operations {

@@ -1,5 +1,6 @@
 //! What the LinkV server answers, read tolerantly.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
@@ -126,23 +127,24 @@ impl LinkvResponse for UserToken {
 }
 
 #[derive(Deserialize)]
-struct BalanceData {
-    tokens: Option<Box<RawValue>>,
+struct BalanceData<'a> {
+    #[serde(borrow)]
+    tokens: Option<&'a RawValue>,
     /// The name of the field before 2020-08-26.
-    #[serde(rename = "livemeTokens")]
-    liveme_tokens: Option<Box<RawValue>>,
+    #[serde(rename = "livemeTokens", borrow)]
+    liveme_tokens: Option<&'a RawValue>,
 }
 
 /// The balance (`tokens`, formerly `livemeTokens`), a string or a number of coins.
 impl LinkvResponse for Coins {
     fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
-        let data: BalanceData =
+        let data: BalanceData<'_> =
             serde_json::from_str(object(data)?.get()).map_err(|e| e.to_string())?;
         let raw = data
             .tokens
             .or(data.liveme_tokens)
             .ok_or("`data.tokens` is missing")?;
-        let text = lenient::text(&raw)?.ok_or("`data.tokens` is null")?;
+        let text = lenient::text_ref(raw)?.ok_or("`data.tokens` is null")?;
         match lenient::integer(&text) {
             Some(n) if n < 0 => Err(format!("`data.tokens` is negative ({n})")),
             Some(n) => Coins::new(n.unsigned_abs()).map_err(|e| e.to_string()),
@@ -154,11 +156,13 @@ impl LinkvResponse for Coins {
     }
 }
 
+/// Borrowed from the body: a success reads no text it does not need and copies none.
 #[derive(Deserialize)]
 struct Envelope<'a> {
-    status: Option<Text>,
-    #[serde(default)]
-    msg: AnyText,
+    #[serde(borrow)]
+    status: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    msg: Option<&'a RawValue>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
 }
@@ -204,13 +208,20 @@ fn read<T: LinkvResponse>(
 ) -> Result<T, LinkvError> {
     let status = envelope
         .status
+        .map(lenient::text_ref)
+        .transpose()
+        .map_err(|e| unexpected(format!("`status`: {e}")))?
+        .flatten()
         .ok_or_else(|| unexpected("`status` is missing".to_owned()))?;
-    let status = lenient::integer(&status.0)
-        .ok_or_else(|| unexpected(format!("`status` is not a number: `{}`", status.0)))?;
+    let status = lenient::integer(&status)
+        .ok_or_else(|| unexpected(format!("`status` is not a number: `{status}`")))?;
     if status != 200 {
+        let msg = envelope
+            .msg
+            .and_then(|m| lenient::text_ref(m).ok().flatten());
         return Err(LinkvError::classify(
             status,
-            envelope.msg.0.unwrap_or_default(),
+            msg.map(Cow::into_owned).unwrap_or_default(),
         ));
     }
     T::from_data(envelope.data).map_err(unexpected)

@@ -1,12 +1,14 @@
 //! What the Polyv server answers, read tolerantly.
 
+use std::borrow::Cow;
+
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::{Cents, Enabled, PolyvError};
 use crate::RawBody;
-use crate::lenient::{self, AnyText, Text};
+use crate::lenient::{self, AnyText};
 
 /// A response type that can be read from the `data` of a Polyv envelope.
 pub trait PolyvResponse: Sized {
@@ -138,15 +140,23 @@ impl PolyvResponse for DonateSettings {
     }
 }
 
+/// Borrowed from the body: a success reads no text it does not need and copies none.
 #[derive(Deserialize)]
 struct Envelope<'a> {
-    code: Option<Text>,
-    #[serde(default)]
-    status: AnyText,
-    #[serde(default)]
-    message: AnyText,
+    #[serde(borrow)]
+    code: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    status: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    message: Option<&'a RawValue>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
+}
+
+/// An informative text field: its text if it is a string or number, else nothing.
+fn loose(raw: Option<&RawValue>) -> Cow<'_, str> {
+    raw.and_then(|r| lenient::text_ref(r).ok().flatten())
+        .unwrap_or_default()
 }
 
 /// Reads a Polyv response: the HTTP status and the body, whatever its `Content-Type` says.
@@ -185,10 +195,16 @@ fn read<T: PolyvResponse>(
     envelope: Envelope<'_>,
     unexpected: &impl Fn(String) -> PolyvError,
 ) -> Result<T, PolyvError> {
-    let status = envelope.status.0.unwrap_or_default();
-    let code = match envelope.code {
-        Some(code) => lenient::integer(&code.0)
-            .ok_or_else(|| unexpected(format!("`code` is not a number: `{}`", code.0)))?,
+    let status = loose(envelope.status);
+    let code = envelope
+        .code
+        .map(lenient::text_ref)
+        .transpose()
+        .map_err(|e| unexpected(format!("`code`: {e}")))?
+        .flatten();
+    let code = match code {
+        Some(code) => lenient::integer(&code)
+            .ok_or_else(|| unexpected(format!("`code` is not a number: `{code}`")))?,
         None if status == "success" => 200,
         None => return Err(unexpected("`code` is missing".to_owned())),
     };
@@ -196,7 +212,7 @@ fn read<T: PolyvResponse>(
         return Err(PolyvError::classify(
             code,
             &status,
-            envelope.message.0.unwrap_or_default(),
+            loose(envelope.message).into_owned(),
         ));
     }
     T::from_data(envelope.data).map_err(unexpected)
