@@ -6,8 +6,8 @@
 //! cargo run --release --example loadtest -- --calls 50000 --concurrency 32
 //! ```
 //!
-//! Options: `--calls N` (default 20000), `--concurrency N` (32), `--rounds N` (3; the two
-//! clients alternate, round after round, so drift in the machine hits both alike), `--op
+//! Options: `--calls N` (default 20000), `--concurrency N` (32), `--rounds N` (3; each round
+//! runs both clients, the first one alternating, so drift in the machine hits both alike), `--op
 //! balance|add` (`getUserTokens`, or `changeGold` credits with fresh request ids).
 //!
 //! Prints, for each client: requests per second and latency p50/p99/max; then the SDK's
@@ -29,6 +29,7 @@ use liveapi::model::linkv::{Coins, OpenId, PortraitUri, UserId, UserName};
 use liveapi::sign::linkv;
 use liveapi::{Client, LinkvCredentials, RetryPolicy};
 use liveapi_emulator::{Emulator, RunningEmulator};
+use liveapi_examples::histogram::Histogram;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -80,15 +81,19 @@ fn parse(args: &[String]) -> Result<Options, String> {
 /// Latencies of one run, and how long it took.
 #[derive(Default)]
 struct Run {
-    latencies: Vec<Duration>,
+    latencies: Histogram,
     elapsed: Duration,
+    /// CPU time of the clients' thread: what the client itself costs, whatever the server
+    /// and the scheduler did meanwhile.
+    client_cpu: Duration,
     failures: usize,
 }
 
 impl Run {
     fn merge(&mut self, other: Run) {
-        self.latencies.extend(other.latencies);
+        self.latencies.merge(&other.latencies);
         self.elapsed += other.elapsed;
+        self.client_cpu += other.client_cpu;
         self.failures += other.failures;
     }
 
@@ -96,20 +101,19 @@ impl Run {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
 
-    fn quantile(&self, q: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort_unstable();
-        let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-        sorted.get(i).copied().unwrap_or_default()
+    fn cpu_per_call(&self) -> Duration {
+        let calls = u32::try_from(self.latencies.len().max(1)).unwrap_or(u32::MAX);
+        self.client_cpu / calls
     }
 
     fn line(&self, name: &str) -> String {
         format!(
-            "{name:<22} {:>9.0} req/s   p50 {:>8.2?}   p99 {:>8.2?}   max {:>8.2?}   failures {}",
+            "{name:<22} {:>9.0} req/s   p50 {:>8.2?}   p99 {:>8.2?}   max {:>8.2?}   client CPU {:>7.2?}/call   failures {}",
             self.per_second(),
-            self.quantile(0.5),
-            self.quantile(0.99),
-            self.quantile(1.0),
+            self.latencies.quantile(0.5),
+            self.latencies.quantile(0.99),
+            self.latencies.max(),
+            self.cpu_per_call(),
             self.failures
         )
     }
@@ -123,6 +127,7 @@ where
 {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let cpu_before = thread_cpu(CLIENTS);
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
             let (next, one) = (next.clone(), one.clone());
@@ -135,7 +140,7 @@ where
                     }
                     let t = Instant::now();
                     if one(i).await {
-                        run.latencies.push(t.elapsed());
+                        run.latencies.record(t.elapsed());
                     } else {
                         run.failures += 1;
                     }
@@ -146,11 +151,14 @@ where
     let mut total = Run::default();
     for task in tasks {
         if let Ok(run) = task.await {
-            total.latencies.extend(run.latencies);
+            total.latencies.merge(&run.latencies);
             total.failures += run.failures;
         }
     }
     total.elapsed = started.elapsed();
+    if let (Some(before), Some(after)) = (cpu_before, thread_cpu(CLIENTS)) {
+        total.client_cpu = after.saturating_sub(before);
+    }
     total
 }
 
@@ -230,6 +238,27 @@ impl Baseline {
     }
 }
 
+/// The name of the clients' runtime thread.
+const CLIENTS: &str = "clients";
+
+/// CPU time (user and system) used so far by this process's thread called `name` (Linux;
+/// the kernel counts in ticks of 10 ms, so runs should last seconds).
+fn thread_cpu(name: &str) -> Option<Duration> {
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+        // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        return Some(Duration::from_millis(ticks * 10));
+    }
+    None
+}
+
 /// The resident memory of this process now and at its peak, in KiB (Linux).
 fn memory_kib() -> Option<(u64, u64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -263,8 +292,7 @@ fn connections_to(port: u16) -> Option<usize> {
     Some(ends / 2)
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = match parse(&args) {
         Ok(o) => o,
@@ -273,24 +301,44 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match load(options).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    // The servers and the clients each get a runtime of one thread, as if on machines of
+    // their own: sharing one pool, the server's work landed unevenly on the two clients' runs.
+    let runtime = |name: &str| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(name)
+            .enable_all()
+            .build()
+    };
+    let result = runtime("emulators").and_then(|servers| {
+        runtime(CLIENTS).map(|clients| clients.block_on(load(options, &servers)))
+    });
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             eprintln!("loadtest: {e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("loadtest: no runtime: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-/// An emulator on loopback and a client of it, with the load user registered.
+/// An emulator on loopback (on the servers' runtime) and a client of it, with the load user
+/// registered.
 async fn serve(
+    servers: &tokio::runtime::Runtime,
     concurrency: usize,
 ) -> Result<(RunningEmulator, Client, OpenId), Box<dyn std::error::Error>> {
-    let emulator = Emulator::builder()
+    // Remembering few request ids keeps the emulator's memory out of the client's figures.
+    let start = Emulator::builder()
         .rate_limit(None)
         .journal_capacity(10)
-        .start()
-        .await?;
+        .idempotency_capacity(10_000)
+        .start();
+    let emulator = servers.spawn(start).await??;
     let app = emulator.linkv_app();
     let client = Client::builder()
         .linkv(LinkvCredentials::new(
@@ -312,10 +360,13 @@ async fn serve(
     Ok((emulator, client, user.open_id))
 }
 
-async fn load(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+async fn load(
+    options: Options,
+    servers: &tokio::runtime::Runtime,
+) -> Result<(), Box<dyn std::error::Error>> {
     // One emulator per client, alike: each one's port then tells whose connections are open.
-    let (emulator, client, uid) = serve(options.concurrency).await?;
-    let (baseline_emulator, _, baseline_uid) = serve(options.concurrency).await?;
+    let (emulator, client, uid) = serve(servers, options.concurrency).await?;
+    let (baseline_emulator, _, baseline_uid) = serve(servers, options.concurrency).await?;
     let path = match options.op {
         Op::Balance => "/open/finanv0/getUserTokens",
         Op::Add => "/open/finanv0/changeGold",
@@ -349,11 +400,15 @@ async fn load(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         move |_: usize| {
             let (baseline, client, exp) = (baseline.clone(), client.clone(), exp.clone());
             async move {
-                let id = match client.new_request_id() {
-                    Ok(id) => id,
-                    Err(_) => return false,
+                // Only a credit needs a request id; a balance query sends none.
+                let id = match op {
+                    Op::Add => match client.new_request_id() {
+                        Ok(id) => id.to_string(),
+                        Err(_) => return false,
+                    },
+                    Op::Balance => String::new(),
                 };
-                baseline.call(op, id.as_str(), &exp).await
+                baseline.call(op, &id, &exp).await
             }
         }
     };
@@ -389,23 +444,56 @@ async fn load(options: Options) -> Result<(), Box<dyn std::error::Error>> {
                 if let (Some((rss, _)), Ok(mut s)) = (memory_kib(), samples.lock()) {
                     s.push(rss);
                 }
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         })
     };
 
     let (mut sdk, mut raw) = (Run::default(), Run::default());
-    for _ in 0..options.rounds {
-        sdk.merge(drive(options.calls, options.concurrency, sdk_once.clone()).await);
-        raw.merge(drive(options.calls, options.concurrency, baseline_once.clone()).await);
+    let mut rss_after_rounds = Vec::new();
+    let mut ratios = Vec::new();
+    for round in 0..options.rounds {
+        // Who goes first alternates, so a trend in the machine does not favour either.
+        let (s, r) = if round % 2 == 0 {
+            let s = drive(options.calls, options.concurrency, sdk_once.clone()).await;
+            (
+                s,
+                drive(options.calls, options.concurrency, baseline_once.clone()).await,
+            )
+        } else {
+            let r = drive(options.calls, options.concurrency, baseline_once.clone()).await;
+            (
+                drive(options.calls, options.concurrency, sdk_once.clone()).await,
+                r,
+            )
+        };
+        ratios.push(100.0 * s.per_second() / r.per_second());
+        sdk.merge(s);
+        raw.merge(r);
+        if let Some((rss, _)) = memory_kib() {
+            rss_after_rounds.push(format!("{:.1}", rss as f64 / 1024.0));
+        }
     }
     sampler.abort();
 
     println!("{}", sdk.line("liveapi::Client"));
     println!("{}", raw.line("hand-written hyper"));
     println!(
-        "SDK throughput: {:.1} % of the hand-written client's",
+        "client CPU per call: SDK {:.2?}, hand-written {:.2?} ({:+.1} %)",
+        sdk.cpu_per_call(),
+        raw.cpu_per_call(),
+        100.0 * (sdk.cpu_per_call().as_secs_f64() / raw.cpu_per_call().as_secs_f64() - 1.0)
+    );
+    println!(
+        "SDK throughput: {:.1} % of the hand-written client's over all rounds",
         100.0 * sdk.per_second() / raw.per_second()
+    );
+    let per_round: Vec<String> = ratios.iter().map(|r| format!("{r:.1}")).collect();
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "  round by round: median {:.1} % ({} %)",
+        ratios[ratios.len() / 2],
+        per_round.join(", ")
     );
     if let Some((_, peak)) = memory_kib() {
         println!(
@@ -425,13 +513,14 @@ async fn load(options: Options) -> Result<(), Box<dyn std::error::Error>> {
             samples.len()
         );
     }
+    println!("RSS after each round, MiB: {}", rss_after_rounds.join(", "));
     println!(
         "most TCP connections the SDK had open at once: {} (its max_in_flight is {})",
         peak_connections.load(Ordering::Relaxed),
         options.concurrency
     );
-    emulator.shutdown().await?;
-    baseline_emulator.shutdown().await?;
+    servers.spawn(emulator.shutdown()).await??;
+    servers.spawn(baseline_emulator.shutdown()).await??;
     if sdk.failures + raw.failures > 0 {
         return Err(format!(
             "{} SDK and {} baseline calls failed",
