@@ -16,48 +16,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use liveapi_model::Vendor;
+
 use crate::rng;
-
-/// Which vendor's API a request is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Vendor {
-    /// LinkV live, the paths under `/open/`.
-    Linkv,
-    /// Polyv live, the paths under `/live/`.
-    Polyv,
-}
-
-impl Vendor {
-    /// `"linkv"` or `"polyv"`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Linkv => "linkv",
-            Self::Polyv => "polyv",
-        }
-    }
-}
-
-impl fmt::Display for Vendor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Vendor {
-    type Err = FaultsError;
-
-    fn from_str(s: &str) -> Result<Self, FaultsError> {
-        match s {
-            "linkv" => Ok(Self::Linkv),
-            "polyv" => Ok(Self::Polyv),
-            other => Err(FaultsError(format!(
-                "unknown vendor `{other}` (expected linkv or polyv)"
-            ))),
-        }
-    }
-}
 
 /// One way a request can fail.
 ///

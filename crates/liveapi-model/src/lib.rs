@@ -36,7 +36,9 @@ pub mod linkv;
 mod params;
 pub mod polyv;
 mod validate;
+mod vendor;
 
 pub use body::RawBody;
 pub use params::ParamSource;
 pub use validate::{Rule, ValidationError};
+pub use vendor::Vendor;

@@ -56,7 +56,8 @@ pub use base_url::BaseUrl;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{CredentialsError, LinkvCredentials, POLYV_BASE_URL, PolyvCredentials};
 pub use entropy::{Entropy, EntropyError, OsEntropy, SeededEntropy};
-pub use operation::{BuildError, Operation, Vendor, VendorError};
+pub use liveapi_model::Vendor;
+pub use operation::{BuildError, Operation, VendorError};
 pub use secret::Secret;
 pub use send::{AsyncHttpSend, CallError, Context, HttpSend, call, call_async, call_with_retries};
 

@@ -3,31 +3,12 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use liveapi_model::Vendor;
 use liveapi_model::linkv::{LinkvError, RequestId};
 use liveapi_model::polyv::PolyvError;
 use liveapi_sign::SignError;
 
 use crate::{Entropy, EntropyError};
-
-/// The vendor an operation talks to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Vendor {
-    /// LinkV live.
-    Linkv,
-    /// Polyv live.
-    Polyv,
-}
-
-impl Vendor {
-    /// `"linkv"` or `"polyv"`, for logs.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Linkv => "linkv",
-            Self::Polyv => "polyv",
-        }
-    }
-}
 
 /// A request could not be built. Nothing was sent.
 #[derive(Debug, thiserror::Error)]
