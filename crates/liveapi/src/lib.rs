@@ -58,7 +58,7 @@
 //! | `LIVEAPI_MAX_ATTEMPTS` | optional number of attempts, retries included |
 //!
 //! The four LinkV variables go together; a partial set is an error that names what is missing.
-//! [`env`] has the names as constants.
+//! [`env`](mod@env) has the names as constants.
 //!
 //! # Features
 //!
