@@ -23,6 +23,7 @@ const KEEP: usize = 512;
 pub struct RawBody {
     text: String,
     len: usize,
+    withheld: bool,
 }
 
 impl RawBody {
@@ -41,7 +42,32 @@ impl RawBody {
         Self {
             text,
             len: body.len(),
+            withheld: false,
         }
+    }
+
+    /// Keeps nothing of a body of `len` bytes but its size: for answers that may carry a
+    /// secret, such as a live token.
+    ///
+    /// ```
+    /// use liveapi_model::RawBody;
+    /// let body = RawBody::withheld(120);
+    /// assert_eq!(body.text(), "");
+    /// assert_eq!(body.to_string(), "<120 bytes withheld: the answer may carry a secret>");
+    /// ```
+    #[must_use]
+    pub fn withheld(len: usize) -> Self {
+        Self {
+            text: String::new(),
+            len,
+            withheld: true,
+        }
+    }
+
+    /// Whether the body was withheld rather than kept.
+    #[must_use]
+    pub fn is_withheld(&self) -> bool {
+        self.withheld
     }
 
     /// The kept start of the body.
@@ -65,7 +91,7 @@ impl RawBody {
     /// Whether only part of the body was kept.
     #[must_use]
     pub fn is_truncated(&self) -> bool {
-        self.len > KEEP
+        self.withheld || self.len > KEEP
     }
 }
 
@@ -73,6 +99,13 @@ impl fmt::Display for RawBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_empty() {
             return f.write_str("<empty body>");
+        }
+        if self.withheld {
+            return write!(
+                f,
+                "<{} bytes withheld: the answer may carry a secret>",
+                self.len
+            );
         }
         write!(f, "{:?}", self.text)?;
         if self.is_truncated() {

@@ -240,3 +240,28 @@ proptest! {
         let _ = polyv::decode::<()>(200, body.as_bytes());
     }
 }
+
+#[test]
+fn a_token_answer_that_cannot_be_read_keeps_no_token_in_the_error() {
+    for body in [
+        // An open id the SDK refuses.
+        &br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123","openId":"has space"}}"#[..],
+        // The open id missing.
+        br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123"}}"#,
+        // Cut off in the middle.
+        br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123","op"#,
+    ] {
+        let err = linkv::decode::<UserToken>(200, body).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(
+            matches!(err, LinkvError::UnexpectedResponse { .. }),
+            "{text}"
+        );
+        assert!(!text.contains("LIVE-TOKEN-SECRET"), "{text}");
+        assert!(text.contains("withheld"), "{text}");
+    }
+    // Answers without a secret keep their body for debugging.
+    let err =
+        linkv::decode::<Coins>(200, br#"{"status":"200","data":{"tokens":"x"}}"#).unwrap_err();
+    assert!(err.to_string().contains(r#"\"tokens\":\"x\""#), "{err}");
+}

@@ -71,6 +71,11 @@ impl UserToken {
 
 /// A response type that can be read from the `data` of a LinkV envelope.
 pub trait LinkvResponse: Sized {
+    /// Whether a successful answer carries a secret (a live token): the body of such an
+    /// answer is never kept in an error, even when it cannot be read, because the error may
+    /// be displayed or logged.
+    const SECRET: bool = false;
+
     /// Reads `data`, which may be absent, `null`, `[]` or an object.
     ///
     /// # Errors
@@ -108,6 +113,8 @@ struct TokenData {
 }
 
 impl LinkvResponse for UserToken {
+    const SECRET: bool = true;
+
     fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
         let data: TokenData =
             serde_json::from_str(object(data)?.get()).map_err(|e| e.to_string())?;
@@ -193,7 +200,11 @@ pub fn decode<T: LinkvResponse>(http_status: u16, body: &[u8]) -> Result<T, Link
     let unexpected = |reason: String| LinkvError::UnexpectedResponse {
         http_status,
         reason,
-        body: RawBody::new(body),
+        body: if T::SECRET {
+            RawBody::withheld(body.len())
+        } else {
+            RawBody::new(body)
+        },
     };
     let decoded = lenient::with_json(body, |json| {
         let envelope: Envelope<'_> = serde_json::from_slice(json)?;
