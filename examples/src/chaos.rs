@@ -171,7 +171,7 @@ impl Call {
         };
         match result {
             Ok(()) => Outcome::Succeeded,
-            Err(e) if e.is_retryable() => Outcome::Unknown(e.to_string()),
+            Err(e) if e.outcome_unknown() => Outcome::Unknown(e.to_string()),
             Err(e) => Outcome::Refused(e.to_string()),
         }
     }

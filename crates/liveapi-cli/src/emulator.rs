@@ -93,36 +93,50 @@ impl Args {
 }
 
 fn announce(emulator: &RunningEmulator, args: &Args) {
+    // A reader that goes away (a script that read the address and closed the pipe) must not
+    // stop the emulator, as `println!` would by panicking: the books still need saving.
+    let _ = write_banner(&mut std::io::stdout().lock(), emulator, args);
+}
+
+fn write_banner(
+    out: &mut impl std::io::Write,
+    emulator: &RunningEmulator,
+    args: &Args,
+) -> std::io::Result<()> {
     let base = emulator.base_url();
     // The first line is what scripts wait for.
-    println!("liveapi emulator listening on {base}");
+    writeln!(out, "liveapi emulator listening on {base}")?;
     for app in emulator.linkv_apps() {
-        println!(
+        writeln!(
+            out,
             "  LinkV  base_url={base}  live_app_key={}  live_app_secret={}  alias={}",
             app.app_key, app.app_secret, app.alias
-        );
+        )?;
     }
     for app in emulator.polyv_apps() {
         let channels: Vec<String> = app.channels.iter().map(u64::to_string).collect();
-        println!(
+        writeln!(
+            out,
             "  Polyv  base_url={base}  appId={}  appSecret={}  channels={}",
             app.app_id,
             app.secret,
             channels.join(",")
-        );
+        )?;
     }
-    println!("  inspect: {base}/_emulator");
+    writeln!(out, "  inspect: {base}/_emulator")?;
     if let Some(state) = &args.state {
-        println!("  state file: {}", state.display());
+        writeln!(out, "  state file: {}", state.display())?;
     }
     if emulator.faults().is_active() {
-        println!(
+        writeln!(
+            out,
             "  faults: rate {} (seed {})",
             emulator.faults().rate,
             args.seed
-        );
+        )?;
     }
-    println!("Press Ctrl-C to stop.");
+    writeln!(out, "Press Ctrl-C to stop.")?;
+    out.flush()
 }
 
 /// Listens for Ctrl-C (and SIGTERM where there is one) from now on; the future resolves when

@@ -68,7 +68,22 @@ impl TransportError {
         )
     }
 
-    /// How the attempt failed, for the retry policy.
+    /// Whether sending the call again later may succeed: after a connection failure, a
+    /// timeout, a broken connection, or the client-side rate limit. Not after a refused
+    /// certificate, an oversized answer or a missing TLS feature.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            TransportErrorKind::Connect
+                | TransportErrorKind::Timeout
+                | TransportErrorKind::Io
+                | TransportErrorKind::Throttled
+        )
+    }
+
+    /// How the attempt failed, for the retry policy within one call. A throttled call is not
+    /// retried within the call (its deadline leaves no room) though it may be later.
     #[must_use]
     pub fn failure(&self) -> Failure {
         match self.kind {

@@ -84,13 +84,7 @@ impl Error {
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport(e) => matches!(
-                e.kind(),
-                TransportErrorKind::Connect
-                    | TransportErrorKind::Timeout
-                    | TransportErrorKind::Io
-                    | TransportErrorKind::Throttled
-            ),
+            Self::Transport(e) => e.is_retryable(),
             Self::Linkv(e) => e.is_retryable(),
             Self::Polyv(e) => e.is_retryable(),
             _ => false,

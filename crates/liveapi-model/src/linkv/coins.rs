@@ -193,10 +193,18 @@ impl Expiration {
         self.0
     }
 
-    /// The time as a [`SystemTime`].
+    /// The time as a [`SystemTime`], or `None` past what the platform's clock can hold.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use liveapi_model::linkv::Expiration;
+    /// let exp = Expiration::at_unix_seconds(1_600_000_000);
+    /// assert_eq!(exp.as_system_time(), Some(UNIX_EPOCH + Duration::from_secs(1_600_000_000)));
+    /// assert_eq!(Expiration::at_unix_seconds(u64::MAX).as_system_time(), None);
+    /// ```
     #[must_use]
-    pub fn as_system_time(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.0)
+    pub fn as_system_time(self) -> Option<SystemTime> {
+        UNIX_EPOCH.checked_add(Duration::from_secs(self.0))
     }
 }
 
