@@ -1,87 +1,66 @@
-//! The checks a release must pass first: what CI runs (formatting, lints, tests), plus the
-//! documentation with warnings denied.
+//! The checks a release must pass first: exactly what CI runs, `.ci/run` (formatting, lints,
+//! warning-free docs, the layering rules, the README's test command), so that a release can
+//! never pass checks that CI would fail. Each step can be skipped by name.
 
 use std::path::Path;
 use std::process::Command;
 
 use crate::cmd::{self, CommandError};
 
-/// One check, skippable with its own flag.
+/// One step of `.ci/run`, skippable with its own flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Gate {
     /// `cargo fmt --all --check`.
     Fmt,
-    /// `cargo clippy --workspace --all-targets --all-features -- -D warnings`.
+    /// `cargo clippy` with warnings denied, with all features and the executor without TLS.
     Clippy,
-    /// The README's test command, `cargo test --workspace --all-features`.
-    Tests,
     /// `cargo doc --workspace --no-deps --all-features` with `RUSTDOCFLAGS=-D warnings`.
     Doc,
+    /// The dependency rules between the crates, checked with `cargo tree`.
+    Layering,
+    /// The README's test command, `cargo test --workspace --all-features`.
+    Tests,
 }
 
 impl Gate {
-    /// Every gate, in the order they run (cheapest first).
-    pub(crate) const ALL: [Self; 4] = [Self::Fmt, Self::Clippy, Self::Tests, Self::Doc];
+    /// Every gate, in the order `.ci/run` runs them.
+    pub(crate) const ALL: [Self; 5] = [
+        Self::Fmt,
+        Self::Clippy,
+        Self::Doc,
+        Self::Layering,
+        Self::Tests,
+    ];
 
-    /// The short name, as in `--skip-<name>`.
+    /// The step's name in `.ci/run`, as in `--skip-<name>`.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Fmt => "fmt",
             Self::Clippy => "clippy",
-            Self::Tests => "tests",
             Self::Doc => "doc",
+            Self::Layering => "layering",
+            Self::Tests => "tests",
         }
-    }
-
-    /// The command, run at the workspace root.
-    ///
-    /// Everything but `fmt` runs with `--locked`: a release is cut from the committed
-    /// `Cargo.lock`, and a dry run must not rewrite it.
-    pub(crate) fn command(self, root: &Path) -> Command {
-        let mut command = cmd::new(cmd::cargo(), root);
-        match self {
-            Self::Fmt => command.args(["fmt", "--all", "--check"]),
-            Self::Clippy => command.args([
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--all-features",
-                "--locked",
-                "--",
-                "-D",
-                "warnings",
-            ]),
-            Self::Tests => command.args(["test", "--workspace", "--all-features", "--locked"]),
-            Self::Doc => {
-                let mut flags = std::env::var("RUSTDOCFLAGS").unwrap_or_default();
-                if !flags.is_empty() {
-                    flags.push(' ');
-                }
-                flags.push_str("-D warnings");
-                command.env("RUSTDOCFLAGS", flags).args([
-                    "doc",
-                    "--workspace",
-                    "--no-deps",
-                    "--all-features",
-                    "--locked",
-                ])
-            }
-        };
-        command
     }
 }
 
-/// Runs every gate not in `skipped`, stopping at the first failure.
+/// `.ci/run`, told to leave out the `skipped` steps.
+pub(crate) fn command(root: &Path, skipped: &[Gate]) -> Command {
+    let mut command = cmd::new("bash", root);
+    let names: Vec<&str> = skipped.iter().map(|g| g.name()).collect();
+    command
+        .arg(".ci/run")
+        .env("LIVEAPI_CI_SKIP", names.join(" "));
+    command
+}
+
+/// Runs `.ci/run` without the `skipped` steps; it stops at the first failure.
 pub(crate) fn run(root: &Path, skipped: &[Gate]) -> Result<(), CommandError> {
-    for gate in Gate::ALL {
-        if skipped.contains(&gate) {
-            println!("--- {}: skipped", gate.name());
-            continue;
-        }
-        println!("--- {}", gate.name());
-        cmd::run(&mut gate.command(root))?;
+    if Gate::ALL.iter().all(|g| skipped.contains(g)) {
+        println!("--- gates: all skipped");
+        return Ok(());
     }
-    Ok(())
+    cmd::run(&mut command(root, skipped))
 }
 
 #[cfg(test)]
@@ -89,19 +68,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_gates_run_what_the_brief_and_the_readme_say() {
-        let root = Path::new(".");
-        let shown: Vec<String> = Gate::ALL
-            .iter()
-            .map(|g| cmd::display(&g.command(root)))
-            .collect();
-        assert_eq!(shown[0], "cargo fmt --all --check");
+    fn the_gates_are_the_ci_script_with_skipped_steps_named() {
+        let command = command(Path::new("."), &[Gate::Doc, Gate::Tests]);
         assert_eq!(
-            shown[1],
-            "cargo clippy --workspace --all-targets --all-features --locked -- -D warnings"
+            cmd::display(&command),
+            "LIVEAPI_CI_SKIP='doc tests' bash .ci/run"
         );
-        assert_eq!(shown[2], "cargo test --workspace --all-features --locked");
-        assert!(shown[3].ends_with("cargo doc --workspace --no-deps --all-features --locked"));
-        assert!(shown[3].contains("-D warnings"));
+    }
+
+    #[test]
+    fn every_gate_is_a_step_of_the_ci_script() {
+        let script = std::fs::read_to_string(crate::workspace_root().join(".ci/run")).unwrap();
+        for gate in Gate::ALL {
+            assert!(
+                script.contains(&format!("if step {}; then", gate.name())),
+                "{} is not a step of .ci/run",
+                gate.name()
+            );
+        }
     }
 }

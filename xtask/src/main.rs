@@ -24,7 +24,7 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci                    run what CI runs (.ci/run): fmt, clippy, tests
+  ci                    run what CI runs (.ci/run): fmt, clippy, doc, layering, tests
   release <version>     bump, changelog, gates, publish; a dry run unless --execute
                         (`cargo xtask release --help` for the flags)";
 

@@ -31,7 +31,7 @@ use crate::{diff, git};
 /// How to call it.
 pub(crate) const USAGE: &str = "\
 usage: cargo xtask release <version> [--execute] [--no-verify] [--skip-fmt] [--skip-clippy]
-                                     [--skip-tests] [--skip-doc]
+                                     [--skip-doc] [--skip-layering] [--skip-tests]
 
 Bumps the workspace version and the internal dependency pins in Cargo.toml, moves the
 \"Unreleased\" section of CHANGELOG.md under <version> and today's date (UTC), runs the
@@ -46,9 +46,12 @@ Without --execute (the default) it is a dry run: it prints what would change and
                   annotated tag v<version>; then print the push command (it never pushes)
   --no-verify     skip every gate, and pass --no-verify to cargo publish
   --skip-fmt      skip `cargo fmt --all --check`
-  --skip-clippy   skip `cargo clippy --workspace --all-targets --all-features -- -D warnings`
+  --skip-clippy   skip `cargo clippy … -D warnings`
+  --skip-doc      skip `cargo doc --workspace --no-deps --all-features` (RUSTDOCFLAGS=-D warnings)
+  --skip-layering skip the dependency rules between the crates
   --skip-tests    skip `cargo test --workspace --all-features`
-  --skip-doc      skip `cargo doc --workspace --no-deps --all-features` (RUSTDOCFLAGS=-D warnings)";
+
+The gates are .ci/run, exactly what CI runs, with the skipped steps left out.";
 
 /// The command line of `cargo xtask release`.
 #[derive(Debug, Clone, PartialEq, Eq)]
