@@ -599,14 +599,7 @@ impl RunningEmulator {
     /// capacity per app).
     #[must_use]
     pub fn journal(&self) -> Vec<AppliedChange> {
-        let mut journal: Vec<AppliedChange> = self
-            .shared
-            .linkv
-            .values()
-            .flat_map(|entry| lock(&entry.ledger).journal().cloned().collect::<Vec<_>>())
-            .collect();
-        journal.sort_by_key(|c| c.seq);
-        journal
+        self.shared.journal()
     }
 
     /// How many coin changes were applied in all apps, including any the bounded journal

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::Faults;
 use crate::reply::Reply;
 use crate::server::{BodyFailure, read_body};
-use crate::state::{Shared, lock};
+use crate::state::Shared;
 use crate::state_file;
 
 /// How many request records `GET /_emulator/requests` returns without `?limit=`.
@@ -126,15 +126,7 @@ pub(crate) async fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> 
                 .unwrap_or(DEFAULT_REQUESTS);
             Ok(ok(json!(shared.log.recent(limit))))
         }
-        (&Method::GET, "/_emulator/journal") => {
-            let mut journal: Vec<_> = shared
-                .linkv
-                .values()
-                .flat_map(|entry| lock(&entry.ledger).journal().cloned().collect::<Vec<_>>())
-                .collect();
-            journal.sort_by_key(|c| c.seq);
-            Ok(ok(json!(journal)))
-        }
+        (&Method::GET, "/_emulator/journal") => Ok(ok(json!(shared.journal()))),
         (&Method::GET, "/_emulator/faults") => Ok(ok(faults_view(shared))),
         (&Method::PUT | &Method::POST, "/_emulator/faults") => set_faults(shared, query, &body),
         (&Method::DELETE, "/_emulator/faults") => {

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 
 use crate::donate::Donate;
 use crate::faults::FaultInjector;
-use crate::ledger::Ledger;
+use crate::ledger::{AppliedChange, Ledger};
 use crate::rate_limit::RateLimiter;
 use crate::request_log::RequestLog;
 use crate::state_file::Persist;
@@ -67,6 +67,17 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Every coin change applied, in all apps, in the order applied.
+    pub(crate) fn journal(&self) -> Vec<AppliedChange> {
+        let mut journal: Vec<AppliedChange> = self
+            .linkv
+            .values()
+            .flat_map(|entry| lock(&entry.ledger).journal().cloned().collect::<Vec<_>>())
+            .collect();
+        journal.sort_by_key(|c| c.seq);
+        journal
+    }
+
     /// Records that the books changed, so the state file gets written.
     pub(crate) fn changed(&self) {
         if let Some(persist) = &self.persist {

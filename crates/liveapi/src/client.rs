@@ -161,7 +161,7 @@ impl ClientBuilder {
     /// # Errors
     /// [`Error::Config`] naming the variable that is malformed or incomplete.
     pub fn from_env(self) -> Result<Self, Error> {
-        self.from_env_with(|name| std::env::var(name).ok())
+        self.from_env_with(crate::env::var)
     }
 
     /// Like [`from_env`](Self::from_env), with the variables looked up by `lookup` (for tests

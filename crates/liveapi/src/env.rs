@@ -26,6 +26,21 @@ pub const POLYV_SECRET: &str = "LIVEAPI_POLYV_SECRET";
 pub const POLYV_BASE_URL: &str = "LIVEAPI_POLYV_BASE_URL";
 /// Polyv sign digest, `MD5` (when unset) or `SHA256` (needs the `sha256` feature).
 pub const POLYV_SIGNATURE_METHOD: &str = "LIVEAPI_POLYV_SIGNATURE_METHOD";
+/// The value of the variable `name` in this process's environment; a blank value counts as
+/// unset, as everywhere in this crate's configuration.
+///
+/// ```
+/// assert_eq!(liveapi::env::var("LIVEAPI_SURELY_NOT_SET_BY_ANYONE"), None);
+/// ```
+#[must_use]
+pub fn var(name: &str) -> Option<String> {
+    non_blank(std::env::var(name).ok())
+}
+
+fn non_blank(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
 /// Per-attempt timeout in milliseconds.
 pub const ATTEMPT_TIMEOUT_MS: &str = "LIVEAPI_ATTEMPT_TIMEOUT_MS";
 /// Overall deadline of a call in milliseconds, retries included.
@@ -48,7 +63,7 @@ fn config(message: String) -> Error {
 
 impl Vars {
     pub(crate) fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let get = |name: &str| non_blank(lookup(name));
         Ok(Self {
             linkv: linkv(&get)?,
             polyv: polyv(&get)?,
