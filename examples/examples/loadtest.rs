@@ -341,12 +341,14 @@ async fn serve(
     let emulator = servers.spawn(start).await??;
     let app = emulator.linkv_app();
     let client = Client::builder()
-        .linkv(LinkvCredentials::new(
-            &app.app_key,
-            app.app_secret.as_str(),
-            &app.alias,
-            &emulator.base_url(),
-        )?)
+        .linkv(
+            LinkvCredentials::builder()
+                .app_id(&app.app_key)
+                .secret(app.app_secret.as_str())
+                .alias(&app.alias)
+                .base_url(emulator.base_url())
+                .build()?,
+        )
         .max_in_flight(concurrency)
         .retry_policy(RetryPolicy::never())
         .build()?;

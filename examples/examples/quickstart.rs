@@ -13,7 +13,7 @@ use liveapi::model::linkv::{
     ChangeReason, Coins, LinkvError, OrderId, Platform, PortraitUri, UsdCents, UserId, UserName,
 };
 use liveapi::model::polyv::{CashSettings, Cashes, ChannelId, Enabled};
-use liveapi::{Client, Error, LinkvCredentials, PolyvCredentials};
+use liveapi::{Client, ErrorKind, LinkvCredentials, PolyvCredentials};
 use liveapi_emulator::Emulator;
 
 #[tokio::main]
@@ -29,12 +29,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let linkv = emulator.linkv_app();
     let polyv = emulator.polyv_app();
     let client = Client::builder()
-        .linkv(LinkvCredentials::new(
-            &linkv.app_key,
-            linkv.app_secret.as_str(),
-            &linkv.alias,
-            &emulator.base_url(),
-        )?)
+        .linkv(
+            LinkvCredentials::builder()
+                .app_id(&linkv.app_key)
+                .secret(linkv.app_secret.as_str())
+                .alias(&linkv.alias)
+                .base_url(emulator.base_url())
+                .build()?,
+        )
         .polyv(
             PolyvCredentials::new(&polyv.app_id, polyv.secret.as_str())?
                 .with_base_url(&emulator.base_url())?,
@@ -118,8 +120,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(err) => err,
     };
     println!("\nSpending 1000 coins was refused: {err}");
-    if let Error::Linkv(LinkvError::BadParameter { message }) = &err {
-        println!("  typed as Error::Linkv(LinkvError::BadParameter), message `{message}`");
+    if let ErrorKind::Linkv(LinkvError::BadParameter { message }) = err.kind() {
+        println!("  typed as ErrorKind::Linkv(LinkvError::BadParameter), message `{message}`");
     }
     println!(
         "  retryable: {}, outcome unknown: {}; the balance is still {} coins",

@@ -166,8 +166,8 @@ impl Call {
 
     async fn send(&self, client: &Client) -> Outcome {
         let result = match self {
-            Self::Change(c) => client.execute(c).await,
-            Self::Order(o) => client.execute(o).await.map(|_| ()),
+            Self::Change(c) => client.execute(c.clone()).await,
+            Self::Order(o) => client.execute(o.clone()).await.map(|_| ()),
         };
         match result {
             Ok(()) => Outcome::Succeeded,
@@ -250,13 +250,13 @@ fn plan(config: &Config, users: &[OpenId], client: &Client) -> Result<Vec<Call>,
 
 fn client_of(emulator: &RunningEmulator, config: &Config) -> Result<Client, Failure> {
     let app = emulator.linkv_app();
-    let creds = LinkvCredentials::new(
-        &app.app_key,
-        app.app_secret.as_str(),
-        &app.alias,
-        &emulator.base_url(),
-    )
-    .map_err(|e| fail(e.to_string()))?;
+    let creds = LinkvCredentials::builder()
+        .app_id(&app.app_key)
+        .secret(app.app_secret.as_str())
+        .alias(&app.alias)
+        .base_url(emulator.base_url())
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
     Client::builder()
         .linkv(creds)
         .attempt_timeout(config.attempt_timeout)

@@ -3,8 +3,8 @@
 use std::error::Error as _;
 use std::future::Future;
 
-use liveapi::Error;
 use liveapi::model::linkv::{Expiration, RequestId};
+use liveapi::{ConfigError, Error, ErrorKind};
 
 use crate::exit::{Failure, Status};
 
@@ -40,13 +40,14 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, Failure> {
 
 /// The exit status of a failed call.
 fn status(error: &Error) -> Status {
-    match error {
-        Error::Invalid(_) | Error::Credentials(_) | Error::NotConfigured(_) | Error::Config(_) => {
-            Status::Usage
-        }
-        Error::Executor(_) | Error::Build(_) => Status::Local,
+    match error.kind() {
+        ErrorKind::Config(ConfigError::Transport(_)) | ErrorKind::Build(_) => Status::Local,
+        ErrorKind::Invalid(_)
+        | ErrorKind::Credentials(_)
+        | ErrorKind::NotConfigured(_)
+        | ErrorKind::Config(_) => Status::Usage,
         _ if error.is_auth() => Status::Auth,
-        Error::Transport(_) => Status::Unavailable,
+        ErrorKind::Transport(_) => Status::Unavailable,
         _ if error.is_retryable() || error.outcome_unknown() => Status::Unavailable,
         _ => Status::Refused,
     }
@@ -58,7 +59,7 @@ fn status(error: &Error) -> Status {
 pub(crate) fn failure(error: &Error, resend: Option<&Resend>) -> Failure {
     let status = status(error);
     let mut message = error.to_string();
-    if let Error::Transport(_) = error {
+    if let ErrorKind::Transport(_) = error.kind() {
         // The kind alone ("could not connect") hides the cause ("connection refused").
         let mut source = error.source();
         while let Some(cause) = source {
@@ -71,7 +72,7 @@ pub(crate) fn failure(error: &Error, resend: Option<&Resend>) -> Failure {
         }
     }
     match status {
-        Status::Usage if matches!(error, Error::Config(_)) => {
+        Status::Usage if matches!(error.kind(), ErrorKind::Config(_)) => {
             message
                 .push_str(" (each LIVEAPI_ variable can be given as a flag instead: see --help)");
         }
@@ -119,7 +120,7 @@ mod tests {
             (polyv(403, "illegal channel id: 9"), Status::Refused),
             (polyv(403, "invalid signature."), Status::Auth),
             (polyv(500, "fail"), Status::Unavailable),
-            (Error::Config("x".into()), Status::Usage),
+            (Error::from(ConfigError::NoCredentials), Status::Usage),
         ];
         for (error, expected) in cases {
             assert_eq!(failure(&error, None).status(), expected, "{error}");

@@ -63,7 +63,7 @@ pub(crate) fn run(args: Args) -> Outcome {
                 "live_app_secret",
                 secret.unwrap_or_else(|| "(hidden; --show-secret prints it)".to_owned()),
             ),
-            ("alias", credentials.alias().to_owned()),
+            ("alias", credentials.alias().unwrap_or("(none)").to_owned()),
             ("base_url", credentials.base_url().to_string()),
         ]),
     }

@@ -29,10 +29,15 @@ pub(crate) struct NetFlags {
     /// default: 4]. Retries are re-signed and keep the request id.
     #[arg(long, global = true, value_name = "N")]
     max_attempts: Option<u32>,
+
+    /// Allow a plain http:// base URL to a host other than this machine: signatures and
+    /// users' data then cross the network unencrypted [env: LIVEAPI_ALLOW_INSECURE_HTTP=1].
+    #[arg(long, global = true)]
+    allow_insecure_http: bool,
 }
 
 impl NetFlags {
-    fn vars(&self) -> [(&'static str, Option<String>); 3] {
+    fn vars(&self) -> [(&'static str, Option<String>); 4] {
         [
             (
                 env::ATTEMPT_TIMEOUT_MS,
@@ -40,6 +45,10 @@ impl NetFlags {
             ),
             (env::DEADLINE_MS, self.deadline_ms.map(|v| v.to_string())),
             (env::MAX_ATTEMPTS, self.max_attempts.map(|v| v.to_string())),
+            (
+                env::ALLOW_INSECURE_HTTP,
+                self.allow_insecure_http.then(|| "1".to_owned()),
+            ),
         ]
     }
 }
@@ -57,7 +66,8 @@ pub(crate) struct LinkvFlags {
     #[arg(long, global = true, value_name = "SECRET")]
     secret: Option<String>,
 
-    /// The app's alias, sent as `channel` with orders [env: LIVEAPI_LINKV_ALIAS].
+    /// The app's alias, sent as `channel` with orders; only `order` needs it [env:
+    /// LIVEAPI_LINKV_ALIAS].
     #[arg(long, global = true, value_name = "ALIAS")]
     alias: Option<String>,
 
@@ -75,14 +85,15 @@ impl LinkvFlags {
         let vars = [
             (env::LINKV_APP_ID, self.app_id.clone()),
             (env::LINKV_SECRET, self.secret.clone()),
-            (env::LINKV_ALIAS, self.alias.clone()),
             (env::LINKV_BASE_URL, self.base_url.clone()),
+            (env::LINKV_ALIAS, self.alias.clone()),
         ];
+        // The alias alone does not configure LinkV: it is optional.
         client(
             "LinkV",
-            "--app-id, --secret, --alias and --base-url",
+            "--app-id, --secret and --base-url (and --alias for orders)",
             &vars,
-            vars.len(),
+            3,
             &self.net,
         )
     }

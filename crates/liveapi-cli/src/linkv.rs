@@ -277,7 +277,7 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
         .map_err(|e| call::failure(&e, None))?;
     announce(&resend);
     let balance = client
-        .execute(&request)
+        .execute(request)
         .await
         .map_err(|e| call::failure(&e, Some(&resend)))?;
     match format {
@@ -316,11 +316,11 @@ async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Ou
     // Checked before anything is announced or sent.
     let request = change.into_request().map_err(|e| call::failure(&e, None))?;
     announce(&resend);
+    let coins = request.value();
     client
-        .execute(&request)
+        .execute(request)
         .await
         .map_err(|e| call::failure(&e, Some(&resend)))?;
-    let coins = request.value();
     match format {
         Format::Json => output::json(&json!({
             "uid": args.uid.as_str(),

@@ -35,7 +35,7 @@ mod tests {
 
     impl Entropy for Broken {
         fn fill(&self, _: &mut [u8]) -> Result<(), EntropyError> {
-            Err(EntropyError("no randomness".to_owned()))
+            Err(EntropyError::new("no randomness"))
         }
     }
 

@@ -316,10 +316,10 @@ fn credentials_come_from_the_environment_and_flags_win() {
         "--secret",
         "partial-secret-91",
     ]);
-    assert!(
-        partial.one_line_error(2).contains("LIVEAPI_LINKV_ALIAS"),
-        "{partial:#?}"
-    );
+    // The alias is optional (only orders send it): the base URL is what is missing.
+    let message = partial.one_line_error(2);
+    assert!(message.contains("LIVEAPI_LINKV_BASE_URL"), "{partial:#?}");
+    assert!(!message.contains("LIVEAPI_LINKV_ALIAS"), "{partial:#?}");
     partial.assert_hides("partial-secret-91");
 }
 

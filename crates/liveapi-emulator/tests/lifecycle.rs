@@ -103,8 +103,13 @@ async fn books_of_apps_left_out_are_kept() {
         .start()
         .await
         .unwrap();
-    let creds =
-        LinkvCredentials::new("extra_key", "extra_secret", "extra", &emu.base_url()).unwrap();
+    let creds = LinkvCredentials::builder()
+        .app_id("extra_key")
+        .secret("extra_secret")
+        .alias("extra")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
     let user = call(&emu, &register_op("kept"), &creds).await.unwrap();
     emu.shutdown().await.unwrap();
 
@@ -181,8 +186,13 @@ async fn custom_apps_replace_or_join_the_demo_apps() {
     assert_eq!(emu.linkv_app().app_key, "mine");
     assert_eq!(emu.polyv_app().channels, [7]);
     register(&emu, "someone").await;
-    let demo =
-        LinkvCredentials::new("demo_app_key", "demo_app_secret", "demo", &emu.base_url()).unwrap();
+    let demo = LinkvCredentials::builder()
+        .app_id("demo_app_key")
+        .secret("demo_app_secret")
+        .alias("demo")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
     assert!(call(&emu, &register_op("x"), &demo).await.is_err());
     assert!(emu.donate_settings("my_polyv", Some(7)).is_some());
     assert!(emu.donate_settings("my_polyv", Some(8)).is_none());

@@ -278,8 +278,13 @@ async fn a_wrong_signature_is_sign_err() {
     let emu = start().await;
     let uid = register(&emu, "signer").await;
     let app = emu.linkv_app();
-    let wrong =
-        LinkvCredentials::new(&app.app_key, "not-the-secret", &app.alias, &emu.base_url()).unwrap();
+    let wrong = LinkvCredentials::builder()
+        .app_id(&app.app_key)
+        .secret("not-the-secret")
+        .alias(&app.alias)
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
     let request = build(&emu, &GetUserTokens::new(uid), &wrong);
     let reply = send_request(emu.addr(), &request).await.reply();
     assert_eq!(reply.status, 403);
@@ -319,7 +324,13 @@ async fn a_wrong_signature_is_sign_err() {
 #[tokio::test]
 async fn unknown_and_missing_app_ids() {
     let emu = start().await;
-    let other = LinkvCredentials::new("who_is_this", "secret", "demo", &emu.base_url()).unwrap();
+    let other = LinkvCredentials::builder()
+        .app_id("who_is_this")
+        .secret("secret")
+        .alias("demo")
+        .base_url(emu.base_url())
+        .build()
+        .unwrap();
     let uid = OpenId::new("1").unwrap();
     let err = call(&emu, &GetUserTokens::new(uid), &other)
         .await

@@ -1,48 +1,42 @@
-//! An async executor for `liveapi-request` operations over hyper 1.
+//! The default transport of `liveapi`: hyper 1 over Tokio, with rustls.
 //!
-//! [`Executor`] holds one pooled, keep-alive hyper client and drives any
-//! [`Operation`](liveapi_request::Operation) of either vendor through it:
+//! - [`HyperTransport`] sends the signed requests that
+//!   [`liveapi_request::Engine`] builds over one pool of keep-alive connections: a connect
+//!   timeout, a response size limit, a bound on requests (and so connections) in flight, and
+//!   TLS through rustls (ring) with the Mozilla roots by default, the system's roots and extra
+//!   CA certificates on request. Certificate and hostname verification cannot be turned off.
+//!   Without the `rustls` feature the TLS settings do not exist (using them does not compile)
+//!   and an `https://` URL fails with [`TransportErrorKind::NoTls`](liveapi_request::TransportErrorKind::NoTls).
+//! - [`TokioTimer`] is the engine's clock and sleep on a Tokio runtime.
 //!
-//! - **Signing per attempt.** Each attempt is signed just before it is sent (fresh LinkV nonce
-//!   or Polyv timestamp) and keeps the operation's `request_id`, so a coin change is applied
-//!   once however often the network fails.
-//! - **Retries** follow [`RetryPolicy`](liveapi_request::retry::RetryPolicy), a pure, tested
-//!   decision: connection failures, timeouts, HTTP 5xx, LinkV `status` 500 and rate limiting
-//!   are retried with exponential backoff and jitter; bad parameters and bad signatures never.
-//! - **Time limits**: a per-attempt timeout, an overall deadline, a connect timeout, and a
-//!   response size limit.
-//! - **A client-side rate limit for Polyv** ([`RateLimit::POLYV`], 1200 per 10 s) so the
-//!   caller's IP is never blocked.
-//! - **TLS** through rustls (ring) with the Mozilla roots by default, the system's roots and
-//!   extra CA certificates on request. Certificate and hostname verification cannot be turned
-//!   off. Without the `rustls` feature the TLS settings do not exist (using them does not
-//!   compile) and an `https://` URL fails with [`TransportErrorKind::NoTls`].
-//! - **Tracing**: a `liveapi.call` span per call (vendor, operation, request id, attempts) and a
-//!   `liveapi.attempt` span per attempt (status, latency). URIs, headers, bodies, signatures and
-//!   secrets are never recorded.
+//! Signing, retries, timeouts, the deadline, the Polyv rate limit and tracing are the
+//! engine's, in `liveapi-request`, the same for every transport.
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `rustls` | yes | HTTPS |
 //! | `webpki-roots` | yes | trusts the Mozilla roots compiled in |
-//! | `native-roots` | no | [`ExecutorBuilder::native_roots`] |
+//! | `native-roots` | no | [`HyperTransportBuilder::native_roots`] |
 //! | `sha256` | no | Polyv's `signatureMethod=SHA256` |
 //!
-//! Most users want the `liveapi` crate's `Client`, which wraps this executor.
+//! Most users want the `liveapi` crate's `Client`, which puts the two together.
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use liveapi_hyper::Executor;
-//! use liveapi_request::PolyvCredentials;
+//! use liveapi_hyper::{HyperTransport, TokioTimer};
+//! use liveapi_request::{Engine, PolyvCredentials};
 //! use liveapi_request::model::polyv::{GetDonate, Scope};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let executor = Executor::builder()
+//! let transport = HyperTransport::builder()
+//!     .connect_timeout(Duration::from_secs(2))
+//!     .build()?;
+//! let engine = Engine::builder(TokioTimer)
 //!     .attempt_timeout(Duration::from_secs(5))
 //!     .deadline(Some(Duration::from_secs(20)))
-//!     .build()?;
+//!     .build();
 //! let creds = PolyvCredentials::new("my_app_id", "my_app_secret")?;
-//! let settings = executor.execute(&GetDonate::new(Scope::Account), &creds).await?;
+//! let settings = engine.execute(&transport, &GetDonate::new(Scope::Account), &creds).await?;
 //! println!("{settings:?}");
 //! # Ok(()) }
 //! ```
@@ -53,13 +47,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
-mod executor;
-mod rate_limit;
+mod timer;
 #[cfg(feature = "rustls")]
 mod tls;
+mod transport;
 
-pub use error::{ConfigError, TransportError, TransportErrorKind};
-pub use executor::{ExecuteError, Executor, ExecutorBuilder};
-pub use rate_limit::RateLimit;
+pub use error::ConfigError;
+pub use timer::TokioTimer;
+pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use liveapi_request as request;

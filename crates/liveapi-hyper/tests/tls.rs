@@ -7,9 +7,9 @@ mod support;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use liveapi_hyper::{Executor, TransportErrorKind};
+use liveapi_request::LinkvCredentials;
+use liveapi_request::TransportErrorKind;
 use liveapi_request::model::linkv::{GetUserTokens, OpenId};
-use liveapi_request::{CallError, LinkvCredentials};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use support::{BALANCE_7, Behavior};
@@ -53,7 +53,7 @@ fn pki() -> Pki {
 }
 
 fn creds(base_url: &str) -> LinkvCredentials {
-    LinkvCredentials::new("app", "secret", "alias", base_url).unwrap()
+    support::linkv_creds(base_url)
 }
 
 fn balance() -> GetUserTokens {
@@ -69,16 +69,14 @@ async fn an_unknown_ca_is_refused_and_not_retried() {
     let pki = pki();
     let server = support::start(Behavior::Respond(200, body()), Some(pki.acceptor)).await;
     let url = format!("https://localhost:{}", server.addr.port());
-    let executor = Executor::builder().build().unwrap();
+    let caller = support::caller().build().unwrap();
 
-    let err = executor
-        .execute(&balance(), &creds(&url))
-        .await
-        .unwrap_err();
-    match &err {
-        CallError::Transport(e) => assert_eq!(e.kind(), TransportErrorKind::Tls, "{e:?}"),
-        other => panic!("expected a TLS failure, got {other:?}"),
-    }
+    let err = caller.execute(&balance(), &creds(&url)).await.unwrap_err();
+    assert_eq!(
+        support::transport_kind(&err),
+        TransportErrorKind::Tls,
+        "{err:?}"
+    );
     assert_eq!(
         server.connections(),
         1,
@@ -92,13 +90,13 @@ async fn the_ca_is_trusted_once_added() {
     let pki = pki();
     let server = support::start(Behavior::Respond(200, body()), Some(pki.acceptor)).await;
     let url = format!("https://localhost:{}", server.addr.port());
-    let executor = Executor::builder()
+    let caller = support::caller()
         .add_root_certificate_pem(pki.ca_pem.as_bytes())
         .unwrap()
         .build()
         .unwrap();
 
-    let coins = executor.execute(&balance(), &creds(&url)).await.unwrap();
+    let coins = caller.execute(&balance(), &creds(&url)).await.unwrap();
     assert_eq!(coins.get(), 7);
 }
 
@@ -108,18 +106,16 @@ async fn a_certificate_for_another_host_is_refused_even_from_a_trusted_ca() {
     let server = support::start(Behavior::Respond(200, body()), Some(pki.acceptor)).await;
     // The certificate names `localhost`, not the address.
     let url = format!("https://127.0.0.1:{}", server.addr.port());
-    let executor = Executor::builder()
+    let caller = support::caller()
         .add_root_certificate_pem(pki.ca_pem.as_bytes())
         .unwrap()
         .build()
         .unwrap();
 
-    let err = executor
-        .execute(&balance(), &creds(&url))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(&err, CallError::Transport(e) if e.kind() == TransportErrorKind::Tls),
+    let err = caller.execute(&balance(), &creds(&url)).await.unwrap_err();
+    assert_eq!(
+        support::transport_kind(&err),
+        TransportErrorKind::Tls,
         "{err:?}"
     );
     assert_eq!(server.requests(), 0);
@@ -127,7 +123,7 @@ async fn a_certificate_for_another_host_is_refused_even_from_a_trusted_ca() {
 
 #[test]
 fn a_document_without_certificates_is_a_config_error() {
-    let err = Executor::builder()
+    let err = liveapi_hyper::HyperTransport::builder()
         .add_root_certificate_pem(b"not a certificate")
         .unwrap_err();
     assert!(err.to_string().contains("no CERTIFICATE"), "{err}");
@@ -136,6 +132,9 @@ fn a_document_without_certificates_is_a_config_error() {
 #[cfg(feature = "webpki-roots")]
 #[test]
 fn without_any_roots_building_fails_clearly() {
-    let err = Executor::builder().webpki_roots(false).build().unwrap_err();
+    let err = liveapi_hyper::HyperTransport::builder()
+        .webpki_roots(false)
+        .build()
+        .unwrap_err();
     assert!(matches!(err, liveapi_hyper::ConfigError::NoRoots), "{err}");
 }

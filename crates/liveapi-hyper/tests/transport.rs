@@ -6,16 +6,15 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use liveapi_hyper::{Executor, RateLimit, TransportErrorKind};
 use liveapi_request::model::linkv::{GetUserTokens, LinkvError, OpenId};
 use liveapi_request::model::polyv::{GetDonate, Scope};
 use liveapi_request::retry::RetryPolicy;
-use liveapi_request::{CallError, LinkvCredentials, PolyvCredentials};
+use liveapi_request::{AttemptError, RateLimit, TransportErrorKind};
+use liveapi_request::{LinkvCredentials, PolyvCredentials};
 use support::{BALANCE_7, Behavior};
 
 fn linkv(server: &support::TestServer) -> LinkvCredentials {
-    let url = format!("http://{}", server.addr);
-    LinkvCredentials::new("app", "secret", "alias", &url).unwrap()
+    support::linkv_creds(&format!("http://{}", server.addr))
 }
 
 fn balance() -> GetUserTokens {
@@ -28,45 +27,36 @@ fn quick_retries(attempts: u32) -> RetryPolicy {
         .with_backoff(Duration::from_millis(1), Duration::from_millis(5))
 }
 
-fn transport_kind<E: std::fmt::Debug>(
-    err: &CallError<E, liveapi_hyper::TransportError>,
-) -> TransportErrorKind {
-    match err {
-        CallError::Transport(e) => e.kind(),
-        other => panic!("expected a transport error, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn a_silent_server_times_out_each_attempt_and_every_attempt_is_made() {
     let server = support::start(Behavior::Hang, None).await;
-    let executor = Executor::builder()
+    let caller = support::caller()
         .attempt_timeout(Duration::from_millis(150))
         .retry_policy(quick_retries(3))
         .build()
         .unwrap();
-    let err = executor
+    let err = caller
         .execute(&balance(), &linkv(&server))
         .await
         .unwrap_err();
-    assert_eq!(transport_kind(&err), TransportErrorKind::Timeout);
+    assert_eq!(support::transport_kind(&err), TransportErrorKind::Timeout);
     assert_eq!(server.requests(), 3);
 }
 
 #[tokio::test]
 async fn the_deadline_ends_the_call_whatever_the_attempt_timeout() {
     let server = support::start(Behavior::Hang, None).await;
-    let executor = Executor::builder()
+    let caller = support::caller()
         .attempt_timeout(Duration::from_secs(3600))
         .deadline(Some(Duration::from_millis(200)))
         .retry_policy(quick_retries(10))
         .build()
         .unwrap();
-    let err = executor
+    let err = caller
         .execute(&balance(), &linkv(&server))
         .await
         .unwrap_err();
-    assert_eq!(transport_kind(&err), TransportErrorKind::Timeout);
+    assert_eq!(support::transport_kind(&err), TransportErrorKind::Timeout);
     assert_eq!(
         server.requests(),
         1,
@@ -78,16 +68,19 @@ async fn the_deadline_ends_the_call_whatever_the_attempt_timeout() {
 async fn a_body_over_the_limit_fails_without_retrying() {
     let body = Bytes::from(vec![b' '; 64 * 1024]);
     let server = support::start(Behavior::Respond(200, body), None).await;
-    let executor = Executor::builder()
+    let caller = support::caller()
         .max_body_bytes(1024)
         .retry_policy(quick_retries(4))
         .build()
         .unwrap();
-    let err = executor
+    let err = caller
         .execute(&balance(), &linkv(&server))
         .await
         .unwrap_err();
-    assert_eq!(transport_kind(&err), TransportErrorKind::BodyTooLarge);
+    assert_eq!(
+        support::transport_kind(&err),
+        TransportErrorKind::BodyTooLarge
+    );
     assert_eq!(server.requests(), 1);
 }
 
@@ -95,16 +88,16 @@ async fn a_body_over_the_limit_fails_without_retrying() {
 async fn an_html_502_is_retried_and_then_reported_with_its_body() {
     let page = Bytes::from_static(b"<html><h1>502 Bad Gateway</h1></html>");
     let server = support::start(Behavior::Respond(502, page), None).await;
-    let executor = Executor::builder()
+    let caller = support::caller()
         .retry_policy(quick_retries(3))
         .build()
         .unwrap();
-    let err = executor
+    let err = caller
         .execute(&balance(), &linkv(&server))
         .await
         .unwrap_err();
-    match err {
-        CallError::Api(LinkvError::UnexpectedResponse {
+    match err.into_last() {
+        AttemptError::Api(LinkvError::UnexpectedResponse {
             http_status, body, ..
         }) => {
             assert_eq!(http_status, 502);
@@ -122,19 +115,13 @@ async fn a_refused_connection_is_a_connect_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let creds = LinkvCredentials::new(
-        "app",
-        "secret",
-        "alias",
-        &format!("http://127.0.0.1:{port}"),
-    )
-    .unwrap();
-    let executor = Executor::builder()
+    let creds = support::linkv_creds(&format!("http://127.0.0.1:{port}"));
+    let caller = support::caller()
         .retry_policy(quick_retries(2))
         .build()
         .unwrap();
-    let err = executor.execute(&balance(), &creds).await.unwrap_err();
-    assert_eq!(transport_kind(&err), TransportErrorKind::Connect);
+    let err = caller.execute(&balance(), &creds).await.unwrap_err();
+    assert_eq!(support::transport_kind(&err), TransportErrorKind::Connect);
 }
 
 #[tokio::test]
@@ -145,16 +132,16 @@ async fn polyv_calls_wait_for_the_client_side_limit_and_give_up_at_the_deadline(
         .unwrap()
         .with_base_url(&format!("http://{}", server.addr))
         .unwrap();
-    let executor = Executor::builder()
+    let caller = support::caller()
         .polyv_rate_limit(RateLimit::new(2, Duration::from_secs(3600)))
         .deadline(Some(Duration::from_secs(5)))
         .build()
         .unwrap();
     let get = GetDonate::new(Scope::Account);
-    executor.execute(&get, &creds).await.unwrap();
-    executor.execute(&get, &creds).await.unwrap();
-    let err = executor.execute(&get, &creds).await.unwrap_err();
-    assert_eq!(transport_kind(&err), TransportErrorKind::Throttled);
+    caller.execute(&get, &creds).await.unwrap();
+    caller.execute(&get, &creds).await.unwrap();
+    let err = caller.execute(&get, &creds).await.unwrap_err();
+    assert_eq!(support::transport_kind(&err), TransportErrorKind::Throttled);
     assert_eq!(server.requests(), 2, "the third call was never sent");
 
     // LinkV calls do not count against Polyv's limit.
@@ -163,7 +150,7 @@ async fn polyv_calls_wait_for_the_client_side_limit_and_give_up_at_the_deadline(
         None,
     )
     .await;
-    let coins = executor
+    let coins = caller
         .execute(&balance(), &linkv(&linkv_server))
         .await
         .unwrap();
@@ -177,11 +164,11 @@ async fn concurrent_calls_share_a_bounded_number_of_connections() {
         None,
     )
     .await;
-    let executor = Executor::builder().max_in_flight(3).build().unwrap();
+    let caller = support::caller().max_in_flight(3).build().unwrap();
     let creds = linkv(&server);
     let calls = (0..60).map(|_| {
-        let (executor, creds) = (executor.clone(), creds.clone());
-        tokio::spawn(async move { executor.execute(&balance(), &creds).await })
+        let (caller, creds) = (caller.clone(), creds.clone());
+        tokio::spawn(async move { caller.execute(&balance(), &creds).await })
     });
     for call in calls.collect::<Vec<_>>() {
         assert_eq!(call.await.unwrap().unwrap().get(), 7);
@@ -197,9 +184,9 @@ async fn concurrent_calls_share_a_bounded_number_of_connections() {
 #[cfg(not(feature = "rustls"))]
 #[tokio::test]
 async fn an_https_url_without_tls_fails_clearly() {
-    let creds = LinkvCredentials::new("app", "secret", "alias", "https://127.0.0.1:9").unwrap();
-    let executor = Executor::builder().build().unwrap();
-    let err = executor.execute(&balance(), &creds).await.unwrap_err();
-    assert_eq!(transport_kind(&err), TransportErrorKind::NoTls);
-    assert!(err.to_string().contains("rustls"));
+    let creds = support::linkv_creds("https://127.0.0.1:9");
+    let caller = support::caller().build().unwrap();
+    let err = caller.execute(&balance(), &creds).await.unwrap_err();
+    assert_eq!(support::transport_kind(&err), TransportErrorKind::NoTls);
+    assert!(err.to_string().contains("no TLS"), "{err}");
 }

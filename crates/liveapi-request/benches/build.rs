@@ -29,13 +29,13 @@ fn now() -> SystemTime {
 }
 
 fn linkv_creds() -> LinkvCredentials {
-    LinkvCredentials::new(
-        "LM6000101140927991745433",
-        "0123456789abcdef0123456789abcdef",
-        "myalias",
-        "https://live.example.com",
-    )
-    .expect("valid credentials")
+    LinkvCredentials::builder()
+        .app_id("LM6000101140927991745433")
+        .secret("0123456789abcdef0123456789abcdef")
+        .alias("myalias")
+        .base_url("https://live.example.com")
+        .build()
+        .expect("valid credentials")
 }
 
 fn polyv_creds() -> PolyvCredentials {

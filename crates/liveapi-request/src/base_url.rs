@@ -67,6 +67,29 @@ impl BaseUrl {
         self.scheme == Scheme::HTTPS
     }
 
+    /// Whether the host is this machine: `localhost` or a loopback address.
+    ///
+    /// ```
+    /// use liveapi_request::BaseUrl;
+    /// assert!(BaseUrl::parse("http://127.0.0.1:8080")?.is_loopback());
+    /// assert!(BaseUrl::parse("http://[::1]:8080")?.is_loopback());
+    /// assert!(BaseUrl::parse("http://LocalHost")?.is_loopback());
+    /// assert!(!BaseUrl::parse("http://live.example.com")?.is_loopback());
+    /// # Ok::<(), liveapi_request::CredentialsError>(())
+    /// ```
+    #[must_use]
+    pub fn is_loopback(&self) -> bool {
+        is_loopback_host(self.authority.host())
+    }
+
+    /// Whether what is sent to this URL is protected in transit: `https`, or plain `http` to
+    /// this machine only. Signatures and the data of users must not cross a network in clear
+    /// text, so clients refuse other plain-HTTP URLs unless told otherwise.
+    #[must_use]
+    pub fn is_protected(&self) -> bool {
+        self.is_https() || self.is_loopback()
+    }
+
     /// The host and port.
     #[must_use]
     pub fn authority(&self) -> &Authority {
@@ -92,6 +115,19 @@ impl BaseUrl {
         parts.path_and_query = Some(path_and_query);
         Ok(Uri::from_parts(parts)?)
     }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// [`BaseUrl::is_protected`] for the URI of a built request.
+pub(crate) fn is_protected(uri: &Uri) -> bool {
+    uri.scheme() == Some(&Scheme::HTTPS) || uri.host().is_some_and(is_loopback_host)
 }
 
 impl FromStr for BaseUrl {

@@ -1,12 +1,16 @@
 //! Where the time of a signature comes from.
 
 use std::fmt;
+#[cfg(feature = "test-util")]
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
+#[cfg(feature = "test-util")]
+use std::time::{Duration, UNIX_EPOCH};
 
 /// A source of the current time, for nonces and timestamps.
 ///
-/// [`SystemClock`] is the real one; [`ManualClock`] makes tests deterministic.
+/// [`SystemClock`] is the real one; `ManualClock` (feature `test-util`) makes tests
+/// deterministic.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.
     fn now(&self) -> SystemTime;
@@ -22,7 +26,7 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to, for tests.
+/// A clock that only moves when told to, for tests (feature `test-util`).
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
@@ -32,11 +36,13 @@ impl Clock for SystemClock {
 /// clock.advance(Duration::from_secs(5));
 /// assert_eq!(clock.now(), UNIX_EPOCH + Duration::from_secs(1_600_000_005));
 /// ```
+#[cfg(feature = "test-util")]
 #[derive(Debug)]
 pub struct ManualClock {
     millis: AtomicU64,
 }
 
+#[cfg(feature = "test-util")]
 impl ManualClock {
     /// A clock stopped at `at` (to the millisecond).
     #[must_use]
@@ -58,11 +64,13 @@ impl ManualClock {
     }
 }
 
+#[cfg(feature = "test-util")]
 fn to_millis(at: SystemTime) -> u64 {
     let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
     u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
+#[cfg(feature = "test-util")]
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.millis.load(Ordering::SeqCst))

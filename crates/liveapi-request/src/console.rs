@@ -73,12 +73,12 @@ impl LinkvCredentials {
             .sensor
             .ok_or(console("the decrypted JSON has no `sensor` section"))?;
         let missing = || console("the `sensor` section lacks app_key, app_secret, alias or url");
-        Self::new(
-            &sensor.app_key.ok_or_else(missing)?,
-            sensor.app_secret.ok_or_else(missing)?,
-            &sensor.alias.ok_or_else(missing)?,
-            &sensor.url.ok_or_else(missing)?,
-        )
+        Self::builder()
+            .app_id(sensor.app_key.ok_or_else(missing)?)
+            .secret(sensor.app_secret.ok_or_else(missing)?)
+            .alias(sensor.alias.ok_or_else(missing)?)
+            .base_url(sensor.url.ok_or_else(missing)?)
+            .build()
     }
 }
 
@@ -112,7 +112,7 @@ mod tests {
             let creds = LinkvCredentials::from_console("console-app-id", &hex).unwrap();
             assert_eq!(creds.app_id(), "LM6000101140927991745433");
             assert_eq!(creds.secret().expose(), "0123456789abcdef0123456789abcdef");
-            assert_eq!(creds.alias(), "myalias");
+            assert_eq!(creds.alias(), Some("myalias"));
             assert_eq!(creds.base_url().to_string(), "https://live.example.com");
         }
     }

@@ -12,6 +12,12 @@ use crate::{BaseUrl, Secret};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CredentialsError {
+    /// A required field was not given.
+    #[error("{field} is not set")]
+    Missing {
+        /// The field.
+        field: &'static str,
+    },
     /// A field is empty.
     #[error("{field} is empty")]
     Empty {
@@ -68,42 +74,108 @@ fn secret(field: &'static str, secret: Secret) -> Result<Secret, CredentialsErro
 }
 
 /// LinkV live credentials, already decrypted: `live_app_key` (sent as `app_id`),
-/// `live_app_secret` (signs), the app's alias (sent as `channel`) and the app's base URL.
+/// `live_app_secret` (signs), the app's base URL, and the app's alias (sent as `channel` by
+/// `orderSuccess` only, so credentials without one make every other call).
 ///
-/// `Debug` never shows the secret.
+/// Built with [`LinkvCredentials::builder`], fields by name. `Debug` never shows the secret.
 ///
 /// ```
 /// use liveapi_request::LinkvCredentials;
-/// let creds = LinkvCredentials::new("demo_app_key", "demo_app_secret", "demo", "http://127.0.0.1:8080")?;
+/// let creds = LinkvCredentials::builder()
+///     .app_id("LM6000101140927991745433")
+///     .secret("demo_app_secret")
+///     .alias("demo")
+///     .base_url("https://live.example.com")
+///     .build()?;
 /// let debug = format!("{creds:?}");
-/// assert!(debug.contains("demo_app_key") && !debug.contains("demo_app_secret"));
+/// assert!(debug.contains("LM6000101140927991745433") && !debug.contains("demo_app_secret"));
+/// assert_eq!(creds.alias(), Some("demo"));
 /// # Ok::<(), liveapi_request::CredentialsError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct LinkvCredentials {
     app_id: String,
     secret: Secret,
-    alias: String,
+    alias: Option<String>,
     base_url: BaseUrl,
 }
 
-impl LinkvCredentials {
+/// Collects [`LinkvCredentials`] field by field; [`build`](Self::build) checks them.
+#[derive(Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct LinkvCredentialsBuilder {
+    app_id: Option<String>,
+    secret: Option<Secret>,
+    alias: Option<String>,
+    base_url: Option<String>,
+}
+
+impl LinkvCredentialsBuilder {
+    /// The console's `live_app_key`, sent as `app_id`.
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.app_id = Some(app_id.into());
+        self
+    }
+
+    /// The decrypted `live_app_secret`.
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+
+    /// The app's `live_app_alias`, sent as `channel` by `orderSuccess` (optional otherwise).
+    pub fn alias(mut self, alias: impl Into<String>) -> Self {
+        self.alias = Some(alias.into());
+        self
+    }
+
+    /// The app's LinkV base URL.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
     /// Checks and bundles the credentials.
     ///
     /// # Errors
-    /// A [`CredentialsError`] for an empty or malformed field or base URL.
-    pub fn new(
-        app_id: &str,
-        secret: impl Into<Secret>,
-        alias: &str,
-        base_url: &str,
-    ) -> Result<Self, CredentialsError> {
-        Ok(Self {
-            app_id: identifier("live_app_key", app_id, 128)?,
-            secret: self::secret("live_app_secret", secret.into())?,
-            alias: identifier("alias", alias, 128)?,
-            base_url: BaseUrl::parse(base_url)?,
+    /// [`CredentialsError::Missing`] without an app id, secret or base URL; another
+    /// [`CredentialsError`] for an empty or malformed field or base URL.
+    pub fn build(self) -> Result<LinkvCredentials, CredentialsError> {
+        let missing = |field| CredentialsError::Missing { field };
+        Ok(LinkvCredentials {
+            app_id: identifier(
+                "live_app_key",
+                &self.app_id.ok_or(missing("live_app_key"))?,
+                128,
+            )?,
+            secret: secret(
+                "live_app_secret",
+                self.secret.ok_or(missing("live_app_secret"))?,
+            )?,
+            alias: self
+                .alias
+                .map(|alias| identifier("alias", &alias, 128))
+                .transpose()?,
+            base_url: BaseUrl::parse(&self.base_url.ok_or(missing("base URL"))?)?,
         })
+    }
+}
+
+impl fmt::Debug for LinkvCredentialsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinkvCredentialsBuilder")
+            .field("app_id", &self.app_id)
+            .field("secret", &self.secret)
+            .field("alias", &self.alias)
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+impl LinkvCredentials {
+    /// A builder to fill in by field name.
+    pub fn builder() -> LinkvCredentialsBuilder {
+        LinkvCredentialsBuilder::default()
     }
 
     /// The `app_id` parameter (the console's `live_app_key`).
@@ -118,10 +190,10 @@ impl LinkvCredentials {
         &self.secret
     }
 
-    /// The app's alias, sent as `channel` by `orderSuccess`.
+    /// The app's alias, sent as `channel` by `orderSuccess`, if configured.
     #[must_use]
-    pub fn alias(&self) -> &str {
-        &self.alias
+    pub fn alias(&self) -> Option<&str> {
+        self.alias.as_deref()
     }
 
     /// The app's base URL.

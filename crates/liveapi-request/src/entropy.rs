@@ -1,8 +1,8 @@
 //! Where the randomness of nonces and request ids comes from.
 
 use std::fmt;
+#[cfg(feature = "test-util")]
 use std::sync::Mutex;
-
 use std::time::SystemTime;
 
 use liveapi_model::linkv::RequestId;
@@ -11,14 +11,32 @@ use liveapi_sign::linkv::Nonce;
 use crate::BuildError;
 
 /// The randomness source failed.
+///
+/// ```
+/// use liveapi_request::EntropyError;
+/// let err = EntropyError::new("no entropy available yet");
+/// assert_eq!(err.to_string(), "the randomness source failed: no entropy available yet");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the randomness source failed: {0}")]
-pub struct EntropyError(pub String);
+#[error("the randomness source failed: {reason}")]
+pub struct EntropyError {
+    reason: String,
+}
+
+impl EntropyError {
+    /// A failure described by `reason` (never a secret).
+    #[must_use]
+    pub fn new(reason: impl std::fmt::Display) -> Self {
+        Self {
+            reason: reason.to_string(),
+        }
+    }
+}
 
 /// A source of random bytes, for LinkV nonces and request ids.
 ///
-/// [`OsEntropy`] is the real, cryptographically secure one; [`SeededEntropy`] makes tests
-/// deterministic.
+/// [`OsEntropy`] is the real, cryptographically secure one; `SeededEntropy` (feature
+/// `test-util`) makes tests deterministic.
 pub trait Entropy: Send + Sync + fmt::Debug {
     /// Fills `buf` with random bytes.
     ///
@@ -78,11 +96,11 @@ pub struct OsEntropy;
 
 impl Entropy for OsEntropy {
     fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError> {
-        getrandom::fill(buf).map_err(|e| EntropyError(e.to_string()))
+        getrandom::fill(buf).map_err(EntropyError::new)
     }
 }
 
-/// A deterministic generator (SplitMix64) for tests and golden files.
+/// A deterministic generator (SplitMix64) for tests and golden files (feature `test-util`).
 ///
 /// It is **not** secure: a nonce or request id drawn from it is predictable. Use it only
 /// where reproducibility matters more than secrecy.
@@ -94,11 +112,13 @@ impl Entropy for OsEntropy {
 /// assert_eq!(a, b);
 /// # Ok::<(), liveapi_request::EntropyError>(())
 /// ```
+#[cfg(feature = "test-util")]
 #[derive(Debug)]
 pub struct SeededEntropy {
     state: Mutex<u64>,
 }
 
+#[cfg(feature = "test-util")]
 impl SeededEntropy {
     /// A generator that starts from `seed`.
     #[must_use]
@@ -109,6 +129,7 @@ impl SeededEntropy {
     }
 }
 
+#[cfg(feature = "test-util")]
 impl Entropy for SeededEntropy {
     fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());

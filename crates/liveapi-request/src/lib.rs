@@ -6,12 +6,16 @@
 //! here, so any HTTP stack can carry the bytes:
 //!
 //! - [`Operation`] is implemented by every request type: `build` signs, `parse` reads.
-//! - [`HttpSend`] / [`AsyncHttpSend`] are what a transport implements (closures do), and
-//!   [`call`], [`call_async`] and [`call_with_retries`] drive an operation through one.
-//! - [`retry::RetryPolicy`] decides, purely, when a failed attempt is tried again; each retry
-//!   is re-signed and keeps the `request_id`, so a coin change is applied once.
+//! - [`Engine`] drives an operation through any transport: it signs every attempt afresh,
+//!   keeps the `request_id`, applies the per-attempt timeout and the overall deadline, waits
+//!   for the Polyv [`RateLimiter`], honours `Retry-After`, and retries as the pure
+//!   [`retry::RetryPolicy`] decides, so a coin change is applied once. It runs on any async
+//!   runtime through a [`Timer`], or blocking with [`Engine::execute_blocking`].
+//! - [`AsyncHttpSend`] / [`HttpSend`] are what a transport implements (closures do); a
+//!   transport reports failures as a [`TransportError`].
 //! - [`LinkvCredentials`] and [`PolyvCredentials`] never show their secret in `Debug`.
-//! - [`Clock`] and [`Entropy`] are the seams that make signing deterministic in tests.
+//! - [`Clock`] and [`Entropy`] are the seams that make signing deterministic in tests
+//!   (`ManualClock` and `SeededEntropy` with the `test-util` feature).
 //!
 //! | vendor | request | signed where |
 //! |---|---|---|
@@ -21,11 +25,15 @@
 //! ```
 //! use std::time::{Duration, UNIX_EPOCH};
 //! use liveapi_model::linkv::{GetUserTokens, OpenId};
-//! use liveapi_request::{LinkvCredentials, Operation, SeededEntropy};
+//! use liveapi_request::{LinkvCredentials, Operation, OsEntropy};
 //!
-//! let creds = LinkvCredentials::new("demo_app_key", "demo_app_secret", "demo", "https://live.example.com")?;
+//! let creds = LinkvCredentials::builder()
+//!     .app_id("demo_app_key")
+//!     .secret("demo_app_secret")
+//!     .base_url("https://live.example.com")
+//!     .build()?;
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-//! let request = GetUserTokens::new(OpenId::new("42")?).build(&creds, now, &SeededEntropy::new(1))?;
+//! let request = GetUserTokens::new(OpenId::new("42")?).build(&creds, now, &OsEntropy)?;
 //!
 //! assert_eq!(request.method(), http::Method::POST);
 //! assert_eq!(request.uri(), "https://live.example.com/open/finanv0/getUserTokens");
@@ -43,23 +51,41 @@ mod base_url;
 mod clock;
 #[cfg(feature = "console-credentials")]
 mod console;
+mod context;
 mod credentials;
+mod engine;
 mod entropy;
+mod headers;
+mod limit;
 mod linkv;
 mod operation;
 mod polyv;
 pub mod retry;
 mod secret;
-mod send;
+mod time;
+mod transport;
 
 pub use base_url::BaseUrl;
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use credentials::{CredentialsError, LinkvCredentials, POLYV_BASE_URL, PolyvCredentials};
-pub use entropy::{Entropy, EntropyError, OsEntropy, SeededEntropy};
+#[cfg(feature = "test-util")]
+pub use clock::ManualClock;
+pub use clock::{Clock, SystemClock};
+pub use context::Context;
+pub use credentials::{
+    CredentialsError, LinkvCredentials, LinkvCredentialsBuilder, POLYV_BASE_URL, PolyvCredentials,
+};
+pub use engine::{
+    AttemptError, CallError, CallSettings, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, Engine,
+    EngineBuilder,
+};
+#[cfg(feature = "test-util")]
+pub use entropy::SeededEntropy;
+pub use entropy::{Entropy, EntropyError, OsEntropy};
+pub use limit::{LocalRateLimiter, RateLimit, RateLimiter, Throttled};
 pub use liveapi_model::Vendor;
 pub use operation::{BuildError, Operation, VendorError};
 pub use secret::Secret;
-pub use send::{AsyncHttpSend, CallError, Context, HttpSend, call, call_async, call_with_retries};
+pub use time::{Sleep, ThreadTimer, Timer};
+pub use transport::{AsyncHttpSend, HttpSend, TransportError, TransportErrorKind};
 
 pub use liveapi_model as model;
 pub use liveapi_sign as sign;

@@ -21,7 +21,8 @@ fn build<R: LinkvRequest>(
     params.push(("app_id", credentials.app_id().to_owned()));
     params.push(("nonce_str", entropy.nonce(now)?.to_string()));
     if R::SENDS_CHANNEL {
-        params.push(("channel", credentials.alias().to_owned()));
+        let alias = credentials.alias().ok_or(BuildError::MissingAlias)?;
+        params.push(("channel", alias.to_owned()));
     }
     params.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let pairs = || params.iter().map(|(k, v)| (*k, v.as_str()));

@@ -24,6 +24,19 @@ pub enum BuildError {
     /// The URI or headers could not be assembled.
     #[error("cannot assemble the HTTP request: {0}")]
     Http(#[from] http::Error),
+    /// The base URL is plain `http://` to a host other than this machine, and insecure HTTP
+    /// was not allowed: the signature and the users' data would cross the network unencrypted.
+    #[error(
+        "refusing plain http to {host}: use https, or allow insecure http explicitly (LIVEAPI_ALLOW_INSECURE_HTTP=1)"
+    )]
+    InsecureHttp {
+        /// The host the request was for.
+        host: String,
+    },
+    /// The call sends the app's alias (`channel` of `orderSuccess`) and the credentials have
+    /// none.
+    #[error("the LinkV credentials have no alias, which orderSuccess sends as `channel`")]
+    MissingAlias,
 }
 
 /// What a vendor's error answers about itself, so that retry logic can work for both.
@@ -34,6 +47,13 @@ pub trait VendorError: std::error::Error + Send + Sync + 'static {
     fn is_rate_limited(&self) -> bool;
     /// Whether the credentials are wrong (bad signature, unknown app).
     fn is_auth(&self) -> bool;
+    /// Whether the call may have been applied although the server answered with this error:
+    /// it failed while handling the request, or its answer could not be read.
+    fn outcome_unknown(&self) -> bool;
+    /// Whether the server judged this very request (its parameters, or its `request_id`
+    /// against the ledger), so that a resend with the same parameters gets the same answer
+    /// and an earlier attempt of the call cannot have been applied unseen.
+    fn settles_outcome(&self) -> bool;
 }
 
 impl VendorError for LinkvError {
@@ -46,6 +66,17 @@ impl VendorError for LinkvError {
     fn is_auth(&self) -> bool {
         LinkvError::is_auth(self)
     }
+    fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            LinkvError::Server { .. } | LinkvError::UnexpectedResponse { .. }
+        )
+    }
+    fn settles_outcome(&self) -> bool {
+        // Status 400 comes from the parameter checks (the same for every resend) or the ledger,
+        // which answers a repeated `request_id` with the first result.
+        matches!(self, LinkvError::BadParameter { .. })
+    }
 }
 
 impl VendorError for PolyvError {
@@ -57,6 +88,18 @@ impl VendorError for PolyvError {
     }
     fn is_auth(&self) -> bool {
         PolyvError::is_auth(self)
+    }
+    fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            PolyvError::Server { .. } | PolyvError::UnexpectedResponse { .. }
+        )
+    }
+    fn settles_outcome(&self) -> bool {
+        matches!(
+            self,
+            PolyvError::BadParameter { .. } | PolyvError::IllegalChannel { .. }
+        )
     }
 }
 

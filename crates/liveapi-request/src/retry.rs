@@ -7,6 +7,7 @@ use std::time::Duration;
 
 /// How one attempt failed, as far as retrying is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Failure {
     /// The connection could not be opened: the request certainly did not reach the server.
     Connect,
@@ -25,7 +26,19 @@ pub enum Failure {
 }
 
 /// One failed attempt, with what the decision needs to know about it.
+///
+/// ```
+/// use std::time::Duration;
+/// use liveapi_request::retry::{Attempt, Failure};
+///
+/// let attempt = Attempt::new(2, Failure::Timeout)
+///     .with_remaining(Some(Duration::from_secs(3)))
+///     .with_retry_after(Some(Duration::from_secs(1)));
+/// assert_eq!(attempt.number, 2);
+/// assert!(attempt.idempotent);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Attempt {
     /// How many attempts have been made, this one included (1 after the first).
     pub number: u32,
@@ -36,10 +49,49 @@ pub struct Attempt {
     pub idempotent: bool,
     /// Time left before the caller's overall deadline, if there is one.
     pub remaining: Option<Duration>,
+    /// How long the server asked the client to wait (`Retry-After`), if it did.
+    pub retry_after: Option<Duration>,
+}
+
+impl Attempt {
+    /// Attempt `number` (from 1) failed as `failure`; idempotent, no deadline, no
+    /// `Retry-After`.
+    #[must_use]
+    pub const fn new(number: u32, failure: Failure) -> Self {
+        Self {
+            number,
+            failure,
+            idempotent: true,
+            remaining: None,
+            retry_after: None,
+        }
+    }
+
+    /// Whether sending the call twice is harmless.
+    #[must_use]
+    pub const fn with_idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// Time left before the overall deadline.
+    #[must_use]
+    pub const fn with_remaining(mut self, remaining: Option<Duration>) -> Self {
+        self.remaining = remaining;
+        self
+    }
+
+    /// The server's `Retry-After`.
+    #[must_use]
+    pub const fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
 }
 
 /// What to do after a failed attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Decision {
     /// Give up and report the failure.
     Stop,
@@ -54,10 +106,9 @@ pub enum Decision {
 /// use liveapi_request::retry::{Attempt, Decision, Failure, RetryPolicy};
 ///
 /// let policy = RetryPolicy::default();
-/// let attempt = Attempt { number: 1, failure: Failure::Timeout, idempotent: true, remaining: None };
+/// let attempt = Attempt::new(1, Failure::Timeout);
 /// assert!(matches!(policy.decide(attempt, 0), Decision::RetryAfter(_)));
-/// let fatal = Attempt { failure: Failure::Fatal, ..attempt };
-/// assert_eq!(policy.decide(fatal, 0), Decision::Stop);
+/// assert_eq!(policy.decide(Attempt::new(1, Failure::Fatal), 0), Decision::Stop);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -146,6 +197,9 @@ impl RetryPolicy {
     /// Decides what follows a failed attempt. `random` is any random number: the pause is
     /// drawn between half and all of the backoff from it, so that many clients that failed
     /// together do not retry together.
+    ///
+    /// A server's `Retry-After` lengthens the pause to at least what it asked; when that wait
+    /// would pass the deadline, the call stops instead of retrying too early.
     #[must_use]
     pub fn decide(&self, attempt: Attempt, random: u64) -> Decision {
         if attempt.number >= self.max_attempts
@@ -156,7 +210,10 @@ impl RetryPolicy {
         let ceiling = self.ceiling(attempt.number, attempt.failure);
         let half = ceiling / 2;
         let spread = u64::try_from((ceiling - half).as_micros()).unwrap_or(u64::MAX);
-        let pause = half + Duration::from_micros(random % spread.saturating_add(1));
+        let jittered = half + Duration::from_micros(random % spread.saturating_add(1));
+        let pause = attempt
+            .retry_after
+            .map_or(jittered, |asked| asked.max(jittered));
         match attempt.remaining {
             Some(remaining) if pause >= remaining => Decision::Stop,
             _ => Decision::RetryAfter(pause),
@@ -173,12 +230,7 @@ mod tests {
     }
 
     fn attempt(number: u32, failure: Failure, idempotent: bool) -> Attempt {
-        Attempt {
-            number,
-            failure,
-            idempotent,
-            remaining: None,
-        }
+        Attempt::new(number, failure).with_idempotent(idempotent)
     }
 
     #[test]
@@ -236,6 +288,72 @@ mod tests {
         assert_eq!(policy.decide(a, 0), Decision::Stop);
         a.remaining = Some(ms(51));
         assert_eq!(policy.decide(a, 0), Decision::RetryAfter(ms(50)));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_within_the_deadline() {
+        use Decision::{RetryAfter, Stop};
+        let policy = RetryPolicy::default();
+        // (failure, retry-after, remaining, random, expected)
+        let table = [
+            // The server asks for longer than the backoff: wait what it asked.
+            (
+                Failure::Retryable,
+                Some(ms(2_000)),
+                None,
+                0,
+                RetryAfter(ms(2_000)),
+            ),
+            (
+                Failure::RateLimited,
+                Some(ms(3_000)),
+                Some(ms(3_001)),
+                0,
+                RetryAfter(ms(3_000)),
+            ),
+            // Shorter than the backoff: the backoff wins.
+            (
+                Failure::Retryable,
+                Some(ms(10)),
+                None,
+                0,
+                RetryAfter(ms(50)),
+            ),
+            (
+                Failure::RateLimited,
+                Some(ms(0)),
+                None,
+                0,
+                RetryAfter(ms(500)),
+            ),
+            // Not enough time left to wait as asked: stop, do not retry early.
+            (
+                Failure::Retryable,
+                Some(ms(2_000)),
+                Some(ms(2_000)),
+                0,
+                Stop,
+            ),
+            (
+                Failure::RateLimited,
+                Some(ms(60_000)),
+                Some(ms(30_000)),
+                0,
+                Stop,
+            ),
+            // A refusal stays a refusal whatever the header says.
+            (Failure::Fatal, Some(ms(1)), None, 0, Stop),
+        ];
+        for (failure, retry_after, remaining, random, expected) in table {
+            let attempt = Attempt::new(1, failure)
+                .with_retry_after(retry_after)
+                .with_remaining(remaining);
+            assert_eq!(
+                policy.decide(attempt, random),
+                expected,
+                "{failure:?} retry-after {retry_after:?} remaining {remaining:?}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,13 @@ const SECRET: &str = "9f86d081884c7d659a2feaa0c55ad015";
 
 #[test]
 fn debug_never_shows_the_secret() {
-    let linkv = LinkvCredentials::new("key", SECRET, "alias", "https://h.example.com").unwrap();
+    let linkv = LinkvCredentials::builder()
+        .app_id("key")
+        .secret(SECRET)
+        .alias("alias")
+        .base_url("https://h.example.com")
+        .build()
+        .unwrap();
     let polyv = PolyvCredentials::new("app", SECRET).unwrap();
     for text in [
         format!("{linkv:?}"),
@@ -14,25 +20,80 @@ fn debug_never_shows_the_secret() {
         format!("{polyv:?}"),
         format!("{polyv:#?}"),
         format!("{:?}", Secret::new(SECRET)),
+        format!("{:?}", LinkvCredentials::builder().secret(SECRET)),
     ] {
         assert!(!text.contains(SECRET), "{text}");
         assert!(text.contains("redacted"), "{text}");
     }
 }
 
-#[test]
-fn empty_or_malformed_fields_are_refused() {
-    let cases = [
-        LinkvCredentials::new("", SECRET, "alias", "https://h.example.com"),
-        LinkvCredentials::new("key", "", "alias", "https://h.example.com"),
-        LinkvCredentials::new("key", SECRET, "", "https://h.example.com"),
-        LinkvCredentials::new("key with space", SECRET, "alias", "https://h.example.com"),
-        LinkvCredentials::new("key", SECRET, "alias", ""),
-    ];
-    for result in cases {
-        let err = result.unwrap_err();
-        assert!(!err.to_string().contains(SECRET));
+fn linkv(
+    app_id: Option<&str>,
+    secret: Option<&str>,
+    alias: Option<&str>,
+    base_url: Option<&str>,
+) -> Result<LinkvCredentials, CredentialsError> {
+    let mut builder = LinkvCredentials::builder();
+    if let Some(v) = app_id {
+        builder = builder.app_id(v);
     }
+    if let Some(v) = secret {
+        builder = builder.secret(v);
+    }
+    if let Some(v) = alias {
+        builder = builder.alias(v);
+    }
+    if let Some(v) = base_url {
+        builder = builder.base_url(v);
+    }
+    builder.build()
+}
+
+#[test]
+fn empty_missing_or_malformed_fields_are_refused() {
+    let url = Some("https://h.example.com");
+    let cases = [
+        (
+            linkv(Some(""), Some(SECRET), None, url),
+            "live_app_key is empty",
+        ),
+        (
+            linkv(Some("key"), Some(""), None, url),
+            "live_app_secret is empty",
+        ),
+        (
+            linkv(Some("key"), Some(SECRET), Some(""), url),
+            "alias is empty",
+        ),
+        (
+            linkv(Some("key with space"), Some(SECRET), None, url),
+            "live_app_key is invalid: only printable ASCII without spaces is allowed",
+        ),
+        (
+            linkv(Some("key"), Some(SECRET), None, Some("")),
+            "base URL is invalid: it is not a URL",
+        ),
+        (
+            linkv(None, Some(SECRET), None, url),
+            "live_app_key is not set",
+        ),
+        (
+            linkv(Some("key"), None, None, url),
+            "live_app_secret is not set",
+        ),
+        (
+            linkv(Some("key"), Some(SECRET), None, None),
+            "base URL is not set",
+        ),
+    ];
+    for (result, expected) in cases {
+        let err = result.unwrap_err();
+        assert_eq!(err.to_string(), expected);
+        assert!(!format!("{err} {err:?}").contains(SECRET));
+    }
+    // The alias is optional: only orderSuccess sends it.
+    let creds = linkv(Some("key"), Some(SECRET), None, url).unwrap();
+    assert_eq!(creds.alias(), None);
     assert_eq!(
         PolyvCredentials::new("app", "").unwrap_err(),
         CredentialsError::Empty { field: "appSecret" }

@@ -19,13 +19,13 @@ fn now() -> SystemTime {
 }
 
 fn linkv_creds() -> LinkvCredentials {
-    LinkvCredentials::new(
-        "LM6000101140927991745433",
-        LINKV_SECRET,
-        "myalias",
-        "https://live.example.com/gw",
-    )
-    .unwrap()
+    LinkvCredentials::builder()
+        .app_id("LM6000101140927991745433")
+        .secret(LINKV_SECRET)
+        .alias("myalias")
+        .base_url("https://live.example.com/gw")
+        .build()
+        .unwrap()
 }
 
 fn polyv_creds() -> PolyvCredentials {

@@ -15,13 +15,13 @@ const LINKV_SECRET: &str = "0123456789abcdef0123456789abcdef";
 const POLYV_SECRET: &str = "fsq2k5weced1h8vui657xtdva66whf0g";
 
 fn linkv_creds() -> LinkvCredentials {
-    LinkvCredentials::new(
-        "app_key",
-        LINKV_SECRET,
-        "alias",
-        "http://127.0.0.1:8080/base",
-    )
-    .unwrap()
+    LinkvCredentials::builder()
+        .app_id("app_key")
+        .secret(LINKV_SECRET)
+        .alias("alias")
+        .base_url("http://127.0.0.1:8080/base")
+        .build()
+        .unwrap()
 }
 
 fn polyv_creds() -> PolyvCredentials {

@@ -1,32 +1,51 @@
-//! The high-level client: one value per process, for both vendors.
+//! The high-level client: one value per process, for both vendors, over any transport.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use liveapi_hyper::{Executor, ExecutorBuilder, RateLimit};
+use bytes::Bytes;
+use liveapi_hyper::{HyperTransport, HyperTransportBuilder, TokioTimer};
 use liveapi_model::linkv::{
     Coins, GetUserTokens, OpenId, OrderId, Platform, PortraitUri, RequestId, ThGetToken, UsdCents,
-    UserId, UserName, UserToken,
+    UserId, UserName,
 };
-use liveapi_model::polyv::{
-    CashSettings, DonateSettings, GetDonate, GoodSettings, Scope, UpdateCash, UpdateGoods,
-};
+use liveapi_model::polyv::{CashSettings, GetDonate, GoodSettings, Scope, UpdateCash, UpdateGoods};
 use liveapi_request::retry::RetryPolicy;
-use liveapi_request::{Context, LinkvCredentials, Operation, PolyvCredentials, Vendor};
+use liveapi_request::{
+    AsyncHttpSend, BaseUrl, CallSettings, Context, Engine, EngineBuilder, LinkvCredentials,
+    Operation, PolyvCredentials, RateLimit, RateLimiter, Timer, TransportError, Vendor,
+};
 
+use crate::call::Call;
 use crate::coins::{ChangeCoins, CompleteOrder};
-use crate::{Error, env};
+use crate::{ConfigError, Error, env};
 
 /// How many days credited coins last unless a call says otherwise: the 91 days of the vendor's
-/// own example, counted from the start of the current UTC day.
+/// own example (`$expiration = (time() / 86400 + 91) * 86400`, LinkV seed, `orderSuccess`).
 pub const DEFAULT_COIN_LIFETIME_DAYS: u32 = 91;
 
 /// A client of the LinkV and Polyv server APIs.
 ///
-/// It signs every call, sends it over a pooled HTTPS connection, retries what can be retried
+/// It signs every call, sends it through its transport (pooled HTTPS over hyper by default,
+/// or any [`AsyncHttpSend`]: see [`ClientBuilder::transport`]), retries what can be retried
 /// (re-signed, with the same `request_id`) and returns typed results. Cloning is cheap: clones
-/// share the connection pool and the Polyv rate limit. Build one per process with
+/// share the transport and the Polyv rate limit. Build one per process with
 /// [`Client::builder`] or [`Client::from_env`].
+///
+/// Every call is a value that is sent when awaited; its settings can be changed first
+/// (`.attempt_timeout(…)`, `.deadline(…)`, `.max_attempts(…)`), and it owns a handle to the
+/// client, so its future is `'static` and can be spawned.
+///
+/// # Dropping a call
+///
+/// Dropping a call's future before it completes (a `select!`, a timeout around it, a task
+/// aborted at shutdown) may leave a request on the wire: for a coin change the outcome is then
+/// unknown, as after a timeout, and the request id generated inside the call is lost with it.
+/// To stay safe, make the change's request id (or the whole change) first, store it with your
+/// business operation, then send it; after any interruption, resend with the same request id.
 ///
 /// ```no_run
 /// use liveapi::{Client, LinkvCredentials};
@@ -34,29 +53,128 @@ pub const DEFAULT_COIN_LIFETIME_DAYS: u32 = 91;
 ///
 /// # async fn run() -> Result<(), liveapi::Error> {
 /// let client = Client::builder()
-///     .linkv(LinkvCredentials::new("app_key", "app_secret", "alias", "https://live.example.com")?)
+///     .linkv(
+///         LinkvCredentials::builder()
+///             .app_id("app_key")
+///             .secret("app_secret")
+///             .base_url("https://live.example.com")
+///             .build()?,
+///     )
 ///     .build()?;
 /// let user = client.login_user(UserId::new("user-42")?).await?;
 /// client.add_coins(&user.open_id, Coins::new(100)?).await?;
 /// println!("balance: {}", client.balance(&user.open_id).await?);
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Client {
-    executor: Executor,
-    linkv: Option<Arc<LinkvCredentials>>,
-    polyv: Option<Arc<PolyvCredentials>>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    transport: Transport,
+    linkv: Option<LinkvCredentials>,
+    polyv: Option<PolyvCredentials>,
     coin_lifetime_days: u32,
 }
 
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("engine", &self.inner.engine)
+            .field("transport", &self.inner.transport.name)
+            .field("linkv", &self.inner.linkv)
+            .field("polyv", &self.inner.polyv)
+            .field("coin_lifetime_days", &self.inner.coin_lifetime_days)
+            .finish()
+    }
+}
+
+/// The response future of a transport, boxed so that a client's type does not name its
+/// transport.
+type SendFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send + 'a>>;
+
+/// [`AsyncHttpSend`] as a trait object.
+trait ErasedSend: Send + Sync {
+    fn send_boxed(&self, request: http::Request<Bytes>) -> SendFuture<'_>;
+}
+
+impl<T: AsyncHttpSend> ErasedSend for T {
+    fn send_boxed(&self, request: http::Request<Bytes>) -> SendFuture<'_> {
+        Box::pin(self.send(request))
+    }
+}
+
+/// The client's transport, whatever its type; one allocation per attempt is the price, next
+/// to a network round trip.
+struct Transport {
+    send: Box<dyn ErasedSend>,
+    name: &'static str,
+}
+
+impl Transport {
+    fn new<T: AsyncHttpSend + 'static>(transport: T) -> Self {
+        Self {
+            send: Box::new(transport),
+            name: std::any::type_name::<T>(),
+        }
+    }
+}
+
+impl AsyncHttpSend for Transport {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send {
+        self.send.send_boxed(request)
+    }
+}
+
 /// Configures a [`Client`].
-#[derive(Debug, Default)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
     linkv: Option<LinkvCredentials>,
     polyv: Option<PolyvCredentials>,
-    executor: ExecutorBuilder,
-    coin_lifetime_days: Option<u32>,
+    engine: EngineBuilder,
+    retry: RetryPolicy,
+    hyper: HyperTransportBuilder,
+    hyper_configured: bool,
+    transport: Option<Transport>,
+    coin_lifetime_days: u32,
+    allow_insecure_http: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            linkv: None,
+            polyv: None,
+            engine: Engine::builder(TokioTimer),
+            retry: RetryPolicy::default(),
+            hyper: HyperTransport::builder(),
+            hyper_configured: false,
+            transport: None,
+            coin_lifetime_days: DEFAULT_COIN_LIFETIME_DAYS,
+            allow_insecure_http: false,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("linkv", &self.linkv)
+            .field("polyv", &self.polyv)
+            .field("engine", &self.engine)
+            .field("retry", &self.retry)
+            .field("hyper", &self.hyper)
+            .field("transport", &self.transport.as_ref().map(|t| t.name))
+            .field("coin_lifetime_days", &self.coin_lifetime_days)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -72,86 +190,131 @@ impl ClientBuilder {
         self
     }
 
-    /// How long one attempt may take (default 10 s).
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.executor = self.executor.attempt_timeout(timeout);
+    /// Sends requests through `transport` instead of the default hyper one: a `reqwest`
+    /// client ([`ReqwestTransport`](crate::transport::ReqwestTransport), feature `reqwest`), a
+    /// `tower` service ([`TowerTransport`](crate::transport::TowerTransport), feature
+    /// `tower`), or any [`AsyncHttpSend`] of your own. Retries, timeouts, the deadline and the
+    /// rate limit stay the client's.
+    ///
+    /// The settings of the default transport ([`connect_timeout`](Self::connect_timeout),
+    /// [`max_body_bytes`](Self::max_body_bytes), [`max_in_flight`](Self::max_in_flight), TLS
+    /// roots) do not apply to another one; giving both is an error at
+    /// [`build`](Self::build).
+    pub fn transport<T: AsyncHttpSend + 'static>(mut self, transport: T) -> Self {
+        self.transport = Some(Transport::new(transport));
         self
     }
 
-    /// How long opening a connection may take (default 5 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.executor = self.executor.connect_timeout(timeout);
+    /// How long one attempt may take (default 10 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.engine = self.engine.attempt_timeout(timeout);
         self
     }
 
     /// How long a call may take in all, retries included (default 30 s; `None`: no limit).
     pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
-        self.executor = self.executor.deadline(deadline);
+        self.engine = self.engine.deadline(deadline);
         self
     }
 
     /// When failed attempts are retried (default [`RetryPolicy::default`]: 4 attempts,
     /// exponential backoff from 100 ms with jitter).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.executor = self.executor.retry_policy(policy);
+        self.retry = policy;
         self
     }
 
-    /// The client-side limit on Polyv calls (default [`RateLimit::POLYV`]); `None` turns it
+    /// An in-process limit on Polyv calls (default [`RateLimit::POLYV`]); `None` turns it
     /// off.
     pub fn polyv_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.executor = self.executor.polyv_rate_limit(limit);
+        self.engine = self.engine.polyv_rate_limit(limit);
         self
     }
 
-    /// The most attempts in flight at once, and so the most open connections (default 128).
-    pub fn max_in_flight(mut self, limit: usize) -> Self {
-        self.executor = self.executor.max_in_flight(limit);
-        self
-    }
-
-    /// The largest response body accepted (default 1 MiB).
-    pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.executor = self.executor.max_body_bytes(limit);
+    /// The limiter every Polyv attempt waits on, such as one shared by several processes.
+    pub fn polyv_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.engine = self.engine.polyv_rate_limiter(limiter);
         self
     }
 
     /// How many days credited coins last when a call does not say (default
     /// [`DEFAULT_COIN_LIFETIME_DAYS`]).
     pub fn coin_lifetime_days(mut self, days: u32) -> Self {
-        self.coin_lifetime_days = Some(days);
+        self.coin_lifetime_days = days;
         self
     }
 
     /// The clock and randomness calls are signed with (default: system clock, OS CSPRNG).
-    /// Tests pass a [`ManualClock`](liveapi_request::ManualClock).
+    /// Tests pass a `ManualClock` (feature `test-util`).
     pub fn context(mut self, context: Context) -> Self {
-        self.executor = self.executor.context(context);
+        self.engine = self.engine.context(context);
+        self
+    }
+
+    /// How the client waits and measures time (default: Tokio's). Only a client whose
+    /// transport runs on another async runtime needs another [`Timer`].
+    pub fn timer(mut self, timer: impl Timer + 'static) -> Self {
+        self.engine = self.engine.timer(timer);
+        self
+    }
+
+    /// Whether plain `http://` base URLs to hosts other than this machine are allowed
+    /// (default: no; `LIVEAPI_ALLOW_INSECURE_HTTP=1` from the environment). Loopback hosts,
+    /// such as a local emulator, are always allowed.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// How long opening a connection may take (default 5 s). Default transport only.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.hyper = self.hyper.connect_timeout(timeout);
+        self.hyper_configured = true;
+        self
+    }
+
+    /// The most requests in flight at once, and so the most open connections (default 128).
+    /// Default transport only.
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.hyper = self.hyper.max_in_flight(limit);
+        self.hyper_configured = true;
+        self
+    }
+
+    /// The largest response body accepted (default 1 MiB). Default transport only.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.hyper = self.hyper.max_body_bytes(limit);
+        self.hyper_configured = true;
         self
     }
 
     /// Also trusts the CA certificates of a PEM document (a private deployment, a test
-    /// server). Verification itself cannot be turned off.
+    /// server). Verification itself cannot be turned off. Default transport only.
     ///
     /// # Errors
-    /// [`Error::Executor`] if the document holds no readable certificate.
+    /// A configuration error if the document holds no readable certificate.
     #[cfg(feature = "rustls")]
     pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
-        self.executor = self.executor.add_root_certificate_pem(pem)?;
+        self.hyper = self.hyper.add_root_certificate_pem(pem)?;
+        self.hyper_configured = true;
         Ok(self)
     }
 
-    /// Whether the Mozilla roots compiled in are trusted (default: yes).
+    /// Whether the Mozilla roots compiled in are trusted (default: yes). Default transport
+    /// only.
     #[cfg(feature = "webpki-roots")]
     pub fn webpki_roots(mut self, trust: bool) -> Self {
-        self.executor = self.executor.webpki_roots(trust);
+        self.hyper = self.hyper.webpki_roots(trust);
+        self.hyper_configured = true;
         self
     }
 
-    /// Whether the operating system's root certificates are trusted (default: no).
+    /// Whether the operating system's root certificates are trusted (default: no). Default
+    /// transport only.
     #[cfg(feature = "native-roots")]
     pub fn native_roots(mut self, trust: bool) -> Self {
-        self.executor = self.executor.native_roots(trust);
+        self.hyper = self.hyper.native_roots(trust);
+        self.hyper_configured = true;
         self
     }
 
@@ -159,13 +322,13 @@ impl ClientBuilder {
     /// See [the crate docs](crate#configuration-by-environment) for the variables.
     ///
     /// # Errors
-    /// [`Error::Config`] naming the variable that is malformed or incomplete.
+    /// A configuration error naming the variable that is malformed or incomplete.
     pub fn from_env(self) -> Result<Self, Error> {
-        self.from_env_with(crate::env::var)
+        self.from_env_with(env::var)
     }
 
     /// Like [`from_env`](Self::from_env), with the variables looked up by `lookup` (for tests
-    /// and for configuration kept elsewhere).
+    /// and for configuration kept elsewhere). A blank value counts as unset.
     ///
     /// ```
     /// use std::collections::HashMap;
@@ -185,7 +348,7 @@ impl ClientBuilder {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Config`] naming the variable that is malformed or incomplete.
+    /// A configuration error naming the variable that is malformed or incomplete.
     pub fn from_env_with(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let vars = env::Vars::read(lookup)?;
         if let Some(linkv) = vars.linkv {
@@ -194,14 +357,18 @@ impl ClientBuilder {
         if let Some(polyv) = vars.polyv {
             self.polyv = Some(polyv);
         }
-        if let Some(t) = vars.attempt_timeout {
-            self = self.attempt_timeout(t);
+        if let Some(timeout) = vars.attempt_timeout {
+            self = self.attempt_timeout(timeout);
         }
-        if let Some(d) = vars.deadline {
-            self = self.deadline(Some(d));
+        if let Some(deadline) = vars.deadline {
+            self = self.deadline(Some(deadline));
         }
-        if let Some(n) = vars.max_attempts {
-            self = self.retry_policy(RetryPolicy::default().with_max_attempts(n));
+        if let Some(attempts) = vars.max_attempts {
+            // Only the count: the backoff of a policy set before stays.
+            self.retry = self.retry.with_max_attempts(attempts);
+        }
+        if let Some(allow) = vars.allow_insecure_http {
+            self = self.allow_insecure_http(allow);
         }
         Ok(self)
     }
@@ -209,56 +376,108 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::Config`] without credentials of either vendor, or with an `https://` base URL
-    /// in a build without TLS; [`Error::Executor`] if TLS cannot be set up.
+    /// A configuration error without credentials of either vendor, with a plain-HTTP base
+    /// URL to another machine (unless allowed), with an `https://` base URL in a build without
+    /// TLS, with settings of the default transport next to another transport, or if TLS
+    /// cannot be set up.
     pub fn build(self) -> Result<Client, Error> {
         if self.linkv.is_none() && self.polyv.is_none() {
-            return Err(Error::Config(
-                "no credentials: configure LinkV, Polyv or both".to_owned(),
-            ));
+            return Err(ConfigError::NoCredentials.into());
         }
-        let https = self.linkv.as_ref().is_some_and(|c| c.base_url().is_https())
-            || self.polyv.as_ref().is_some_and(|c| c.base_url().is_https());
-        if https && !Executor::supports_https() {
-            return Err(Error::Config(
-                "an https:// base URL needs TLS: enable the `rustls` feature of liveapi".to_owned(),
-            ));
+        let urls = [
+            (
+                Vendor::Linkv,
+                self.linkv.as_ref().map(LinkvCredentials::base_url),
+            ),
+            (
+                Vendor::Polyv,
+                self.polyv.as_ref().map(PolyvCredentials::base_url),
+            ),
+        ];
+        for (vendor, url) in urls {
+            let Some(url) = url else { continue };
+            check_url(
+                vendor,
+                url,
+                self.allow_insecure_http,
+                self.transport.is_none(),
+            )?;
         }
+        let transport = match self.transport {
+            Some(_) if self.hyper_configured => {
+                return Err(ConfigError::TransportSettingsIgnored.into());
+            }
+            Some(transport) => transport,
+            None => Transport::new(self.hyper.build()?),
+        };
         Ok(Client {
-            executor: self.executor.build()?,
-            linkv: self.linkv.map(Arc::new),
-            polyv: self.polyv.map(Arc::new),
-            coin_lifetime_days: self
-                .coin_lifetime_days
-                .unwrap_or(DEFAULT_COIN_LIFETIME_DAYS),
+            inner: Arc::new(Inner {
+                engine: self
+                    .engine
+                    .retry_policy(self.retry)
+                    .allow_insecure_http(self.allow_insecure_http)
+                    .build(),
+                transport,
+                linkv: self.linkv,
+                polyv: self.polyv,
+                coin_lifetime_days: self.coin_lifetime_days,
+            }),
         })
     }
 }
 
-/// Credentials the client holds, found by the type an operation asks for.
-pub trait ClientCredentials: Sized {
+/// Refuses a base URL the client cannot or must not use.
+fn check_url(
+    vendor: Vendor,
+    url: &BaseUrl,
+    allow_insecure_http: bool,
+    default_transport: bool,
+) -> Result<(), ConfigError> {
+    if !url.is_protected() && !allow_insecure_http {
+        return Err(ConfigError::InsecureHttp {
+            vendor,
+            host: url.authority().host().to_owned(),
+        });
+    }
+    if url.is_https() && default_transport && !HyperTransport::supports_https() {
+        return Err(ConfigError::HttpsWithoutTls { vendor });
+    }
+    Ok(())
+}
+
+/// Credentials the client holds, found by the type an operation asks for. Implemented for
+/// [`LinkvCredentials`] and [`PolyvCredentials`] only.
+pub trait ClientCredentials: sealed::Sealed + Sized {
     /// The credentials of this type configured on `client`.
     ///
     /// # Errors
-    /// [`Error::NotConfigured`] if there are none.
+    /// A not-configured error if there are none.
     fn of(client: &Client) -> Result<&Self, Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for liveapi_request::LinkvCredentials {}
+    impl Sealed for liveapi_request::PolyvCredentials {}
 }
 
 impl ClientCredentials for LinkvCredentials {
     fn of(client: &Client) -> Result<&Self, Error> {
         client
+            .inner
             .linkv
-            .as_deref()
-            .ok_or(Error::NotConfigured(Vendor::Linkv))
+            .as_ref()
+            .ok_or_else(|| crate::ErrorKind::NotConfigured(Vendor::Linkv).into())
     }
 }
 
 impl ClientCredentials for PolyvCredentials {
     fn of(client: &Client) -> Result<&Self, Error> {
         client
+            .inner
             .polyv
-            .as_deref()
-            .ok_or(Error::NotConfigured(Vendor::Polyv))
+            .as_ref()
+            .ok_or_else(|| crate::ErrorKind::NotConfigured(Vendor::Polyv).into())
     }
 }
 
@@ -279,29 +498,29 @@ impl Client {
     /// The LinkV credentials, if configured.
     #[must_use]
     pub fn linkv_credentials(&self) -> Option<&LinkvCredentials> {
-        self.linkv.as_deref()
+        self.inner.linkv.as_ref()
     }
 
     /// The Polyv credentials, if configured.
     #[must_use]
     pub fn polyv_credentials(&self) -> Option<&PolyvCredentials> {
-        self.polyv.as_deref()
+        self.inner.polyv.as_ref()
     }
 
-    /// The executor underneath, for calls through `liveapi-request` directly.
+    /// The call engine: its retry policy, timeouts, clock and rate limiter.
     #[must_use]
-    pub fn executor(&self) -> &Executor {
-        &self.executor
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
     }
 
     /// The time by the client's clock.
     #[must_use]
     pub fn now(&self) -> SystemTime {
-        self.executor.context().now()
+        self.inner.engine.context().now()
     }
 
     pub(crate) fn coin_lifetime_days(&self) -> u32 {
-        self.coin_lifetime_days
+        self.inner.coin_lifetime_days
     }
 
     /// A fresh idempotency key from the client's CSPRNG.
@@ -312,59 +531,59 @@ impl Client {
     /// included (see [`ChangeCoins::expires_at`]).
     ///
     /// # Errors
-    /// [`Error::Build`] if the randomness source fails.
+    /// A build error if the randomness source fails.
     pub fn new_request_id(&self) -> Result<RequestId, Error> {
-        Ok(self.executor.context().entropy().request_id()?)
+        Ok(self.inner.engine.context().entropy().request_id()?)
     }
 
-    /// Sends any operation of either vendor with the matching credentials.
-    ///
-    /// # Errors
-    /// [`Error::NotConfigured`] without the vendor's credentials; otherwise whatever the call
-    /// failed with after retries.
-    pub async fn execute<O>(&self, operation: &O) -> Result<O::Output, Error>
+    /// Any operation of either vendor, sent with the matching credentials when awaited.
+    pub fn execute<O: Operation>(&self, operation: O) -> Call<O> {
+        Call::new(self.clone(), operation)
+    }
+
+    /// Sends `operation` with `settings`: what every call comes down to.
+    pub(crate) async fn send<O>(
+        &self,
+        operation: &O,
+        settings: &CallSettings,
+    ) -> Result<O::Output, Error>
     where
         O: Operation,
         O::Credentials: ClientCredentials,
         O::Error: Into<Error>,
     {
         let credentials = O::Credentials::of(self)?;
-        Ok(self.executor.execute(operation, credentials).await?)
+        let inner = &*self.inner;
+        Ok(inner
+            .engine
+            .execute_with(&inner.transport, operation, credentials, settings)
+            .await?)
     }
 
     // LinkV.
 
-    /// Registers a user or logs one in, and returns their live token and open id
+    /// Registers a user or logs one in, and answers their live token and open id
     /// (`thGetToken`). Use [`register_user`](Self::register_user) or
     /// [`login_user`](Self::login_user) for the common cases.
-    ///
-    /// # Errors
-    /// As [`execute`](Self::execute).
-    pub async fn user_token(&self, request: ThGetToken) -> Result<UserToken, Error> {
-        self.execute(&request).await
+    pub fn user_token(&self, request: ThGetToken) -> Call<ThGetToken> {
+        self.execute(request)
     }
 
     /// Registers a user (name and portrait are required the first time), or logs them in and
     /// updates both.
-    ///
-    /// # Errors
-    /// As [`execute`](Self::execute).
-    pub async fn register_user(
+    pub fn register_user(
         &self,
         user_id: UserId,
         name: UserName,
         portrait_uri: PortraitUri,
-    ) -> Result<UserToken, Error> {
+    ) -> Call<ThGetToken> {
         self.user_token(ThGetToken::register(user_id, name, portrait_uri))
-            .await
     }
 
-    /// Logs in a registered user and returns a fresh live token.
-    ///
-    /// # Errors
-    /// As [`execute`](Self::execute); LinkV refuses a user it has never seen.
-    pub async fn login_user(&self, user_id: UserId) -> Result<UserToken, Error> {
-        self.user_token(ThGetToken::login(user_id)).await
+    /// Logs in a registered user and answers a fresh live token. LinkV refuses a user it has
+    /// never seen.
+    pub fn login_user(&self, user_id: UserId) -> Call<ThGetToken> {
+        self.user_token(ThGetToken::login(user_id))
     }
 
     /// Completes a top-up order, crediting `coins` to `uid` (`orderSuccess`); answers the
@@ -379,64 +598,52 @@ impl Client {
         coins: Coins,
         money: UsdCents,
         platform: Platform,
-    ) -> CompleteOrder<'_> {
-        CompleteOrder::new(self, uid.clone(), order_id, coins, money, platform)
+    ) -> CompleteOrder {
+        CompleteOrder::new(self.clone(), uid.clone(), order_id, coins, money, platform)
     }
 
     /// Credits `coins` to `uid` (`changeGold`, type 1). Await it, optionally after setting a
     /// request id, an expiry or a reason.
-    pub fn add_coins(&self, uid: &OpenId, coins: Coins) -> ChangeCoins<'_> {
-        ChangeCoins::add(self, uid.clone(), coins)
+    pub fn add_coins(&self, uid: &OpenId, coins: Coins) -> ChangeCoins {
+        ChangeCoins::add(self.clone(), uid.clone(), coins)
     }
 
     /// Takes `coins` from `uid` (`changeGold`, type 2), soonest-expiring first. LinkV refuses
     /// to take a balance below zero.
-    pub fn remove_coins(&self, uid: &OpenId, coins: Coins) -> ChangeCoins<'_> {
-        ChangeCoins::remove(self, uid.clone(), coins)
+    pub fn remove_coins(&self, uid: &OpenId, coins: Coins) -> ChangeCoins {
+        ChangeCoins::remove(self.clone(), uid.clone(), coins)
     }
 
     /// The coin balance of `uid` (`getUserTokens`).
-    ///
-    /// # Errors
-    /// As [`execute`](Self::execute).
-    pub async fn balance(&self, uid: &OpenId) -> Result<Coins, Error> {
-        self.execute(&GetUserTokens::new(uid.clone())).await
+    pub fn balance(&self, uid: &OpenId) -> Call<GetUserTokens> {
+        self.execute(GetUserTokens::new(uid.clone()))
     }
 
     // Polyv.
 
     /// Sets the cash tip amounts of a channel, or of the account when `scope` is
     /// [`Scope::Account`] (`donate/update-cash`).
-    ///
-    /// # Errors
-    /// As [`execute`](Self::execute).
-    pub async fn set_cash_tips(
+    pub fn set_cash_tips(
         &self,
         scope: impl Into<Scope>,
         settings: CashSettings,
-    ) -> Result<(), Error> {
-        self.execute(&UpdateCash::new(scope, settings)).await
+    ) -> Call<UpdateCash> {
+        self.execute(UpdateCash::new(scope, settings))
     }
 
     /// Sets the gifts viewers can tip with, for a channel or the account
     /// (`donate/update-good`).
-    ///
-    /// # Errors
-    /// As [`execute`](Self::execute).
-    pub async fn set_gift_tips(
+    pub fn set_gift_tips(
         &self,
         scope: impl Into<Scope>,
         settings: GoodSettings,
-    ) -> Result<(), Error> {
-        self.execute(&UpdateGoods::new(scope, settings)).await
+    ) -> Call<UpdateGoods> {
+        self.execute(UpdateGoods::new(scope, settings))
     }
 
     /// The donate settings a channel effectively uses, or the account-wide ones
     /// (`donate/get`).
-    ///
-    /// # Errors
-    /// As [`execute`](Self::execute).
-    pub async fn donate_settings(&self, scope: impl Into<Scope>) -> Result<DonateSettings, Error> {
-        self.execute(&GetDonate::new(scope)).await
+    pub fn donate_settings(&self, scope: impl Into<Scope>) -> Call<GetDonate> {
+        self.execute(GetDonate::new(scope))
     }
 }

@@ -1,18 +1,16 @@
 //! Coin changes, as calls that can be given a request id, an expiry and a reason before they
 //! are awaited.
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
+use std::future::IntoFuture;
 
 use liveapi_model::linkv::{
     ChangeGold, ChangeReason, ChangeType, Coins, Expiration, OpenId, OrderId, OrderSuccess,
     Platform, RequestId, UsdCents,
 };
+use liveapi_request::CallSettings;
 
+use crate::call::{CallFuture, call_settings};
 use crate::{Client, Error};
-
-/// The future a coin call becomes when awaited.
-pub type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
 /// The request id to send: the caller's, or a fresh one.
 fn request_id(client: &Client, given: Option<RequestId>) -> Result<RequestId, Error> {
@@ -47,26 +45,27 @@ fn expiration(client: &Client, given: Option<Expiration>) -> Expiration {
 /// ```
 #[derive(Debug)]
 #[must_use = "a coin change is sent only when awaited"]
-pub struct ChangeCoins<'a> {
-    client: &'a Client,
+pub struct ChangeCoins {
+    client: Client,
     uid: OpenId,
     change_type: ChangeType,
     coins: Coins,
     request_id: Option<RequestId>,
     expiration: Option<Expiration>,
     reason: Option<ChangeReason>,
+    settings: CallSettings,
 }
 
-impl<'a> ChangeCoins<'a> {
-    pub(crate) fn add(client: &'a Client, uid: OpenId, coins: Coins) -> Self {
+impl ChangeCoins {
+    pub(crate) fn add(client: Client, uid: OpenId, coins: Coins) -> Self {
         Self::new(client, uid, ChangeType::Add, coins)
     }
 
-    pub(crate) fn remove(client: &'a Client, uid: OpenId, coins: Coins) -> Self {
+    pub(crate) fn remove(client: Client, uid: OpenId, coins: Coins) -> Self {
         Self::new(client, uid, ChangeType::Remove, coins)
     }
 
-    fn new(client: &'a Client, uid: OpenId, change_type: ChangeType, coins: Coins) -> Self {
+    fn new(client: Client, uid: OpenId, change_type: ChangeType, coins: Coins) -> Self {
         Self {
             client,
             uid,
@@ -75,8 +74,11 @@ impl<'a> ChangeCoins<'a> {
             request_id: None,
             expiration: None,
             reason: None,
+            settings: CallSettings::new(),
         }
     }
+
+    call_settings!();
 
     /// The idempotency key (default: a fresh one). The same key sent twice applies once.
     pub fn request_id(mut self, id: RequestId) -> Self {
@@ -105,14 +107,14 @@ impl<'a> ChangeCoins<'a> {
     /// The request this call sends, with its request id fixed (generated if none was given).
     ///
     /// # Errors
-    /// [`Error::Invalid`] for zero coins; [`Error::Build`] if no request id can be generated.
+    /// An invalid-input error for zero coins; a build error if no request id can be generated.
     pub fn into_request(self) -> Result<ChangeGold, Error> {
         let change = ChangeGold::new(
             self.uid,
-            request_id(self.client, self.request_id)?,
+            request_id(&self.client, self.request_id)?,
             self.change_type,
             self.coins,
-            expiration(self.client, self.expiration),
+            expiration(&self.client, self.expiration),
         )?;
         Ok(match self.reason {
             Some(reason) => change.with_reason(reason),
@@ -121,13 +123,13 @@ impl<'a> ChangeCoins<'a> {
     }
 }
 
-impl<'a> IntoFuture for ChangeCoins<'a> {
+impl IntoFuture for ChangeCoins {
     type Output = Result<(), Error>;
-    type IntoFuture = CallFuture<'a, ()>;
+    type IntoFuture = CallFuture<()>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let client = self.client;
-        Box::pin(async move { client.execute(&self.into_request()?).await })
+        let (client, settings) = (self.client.clone(), self.settings);
+        Box::pin(async move { client.send(&self.into_request()?, &settings).await })
     }
 }
 
@@ -135,8 +137,8 @@ impl<'a> IntoFuture for ChangeCoins<'a> {
 /// answers the balance after.
 #[derive(Debug)]
 #[must_use = "an order is completed only when awaited"]
-pub struct CompleteOrder<'a> {
-    client: &'a Client,
+pub struct CompleteOrder {
+    client: Client,
     uid: OpenId,
     order_id: OrderId,
     coins: Coins,
@@ -144,11 +146,12 @@ pub struct CompleteOrder<'a> {
     platform: Platform,
     request_id: Option<RequestId>,
     expiration: Option<Expiration>,
+    settings: CallSettings,
 }
 
-impl<'a> CompleteOrder<'a> {
+impl CompleteOrder {
     pub(crate) fn new(
-        client: &'a Client,
+        client: Client,
         uid: OpenId,
         order_id: OrderId,
         coins: Coins,
@@ -164,8 +167,11 @@ impl<'a> CompleteOrder<'a> {
             platform,
             request_id: None,
             expiration: None,
+            settings: CallSettings::new(),
         }
     }
+
+    call_settings!();
 
     /// The idempotency key (default: a fresh one). The same key sent twice applies once.
     pub fn request_id(mut self, id: RequestId) -> Self {
@@ -183,26 +189,26 @@ impl<'a> CompleteOrder<'a> {
     /// The request this call sends, with its request id fixed (generated if none was given).
     ///
     /// # Errors
-    /// [`Error::Invalid`] for zero coins; [`Error::Build`] if no request id can be generated.
+    /// An invalid-input error for zero coins; a build error if no request id can be generated.
     pub fn into_request(self) -> Result<OrderSuccess, Error> {
         Ok(OrderSuccess::credit(
             self.uid,
-            request_id(self.client, self.request_id)?,
+            request_id(&self.client, self.request_id)?,
             self.order_id,
             self.coins,
             self.money,
             self.platform,
-            expiration(self.client, self.expiration),
+            expiration(&self.client, self.expiration),
         )?)
     }
 }
 
-impl<'a> IntoFuture for CompleteOrder<'a> {
+impl IntoFuture for CompleteOrder {
     type Output = Result<Coins, Error>;
-    type IntoFuture = CallFuture<'a, Coins>;
+    type IntoFuture = CallFuture<Coins>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let client = self.client;
-        Box::pin(async move { client.execute(&self.into_request()?).await })
+        let (client, settings) = (self.client.clone(), self.settings);
+        Box::pin(async move { client.send(&self.into_request()?, &settings).await })
     }
 }

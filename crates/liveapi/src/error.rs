@@ -1,58 +1,139 @@
 //! The one error type of the client.
 
-use liveapi_hyper::{ConfigError, ExecuteError, TransportError, TransportErrorKind};
+use std::fmt;
+
 use liveapi_model::ValidationError;
 use liveapi_model::linkv::LinkvError;
 use liveapi_model::polyv::PolyvError;
-use liveapi_request::{BuildError, CallError, CredentialsError, EntropyError, Vendor};
+use liveapi_request::{
+    AttemptError, BuildError, CallError, CredentialsError, EntropyError, TransportError,
+    TransportErrorKind, Vendor, VendorError,
+};
 
 /// Everything a [`Client`](crate::Client) call can fail with.
 ///
-/// The variants keep their causes as [`source`](std::error::Error::source)s; the questions a
-/// caller usually asks are methods: [`is_retryable`](Self::is_retryable),
-/// [`outcome_unknown`](Self::outcome_unknown), [`is_auth`](Self::is_auth), … No message ever
-/// contains a secret or a signature.
+/// [`kind`](Self::kind) says what happened; the questions a caller usually asks are methods:
+/// [`is_retryable`](Self::is_retryable), [`outcome_unknown`](Self::outcome_unknown),
+/// [`is_auth`](Self::is_auth), … Causes are kept as [`source`](std::error::Error::source)s.
+/// No message ever contains a secret or a signature.
 ///
 /// ```
-/// use liveapi::Error;
+/// use liveapi::{Error, ErrorKind};
 /// use liveapi::model::linkv::LinkvError;
 ///
 /// let err = Error::from(LinkvError::classify(403, "sign err".to_owned()));
 /// assert!(err.is_auth());
 /// assert!(!err.is_retryable());
+/// assert!(matches!(err.kind(), ErrorKind::Linkv(LinkvError::BadSignature { .. })));
 /// assert_eq!(err.to_string(), "LinkV rejected the signature (403): sign err");
 /// ```
+pub struct Error {
+    kind: ErrorKind,
+    call: Option<CallInfo>,
+}
+
+/// What a call that reached the engine adds to its error.
+#[derive(Clone, Copy, Debug)]
+struct CallInfo {
+    attempts: u32,
+    earlier_outcome_unknown: bool,
+}
+
+/// What went wrong, as [`Error::kind`] tells it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// A value given to the client breaks the vendor's documented limits. Nothing was sent.
     #[error(transparent)]
-    Invalid(#[from] ValidationError),
+    Invalid(ValidationError),
     /// Credentials are missing or malformed.
     #[error(transparent)]
-    Credentials(#[from] CredentialsError),
+    Credentials(CredentialsError),
     /// The client is not configured for the vendor the call needs.
     #[error("{} credentials are not configured on this client", vendor_name(*.0))]
     NotConfigured(Vendor),
-    /// The client could not be configured (TLS roots, environment variables…).
-    #[error("{0}")]
-    Config(String),
-    /// The HTTP executor could not be set up.
+    /// The client could not be configured.
     #[error(transparent)]
-    Executor(#[from] ConfigError),
+    Config(ConfigError),
     /// The request could not be built or signed. Nothing was sent.
     #[error(transparent)]
-    Build(#[from] BuildError),
-    /// No usable answer arrived (connection, timeout, TLS, size limit), after every retry the
-    /// policy allowed.
+    Build(BuildError),
+    /// No usable answer arrived (connection, timeout, TLS, size limit, rate limit), after every
+    /// retry the policy allowed.
     #[error(transparent)]
-    Transport(#[from] TransportError),
+    Transport(TransportError),
     /// LinkV answered with an error.
     #[error(transparent)]
-    Linkv(#[from] LinkvError),
+    Linkv(LinkvError),
     /// Polyv answered with an error.
     #[error(transparent)]
-    Polyv(#[from] PolyvError),
+    Polyv(PolyvError),
+}
+
+/// A client that cannot be configured as asked.
+///
+/// No variant carries a secret: a malformed secret is reported by its variable's name only.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Neither vendor's credentials were given.
+    #[error("no credentials: configure LinkV, Polyv or both")]
+    NoCredentials,
+    /// Some of the variables that configure a vendor together are set, others not.
+    #[error("{vendor} is configured only in part: {} not set", missing.join(", "), vendor = vendor_name(*vendor))]
+    Incomplete {
+        /// The vendor.
+        vendor: Vendor,
+        /// The variables that are missing.
+        missing: Vec<&'static str>,
+    },
+    /// A variable's value cannot be used.
+    #[error("{variable} {problem}")]
+    Variable {
+        /// The variable's name.
+        variable: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// Credentials from the environment are malformed.
+    #[error("{} credentials from the environment: {source}", vendor_name(*vendor))]
+    Credentials {
+        /// The vendor.
+        vendor: Vendor,
+        /// Why.
+        #[source]
+        source: CredentialsError,
+    },
+    /// A base URL is plain `http://` to a host other than this machine: signatures and users'
+    /// data would cross the network unencrypted.
+    #[error(
+        "the {} base URL is plain http to {host}: use https, or allow insecure http (ClientBuilder::allow_insecure_http, LIVEAPI_ALLOW_INSECURE_HTTP=1)",
+        vendor_name(*vendor)
+    )]
+    InsecureHttp {
+        /// The vendor.
+        vendor: Vendor,
+        /// The host.
+        host: String,
+    },
+    /// A base URL is `https://` but this build has no TLS (the `rustls` feature is off).
+    #[error(
+        "the {} base URL is https but this build has no TLS: enable the `rustls` feature",
+        vendor_name(*vendor)
+    )]
+    HttpsWithoutTls {
+        /// The vendor.
+        vendor: Vendor,
+    },
+    /// Settings of the default hyper transport were given together with another transport,
+    /// which would silently ignore them.
+    #[error(
+        "settings of the default transport (connect timeout, TLS roots, body limit, connections in flight) cannot apply to another transport: configure that transport itself"
+    )]
+    TransportSettingsIgnored,
+    /// The default transport could not be set up (TLS roots, certificates).
+    #[error(transparent)]
+    Transport(#[from] liveapi_hyper::ConfigError),
 }
 
 fn vendor_name(vendor: Vendor) -> &'static str {
@@ -62,63 +143,67 @@ fn vendor_name(vendor: Vendor) -> &'static str {
     }
 }
 
-impl From<EntropyError> for Error {
-    fn from(e: EntropyError) -> Self {
-        Self::Build(BuildError::Entropy(e))
-    }
-}
-
-impl<E: Into<Error>> From<ExecuteError<E>> for Error {
-    fn from(e: ExecuteError<E>) -> Self {
-        match e {
-            CallError::Build(e) => Self::Build(e),
-            CallError::Transport(e) => Self::Transport(e),
-            CallError::Api(e) => e.into(),
-        }
-    }
-}
-
 impl Error {
+    fn new(kind: ErrorKind) -> Self {
+        Self { kind, call: None }
+    }
+
+    /// What went wrong.
+    #[must_use]
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// What went wrong, by value.
+    #[must_use]
+    pub fn into_kind(self) -> ErrorKind {
+        self.kind
+    }
+
+    /// How many attempts the call made (0 when it failed before its first attempt).
+    #[must_use]
+    pub fn attempts(&self) -> u32 {
+        self.call.map_or(0, |c| c.attempts)
+    }
+
     /// Whether sending the same call again later (with the same `request_id`) may succeed: a
     /// network failure, a timeout, a server error, rate limiting, an unreadable answer.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Transport(e) => e.is_retryable(),
-            Self::Linkv(e) => e.is_retryable(),
-            Self::Polyv(e) => e.is_retryable(),
+        match &self.kind {
+            ErrorKind::Transport(e) => e.is_retryable(),
+            ErrorKind::Linkv(e) => e.is_retryable(),
+            ErrorKind::Polyv(e) => e.is_retryable(),
             _ => false,
         }
     }
 
     /// Whether the call may have been applied although it failed: the answer was lost, cut
-    /// off or unreadable, or the server failed while handling it. For a coin change, send it
-    /// again with the **same** `request_id` and parameters to find out: the server applies it
-    /// at most once. A refusal (a stale timestamp, rate limiting, a bad parameter) is not
-    /// unknown: nothing was applied.
+    /// off or unreadable, the server failed while handling it, or an earlier attempt's
+    /// outcome was unknown and the last answer (rate limiting, say) does not settle it. For a
+    /// coin change, send it again with the **same** `request_id` and parameters to find out:
+    /// the server applies it at most once. A refusal of the request itself (a bad parameter)
+    /// is not unknown: nothing was applied.
     #[must_use]
     pub fn outcome_unknown(&self) -> bool {
-        match self {
-            Self::Transport(e) => e.may_have_been_sent(),
-            Self::Linkv(e) => matches!(
-                e,
-                LinkvError::Server { .. } | LinkvError::UnexpectedResponse { .. }
-            ),
-            Self::Polyv(e) => matches!(
-                e,
-                PolyvError::Server { .. } | PolyvError::UnexpectedResponse { .. }
-            ),
-            _ => false,
-        }
+        let (last_unknown, settles) = match &self.kind {
+            ErrorKind::Transport(e) => (e.may_have_been_sent(), false),
+            ErrorKind::Linkv(e) => (e.outcome_unknown(), e.settles_outcome()),
+            ErrorKind::Polyv(e) => (e.outcome_unknown(), e.settles_outcome()),
+            _ => (false, false),
+        };
+        let earlier = self.call.is_some_and(|c| c.earlier_outcome_unknown);
+        last_unknown || (earlier && !settles)
     }
 
-    /// Whether the credentials are wrong: a bad signature or an unknown app.
+    /// Whether the credentials are wrong: a bad signature, an unknown app, or malformed
+    /// credentials.
     #[must_use]
     pub fn is_auth(&self) -> bool {
-        match self {
-            Self::Linkv(e) => e.is_auth(),
-            Self::Polyv(e) => e.is_auth(),
-            Self::Credentials(_) => true,
+        match &self.kind {
+            ErrorKind::Linkv(e) => e.is_auth(),
+            ErrorKind::Polyv(e) => e.is_auth(),
+            ErrorKind::Credentials(_) => true,
             _ => false,
         }
     }
@@ -126,10 +211,10 @@ impl Error {
     /// Whether the server (or the client-side limit) asked to slow down.
     #[must_use]
     pub fn is_rate_limited(&self) -> bool {
-        match self {
-            Self::Linkv(e) => e.is_rate_limited(),
-            Self::Polyv(e) => e.is_rate_limited(),
-            Self::Transport(e) => e.kind() == TransportErrorKind::Throttled,
+        match &self.kind {
+            ErrorKind::Linkv(e) => e.is_rate_limited(),
+            ErrorKind::Polyv(e) => e.is_rate_limited(),
+            ErrorKind::Transport(e) => e.kind() == TransportErrorKind::Throttled,
             _ => false,
         }
     }
@@ -137,17 +222,176 @@ impl Error {
     /// Whether the call ran out of time.
     #[must_use]
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::Transport(e) if e.kind() == TransportErrorKind::Timeout)
+        matches!(&self.kind, ErrorKind::Transport(e) if e.kind() == TransportErrorKind::Timeout)
     }
 
     /// Whether a parameter was refused, by this crate before sending or by the server.
     #[must_use]
     pub fn is_invalid_input(&self) -> bool {
         matches!(
-            self,
-            Self::Invalid(_)
-                | Self::Linkv(LinkvError::BadParameter { .. })
-                | Self::Polyv(PolyvError::BadParameter { .. })
+            &self.kind,
+            ErrorKind::Invalid(_)
+                | ErrorKind::Linkv(LinkvError::BadParameter { .. })
+                | ErrorKind::Polyv(PolyvError::BadParameter { .. })
         )
+    }
+
+    /// Whether the client's configuration is at fault (not the call, nor the server).
+    #[must_use]
+    pub fn is_config(&self) -> bool {
+        matches!(
+            &self.kind,
+            ErrorKind::Config(_) | ErrorKind::Credentials(_) | ErrorKind::NotConfigured(_)
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.kind, f)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Error");
+        debug.field("kind", &self.kind);
+        if let Some(call) = &self.call {
+            debug
+                .field("attempts", &call.attempts)
+                .field("earlier_outcome_unknown", &call.earlier_outcome_unknown);
+        }
+        debug.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.kind)
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Self::new(kind)
+    }
+}
+
+macro_rules! from_kind {
+    ($($source:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$source> for Error {
+            fn from(e: $source) -> Self {
+                Self::new(ErrorKind::$variant(e))
+            }
+        }
+    )*};
+}
+
+from_kind! {
+    ValidationError => Invalid,
+    CredentialsError => Credentials,
+    ConfigError => Config,
+    BuildError => Build,
+    TransportError => Transport,
+    LinkvError => Linkv,
+    PolyvError => Polyv,
+}
+
+impl From<liveapi_hyper::ConfigError> for Error {
+    fn from(e: liveapi_hyper::ConfigError) -> Self {
+        ConfigError::from(e).into()
+    }
+}
+
+impl From<EntropyError> for Error {
+    fn from(e: EntropyError) -> Self {
+        BuildError::Entropy(e).into()
+    }
+}
+
+impl<E: Into<Error>> From<CallError<E>> for Error {
+    fn from(e: CallError<E>) -> Self {
+        let call = CallInfo {
+            attempts: e.attempts(),
+            earlier_outcome_unknown: e.earlier_outcome_unknown(),
+        };
+        let mut error: Error = match e.into_last() {
+            AttemptError::Build(e) => e.into(),
+            AttemptError::Transport(e) => e.into(),
+            AttemptError::Api(e) => e.into(),
+            // `AttemptError` may grow; what it grows with is an attempt that got no answer.
+            _ => TransportError::new(TransportErrorKind::Io).into(),
+        };
+        error.call = Some(call);
+        error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn after_earlier_timeout(kind: impl Into<Error>) -> Error {
+        let mut error = kind.into();
+        error.call = Some(CallInfo {
+            attempts: 2,
+            earlier_outcome_unknown: true,
+        });
+        error
+    }
+
+    #[test]
+    fn an_earlier_unknown_outcome_stays_unknown_unless_the_last_answer_settles_it() {
+        let rate_limited = LinkvError::classify(429, "too many requests".into());
+        let refused = LinkvError::classify(400, "param err".into());
+        let throttled = TransportError::new(TransportErrorKind::Throttled);
+        let signature = LinkvError::classify(403, "sign err".into());
+
+        assert!(!Error::from(rate_limited.clone()).outcome_unknown());
+        assert!(after_earlier_timeout(rate_limited).outcome_unknown());
+        assert!(after_earlier_timeout(throttled).outcome_unknown());
+        assert!(after_earlier_timeout(signature).outcome_unknown());
+        assert!(!after_earlier_timeout(refused).outcome_unknown());
+        assert!(
+            !after_earlier_timeout(PolyvError::classify(
+                400,
+                "error",
+                "param validate error".into()
+            ))
+            .outcome_unknown()
+        );
+        assert!(Error::from(LinkvError::classify(500, "x".into())).outcome_unknown());
+        assert_eq!(
+            after_earlier_timeout(ConfigError::NoCredentials).attempts(),
+            2
+        );
+        assert_eq!(Error::from(ConfigError::NoCredentials).attempts(), 0);
+    }
+
+    #[test]
+    fn the_predicates_follow_the_kind() {
+        let timeout = Error::from(TransportError::new(TransportErrorKind::Timeout));
+        assert!(timeout.is_timeout() && timeout.is_retryable() && timeout.outcome_unknown());
+        let throttled = Error::from(TransportError::new(TransportErrorKind::Throttled));
+        assert!(throttled.is_rate_limited() && !throttled.outcome_unknown());
+        assert!(!throttled.is_timeout());
+        let invalid = Error::from(liveapi_model::linkv::UserId::new("").unwrap_err());
+        assert!(invalid.is_invalid_input() && !invalid.is_config() && !invalid.is_auth());
+        let config = Error::from(ConfigError::NoCredentials);
+        assert!(config.is_config() && !config.is_invalid_input());
+        let creds = Error::from(CredentialsError::Missing { field: "x" });
+        assert!(creds.is_auth() && creds.is_config());
+        let polyv = Error::from(PolyvError::classify(
+            403,
+            "error",
+            "invalid signature.".into(),
+        ));
+        assert!(polyv.is_auth() && !polyv.is_retryable());
+        let bad = Error::from(PolyvError::classify(
+            400,
+            "error",
+            "param validate error".into(),
+        ));
+        assert!(bad.is_invalid_input());
     }
 }

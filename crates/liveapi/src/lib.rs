@@ -13,7 +13,14 @@
 //!
 //! # async fn run() -> Result<(), liveapi::Error> {
 //! let client = Client::builder()
-//!     .linkv(LinkvCredentials::new("app_key", "app_secret", "alias", "https://live.example.com")?)
+//!     .linkv(
+//!         LinkvCredentials::builder()
+//!             .app_id("app_key")
+//!             .secret("app_secret")
+//!             .alias("alias")
+//!             .base_url("https://live.example.com")
+//!             .build()?,
+//!     )
 //!     .build()?;
 //!
 //! let user = client
@@ -36,8 +43,8 @@
 //! |---|---|---|
 //! | [`sign`] | `liveapi-sign` | the sign algorithms alone |
 //! | [`model`] | `liveapi-model` | validated request and response types |
-//! | [`request`] | `liveapi-request` | requests for your own HTTP stack |
-//! | [`executor`] | `liveapi-hyper` | the async executor this client wraps |
+//! | [`request`] | `liveapi-request` | requests and the call engine for your own HTTP stack |
+//! | [`transport`] | `liveapi-hyper` and adapters | what carries the bytes: hyper (default), `reqwest`, `tower` |
 //!
 //! # Configuration by environment
 //!
@@ -47,7 +54,7 @@
 //! |---|---|
 //! | `LIVEAPI_LINKV_APP_ID` | LinkV `live_app_key`, sent as `app_id` |
 //! | `LIVEAPI_LINKV_SECRET` | LinkV `live_app_secret` (the decrypted one) |
-//! | `LIVEAPI_LINKV_ALIAS` | LinkV `live_app_alias`, sent as `channel` |
+//! | `LIVEAPI_LINKV_ALIAS` | optional: LinkV `live_app_alias`, sent as `channel` by `orderSuccess` |
 //! | `LIVEAPI_LINKV_BASE_URL` | the app's LinkV base URL |
 //! | `LIVEAPI_POLYV_APP_ID` | Polyv `appId` |
 //! | `LIVEAPI_POLYV_SECRET` | Polyv app secret |
@@ -56,38 +63,44 @@
 //! | `LIVEAPI_ATTEMPT_TIMEOUT_MS` | optional per-attempt timeout |
 //! | `LIVEAPI_DEADLINE_MS` | optional overall deadline of a call |
 //! | `LIVEAPI_MAX_ATTEMPTS` | optional number of attempts, retries included |
+//! | `LIVEAPI_ALLOW_INSECURE_HTTP` | optional: `1` allows plain `http://` to hosts other than this machine |
 //!
-//! The four LinkV variables go together; a partial set is an error that names what is missing.
-//! [`env`](mod@env) has the names as constants.
+//! The LinkV app id, secret and base URL go together; a partial set is an error that names
+//! what is missing. Numbers must be at least 1. [`env`](mod@env) has the names as constants.
 //!
 //! # Features
 //!
 //! `rustls` and `webpki-roots` (default): HTTPS trusting the Mozilla roots. `native-roots`:
 //! the operating system's roots on request. `sha256`: Polyv's `signatureMethod=SHA256`.
 //! `console-credentials`: [`LinkvCredentials::from_console`](request::LinkvCredentials) from
-//! the console's encrypted `app_secret`.
+//! the console's encrypted `app_secret`. `reqwest` and `tower`: the
+//! [transports](transport) of those names. `test-util`: `ManualClock` and `SeededEntropy` for
+//! deterministic tests.
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod call;
 mod client;
 mod coins;
 pub mod env;
 mod error;
+pub mod transport;
 
+pub use call::{Call, CallFuture};
 pub use client::{Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS};
-pub use coins::{CallFuture, ChangeCoins, CompleteOrder};
-pub use error::Error;
+pub use coins::{ChangeCoins, CompleteOrder};
+pub use error::{ConfigError, Error, ErrorKind};
 
-pub use liveapi_hyper::{RateLimit, TransportError, TransportErrorKind};
 pub use liveapi_request::retry::RetryPolicy;
 pub use liveapi_request::{
-    Context, LinkvCredentials, ManualClock, PolyvCredentials, Secret, SeededEntropy,
+    CallSettings, Context, LinkvCredentials, PolyvCredentials, RateLimit, RateLimiter, Secret,
 };
+#[cfg(feature = "test-util")]
+pub use liveapi_request::{ManualClock, SeededEntropy};
 
-pub use liveapi_hyper as executor;
 pub use liveapi_model as model;
 pub use liveapi_request as request;
 pub use liveapi_sign as sign;

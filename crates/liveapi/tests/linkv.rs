@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use liveapi::Error;
+use liveapi::ErrorKind;
 use liveapi::model::linkv::{
     ChangeReason, Coins, Expiration, LinkvError, OpenId, OrderId, Platform, RequestId, UsdCents,
     UserId,
@@ -71,7 +71,7 @@ async fn orders_changes_and_balances() {
     let before = emulator.requests().len();
     let err = client.remove_coins(&alice, coins(1_000)).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Linkv(LinkvError::BadParameter { message }) if message.contains("insufficient")),
+        matches!(err.kind(), ErrorKind::Linkv(LinkvError::BadParameter { message }) if message.contains("insufficient")),
         "{err}"
     );
     assert!(!err.is_retryable() && !err.outcome_unknown());
@@ -212,13 +212,13 @@ async fn a_wrong_secret_is_an_auth_error_and_is_not_retried() {
     let app = emulator.linkv_app();
     let client = common::client_builder(&emulator)
         .linkv(
-            liveapi::LinkvCredentials::new(
-                &app.app_key,
-                "not-the-secret",
-                &app.alias,
-                &emulator.base_url(),
-            )
-            .unwrap(),
+            liveapi::LinkvCredentials::builder()
+                .app_id(&app.app_key)
+                .secret("not-the-secret")
+                .alias(&app.alias)
+                .base_url(emulator.base_url())
+                .build()
+                .unwrap(),
         )
         .build()
         .unwrap();
@@ -227,7 +227,10 @@ async fn a_wrong_secret_is_an_auth_error_and_is_not_retried() {
         .await
         .unwrap_err();
     assert!(err.is_auth(), "{err}");
-    assert!(matches!(err, Error::Linkv(LinkvError::BadSignature { .. })));
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Linkv(LinkvError::BadSignature { .. })
+    ));
     assert_eq!(emulator.requests().len(), 1);
     assert!(!format!("{err} {err:?}").contains("not-the-secret"));
 }
@@ -249,7 +252,10 @@ async fn a_client_clock_far_off_is_refused_as_expired() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Linkv(LinkvError::ExpiredTimestamp { .. })),
+        matches!(
+            err.kind(),
+            ErrorKind::Linkv(LinkvError::ExpiredTimestamp { .. })
+        ),
         "{err}"
     );
 }
@@ -267,8 +273,8 @@ async fn a_client_without_linkv_says_so() {
         .await
         .unwrap_err();
     assert!(matches!(
-        err,
-        Error::NotConfigured(liveapi::request::Vendor::Linkv)
+        err.kind(),
+        ErrorKind::NotConfigured(liveapi::request::Vendor::Linkv)
     ));
     assert_eq!(
         err.to_string(),
@@ -291,8 +297,8 @@ fn configuration_from_the_environment() {
         .unwrap()
         .build()
         .unwrap();
-    assert_eq!(client.linkv_credentials().unwrap().alias(), "a");
-    assert_eq!(client.executor().retry_policy().max_attempts(), 2);
+    assert_eq!(client.linkv_credentials().unwrap().alias(), Some("a"));
+    assert_eq!(client.engine().retry_policy().max_attempts(), 2);
     assert!(!format!("{client:?}").contains("s3cr3t"));
 
     let partial = |name: &str| (name == "LIVEAPI_LINKV_APP_ID").then(|| "k".to_owned());
@@ -319,14 +325,22 @@ fn configuration_from_the_environment() {
             .from_env_with(none)
             .unwrap()
             .build(),
-        Err(Error::Config(_))
+        Err(e) if e.is_config()
     ));
 }
 
 #[test]
 fn zero_coins_are_refused_before_sending() {
     let client = liveapi::Client::builder()
-        .linkv(liveapi::LinkvCredentials::new("k", "s", "a", "http://127.0.0.1:1").unwrap())
+        .linkv(
+            liveapi::LinkvCredentials::builder()
+                .app_id("k")
+                .secret("s")
+                .alias("a")
+                .base_url("http://127.0.0.1:1")
+                .build()
+                .unwrap(),
+        )
         .build()
         .unwrap();
     let err = client
@@ -334,7 +348,7 @@ fn zero_coins_are_refused_before_sending() {
         .request_id(RequestId::new("0123456789abcdef0123456789abcdef").unwrap())
         .into_request()
         .unwrap_err();
-    assert!(matches!(err, Error::Invalid(_)), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Invalid(_)), "{err}");
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 mod common;
 
-use liveapi::Error;
+use liveapi::ErrorKind;
 use liveapi::model::polyv::{
     CashSettings, Cashes, ChannelId, DonateGood, DonateGoods, Enabled, GoodImage, GoodName,
     GoodSettings, PolyvError, Scope,
@@ -81,8 +81,8 @@ async fn gift_tips_are_set_and_read_back() {
 async fn an_unknown_channel_is_a_typed_refusal() {
     let (emulator, client) = common::setup().await;
     let err = client.donate_settings(channel(42)).await.unwrap_err();
-    match &err {
-        Error::Polyv(PolyvError::IllegalChannel { channel, .. }) => {
+    match err.kind() {
+        ErrorKind::Polyv(PolyvError::IllegalChannel { channel, .. }) => {
             assert_eq!(channel.as_deref(), Some("42"));
         }
         other => panic!("{other:?}"),

@@ -81,13 +81,13 @@ async fn secrets_stay_out_of_debug_errors_and_logs() {
         .unwrap_err();
     let wrong = Client::builder()
         .linkv(
-            LinkvCredentials::new(
-                &linkv.app_key,
-                "wrong-secret-x",
-                &linkv.alias,
-                &emulator.base_url(),
-            )
-            .unwrap(),
+            LinkvCredentials::builder()
+                .app_id(&linkv.app_key)
+                .secret("wrong-secret-x")
+                .alias(&linkv.alias)
+                .base_url(emulator.base_url())
+                .build()
+                .unwrap(),
         )
         .polyv(
             PolyvCredentials::new(&polyv.app_id, "wrong-secret-x")

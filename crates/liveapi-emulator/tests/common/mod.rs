@@ -186,13 +186,13 @@ pub async fn start_with(builder: EmulatorBuilder) -> RunningEmulator {
 
 pub fn linkv_creds(emu: &RunningEmulator) -> LinkvCredentials {
     let app = emu.linkv_app();
-    LinkvCredentials::new(
-        &app.app_key,
-        app.app_secret.as_str(),
-        &app.alias,
-        &emu.base_url(),
-    )
-    .unwrap()
+    LinkvCredentials::builder()
+        .app_id(&app.app_key)
+        .secret(app.app_secret.as_str())
+        .alias(&app.alias)
+        .base_url(emu.base_url())
+        .build()
+        .unwrap()
 }
 
 pub fn polyv_creds(emu: &RunningEmulator) -> PolyvCredentials {

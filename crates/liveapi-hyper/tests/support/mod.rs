@@ -95,3 +95,103 @@ pub(crate) async fn start(
 /// The answer of a LinkV balance query.
 #[allow(dead_code)]
 pub(crate) const BALANCE_7: &str = r#"{"status":"200","msg":"","data":{"tokens":"7"}}"#;
+
+/// The engine over a hyper transport, configured together as a client would be.
+#[allow(dead_code)]
+pub(crate) struct CallerBuilder {
+    engine: liveapi_request::EngineBuilder,
+    transport: liveapi_hyper::HyperTransportBuilder,
+}
+
+#[allow(dead_code)]
+pub(crate) fn caller() -> CallerBuilder {
+    CallerBuilder {
+        engine: liveapi_request::Engine::builder(liveapi_hyper::TokioTimer),
+        transport: liveapi_hyper::HyperTransport::builder(),
+    }
+}
+
+#[allow(dead_code)]
+impl CallerBuilder {
+    pub(crate) fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.engine = self.engine.attempt_timeout(timeout);
+        self
+    }
+    pub(crate) fn deadline(mut self, deadline: Option<std::time::Duration>) -> Self {
+        self.engine = self.engine.deadline(deadline);
+        self
+    }
+    pub(crate) fn retry_policy(mut self, policy: liveapi_request::retry::RetryPolicy) -> Self {
+        self.engine = self.engine.retry_policy(policy);
+        self
+    }
+    pub(crate) fn polyv_rate_limit(mut self, limit: Option<liveapi_request::RateLimit>) -> Self {
+        self.engine = self.engine.polyv_rate_limit(limit);
+        self
+    }
+    pub(crate) fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.transport = self.transport.max_body_bytes(limit);
+        self
+    }
+    pub(crate) fn max_in_flight(mut self, limit: usize) -> Self {
+        self.transport = self.transport.max_in_flight(limit);
+        self
+    }
+    #[cfg(feature = "rustls")]
+    pub(crate) fn add_root_certificate_pem(
+        mut self,
+        pem: &[u8],
+    ) -> Result<Self, liveapi_hyper::ConfigError> {
+        self.transport = self.transport.add_root_certificate_pem(pem)?;
+        Ok(self)
+    }
+    pub(crate) fn build(self) -> Result<Caller, liveapi_hyper::ConfigError> {
+        Ok(Caller {
+            engine: self.engine.build(),
+            transport: self.transport.build()?,
+        })
+    }
+}
+
+#[derive(Clone)]
+#[allow(dead_code)]
+pub(crate) struct Caller {
+    engine: liveapi_request::Engine,
+    transport: liveapi_hyper::HyperTransport,
+}
+
+#[allow(dead_code)]
+impl Caller {
+    pub(crate) async fn execute<O: liveapi_request::Operation>(
+        &self,
+        operation: &O,
+        credentials: &O::Credentials,
+    ) -> Result<O::Output, liveapi_request::CallError<O::Error>> {
+        self.engine
+            .execute(&self.transport, operation, credentials)
+            .await
+    }
+}
+
+/// LinkV credentials for `base_url`.
+#[allow(dead_code)]
+pub(crate) fn linkv_creds(base_url: &str) -> liveapi_request::LinkvCredentials {
+    liveapi_request::LinkvCredentials::builder()
+        .app_id("app")
+        .secret("secret")
+        .alias("alias")
+        .base_url(base_url)
+        .build()
+        .unwrap()
+}
+
+/// The kind of a call's transport failure.
+#[allow(dead_code)]
+pub(crate) fn transport_kind<E: std::fmt::Debug>(
+    err: &liveapi_request::CallError<E>,
+) -> liveapi_request::TransportErrorKind {
+    match err.last() {
+        liveapi_request::AttemptError::Transport(e) => e.kind(),
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}

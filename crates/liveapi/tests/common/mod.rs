@@ -16,13 +16,13 @@ pub(crate) fn client_builder(emulator: &RunningEmulator) -> ClientBuilder {
     let polyv = emulator.polyv_app();
     Client::builder()
         .linkv(
-            LinkvCredentials::new(
-                &linkv.app_key,
-                linkv.app_secret.as_str(),
-                &linkv.alias,
-                &emulator.base_url(),
-            )
-            .unwrap(),
+            LinkvCredentials::builder()
+                .app_id(&linkv.app_key)
+                .secret(linkv.app_secret.as_str())
+                .alias(&linkv.alias)
+                .base_url(emulator.base_url())
+                .build()
+                .unwrap(),
         )
         .polyv(
             PolyvCredentials::new(&polyv.app_id, polyv.secret.as_str())

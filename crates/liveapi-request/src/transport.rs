@@ -1,0 +1,221 @@
+//! Plugging in an HTTP stack: one request in, one whole response out, or a [`TransportError`]
+//! saying how far the request got.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+
+use bytes::Bytes;
+
+use crate::retry::Failure;
+
+/// A blocking HTTP client: sends one request and returns the whole response.
+///
+/// Implemented for every `FnMut(http::Request<Bytes>) -> Result<http::Response<Bytes>,
+/// TransportError>`, so a few lines of glue make `ureq` or a blocking `reqwest` a transport
+/// for [`Engine::execute_blocking`](crate::Engine::execute_blocking).
+///
+/// The implementation must keep TLS certificate and hostname verification on and should apply
+/// its own timeouts: a blocking call cannot be interrupted from outside.
+pub trait HttpSend {
+    /// Sends `request` and reads the response body.
+    ///
+    /// # Errors
+    /// A [`TransportError`] if there is no complete response.
+    fn send(
+        &mut self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError>;
+}
+
+impl<F> HttpSend for F
+where
+    F: FnMut(http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError>,
+{
+    fn send(
+        &mut self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        self(request)
+    }
+}
+
+/// An async HTTP client: sends one request and returns the whole response.
+///
+/// Implemented for every `Fn(http::Request<Bytes>) -> impl Future<Output = Result<…,
+/// TransportError>>`, so any async stack plugs in with a closure; `liveapi-hyper` and the
+/// `liveapi` crate's `reqwest` and `tower` adapters implement it directly. Timeouts, retries,
+/// the deadline and rate limits are the [`Engine`](crate::Engine)'s job, not the transport's.
+///
+/// The implementation must keep TLS certificate and hostname verification on.
+pub trait AsyncHttpSend: Send + Sync {
+    /// Sends `request` and reads the response body.
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send;
+}
+
+impl<F, Fut> AsyncHttpSend for F
+where
+    F: Fn(http::Request<Bytes>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<http::Response<Bytes>, TransportError>> + Send,
+{
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send {
+        self(request)
+    }
+}
+
+/// What kind of transport failure happened, as far as retrying and the caller are concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection (TCP or TLS handshake) could not be set up: the request was not sent.
+    Connect,
+    /// No complete response within the per-attempt timeout. The server may have acted on it.
+    Timeout,
+    /// The TLS handshake failed: the certificate is not trusted, has expired, or does not
+    /// name the host. Retrying cannot help.
+    Tls,
+    /// The connection broke after the request may have been sent, or the body was cut off.
+    Io,
+    /// The response body was larger than the transport's limit.
+    BodyTooLarge,
+    /// The URL is `https://` but the transport has no TLS.
+    NoTls,
+    /// The client-side rate limit would have made the call wait past its deadline. Nothing
+    /// was sent.
+    Throttled,
+}
+
+impl TransportErrorKind {
+    /// Whether a failure of this kind may leave a request applied at the server: the request
+    /// may have been sent and the answer was lost.
+    #[must_use]
+    pub const fn may_have_been_sent(self) -> bool {
+        matches!(self, Self::Timeout | Self::Io | Self::BodyTooLarge)
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Connect => "could not connect to the server",
+            Self::Timeout => "no response within the attempt timeout",
+            Self::Tls => {
+                "the TLS handshake failed (certificate not trusted, expired or for another host)"
+            }
+            Self::Io => "the connection failed before a complete response arrived",
+            Self::BodyTooLarge => "the response body exceeds the size limit",
+            Self::NoTls => "the URL is https but the transport has no TLS",
+            Self::Throttled => "the client-side rate limit leaves no room before the deadline",
+        }
+    }
+}
+
+/// An attempt that got no usable response. Its [`source`](StdError::source) chain keeps the
+/// underlying HTTP, IO or TLS error.
+///
+/// Transports make one with [`TransportError::new`] or [`TransportError::with_source`]. The
+/// message never contains the request's URI (a Polyv query carries its signature) or any
+/// header.
+///
+/// ```
+/// use liveapi_request::{TransportError, TransportErrorKind};
+///
+/// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+/// let err = TransportError::with_source(TransportErrorKind::Connect, refused);
+/// assert!(err.is_retryable());
+/// assert!(!err.may_have_been_sent());
+/// assert_eq!(err.to_string(), "could not connect to the server");
+/// ```
+pub struct TransportError {
+    kind: TransportErrorKind,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A failure of `kind` without an underlying error.
+    #[must_use]
+    pub fn new(kind: TransportErrorKind) -> Self {
+        Self { kind, source: None }
+    }
+
+    /// A failure of `kind` caused by `source` (kept for [`source`](StdError::source)).
+    #[must_use]
+    pub fn with_source(
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        Self {
+            kind,
+            source: Some(source.into()),
+        }
+    }
+
+    /// What went wrong.
+    #[must_use]
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether the request may have reached the server (and a coin change may have been
+    /// applied). Resending with the same `request_id` is then the way to find out.
+    #[must_use]
+    pub fn may_have_been_sent(&self) -> bool {
+        self.kind.may_have_been_sent()
+    }
+
+    /// Whether sending the call again later may succeed: after a connection failure, a
+    /// timeout, a broken connection, or the client-side rate limit. Not after a refused
+    /// certificate, an oversized answer or a missing TLS implementation.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            TransportErrorKind::Connect
+                | TransportErrorKind::Timeout
+                | TransportErrorKind::Io
+                | TransportErrorKind::Throttled
+        )
+    }
+
+    /// How the attempt failed, for the retry policy within one call. A throttled call is not
+    /// retried within the call (its deadline leaves no room) though it may be later.
+    #[must_use]
+    pub fn failure(&self) -> Failure {
+        match self.kind {
+            TransportErrorKind::Connect => Failure::Connect,
+            TransportErrorKind::Timeout => Failure::Timeout,
+            TransportErrorKind::Io => Failure::Transport,
+            TransportErrorKind::Tls
+            | TransportErrorKind::BodyTooLarge
+            | TransportErrorKind::NoTls
+            | TransportErrorKind::Throttled => Failure::Fatal,
+        }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.describe())
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}

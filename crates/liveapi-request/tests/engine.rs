@@ -1,0 +1,573 @@
+//! The call engine over transports written here: a blocking closure and async closures that
+//! play back answers a real server gives (a proxy's HTML 502, a dropped connection, a LinkV
+//! envelope, a `Retry-After`), with a virtual clock, so every pause and timeout is exact.
+//! End-to-end runs against the emulator over real sockets are in the `liveapi` crate.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Wake, Waker};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use bytes::Bytes;
+use liveapi_model::linkv::{
+    ChangeGold, Coins, Expiration, GetUserTokens, LinkvError, OpenId, OrderId, OrderSuccess,
+    Platform, RequestId, UsdCents,
+};
+use liveapi_model::polyv::{GetDonate, PolyvError, Scope};
+use liveapi_request::retry::RetryPolicy;
+use liveapi_request::{
+    AttemptError, BuildError, CallError, CallSettings, Context, Engine, EngineBuilder,
+    LinkvCredentials, ManualClock, PolyvCredentials, RateLimit, SeededEntropy, Sleep, Timer,
+    TransportError, TransportErrorKind,
+};
+
+const REQUEST_ID: &str = "0123456789abcdef0123456789abcdef";
+
+fn change() -> ChangeGold {
+    ChangeGold::add(
+        OpenId::new("42").unwrap(),
+        RequestId::new(REQUEST_ID).unwrap(),
+        Coins::new(5).unwrap(),
+        Expiration::at_unix_seconds(1_800_000_000),
+    )
+    .unwrap()
+}
+
+fn linkv_at(base_url: &str) -> LinkvCredentials {
+    LinkvCredentials::builder()
+        .app_id("app")
+        .secret("secret")
+        .alias("alias")
+        .base_url(base_url)
+        .build()
+        .unwrap()
+}
+
+fn linkv() -> LinkvCredentials {
+    linkv_at("http://127.0.0.1:9")
+}
+
+fn polyv() -> PolyvCredentials {
+    PolyvCredentials::new("app", "secret")
+        .unwrap()
+        .with_base_url("http://127.0.0.1:9")
+        .unwrap()
+}
+
+fn context() -> Context {
+    Context::new(
+        Arc::new(ManualClock::new(
+            UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        )),
+        Arc::new(SeededEntropy::new(3)),
+    )
+}
+
+/// A clock that moves only when slept on, recording every pause.
+#[derive(Debug, Clone)]
+struct VirtualTimer {
+    start: Instant,
+    elapsed_ms: Arc<AtomicU64>,
+    pauses: Arc<Mutex<Vec<Duration>>>,
+}
+
+impl VirtualTimer {
+    fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            elapsed_ms: Arc::default(),
+            pauses: Arc::default(),
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        Duration::from_millis(self.elapsed_ms.load(Ordering::SeqCst))
+    }
+
+    fn pauses(&self) -> Vec<Duration> {
+        self.pauses.lock().unwrap().clone()
+    }
+}
+
+impl Timer for VirtualTimer {
+    fn now(&self) -> Instant {
+        self.start + self.elapsed()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.pauses.lock().unwrap().push(duration);
+        let millis = u64::try_from(duration.as_millis()).unwrap();
+        let elapsed = self.elapsed_ms.clone();
+        Box::pin(async move {
+            elapsed.fetch_add(millis, Ordering::SeqCst);
+        })
+    }
+}
+
+struct NoopWake;
+
+impl Wake for NoopWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// Runs a future whose every wait is the virtual timer's, which never leaves it pending.
+fn run<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let waker = Waker::from(Arc::new(NoopWake));
+    let mut cx = std::task::Context::from_waker(&waker);
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the call waited on something other than the virtual timer"),
+    }
+}
+
+/// What the playback server does with one request.
+#[derive(Clone)]
+enum Answer {
+    Status(u16, &'static str),
+    WithHeader(u16, &'static str, &'static str, &'static str),
+    Drop,
+    /// Never answers.
+    Hang,
+}
+
+fn response(status: u16, body: &'static str) -> http::Response<Bytes> {
+    http::Response::builder()
+        .status(status)
+        .body(Bytes::from_static(body.as_bytes()))
+        .unwrap()
+}
+
+/// The parameters of one request, in the order sent.
+type Params = Vec<(String, String)>;
+
+/// A transport that plays back `answers` and records the form or query of every request.
+#[derive(Clone)]
+struct Playback {
+    answers: Arc<Mutex<VecDeque<Answer>>>,
+    sent: Arc<Mutex<Vec<Params>>>,
+}
+
+impl Playback {
+    fn new(answers: impl IntoIterator<Item = Answer>) -> Self {
+        Self {
+            answers: Arc::new(Mutex::new(answers.into_iter().collect())),
+            sent: Arc::default(),
+        }
+    }
+
+    fn sent(&self) -> Vec<Params> {
+        self.sent.lock().unwrap().clone()
+    }
+
+    fn answer(&self, request: &http::Request<Bytes>) -> Answer {
+        let params = match request.uri().query() {
+            Some(query) => form_urlencoded::parse(query.as_bytes()),
+            None => form_urlencoded::parse(request.body()),
+        };
+        self.sent
+            .lock()
+            .unwrap()
+            .push(params.into_owned().collect());
+        self.answers
+            .lock()
+            .unwrap()
+            .pop_front()
+            .expect("no more answers")
+    }
+
+    fn blocking(
+        &self,
+    ) -> impl FnMut(http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> + '_
+    {
+        move |request| match self.answer(&request) {
+            Answer::Status(status, body) => Ok(response(status, body)),
+            Answer::WithHeader(status, body, name, value) => {
+                let mut r = response(status, body);
+                r.headers_mut().insert(name, value.parse().unwrap());
+                Ok(r)
+            }
+            Answer::Drop => Err(TransportError::new(TransportErrorKind::Io)),
+            Answer::Hang => panic!("a blocking transport cannot hang in this test"),
+        }
+    }
+
+    /// The same playback as an async transport: a closure returning a future.
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> impl Future<Output = Result<http::Response<Bytes>, TransportError>> + Send + 'static {
+        let answer = self.answer(&request);
+        async move {
+            match answer {
+                Answer::Status(status, body) => Ok(response(status, body)),
+                Answer::WithHeader(status, body, name, value) => {
+                    let mut r = response(status, body);
+                    r.headers_mut().insert(name, value.parse().unwrap());
+                    Ok(r)
+                }
+                Answer::Drop => Err(TransportError::new(TransportErrorKind::Io)),
+                Answer::Hang => std::future::pending().await,
+            }
+        }
+    }
+}
+
+fn param<'a>(params: &'a [(String, String)], key: &str) -> &'a str {
+    &params.iter().find(|(k, _)| k == key).unwrap().1
+}
+
+fn engine(timer: &VirtualTimer) -> EngineBuilder {
+    Engine::builder(timer.clone())
+        .context(context())
+        .retry_policy(RetryPolicy::default().with_max_attempts(4))
+}
+
+const OK: &str = r#"{"status":"200","msg":""}"#;
+const BALANCE: &str = r#"{"status":"200","msg":"","data":{"tokens":"7"}}"#;
+const POLYV_OK: &str = r#"{"code":200,"status":"success","message":"","data":{}}"#;
+
+#[test]
+fn blocking_transient_failures_are_retried_with_fresh_signatures() {
+    let playback = Playback::new([
+        Answer::Status(502, "<html>Bad Gateway</html>"),
+        Answer::Drop,
+        Answer::Status(200, r#"{"status":"500","msg":"system err"}"#),
+        Answer::Status(200, OK),
+    ]);
+    let engine = Engine::builder(liveapi_request::ThreadTimer)
+        .context(context())
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(4)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
+        )
+        .build();
+    engine
+        .execute_blocking(&mut playback.blocking(), &change(), &linkv())
+        .unwrap();
+
+    let sent = playback.sent();
+    assert_eq!(sent.len(), 4);
+    let nonces: std::collections::HashSet<_> = sent.iter().map(|p| param(p, "nonce_str")).collect();
+    assert_eq!(nonces.len(), 4, "every attempt has its own nonce");
+    assert!(sent.iter().all(|p| param(p, "request_id") == REQUEST_ID));
+}
+
+#[test]
+fn a_refusal_is_not_retried() {
+    let playback = Playback::new([Answer::Status(200, r#"{"status":"403","msg":"sign err"}"#)]);
+    let timer = VirtualTimer::new();
+    let send = |r| playback.send(r);
+    let err = run(engine(&timer).build().execute(&send, &change(), &linkv())).unwrap_err();
+    assert!(matches!(
+        err.last(),
+        AttemptError::Api(LinkvError::BadSignature { .. })
+    ));
+    assert_eq!(err.attempts(), 1);
+    assert!(!err.outcome_unknown());
+    assert!(timer.pauses().is_empty());
+}
+
+#[test]
+fn an_async_transport_gets_retries_with_backoff_and_the_same_request_id() {
+    let playback = Playback::new([Answer::Drop, Answer::Drop, Answer::Status(200, OK)]);
+    let timer = VirtualTimer::new();
+    let send = |r| playback.send(r);
+    run(engine(&timer).build().execute(&send, &change(), &linkv())).unwrap();
+    let sent = playback.sent();
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(|p| param(p, "request_id") == REQUEST_ID));
+    let pauses = timer.pauses();
+    assert_eq!(pauses.len(), 2);
+    // Backoff doubles: 50–100 ms, then 100–200 ms.
+    assert!((Duration::from_millis(50)..=Duration::from_millis(100)).contains(&pauses[0]));
+    assert!((Duration::from_millis(100)..=Duration::from_millis(200)).contains(&pauses[1]));
+}
+
+#[test]
+fn retries_stop_at_the_limit_and_the_outcome_stays_unknown() {
+    let playback = Playback::new([Answer::Drop, Answer::Drop, Answer::Drop]);
+    let timer = VirtualTimer::new();
+    let send = |r| playback.send(r);
+    let engine = engine(&timer)
+        .retry_policy(RetryPolicy::default().with_max_attempts(3))
+        .build();
+    let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
+    assert!(matches!(err.last(), AttemptError::Transport(e) if e.kind() == TransportErrorKind::Io));
+    assert_eq!(err.attempts(), 3);
+    assert!(err.outcome_unknown());
+    assert_eq!(playback.sent().len(), 3);
+}
+
+#[test]
+fn an_unknown_attempt_followed_by_rate_limiting_is_still_unknown() {
+    // The first attempt may have been applied; a rate-limited answer says nothing about it.
+    let playback = Playback::new([
+        Answer::Hang,
+        Answer::Status(200, r#"{"status":"429","msg":"too many requests"}"#),
+        Answer::Status(200, r#"{"status":"429","msg":"too many requests"}"#),
+    ]);
+    let timer = VirtualTimer::new();
+    let send = |r| playback.send(r);
+    let engine = engine(&timer)
+        .retry_policy(RetryPolicy::default().with_max_attempts(3))
+        .attempt_timeout(Duration::from_secs(1))
+        .deadline(None)
+        .build();
+    let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
+    assert!(matches!(err.last(), AttemptError::Api(e) if e.is_rate_limited()));
+    assert!(err.earlier_outcome_unknown());
+    assert!(err.outcome_unknown());
+
+    // A refusal of the request itself settles it: with the same request id, an applied earlier
+    // attempt would have been answered as applied.
+    let playback = Playback::new([
+        Answer::Drop,
+        Answer::Status(200, r#"{"status":"400","msg":"param err"}"#),
+    ]);
+    let send = |r| playback.send(r);
+    let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
+    assert!(err.earlier_outcome_unknown());
+    assert!(!err.outcome_unknown());
+}
+
+#[test]
+fn each_attempt_is_timed_out_and_the_deadline_ends_the_call() {
+    let timer = VirtualTimer::new();
+    let playback = Playback::new(vec![Answer::Hang; 10]);
+    let send = |r| playback.send(r);
+    let engine = engine(&timer)
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(10)
+                .with_backoff(Duration::from_millis(100), Duration::from_millis(100)),
+        )
+        .attempt_timeout(Duration::from_secs(1))
+        .deadline(Some(Duration::from_millis(2_500)))
+        .build();
+    let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
+    assert!(
+        matches!(err.last(), AttemptError::Transport(e) if e.kind() == TransportErrorKind::Timeout)
+    );
+    // 1 s + pause + 1 s + pause, then only what is left of 2.5 s: three attempts, none past
+    // the deadline.
+    assert_eq!(err.attempts(), 3);
+    assert!(
+        timer.elapsed() <= Duration::from_millis(2_500),
+        "{:?}",
+        timer.elapsed()
+    );
+    assert!(
+        timer.elapsed() >= Duration::from_millis(2_400),
+        "{:?}",
+        timer.elapsed()
+    );
+}
+
+#[test]
+fn per_call_settings_override_the_engine() {
+    let timer = VirtualTimer::new();
+    let engine = engine(&timer).build();
+    let playback = Playback::new(vec![Answer::Drop; 4]);
+    let send = |r| playback.send(r);
+    let settings = CallSettings::new().max_attempts(2);
+    let err = run(engine.execute_with(&send, &change(), &linkv(), &settings)).unwrap_err();
+    assert_eq!(err.attempts(), 2);
+
+    let playback = Playback::new(vec![Answer::Hang; 4]);
+    let send = |r| playback.send(r);
+    let before = timer.elapsed();
+    let settings = CallSettings::new()
+        .attempt_timeout(Duration::from_millis(300))
+        .max_attempts(1);
+    let err = run(engine.execute_with(&send, &change(), &linkv(), &settings)).unwrap_err();
+    assert!(
+        matches!(err.last(), AttemptError::Transport(e) if e.kind() == TransportErrorKind::Timeout)
+    );
+    assert_eq!(timer.elapsed() - before, Duration::from_millis(300));
+
+    let playback = Playback::new(vec![Answer::Hang; 4]);
+    let send = |r| playback.send(r);
+    let before = timer.elapsed();
+    let settings = CallSettings::new().deadline(Some(Duration::from_millis(700)));
+    let err = run(engine.execute_with(&send, &change(), &linkv(), &settings)).unwrap_err();
+    assert_eq!(err.attempts(), 1, "no time was left for a second attempt");
+    assert_eq!(timer.elapsed() - before, Duration::from_millis(700));
+}
+
+#[test]
+fn retry_after_is_honoured_for_both_vendors() {
+    // LinkV behind a gateway that asks for 3 s.
+    let timer = VirtualTimer::new();
+    let playback = Playback::new([
+        Answer::WithHeader(503, "<html>503</html>", "retry-after", "3"),
+        Answer::Status(200, BALANCE),
+    ]);
+    let send = |r| playback.send(r);
+    let balance = GetUserTokens::new(OpenId::new("42").unwrap());
+    let coins = run(engine(&timer).build().execute(&send, &balance, &linkv())).unwrap();
+    assert_eq!(coins.get(), 7);
+    assert_eq!(timer.pauses(), [Duration::from_secs(3)]);
+
+    // Polyv rate limiting with an HTTP date 20 s after the client's clock.
+    let timer = VirtualTimer::new();
+    let playback = Playback::new([
+        Answer::WithHeader(
+            429,
+            r#"{"code":429,"status":"error","message":"qps exceeds number of calls","data":""}"#,
+            "retry-after",
+            // The client's clock is 2023-11-14 22:13:20 UTC.
+            "Tue, 14 Nov 2023 22:13:40 GMT",
+        ),
+        Answer::Status(200, POLYV_OK),
+    ]);
+    let send = |r| playback.send(r);
+    run(engine(&timer)
+        .build()
+        .execute(&send, &GetDonate::new(Scope::Account), &polyv()))
+    .unwrap();
+    assert_eq!(timer.pauses(), [Duration::from_secs(20)]);
+}
+
+#[test]
+fn a_retry_after_past_the_deadline_ends_the_call_without_an_early_retry() {
+    let timer = VirtualTimer::new();
+    let playback = Playback::new([Answer::WithHeader(
+        429,
+        r#"{"code":429,"status":"error","message":"qps exceeds number of calls","data":""}"#,
+        "retry-after",
+        "300",
+    )]);
+    let send = |r| playback.send(r);
+    let err = run(engine(&timer)
+        .deadline(Some(Duration::from_secs(30)))
+        .build()
+        .execute(&send, &GetDonate::new(Scope::Account), &polyv()))
+    .unwrap_err();
+    assert!(matches!(
+        err.last(),
+        AttemptError::Api(PolyvError::RateLimited { .. })
+    ));
+    assert_eq!(playback.sent().len(), 1);
+    assert!(timer.pauses().is_empty());
+}
+
+#[test]
+fn polyv_calls_wait_for_the_limiter_and_linkv_calls_do_not() {
+    let timer = VirtualTimer::new();
+    let engine = engine(&timer)
+        .polyv_rate_limit(RateLimit::new(2, Duration::from_secs(10)))
+        .deadline(None)
+        .build();
+    let playback = Playback::new(vec![Answer::Status(200, POLYV_OK); 5]);
+    let send = |r| playback.send(r);
+    let get = GetDonate::new(Scope::Account);
+    for _ in 0..5 {
+        run(engine.execute(&send, &get, &polyv())).unwrap();
+    }
+    // Two per 10 s: the third and fifth calls waited for the window to move on.
+    assert_eq!(timer.elapsed(), Duration::from_secs(20));
+
+    let playback = Playback::new(vec![Answer::Status(200, BALANCE); 5]);
+    let send = |r| playback.send(r);
+    let balance = GetUserTokens::new(OpenId::new("42").unwrap());
+    for _ in 0..5 {
+        run(engine.execute(&send, &balance, &linkv())).unwrap();
+    }
+    assert_eq!(
+        timer.elapsed(),
+        Duration::from_secs(20),
+        "LinkV is not limited"
+    );
+}
+
+#[test]
+fn the_limiter_refuses_a_wait_past_the_deadline_and_nothing_is_sent() {
+    let timer = VirtualTimer::new();
+    let engine = engine(&timer)
+        .polyv_rate_limit(RateLimit::new(1, Duration::from_secs(60)))
+        .deadline(Some(Duration::from_secs(5)))
+        .build();
+    let playback = Playback::new(vec![Answer::Status(200, POLYV_OK); 2]);
+    let send = |r| playback.send(r);
+    let get = GetDonate::new(Scope::Account);
+    run(engine.execute(&send, &get, &polyv())).unwrap();
+    let err = run(engine.execute(&send, &get, &polyv())).unwrap_err();
+    assert!(
+        matches!(err.last(), AttemptError::Transport(e) if e.kind() == TransportErrorKind::Throttled)
+    );
+    assert!(!err.outcome_unknown());
+    assert_eq!(playback.sent().len(), 1);
+}
+
+#[test]
+fn plain_http_is_refused_off_this_machine_unless_allowed() {
+    let timer = VirtualTimer::new();
+    let balance = GetUserTokens::new(OpenId::new("42").unwrap());
+    let playback = Playback::new(vec![Answer::Status(200, BALANCE); 4]);
+    let send = |r| playback.send(r);
+    let remote = linkv_at("http://live.example.com");
+
+    let err = run(engine(&timer).build().execute(&send, &balance, &remote)).unwrap_err();
+    match err.last() {
+        AttemptError::Build(BuildError::InsecureHttp { host }) => {
+            assert_eq!(host, "live.example.com");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(playback.sent().is_empty(), "nothing was sent");
+
+    let allowed = engine(&timer).allow_insecure_http(true).build();
+    run(allowed.execute(&send, &balance, &remote)).unwrap();
+    for local in [
+        "http://localhost:8080",
+        "http://[::1]:1",
+        "http://127.0.0.2",
+    ] {
+        run(engine(&timer)
+            .build()
+            .execute(&send, &balance, &linkv_at(local)))
+        .unwrap();
+    }
+}
+
+#[test]
+fn only_order_success_needs_the_alias() {
+    let timer = VirtualTimer::new();
+    let no_alias = LinkvCredentials::builder()
+        .app_id("app")
+        .secret("secret")
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let playback = Playback::new([Answer::Status(200, OK)]);
+    let send = |r| playback.send(r);
+    let engine = engine(&timer).build();
+    run(engine.execute(&send, &change(), &no_alias)).unwrap();
+    assert!(playback.sent()[0].iter().all(|(k, _)| k != "channel"));
+
+    let order = OrderSuccess::credit(
+        OpenId::new("42").unwrap(),
+        RequestId::new(REQUEST_ID).unwrap(),
+        OrderId::new("o-1").unwrap(),
+        Coins::new(1).unwrap(),
+        UsdCents::new(99),
+        Platform::Ios,
+        Expiration::at_unix_seconds(1_800_000_000),
+    )
+    .unwrap();
+    let err: CallError<LinkvError> = run(engine.execute(&send, &order, &no_alias)).unwrap_err();
+    assert!(matches!(
+        err.last(),
+        AttemptError::Build(BuildError::MissingAlias)
+    ));
+    assert_eq!(
+        err.to_string(),
+        "the LinkV credentials have no alias, which orderSuccess sends as `channel`"
+    );
+    assert_eq!(playback.sent().len(), 1, "the order was never sent");
+}
