@@ -1,6 +1,7 @@
-//! Load: N calls at concurrency C against the emulator on loopback, once through
-//! `liveapi::Client` and once through a minimal hand-written hyper client that sends equally
-//! valid signed requests, and how the two compare.
+//! Load: N calls at concurrency C against the emulator on loopback, through `liveapi::Client`
+//! over its default hyper transport, through a minimal hand-written hyper client that sends
+//! equally valid signed requests, and through `liveapi::Client` over a `reqwest` client; and
+//! how they compare.
 //!
 //! ```sh
 //! cargo run --release --example loadtest -- --calls 50000 --concurrency 32
@@ -27,6 +28,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use liveapi::model::linkv::{Coins, OpenId, PortraitUri, UserId, UserName};
 use liveapi::sign::linkv;
+use liveapi::transport::ReqwestTransport;
 use liveapi::{Client, LinkvCredentials, RetryPolicy};
 use liveapi_emulator::{Emulator, RunningEmulator};
 use liveapi_examples::histogram::Histogram;
@@ -326,11 +328,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// A `reqwest` client for plain HTTP on loopback, with ring as its crypto provider (unused on
+/// `http://`, but `reqwest` asks for one) and a pool as large as the concurrency.
+fn reqwest_client(concurrency: usize) -> Result<reqwest::Client, Box<dyn std::error::Error>> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .pool_max_idle_per_host(concurrency)
+        .build()?)
+}
+
 /// An emulator on loopback (on the servers' runtime) and a client of it, with the load user
-/// registered.
+/// registered; over `reqwest` when asked.
 async fn serve(
     servers: &tokio::runtime::Runtime,
     concurrency: usize,
+    over_reqwest: bool,
 ) -> Result<(RunningEmulator, Client, OpenId), Box<dyn std::error::Error>> {
     // Remembering few request ids keeps the emulator's memory out of the client's figures.
     let start = Emulator::builder()
@@ -340,7 +357,7 @@ async fn serve(
         .start();
     let emulator = servers.spawn(start).await??;
     let app = emulator.linkv_app();
-    let client = Client::builder()
+    let builder = Client::builder()
         .linkv(
             LinkvCredentials::builder()
                 .app_id(&app.app_key)
@@ -349,9 +366,14 @@ async fn serve(
                 .base_url(emulator.base_url())
                 .build()?,
         )
-        .max_in_flight(concurrency)
-        .retry_policy(RetryPolicy::never())
-        .build()?;
+        .retry_policy(RetryPolicy::never());
+    let client = if over_reqwest {
+        builder
+            .transport(ReqwestTransport::new(reqwest_client(concurrency)?))
+            .build()?
+    } else {
+        builder.max_in_flight(concurrency).build()?
+    };
     let user = client
         .register_user(
             UserId::new("load")?,
@@ -367,8 +389,10 @@ async fn load(
     servers: &tokio::runtime::Runtime,
 ) -> Result<(), Box<dyn std::error::Error>> {
     // One emulator per client, alike: each one's port then tells whose connections are open.
-    let (emulator, client, uid) = serve(servers, options.concurrency).await?;
-    let (baseline_emulator, _, baseline_uid) = serve(servers, options.concurrency).await?;
+    let (emulator, client, uid) = serve(servers, options.concurrency, false).await?;
+    let (baseline_emulator, _, baseline_uid) = serve(servers, options.concurrency, false).await?;
+    let (reqwest_emulator, reqwest_client, reqwest_uid) =
+        serve(servers, options.concurrency, true).await?;
     let path = match options.op {
         Op::Balance => "/open/finanv0/getUserTokens",
         Op::Add => "/open/finanv0/changeGold",
@@ -377,7 +401,7 @@ async fn load(
     let expiration = liveapi::model::linkv::Expiration::after_days(SystemTime::now(), 91);
     let op = options.op;
 
-    let sdk_once = {
+    let once = |client: &Client, uid: &OpenId| {
         let (client, uid) = (client.clone(), uid.clone());
         move |_: usize| {
             let (client, uid) = (client.clone(), uid.clone());
@@ -396,6 +420,8 @@ async fn load(
             }
         }
     };
+    let sdk_once = once(&client, &uid);
+    let reqwest_once = once(&reqwest_client, &reqwest_uid);
     let baseline_once = {
         let (baseline, client) = (baseline.clone(), client.clone());
         let exp = expiration.to_string();
@@ -416,7 +442,7 @@ async fn load(
     };
 
     println!(
-        "{} calls at concurrency {}, {} rounds, {} against emulators at {} and {}",
+        "{} calls at concurrency {}, {} rounds, {} against emulators at {}, {} and {}",
         options.calls,
         options.concurrency,
         options.rounds,
@@ -426,12 +452,14 @@ async fn load(
             "changeGold"
         },
         emulator.base_url(),
-        baseline_emulator.base_url()
+        baseline_emulator.base_url(),
+        reqwest_emulator.base_url()
     );
     // Warm both pools and the allocator.
     let warm = options.calls.min(2_000);
     drive(warm, options.concurrency, sdk_once.clone()).await;
     drive(warm, options.concurrency, baseline_once.clone()).await;
+    drive(warm, options.concurrency, reqwest_once.clone()).await;
 
     let port = emulator.addr().port();
     let peak_connections = Arc::new(AtomicUsize::new(0));
@@ -451,7 +479,7 @@ async fn load(
         })
     };
 
-    let (mut sdk, mut raw) = (Run::default(), Run::default());
+    let (mut sdk, mut raw, mut over_reqwest) = (Run::default(), Run::default(), Run::default());
     let mut rss_after_rounds = Vec::new();
     let mut ratios = Vec::new();
     for round in 0..options.rounds {
@@ -469,6 +497,8 @@ async fn load(
                 r,
             )
         };
+        // reqwest is measured beside the two, after them; it is not part of the ratio.
+        over_reqwest.merge(drive(options.calls, options.concurrency, reqwest_once.clone()).await);
         ratios.push(100.0 * s.per_second() / r.per_second());
         sdk.merge(s);
         raw.merge(r);
@@ -480,6 +510,7 @@ async fn load(
 
     println!("{}", sdk.line("liveapi::Client"));
     println!("{}", raw.line("hand-written hyper"));
+    println!("{}", over_reqwest.line("liveapi over reqwest"));
     println!(
         "client CPU per call: SDK {:.2?}, hand-written {:.2?} ({:+.1} %)",
         sdk.cpu_per_call(),
@@ -523,10 +554,11 @@ async fn load(
     );
     servers.spawn(emulator.shutdown()).await??;
     servers.spawn(baseline_emulator.shutdown()).await??;
-    if sdk.failures + raw.failures > 0 {
+    servers.spawn(reqwest_emulator.shutdown()).await??;
+    if sdk.failures + raw.failures + over_reqwest.failures > 0 {
         return Err(format!(
-            "{} SDK and {} baseline calls failed",
-            sdk.failures, raw.failures
+            "{} SDK, {} baseline and {} reqwest calls failed",
+            sdk.failures, raw.failures, over_reqwest.failures
         )
         .into());
     }

@@ -424,3 +424,30 @@ fn every_command_has_help() {
     let linkv = run(&["linkv", "--help"]);
     assert!(linkv.ok().contains("3  authentication"), "{linkv:#?}");
 }
+
+#[test]
+fn output_that_cannot_be_written_exits_5() {
+    // `/dev/full` accepts the open and fails every write, as a full disk does.
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("no /dev/full on this system: skipped");
+        return;
+    };
+    for args in [
+        &["nonce"][..],
+        &["timestamp"],
+        &["sign", "linkv", "--secret", "s", "uid=1"],
+    ] {
+        let output = liveapi()
+            .args(args)
+            .stdout(full.try_clone().unwrap())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(5), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{stderr}"
+        );
+    }
+}

@@ -626,7 +626,7 @@ impl Call<'_> {
             Err(e) => return (Err(AttemptError::Build(e)), None),
         };
         if !self.engine.allow_insecure_http && !base_url::is_protected(request.uri()) {
-            let host = request.uri().host().unwrap_or_default().to_owned();
+            let host = request.uri().host().unwrap_or("(no host)").to_owned();
             return (
                 Err(AttemptError::Build(BuildError::InsecureHttp { host })),
                 None,

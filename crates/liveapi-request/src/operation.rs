@@ -33,6 +33,9 @@ pub enum BuildError {
         /// The host the request was for.
         host: String,
     },
+    /// A Polyv call that is sent as a POST has no JSON body to send.
+    #[error("the Polyv call has no body to POST")]
+    MissingBody,
     /// The call sends the app's alias (`channel` of `orderSuccess`) and the credentials have
     /// none.
     #[error("the LinkV credentials have no alias, which orderSuccess sends as `channel`")]

@@ -43,12 +43,16 @@ fn build<R: PolyvRequest>(
         .join(R::PATH, Some(&query.finish()))?;
 
     Ok(match R::METHOD {
-        Method::Post => http_request(
-            http::Method::POST,
-            uri,
-            Some("application/json; charset=utf-8"),
-            Bytes::from(request.body().unwrap_or_default()),
-        ),
+        Method::Post => {
+            // An empty POST would change settings to nothing the caller asked for.
+            let body = request.body().ok_or(BuildError::MissingBody)?;
+            http_request(
+                http::Method::POST,
+                uri,
+                Some("application/json; charset=utf-8"),
+                Bytes::from(body),
+            )
+        }
         Method::Get => http_request(http::Method::GET, uri, None, Bytes::new()),
     })
 }

@@ -90,8 +90,8 @@ impl Nonce {
     /// The nonce text.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        // Only ASCII alphanumerics are ever stored.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        #[allow(clippy::expect_used)] // An invariant of the type, not an input check.
+        std::str::from_utf8(&self.0).expect("a nonce holds ASCII alphanumerics only")
     }
 
     /// The time carried in the middle ten digits, as a duration since the unix epoch.

@@ -280,8 +280,8 @@ impl Timestamp {
     /// ```
     #[must_use]
     pub fn as_str(&self) -> &str {
-        // Only ASCII digits are ever stored.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        #[allow(clippy::expect_used)] // An invariant of the type, not an input check.
+        std::str::from_utf8(&self.0).expect("a timestamp holds ASCII digits only")
     }
 }
 

@@ -58,8 +58,8 @@ impl Signature {
     /// The signature text.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        // Only ASCII hex digits are ever stored.
-        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+        #[allow(clippy::expect_used)] // An invariant of the type, not an input check.
+        std::str::from_utf8(self.as_bytes()).expect("a signature holds ASCII hex digits only")
     }
 
     fn as_bytes(&self) -> &[u8] {
