@@ -46,6 +46,9 @@ fn status(error: &Error) -> Status {
         | ErrorKind::Credentials(_)
         | ErrorKind::NotConfigured(_)
         | ErrorKind::Config(_) => Status::Usage,
+        // A clock refused twice is this machine's fault, unless an earlier attempt may have
+        // been applied: then what matters is to resend.
+        ErrorKind::Clock(_) if !error.outcome_unknown() => Status::Local,
         _ if error.is_auth() => Status::Auth,
         ErrorKind::Transport(_) => Status::Unavailable,
         _ if error.is_retryable() || error.outcome_unknown() => Status::Unavailable,

@@ -19,9 +19,9 @@ use tracing::Instrument;
 use crate::retry::{Attempt, Decision, Failure, RetryPolicy};
 use crate::time::{block_on, timeout};
 use crate::{
-    AsyncHttpSend, BuildError, Context, HttpSend, LocalRateLimiter, Operation, RateLimit,
-    RateLimiter, ThreadTimer, Timer, TransportError, TransportErrorKind, Vendor, VendorError,
-    base_url, headers,
+    AsyncHttpSend, BuildError, ClockOffset, Context, HttpSend, LocalRateLimiter, Operation,
+    RateLimit, RateLimiter, ThreadTimer, Timer, TransportError, TransportErrorKind, Vendor,
+    VendorError, base_url, headers,
 };
 
 /// How one attempt of a call failed: before sending, on the way, or at the server.
@@ -47,6 +47,7 @@ impl<E: VendorError> AttemptError<E> {
         match self {
             Self::Build(_) => Failure::Fatal,
             Self::Transport(e) => e.failure(),
+            Self::Api(e) if e.is_clock_skew() => Failure::ClockSkew,
             Self::Api(e) if e.is_rate_limited() => Failure::RateLimited,
             Self::Api(e) if e.is_retryable() => Failure::Retryable,
             Self::Api(_) => Failure::Fatal,
@@ -82,6 +83,7 @@ pub struct CallError<E> {
     last: AttemptError<E>,
     attempts: u32,
     earlier_outcome_unknown: bool,
+    clock_offset: Option<ClockOffset>,
 }
 
 impl<E> CallError<E> {
@@ -107,6 +109,13 @@ impl<E> CallError<E> {
     #[must_use]
     pub fn earlier_outcome_unknown(&self) -> bool {
         self.earlier_outcome_unknown
+    }
+
+    /// When the call ended because the server refused its time: how far the local clock is
+    /// from the server's, if the answer had a `Date` header.
+    #[must_use]
+    pub fn clock_offset(&self) -> Option<ClockOffset> {
+        self.clock_offset
     }
 }
 
@@ -541,6 +550,8 @@ struct Call<'a> {
 struct Answer {
     /// `Retry-After`, when the server sent one.
     retry_after: Option<Duration>,
+    /// How far the local clock was from the server's `Date`, when the server sent one.
+    clock_offset: Option<ClockOffset>,
 }
 
 impl Call<'_> {
@@ -558,6 +569,7 @@ impl Call<'_> {
     {
         let mut number = 0;
         let mut earlier_outcome_unknown = false;
+        let mut clock_refusals = 0;
         loop {
             number += 1;
             span.record("attempts", number);
@@ -569,10 +581,15 @@ impl Call<'_> {
                 Ok(output) => return Ok(output),
                 Err(error) => error,
             };
-            let attempt = Attempt::new(number, error.failure())
+            let failure = error.failure();
+            if failure == Failure::ClockSkew {
+                clock_refusals += 1;
+            }
+            let attempt = Attempt::new(number, failure)
                 .with_idempotent(O::IDEMPOTENT)
                 .with_remaining(self.remaining())
-                .with_retry_after(answer.and_then(|a| a.retry_after));
+                .with_retry_after(answer.as_ref().and_then(|a| a.retry_after))
+                .with_clock_refusals(clock_refusals);
             match self.policy.decide(attempt, self.engine.context.jitter()) {
                 Decision::RetryAfter(pause) => {
                     tracing::debug!(
@@ -586,10 +603,14 @@ impl Call<'_> {
                 }
                 _ => {
                     tracing::info!(attempts = number, error = %error, "call failed");
+                    let clock_offset = answer
+                        .filter(|_| failure == Failure::ClockSkew)
+                        .and_then(|a| a.clock_offset);
                     return Err(CallError {
                         last: error,
                         attempts: number,
                         earlier_outcome_unknown,
+                        clock_offset,
                     });
                 }
             }
@@ -655,8 +676,11 @@ impl Call<'_> {
                 return (Err(AttemptError::Transport(e)), None);
             }
         };
+        let received = self.engine.context.now();
         let answer = Answer {
-            retry_after: headers::retry_after(response.headers(), self.engine.context.now()),
+            retry_after: headers::retry_after(response.headers(), received),
+            clock_offset: headers::server_date(response.headers())
+                .map(|server| ClockOffset::between(received, server)),
         };
         (
             operation.parse(&response).map_err(AttemptError::Api),

@@ -1,10 +1,10 @@
 //! What the engine reads from an answer's headers before the body is decoded: how long the
-//! server asked the client to wait (`Retry-After`).
+//! server asked the client to wait (`Retry-After`), and the server's clock (`Date`).
 
 use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
-use http::header::RETRY_AFTER;
+use http::header::{DATE, RETRY_AFTER};
 
 /// How long `Retry-After` asks to wait, as of `now`: delay-seconds or an HTTP date (RFC 9110,
 /// section 10.2.3). A date in the past asks for no wait; an unreadable value is ignored.
@@ -16,6 +16,12 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The server's clock when it answered (`Date`, RFC 9110, section 6.6.1), if it said.
+pub(crate) fn server_date(headers: &HeaderMap) -> Option<SystemTime> {
+    let value = headers.get(DATE)?.to_str().ok()?;
+    httpdate::parse_http_date(value.trim()).ok()
 }
 
 #[cfg(test)]
@@ -65,5 +71,16 @@ mod tests {
             };
             assert_eq!(retry_after(&map, now), expected, "{value:?}");
         }
+    }
+
+    #[test]
+    fn the_server_date_is_read() {
+        let map = headers(DATE, "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(
+            server_date(&map),
+            Some(UNIX_EPOCH + Duration::from_secs(784_111_777))
+        );
+        assert_eq!(server_date(&headers(DATE, "yesterday")), None);
+        assert_eq!(server_date(&HeaderMap::new()), None);
     }
 }

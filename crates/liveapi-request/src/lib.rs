@@ -62,6 +62,7 @@ mod operation;
 mod polyv;
 pub mod retry;
 mod secret;
+mod skew;
 mod time;
 mod transport;
 
@@ -84,6 +85,7 @@ pub use limit::{LocalRateLimiter, RateLimit, RateLimiter, Throttled};
 pub use liveapi_model::Vendor;
 pub use operation::{BuildError, Operation, VendorError};
 pub use secret::Secret;
+pub use skew::ClockOffset;
 pub use time::{Sleep, ThreadTimer, Timer};
 pub use transport::{AsyncHttpSend, HttpSend, TransportError, TransportErrorKind};
 

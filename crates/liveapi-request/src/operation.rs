@@ -50,6 +50,9 @@ pub trait VendorError: std::error::Error + Send + Sync + 'static {
     fn is_rate_limited(&self) -> bool;
     /// Whether the credentials are wrong (bad signature, unknown app).
     fn is_auth(&self) -> bool;
+    /// Whether the server refused the request's time (a nonce or timestamp outside its
+    /// window), which after a retry with a fresh signature means the local clock is off.
+    fn is_clock_skew(&self) -> bool;
     /// Whether the call may have been applied although the server answered with this error:
     /// it failed while handling the request, or its answer could not be read.
     fn outcome_unknown(&self) -> bool;
@@ -68,6 +71,9 @@ impl VendorError for LinkvError {
     }
     fn is_auth(&self) -> bool {
         LinkvError::is_auth(self)
+    }
+    fn is_clock_skew(&self) -> bool {
+        matches!(self, LinkvError::ExpiredTimestamp { .. })
     }
     fn outcome_unknown(&self) -> bool {
         matches!(
@@ -91,6 +97,9 @@ impl VendorError for PolyvError {
     }
     fn is_auth(&self) -> bool {
         PolyvError::is_auth(self)
+    }
+    fn is_clock_skew(&self) -> bool {
+        matches!(self, PolyvError::ExpiredTimestamp { .. })
     }
     fn outcome_unknown(&self) -> bool {
         matches!(

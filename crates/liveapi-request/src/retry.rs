@@ -20,6 +20,10 @@ pub enum Failure {
     Retryable,
     /// The server asked to slow down.
     RateLimited,
+    /// The server refused the request's time: a LinkV nonce or a Polyv timestamp outside its
+    /// window. A fresh signature covers a slow network, so it is retried once; a second such
+    /// refusal means the local clock is off, which no retry can fix.
+    ClockSkew,
     /// The server refused the call for a reason retrying cannot fix: a bad parameter, a bad
     /// signature, an unknown app.
     Fatal,
@@ -51,6 +55,9 @@ pub struct Attempt {
     pub remaining: Option<Duration>,
     /// How long the server asked the client to wait (`Retry-After`), if it did.
     pub retry_after: Option<Duration>,
+    /// How many attempts of the call so far, this one included, the server refused for their
+    /// time ([`Failure::ClockSkew`]).
+    pub clock_refusals: u32,
 }
 
 impl Attempt {
@@ -64,6 +71,11 @@ impl Attempt {
             idempotent: true,
             remaining: None,
             retry_after: None,
+            clock_refusals: if matches!(failure, Failure::ClockSkew) {
+                1
+            } else {
+                0
+            },
         }
     }
 
@@ -85,6 +97,13 @@ impl Attempt {
     #[must_use]
     pub const fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
         self.retry_after = retry_after;
+        self
+    }
+
+    /// How many attempts of the call, this one included, were refused for their time.
+    #[must_use]
+    pub const fn with_clock_refusals(mut self, refusals: u32) -> Self {
+        self.clock_refusals = refusals;
         self
     }
 }
@@ -170,12 +189,14 @@ impl RetryPolicy {
     }
 
     /// Whether a failure of this kind may be retried at all.
-    fn retryable(failure: Failure, idempotent: bool) -> bool {
-        match failure {
+    fn retryable(attempt: &Attempt) -> bool {
+        match attempt.failure {
             // Refused before anything happened: safe for any call.
             Failure::Connect | Failure::RateLimited => true,
+            // Refused for its time: once, for a slow network; twice is the local clock.
+            Failure::ClockSkew => attempt.clock_refusals <= 1,
             // The call may have been applied: only an idempotent call may be sent again.
-            Failure::Transport | Failure::Timeout | Failure::Retryable => idempotent,
+            Failure::Transport | Failure::Timeout | Failure::Retryable => attempt.idempotent,
             Failure::Fatal => false,
         }
     }
@@ -202,9 +223,7 @@ impl RetryPolicy {
     /// would pass the deadline, the call stops instead of retrying too early.
     #[must_use]
     pub fn decide(&self, attempt: Attempt, random: u64) -> Decision {
-        if attempt.number >= self.max_attempts
-            || !Self::retryable(attempt.failure, attempt.idempotent)
-        {
+        if attempt.number >= self.max_attempts || !Self::retryable(&attempt) {
             return Decision::Stop;
         }
         let ceiling = self.ceiling(attempt.number, attempt.failure);
@@ -354,6 +373,20 @@ mod tests {
                 "{failure:?} retry-after {retry_after:?} remaining {remaining:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_clock_refusal_is_retried_once() {
+        let policy = RetryPolicy::default().with_max_attempts(10);
+        let first = Attempt::new(1, Failure::ClockSkew);
+        assert_eq!(first.clock_refusals, 1);
+        assert_eq!(policy.decide(first, 0), Decision::RetryAfter(ms(50)));
+        let second = Attempt::new(2, Failure::ClockSkew).with_clock_refusals(2);
+        assert_eq!(policy.decide(second, 0), Decision::Stop);
+        // A clock refusal after other failures still gets its one retry.
+        let later = Attempt::new(3, Failure::ClockSkew).with_clock_refusals(1);
+        assert_eq!(policy.decide(later, 0), Decision::RetryAfter(ms(200)));
+        assert_eq!(Attempt::new(1, Failure::Timeout).clock_refusals, 0);
     }
 
     #[test]

@@ -571,3 +571,81 @@ fn only_order_success_needs_the_alias() {
     );
     assert_eq!(playback.sent().len(), 1, "the order was never sent");
 }
+
+#[test]
+fn a_clock_refusal_is_retried_once_and_then_names_the_offset() {
+    // The client's clock is 2023-11-14 22:13:20 UTC; the server's says 22:07:18: six minutes
+    // and two seconds behind.
+    let stale = r#"{"status":"400","msg":"nonce_str expired","data":[]}"#;
+    let date = "Tue, 14 Nov 2023 22:07:18 GMT";
+    let timer = VirtualTimer::new();
+    let playback = Playback::new([
+        Answer::WithHeader(200, stale, "date", date),
+        Answer::WithHeader(200, stale, "date", date),
+        Answer::Status(200, OK),
+    ]);
+    let send = |r| playback.send(r);
+    let engine = engine(&timer)
+        .retry_policy(RetryPolicy::default().with_max_attempts(10))
+        .build();
+    let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
+    assert!(matches!(
+        err.last(),
+        AttemptError::Api(LinkvError::ExpiredTimestamp { .. })
+    ));
+    assert_eq!(err.attempts(), 2, "one retry, not ten");
+    assert!(
+        !err.outcome_unknown(),
+        "the server refused both: nothing was applied"
+    );
+    let offset = err.clock_offset().expect("the answer had a Date header");
+    assert_eq!(offset.to_string(), "6 min 2 s ahead of the server's");
+
+    // Once only, as a slow network would cause: the retry goes through.
+    let playback = Playback::new([Answer::Status(200, stale), Answer::Status(200, OK)]);
+    let send = |r| playback.send(r);
+    run(engine.execute(&send, &change(), &linkv())).unwrap();
+    assert_eq!(playback.sent().len(), 2);
+}
+
+#[test]
+fn polyv_invalid_timestamps_are_clock_refusals_too() {
+    let stale = r#"{"code":400,"status":"error","message":"invalid timestamp.","data":""}"#;
+    let timer = VirtualTimer::new();
+    let playback = Playback::new([
+        Answer::Status(400, stale),
+        Answer::WithHeader(400, stale, "date", "Tue, 14 Nov 2023 22:20:00 GMT"),
+    ]);
+    let send = |r| playback.send(r);
+    let err = run(engine(&timer)
+        .build()
+        .execute(&send, &GetDonate::new(Scope::Account), &polyv()))
+    .unwrap_err();
+    assert_eq!(err.attempts(), 2);
+    assert_eq!(
+        err.clock_offset().unwrap().to_string(),
+        "6 min 40 s behind the server's"
+    );
+}
+
+#[test]
+fn a_clock_refusal_after_a_timeout_leaves_the_outcome_unknown() {
+    let stale = r#"{"status":"400","msg":"nonce_str expired","data":[]}"#;
+    let timer = VirtualTimer::new();
+    let playback = Playback::new([
+        Answer::Hang,
+        Answer::Status(200, stale),
+        Answer::Status(200, stale),
+    ]);
+    let send = |r| playback.send(r);
+    let engine = engine(&timer)
+        .attempt_timeout(Duration::from_secs(1))
+        .build();
+    let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
+    assert_eq!(err.attempts(), 3);
+    assert!(
+        err.outcome_unknown(),
+        "the first attempt may have been applied"
+    );
+    assert_eq!(err.clock_offset(), None, "no Date header");
+}

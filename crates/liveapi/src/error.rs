@@ -6,8 +6,8 @@ use liveapi_model::ValidationError;
 use liveapi_model::linkv::LinkvError;
 use liveapi_model::polyv::PolyvError;
 use liveapi_request::{
-    AttemptError, BuildError, CallError, CredentialsError, EntropyError, TransportError,
-    TransportErrorKind, Vendor, VendorError,
+    AttemptError, BuildError, CallError, ClockOffset, CredentialsError, EntropyError,
+    TransportError, TransportErrorKind, Vendor, VendorError,
 };
 
 /// Everything a [`Client`](crate::Client) call can fail with.
@@ -68,6 +68,54 @@ pub enum ErrorKind {
     /// Polyv answered with an error.
     #[error(transparent)]
     Polyv(PolyvError),
+    /// The server refused the request's time again after a retry with a fresh signature:
+    /// this machine's clock is off. Nothing was applied by these attempts.
+    #[error(transparent)]
+    Clock(ClockError),
+}
+
+/// The server refused the time of a request twice (a LinkV nonce outside its 5 minutes, a
+/// Polyv timestamp outside its 3), so the local clock is off; its message gives the measured
+/// offset when the server sent a `Date` header. The vendor's own refusal is the
+/// [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} refused the request's time: {}; correct this machine's clock (NTP) and resend",
+    vendor_name(*.vendor),
+    describe_offset(.offset.as_ref())
+)]
+pub struct ClockError {
+    vendor: Vendor,
+    offset: Option<ClockOffset>,
+    #[source]
+    refusal: Box<ErrorKind>,
+}
+
+impl ClockError {
+    /// The vendor whose server refused.
+    #[must_use]
+    pub fn vendor(&self) -> Vendor {
+        self.vendor
+    }
+
+    /// How far this machine's clock is from the server's, if the server said its time.
+    #[must_use]
+    pub fn offset(&self) -> Option<ClockOffset> {
+        self.offset
+    }
+
+    /// The vendor's refusal (`nonce_str expired`, `invalid timestamp.`).
+    #[must_use]
+    pub fn refusal(&self) -> &ErrorKind {
+        &self.refusal
+    }
+}
+
+fn describe_offset(offset: Option<&ClockOffset>) -> String {
+    match offset {
+        Some(offset) => format!("this machine's clock is {offset}"),
+        None => "this machine's clock is probably off (the server did not say its time)".to_owned(),
+    }
 }
 
 /// A client that cannot be configured as asked.
@@ -219,6 +267,16 @@ impl Error {
         }
     }
 
+    /// How far this machine's clock is from the server's, when the call failed because the
+    /// server refused its time and said its own ([`ErrorKind::Clock`]).
+    #[must_use]
+    pub fn clock_offset(&self) -> Option<ClockOffset> {
+        match &self.kind {
+            ErrorKind::Clock(e) => e.offset,
+            _ => None,
+        }
+    }
+
     /// Whether the call ran out of time.
     #[must_use]
     pub fn is_timeout(&self) -> bool {
@@ -309,15 +367,17 @@ impl From<EntropyError> for Error {
     }
 }
 
-impl<E: Into<Error>> From<CallError<E>> for Error {
+impl<E: VendorError + Into<Error>> From<CallError<E>> for Error {
     fn from(e: CallError<E>) -> Self {
         let call = CallInfo {
             attempts: e.attempts(),
             earlier_outcome_unknown: e.earlier_outcome_unknown(),
         };
+        let offset = e.clock_offset();
         let mut error: Error = match e.into_last() {
             AttemptError::Build(e) => e.into(),
             AttemptError::Transport(e) => e.into(),
+            AttemptError::Api(e) if e.is_clock_skew() => clock(e.into().kind, offset).into(),
             AttemptError::Api(e) => e.into(),
             // `AttemptError` may grow; what it grows with is an attempt that got no answer.
             _ => TransportError::new(TransportErrorKind::Io).into(),
@@ -325,6 +385,19 @@ impl<E: Into<Error>> From<CallError<E>> for Error {
         error.call = Some(call);
         error
     }
+}
+
+/// The clock error a vendor's refusal of the request's time becomes.
+fn clock(refusal: ErrorKind, offset: Option<ClockOffset>) -> ErrorKind {
+    let vendor = match refusal {
+        ErrorKind::Polyv(_) => Vendor::Polyv,
+        _ => Vendor::Linkv,
+    };
+    ErrorKind::Clock(ClockError {
+        vendor,
+        offset,
+        refusal: Box::new(refusal),
+    })
 }
 
 #[cfg(test)]
@@ -366,6 +439,32 @@ mod tests {
             2
         );
         assert_eq!(Error::from(ConfigError::NoCredentials).attempts(), 0);
+    }
+
+    #[test]
+    fn a_clock_error_names_the_offset_and_settles_nothing() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let server = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let offset = ClockOffset::between(server + Duration::from_secs(360), server);
+        let refusal = LinkvError::classify(400, "nonce_str expired".into());
+        let err = Error::from(clock(ErrorKind::Linkv(refusal.clone()), Some(offset)));
+        assert_eq!(
+            err.to_string(),
+            "LinkV refused the request's time: this machine's clock is 6 min ahead of \
+             the server's; correct this machine's clock (NTP) and resend"
+        );
+        assert_eq!(err.clock_offset(), Some(offset));
+        assert!(!err.is_retryable() && !err.outcome_unknown());
+        let polyv = PolyvError::classify(400, "error", "invalid timestamp.".into());
+        let err = Error::from(clock(ErrorKind::Polyv(polyv), None));
+        assert!(err.to_string().starts_with("Polyv refused"), "{err}");
+        assert!(err.to_string().contains("probably off"), "{err}");
+        assert_eq!(err.clock_offset(), None);
+        let source = std::error::Error::source(&err).unwrap().to_string();
+        assert!(source.contains("invalid timestamp."), "{source}");
+        // After an attempt that may have been applied, the outcome stays unknown.
+        let err = after_earlier_timeout(clock(ErrorKind::Linkv(refusal), None));
+        assert!(err.outcome_unknown());
     }
 
     #[test]

@@ -92,11 +92,12 @@ pub mod transport;
 pub use call::{Call, CallFuture};
 pub use client::{Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS};
 pub use coins::{ChangeCoins, CompleteOrder};
-pub use error::{ConfigError, Error, ErrorKind};
+pub use error::{ClockError, ConfigError, Error, ErrorKind};
 
 pub use liveapi_request::retry::RetryPolicy;
 pub use liveapi_request::{
-    CallSettings, Context, LinkvCredentials, PolyvCredentials, RateLimit, RateLimiter, Secret,
+    CallSettings, ClockOffset, Context, LinkvCredentials, PolyvCredentials, RateLimit, RateLimiter,
+    Secret,
 };
 #[cfg(feature = "test-util")]
 pub use liveapi_request::{ManualClock, SeededEntropy};

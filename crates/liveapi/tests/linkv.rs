@@ -236,11 +236,11 @@ async fn a_wrong_secret_is_an_auth_error_and_is_not_retried() {
 }
 
 #[tokio::test]
-async fn a_client_clock_far_off_is_refused_as_expired() {
+async fn a_client_clock_far_off_is_a_clock_error_after_one_retry() {
     let emulator = common::emulator(Emulator::builder()).await;
     let behind = emulator.clock().now() - std::time::Duration::from_secs(600);
+    // The client's retry policy allows 10 attempts; a clock refusal gets one retry only.
     let client = common::client_builder(&emulator)
-        .retry_policy(liveapi::RetryPolicy::never())
         .context(liveapi::Context::new(
             std::sync::Arc::new(liveapi::ManualClock::new(behind)),
             std::sync::Arc::new(liveapi::request::OsEntropy),
@@ -251,13 +251,22 @@ async fn a_client_clock_far_off_is_refused_as_expired() {
         .balance(&OpenId::new("1").unwrap())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err.kind(),
-            ErrorKind::Linkv(LinkvError::ExpiredTimestamp { .. })
-        ),
-        "{err}"
-    );
+    let ErrorKind::Clock(clock) = err.kind() else {
+        panic!("not a clock error: {err:?}");
+    };
+    assert!(matches!(
+        clock.refusal(),
+        ErrorKind::Linkv(LinkvError::ExpiredTimestamp { .. })
+    ));
+    assert_eq!(err.attempts(), 2);
+    assert_eq!(emulator.requests().len(), 2);
+    assert!(!err.outcome_unknown() && !err.is_retryable());
+    // The emulator's answers carry a `Date`: the offset is measured, to the second.
+    let offset = err.clock_offset().expect("a measured offset");
+    assert!(!offset.is_ahead(), "{offset}");
+    let secs = offset.magnitude().as_secs();
+    assert!((598..=602).contains(&secs), "{offset}");
+    assert!(err.to_string().contains("behind the server's"), "{err}");
 }
 
 #[tokio::test]
