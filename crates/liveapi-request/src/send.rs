@@ -180,7 +180,7 @@ impl Context {
 ///     Ok::<_, std::io::Error>(http::Response::new(Bytes::from(r#"{"status":"200","data":{"tokens":"7"}}"#)))
 /// };
 /// let balance = call(&GetUserTokens::new(OpenId::new("42")?), &creds, &Context::default(), &mut transport)?;
-/// assert_eq!(balance.get(), 7);
+/// assert_eq!(balance.coins.get(), 7);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
