@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use liveapi_hyper::{Executor, ExecutorBuilder, RateLimit};
 use liveapi_model::linkv::{
-    Coins, GetUserTokens, OpenId, OrderId, Platform, PortraitUri, RequestId, ThGetToken, UsdCents,
-    UserId, UserName, UserToken,
+    ChangeType, Coins, GetUserTokens, OpenId, OrderId, Platform, PortraitUri, RequestId,
+    ThGetToken, UsdCents, UserId, UserName, UserToken,
 };
 use liveapi_model::polyv::{
     CashSettings, DonateSettings, GetDonate, GoodSettings, Scope, UpdateCash, UpdateGoods,
@@ -15,6 +15,7 @@ use liveapi_request::retry::RetryPolicy;
 use liveapi_request::{Context, LinkvCredentials, Operation, PolyvCredentials, Vendor};
 
 use crate::coins::{ChangeCoins, CompleteOrder};
+use crate::token::GetToken;
 use crate::{Error, env};
 
 /// How many days credited coins last unless a call says otherwise: the 91 days of the vendor's
@@ -345,26 +346,22 @@ impl Client {
     }
 
     /// Registers a user (name and portrait are required the first time), or logs them in and
-    /// updates both.
-    ///
-    /// # Errors
-    /// As [`execute`](Self::execute).
-    pub async fn register_user(
+    /// updates both. Await it, optionally after setting the device id
+    /// ([`GetToken::aid`]); it fails as [`execute`](Self::execute) does.
+    pub fn register_user(
         &self,
         user_id: UserId,
         name: UserName,
         portrait_uri: PortraitUri,
-    ) -> Result<UserToken, Error> {
-        self.user_token(ThGetToken::register(user_id, name, portrait_uri))
-            .await
+    ) -> GetToken<'_> {
+        GetToken::new(self, ThGetToken::register(user_id, name, portrait_uri))
     }
 
-    /// Logs in a registered user and returns a fresh live token.
-    ///
-    /// # Errors
-    /// As [`execute`](Self::execute); LinkV refuses a user it has never seen.
-    pub async fn login_user(&self, user_id: UserId) -> Result<UserToken, Error> {
-        self.user_token(ThGetToken::login(user_id)).await
+    /// Logs in a registered user and returns a fresh live token. Await it, optionally after
+    /// setting the device id ([`GetToken::aid`]); it fails as [`execute`](Self::execute)
+    /// does, and LinkV refuses a user it has never seen.
+    pub fn login_user(&self, user_id: UserId) -> GetToken<'_> {
+        GetToken::new(self, ThGetToken::login(user_id))
     }
 
     /// Completes a top-up order, crediting `coins` to `uid` (`orderSuccess`); answers the
@@ -380,7 +377,50 @@ impl Client {
         money: UsdCents,
         platform: Platform,
     ) -> CompleteOrder<'_> {
-        CompleteOrder::new(self, uid.clone(), order_id, coins, money, platform)
+        CompleteOrder::new(
+            self,
+            uid.clone(),
+            ChangeType::Add,
+            order_id,
+            coins,
+            money,
+            platform,
+        )
+    }
+
+    /// Refunds a top-up order, taking `coins` back from `uid` (`orderSuccess` with `type=2`),
+    /// soonest-expiring first; answers the balance after. Await it, optionally after setting
+    /// a request id. LinkV refuses to take a balance below zero.
+    ///
+    /// A refund is an `orderSuccess` call of its own: give it the order id your payment
+    /// provider reports for the refund, and its own request id.
+    ///
+    /// ```no_run
+    /// # async fn run(client: liveapi::Client, uid: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
+    /// use liveapi::model::linkv::{Coins, OrderId, Platform, UsdCents};
+    ///
+    /// let balance = client
+    ///     .refund_order(&uid, OrderId::new("refund-of-order-1")?, Coins::new(100)?, UsdCents::new(199), Platform::Ios)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn refund_order(
+        &self,
+        uid: &OpenId,
+        order_id: OrderId,
+        coins: Coins,
+        money: UsdCents,
+        platform: Platform,
+    ) -> CompleteOrder<'_> {
+        CompleteOrder::new(
+            self,
+            uid.clone(),
+            ChangeType::Remove,
+            order_id,
+            coins,
+            money,
+            platform,
+        )
     }
 
     /// Credits `coins` to `uid` (`changeGold`, type 1). Await it, optionally after setting a
@@ -397,16 +437,23 @@ impl Client {
 
     /// The coin balance of `uid` (`getUserTokens`).
     ///
+    /// The server may add an `isMigrate` flag to the answer; `execute` with a
+    /// [`GetUserTokens`] answers the whole [`Balance`](liveapi_model::linkv::Balance) with it.
+    ///
     /// # Errors
     /// As [`execute`](Self::execute).
     pub async fn balance(&self, uid: &OpenId) -> Result<Coins, Error> {
-        self.execute(&GetUserTokens::new(uid.clone())).await
+        Ok(self.execute(&GetUserTokens::new(uid.clone())).await?.coins)
     }
 
     // Polyv.
 
     /// Sets the cash tip amounts of a channel, or of the account when `scope` is
     /// [`Scope::Account`] (`donate/update-cash`).
+    ///
+    /// Only what `settings` gives is changed: [`CashSettings::switch`] turns tips on or off
+    /// alone, [`CashSettings::from_parts`] changes any of the three parts. Leaving `enabled`
+    /// out leaves the switch as it is; this client never sets it unasked.
     ///
     /// # Errors
     /// As [`execute`](Self::execute).

@@ -85,7 +85,8 @@ impl<'a> ChangeCoins<'a> {
     }
 
     /// When added coins expire (default: the start of the UTC day 91 days ahead, the client's
-    /// coin lifetime). Ignored by the server for removals, which must still send one.
+    /// coin lifetime). Ignored by the server for removals; the seed requires one on them too,
+    /// so one is always sent.
     ///
     /// The server deduplicates on the request id *and* the parameters, so a resend must send
     /// the same expiry. The default is the same all day; to resend on a later day, store the
@@ -131,13 +132,14 @@ impl<'a> IntoFuture for ChangeCoins<'a> {
     }
 }
 
-/// A completed top-up order (`orderSuccess`) of [`Client::complete_order`], sent when awaited;
-/// answers the balance after.
+/// A completed top-up order (`orderSuccess`) of [`Client::complete_order`], or its refund of
+/// [`Client::refund_order`], sent when awaited; answers the balance after.
 #[derive(Debug)]
 #[must_use = "an order is completed only when awaited"]
 pub struct CompleteOrder<'a> {
     client: &'a Client,
     uid: OpenId,
+    change_type: ChangeType,
     order_id: OrderId,
     coins: Coins,
     money: UsdCents,
@@ -150,6 +152,7 @@ impl<'a> CompleteOrder<'a> {
     pub(crate) fn new(
         client: &'a Client,
         uid: OpenId,
+        change_type: ChangeType,
         order_id: OrderId,
         coins: Coins,
         money: UsdCents,
@@ -158,6 +161,7 @@ impl<'a> CompleteOrder<'a> {
         Self {
             client,
             uid,
+            change_type,
             order_id,
             coins,
             money,
@@ -175,6 +179,8 @@ impl<'a> CompleteOrder<'a> {
 
     /// When the coins expire (default: the start of the UTC day 91 days ahead, the client's
     /// coin lifetime). A resend must send the same expiry: see [`ChangeCoins::expires_at`].
+    /// A refund sends one too, as the seed requires on every `orderSuccess`; it has no effect
+    /// on removed coins.
     pub fn expires_at(mut self, expiration: Expiration) -> Self {
         self.expiration = Some(expiration);
         self
@@ -185,9 +191,10 @@ impl<'a> CompleteOrder<'a> {
     /// # Errors
     /// [`Error::Invalid`] for zero coins; [`Error::Build`] if no request id can be generated.
     pub fn into_request(self) -> Result<OrderSuccess, Error> {
-        Ok(OrderSuccess::credit(
+        Ok(OrderSuccess::new(
             self.uid,
             request_id(self.client, self.request_id)?,
+            self.change_type,
             self.order_id,
             self.coins,
             self.money,

@@ -80,7 +80,9 @@ impl<E: Into<Error>> From<ExecuteError<E>> for Error {
 
 impl Error {
     /// Whether sending the same call again later (with the same `request_id`) may succeed: a
-    /// network failure, a timeout, a server error, rate limiting, an unreadable answer.
+    /// network failure, a timeout, a server error (whether the HTTP status or only the body's
+    /// `status` says so), rate limiting, an unreadable answer. Never a success whose data
+    /// could not be read: the call took effect.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -95,7 +97,8 @@ impl Error {
     /// off or unreadable, or the server failed while handling it. For a coin change, send it
     /// again with the **same** `request_id` and parameters to find out: the server applies it
     /// at most once. A refusal (a stale timestamp, rate limiting, a bad parameter) is not
-    /// unknown: nothing was applied.
+    /// unknown: nothing was applied. Nor is a success whose data could not be read
+    /// ([`LinkvError::UnexpectedData`]): the server said it was applied.
     #[must_use]
     pub fn outcome_unknown(&self) -> bool {
         match self {

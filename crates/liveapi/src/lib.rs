@@ -76,9 +76,11 @@ mod client;
 mod coins;
 pub mod env;
 mod error;
+mod token;
 
 pub use client::{Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS};
 pub use coins::{CallFuture, ChangeCoins, CompleteOrder};
+pub use token::GetToken;
 pub use error::Error;
 
 pub use liveapi_hyper::{RateLimit, TransportError, TransportErrorKind};
