@@ -23,14 +23,14 @@
 //! use liveapi_model::linkv::{GetUserTokens, OpenId};
 //! use liveapi_request::{LinkvCredentials, Operation, SeededEntropy};
 //!
-//! let creds = LinkvCredentials::new("demo_app_key", "demo_app_secret", "demo", "https://live.example.com")?;
+//! let creds = LinkvCredentials::new("LM6000100000000000000042", "demo_app_secret", "demo", "https://live.example.com")?;
 //! let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 //! let request = GetUserTokens::new(OpenId::new("42")?).build(&creds, now, &SeededEntropy::new(1))?;
 //!
 //! assert_eq!(request.method(), http::Method::POST);
 //! assert_eq!(request.uri(), "https://live.example.com/open/finanv0/getUserTokens");
 //! let body = std::str::from_utf8(request.body())?;
-//! assert!(body.starts_with("app_id=demo_app_key&nonce_str="));
+//! assert!(body.starts_with("app_id=LM6000100000000000000042&nonce_str="));
 //! assert!(body.contains("&uid=42&sign="));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
