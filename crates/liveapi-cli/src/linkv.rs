@@ -2,9 +2,8 @@
 
 use clap::Subcommand;
 use liveapi::model::linkv::{
-    Birthday, ChangeReason, Coins, CountryCode, DeviceId, Email, Expiration, GetUserTokens,
-    OpenId, OrderId, Platform, PortraitUri, RequestId, Sex, ThGetToken, UsdCents, UserId,
-    UserName,
+    Birthday, ChangeReason, Coins, CountryCode, DeviceId, Email, Expiration, GetUserTokens, OpenId,
+    OrderId, Platform, PortraitUri, RequestId, Sex, ThGetToken, UsdCents, UserId, UserName,
 };
 use liveapi::{Client, DEFAULT_COIN_LIFETIME_DAYS};
 use serde_json::json;
@@ -285,9 +284,9 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
         args.platform,
     )
     .request_id(resend.request_id.clone())
-        .expires_at(resend.expires_at)
-        .into_request()
-        .map_err(|e| call::failure(&e, None))?;
+    .expires_at(resend.expires_at)
+    .into_request()
+    .map_err(|e| call::failure(&e, None))?;
     announce(&resend);
     let balance = client
         .execute(&request)

@@ -182,11 +182,7 @@ pub(crate) fn run(args: Args) -> Outcome {
             call::block_on(run_get(&client, get, format))?
         }
         DonateCall::UpdateCash(update) => {
-            let cashes = update
-                .cashes
-                .as_deref()
-                .map(Cashes::try_from)
-                .transpose()?;
+            let cashes = update.cashes.as_deref().map(Cashes::try_from).transpose()?;
             let settings = CashSettings::from_parts(cashes, update.min, update.enabled)?;
             let client = args.credentials.client()?;
             call::block_on(async {

@@ -476,8 +476,22 @@ fn donate_get_update_cash_and_update_good() {
 
     // Each part alone: the switch off, then only the minimum. The switch stays off.
     for args in [
-        &["donate", "update-cash", "--channel", "1000001", "--enabled", "N"][..],
-        &["donate", "update-cash", "--channel", "1000001", "--min", "2.5"],
+        &[
+            "donate",
+            "update-cash",
+            "--channel",
+            "1000001",
+            "--enabled",
+            "N",
+        ][..],
+        &[
+            "donate",
+            "update-cash",
+            "--channel",
+            "1000001",
+            "--min",
+            "2.5",
+        ],
     ] {
         server.polyv_run(args, None).ok();
     }

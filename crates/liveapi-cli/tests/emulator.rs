@@ -160,11 +160,13 @@ fn linkv_answers_as_the_real_server_unless_told_otherwise() {
     );
     assert!(response.contains(r#""status":"400""#), "{response}");
 
-    let (_running, addr, lines) = start(&["--linkv-error-http-status", "--linkv-json-content-type"]);
+    let (_running, addr, lines) =
+        start(&["--linkv-error-http-status", "--linkv-json-content-type"]);
     assert!(
         lines
             .iter()
-            .any(|l| l.contains("LinkV errors: with their HTTP status, content type application/json")),
+            .any(|l| l
+                .contains("LinkV errors: with their HTTP status, content type application/json")),
         "{lines:?}"
     );
     let response = post(addr, "/open/finanv0/getUserTokens", "uid=1");

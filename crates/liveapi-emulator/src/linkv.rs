@@ -346,10 +346,7 @@ mod tests {
             read::<GetUserTokens>(&[]).map(|_| ()).unwrap_err(),
         ));
         all.push(("app".into(), denied(msg::APP_NOT_FOUND)));
-        all.push((
-            "delta".into(),
-            delta(ChangeType::Add, None).unwrap_err(),
-        ));
+        all.push(("delta".into(), delta(ChangeType::Add, None).unwrap_err()));
         all
     }
 

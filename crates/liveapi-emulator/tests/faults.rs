@@ -28,10 +28,12 @@ enum Seen {
 
 fn seen(outcome: &Outcome) -> Seen {
     match outcome {
-        Outcome::Reply(r) if r.status == 200 => match serde_json::from_slice::<serde_json::Value>(&r.body) {
-            Ok(body) if body["status"] != "200" => Seen::BodyStatus(body["status"].to_string()),
-            _ => Seen::Ok,
-        },
+        Outcome::Reply(r) if r.status == 200 => {
+            match serde_json::from_slice::<serde_json::Value>(&r.body) {
+                Ok(body) if body["status"] != "200" => Seen::BodyStatus(body["status"].to_string()),
+                _ => Seen::Ok,
+            }
+        }
         Outcome::Reply(r) => Seen::Status(r.status),
         Outcome::NoResponse => Seen::NoResponse,
         Outcome::Truncated { .. } => Seen::Truncated,
@@ -200,7 +202,10 @@ async fn server_errors_apply_nothing_and_look_like_the_real_thing() {
         assert_eq!(reply.status, status, "{kind}");
         // A gateway's page is HTML; LinkV's JSON says `text/html` too, as the real server's.
         let content_type = reply.header("content-type").unwrap();
-        assert!(content_type.starts_with("text/html"), "{kind}: {content_type}");
+        assert!(
+            content_type.starts_with("text/html"),
+            "{kind}: {content_type}"
+        );
         let err = liveapi_model::linkv::decode::<()>(reply.status, &reply.body).unwrap_err();
         if html {
             assert!(
@@ -344,7 +349,12 @@ async fn injected_failures_keep_their_http_form_in_every_answer_style() {
         .unwrap();
         let reply = credit_once(&emu, &uid, 1).await.reply();
         assert_eq!(reply.status, status, "{kind}");
-        assert!(reply.header("content-type").unwrap().starts_with("application/json"));
+        assert!(
+            reply
+                .header("content-type")
+                .unwrap()
+                .starts_with("application/json")
+        );
         assert_eq!(
             reply.json(),
             serde_json::json!({"status": "500", "msg": "system err", "data": []})

@@ -181,8 +181,13 @@ async fn custom_apps_replace_or_join_the_demo_apps() {
     assert_eq!(emu.linkv_app().app_key, "mine");
     assert_eq!(emu.polyv_app().channels, [7]);
     register(&emu, "someone").await;
-    let demo =
-        LinkvCredentials::new(DEMO_LINKV_APP_KEY, "demo_app_secret", "demo", &emu.base_url()).unwrap();
+    let demo = LinkvCredentials::new(
+        DEMO_LINKV_APP_KEY,
+        "demo_app_secret",
+        "demo",
+        &emu.base_url(),
+    )
+    .unwrap();
     assert!(call(&emu, &register_op("x"), &demo).await.is_err());
     assert!(emu.donate_settings("my_polyv", Some(7)).is_some());
     assert!(emu.donate_settings("my_polyv", Some(8)).is_none());
@@ -257,7 +262,10 @@ async fn oversized_bodies_get_413_in_the_vendor_envelope() {
     )
     .await
     .reply();
-    assert_eq!((reply.status, reply.json()["status"].as_str()), (200, Some("400")));
+    assert_eq!(
+        (reply.status, reply.json()["status"].as_str()),
+        (200, Some("400"))
+    );
 }
 
 #[tokio::test]

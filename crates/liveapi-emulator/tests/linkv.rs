@@ -560,8 +560,8 @@ async fn both_answer_styles_carry_the_same_envelopes() {
         assert_eq!(ok.header("content-type"), Some(content_type), "{style}");
 
         let app = emu.linkv_app();
-        let wrong = LinkvCredentials::new(&app.app_key, "wrong", &app.alias, &emu.base_url())
-            .unwrap();
+        let wrong =
+            LinkvCredentials::new(&app.app_key, "wrong", &app.alias, &emu.base_url()).unwrap();
         let cases = [
             (build(&emu, &GetUserTokens::new(uid.clone()), &wrong), 403),
             (
@@ -572,7 +572,11 @@ async fn both_answer_styles_carry_the_same_envelopes() {
         for (request, status) in cases {
             let reply = send_request(emu.addr(), &request).await.reply();
             let http = if error_http_status { status } else { 200 };
-            assert_eq!((reply.status, reply.api_status()), (http, status), "{style}");
+            assert_eq!(
+                (reply.status, reply.api_status()),
+                (http, status),
+                "{style}"
+            );
             assert_eq!(reply.header("content-type"), Some(content_type), "{style}");
             assert_eq!(reply.json()["data"], serde_json::json!([]), "{style}");
             let err = liveapi_model::linkv::decode::<()>(reply.status, &reply.body).unwrap_err();

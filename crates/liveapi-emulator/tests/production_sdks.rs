@@ -37,7 +37,12 @@ fn md5_hex(text: &str) -> String {
 }
 
 /// `params` with `app_id`, a nonce for `now` and the signature the SDK would compute.
-fn signed(sdk: Sdk, params: &[(&str, &str)], secret: &str, now: SystemTime) -> Vec<(String, String)> {
+fn signed(
+    sdk: Sdk,
+    params: &[(&str, &str)],
+    secret: &str,
+    now: SystemTime,
+) -> Vec<(String, String)> {
     let nonce = liveapi_sign::linkv::Nonce::generate(now, |buf| buf.fill(b'a')).unwrap();
     let mut all: Vec<(String, String)> = params
         .iter()
@@ -82,7 +87,11 @@ async fn post(emu: &RunningEmulator, path: &str, params: &[(String, String)]) ->
 
 fn success(reply: Reply) -> serde_json::Value {
     let json = reply.json();
-    assert_eq!((reply.status, &json["status"]), (200, &serde_json::json!("200")), "{json}");
+    assert_eq!(
+        (reply.status, &json["status"]),
+        (200, &serde_json::json!("200")),
+        "{json}"
+    );
     json
 }
 
@@ -124,7 +133,12 @@ async fn every_production_sdk_shape_is_accepted() {
     let uid = answer["data"]["openId"].as_str().unwrap().to_owned();
 
     // Node logs in with `sex: 0`, a number it leaves out of what it signs.
-    let login = signed(Sdk::Node, &[("userId", "go-user"), ("sex", "0")], &secret, now);
+    let login = signed(
+        Sdk::Node,
+        &[("userId", "go-user"), ("sex", "0")],
+        &secret,
+        now,
+    );
     post(&emu, "/open/v0/thGetToken", &login).await;
 
     // Python completes an order with a 32-character id and a float expiry.
@@ -211,7 +225,12 @@ async fn every_production_sdk_shape_is_accepted() {
     assert_eq!(answer["data"]["tokens"], "70");
 
     // Go and Python read the balance with a GET and the parameters in the query.
-    let query = form(&signed(Sdk::GoPython, &[("uid", uid.as_str())], &secret, now));
+    let query = form(&signed(
+        Sdk::GoPython,
+        &[("uid", uid.as_str())],
+        &secret,
+        now,
+    ));
     let reply = send(
         emu.addr(),
         "GET",
@@ -226,7 +245,15 @@ async fn every_production_sdk_shape_is_accepted() {
     // Four changes were applied, each once, under the SDKs' ids.
     let journal = emu.journal();
     let ids: Vec<&str> = journal.iter().map(|c| c.request_id.as_str()).collect();
-    assert_eq!(ids, [python_id.as_str(), node_id.as_str(), removal_id.as_str(), refund_id.as_str()]);
+    assert_eq!(
+        ids,
+        [
+            python_id.as_str(),
+            node_id.as_str(),
+            removal_id.as_str(),
+            refund_id.as_str()
+        ]
+    );
     assert_eq!(journal[0].expiration, Some(1_796_343_222));
     assert_eq!(journal[1].expiration, Some(1_796_084_294_259_200));
     assert_eq!(journal[2].expiration, None);
@@ -268,7 +295,10 @@ async fn other_expiries_are_still_param_errors() {
     let secret = emu.linkv_app().app_secret.clone();
     let now = emu.clock().now();
     let uid = register(&emu, "strict").await;
-    for (n, expriation) in ["1796343222.5", "1.8e9", "-1", "soon", ""].into_iter().enumerate() {
+    for (n, expriation) in ["1796343222.5", "1.8e9", "-1", "soon", ""]
+        .into_iter()
+        .enumerate()
+    {
         let id = go_request_id(&format!("Bad000{n:03}"));
         let params = [
             ("uid", uid.as_str()),
@@ -287,7 +317,11 @@ async fn other_expiries_are_still_param_errors() {
         .await
         .reply();
         assert_eq!(reply.api_status(), 400, "{expriation}");
-        assert!(reply.message().starts_with("param err: expriation"), "{expriation}: {}", reply.message());
+        assert!(
+            reply.message().starts_with("param err: expriation"),
+            "{expriation}: {}",
+            reply.message()
+        );
     }
     assert!(emu.journal().is_empty());
 }

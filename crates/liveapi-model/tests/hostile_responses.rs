@@ -207,7 +207,10 @@ fn success_without_the_data_the_call_returns() {
         let body = format!(r#"{{"code":200,"status":"success","message":"","data":{data}}}"#);
         assert_eq!(polyv::decode::<()>(200, body.as_bytes()), Ok(()), "{data}");
     }
-    assert_eq!(polyv::decode::<()>(200, br#"{"code":200,"status":"success"}"#), Ok(()));
+    assert_eq!(
+        polyv::decode::<()>(200, br#"{"code":200,"status":"success"}"#),
+        Ok(())
+    );
 }
 
 #[test]
@@ -236,7 +239,10 @@ fn error_statuses_as_numbers_strings_and_unknown_values() {
         200,
         br#"{"code":200,"status":"error","message":"qps exceeds number of calls"}"#,
     );
-    assert!(err.is_err(), "a status of `error` contradicts the code: not success");
+    assert!(
+        err.is_err(),
+        "a status of `error` contradicts the code: not success"
+    );
     let err = polyv::decode::<()>(
         200,
         br#"{"code":429,"status":"error","message":"qps exceeds number of calls","data":""}"#,

@@ -34,7 +34,10 @@ fn linkv_profile_fields() {
     // No shape check on e-mail: what a user typed is sent, up to 254 bytes.
     assert!(Email::new("@example.com").is_ok());
     assert!(Email::new(format!("{}@b.c", "a".repeat(250))).is_ok());
-    assert_eq!(field_of(Email::new(format!("{}@b.cd", "a".repeat(250)))), "email");
+    assert_eq!(
+        field_of(Email::new(format!("{}@b.cd", "a".repeat(250)))),
+        "email"
+    );
     assert_eq!(field_of(Email::new("a\u{7}@b.c")), "email");
     assert_eq!(field_of(Email::new("")), "email");
     // Any case, put in capitals; two letters.
@@ -69,8 +72,19 @@ fn linkv_coin_fields() {
     assert_eq!(field_of(Coins::new(u64::MAX)), "value");
     assert_eq!(field_of("1.5".parse::<Coins>()), "value");
     assert_eq!(field_of("-1".parse::<Coins>()), "value");
-    assert_eq!("1600086400.0".parse::<Expiration>().unwrap().unix_seconds(), 1_600_086_400);
-    for bad in ["1600086400.5", "1600086400.", ".0", "1.6e9", "-1", " 1", "1 "] {
+    assert_eq!(
+        "1600086400.0".parse::<Expiration>().unwrap().unix_seconds(),
+        1_600_086_400
+    );
+    for bad in [
+        "1600086400.5",
+        "1600086400.",
+        ".0",
+        "1.6e9",
+        "-1",
+        " 1",
+        "1 ",
+    ] {
         assert_eq!(field_of(bad.parse::<Expiration>()), "expriation", "{bad}");
     }
     assert_eq!(field_of("3".parse::<ChangeType>()), "type");

@@ -305,11 +305,7 @@ where
     params::sorted(params, KeyOrder::Bytes, |sorted| {
         let received = sorted.present(SIGN_PARAM)?;
         received.parse::<Signature>()?;
-        let has = |pred: fn(&str) -> bool| {
-            sorted
-                .iter()
-                .any(|(k, v)| k != SIGN_PARAM && pred(v))
-        };
+        let has = |pred: fn(&str) -> bool| sorted.iter().any(|(k, v)| k != SIGN_PARAM && pred(v));
         let mut forms = [Some(Form::Documented), None, None];
         if has(str::is_empty) {
             forms[1] = Some(Form::EmptyKept);

@@ -80,8 +80,8 @@ mod token;
 
 pub use client::{Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS};
 pub use coins::{CallFuture, ChangeCoins, CompleteOrder};
-pub use token::GetToken;
 pub use error::Error;
+pub use token::GetToken;
 
 pub use liveapi_hyper::{RateLimit, TransportError, TransportErrorKind};
 pub use liveapi_request::retry::RetryPolicy;

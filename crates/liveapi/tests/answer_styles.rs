@@ -56,7 +56,10 @@ async fn every_error_is_typed_by_its_status_in_both_styles() {
         // 403: the seed's `sign err`.
         let app = emulator.linkv_app();
         let wrong = common::client_builder(&emulator)
-            .linkv(LinkvCredentials::new(&app.app_key, "wrong", &app.alias, &emulator.base_url()).unwrap())
+            .linkv(
+                LinkvCredentials::new(&app.app_key, "wrong", &app.alias, &emulator.base_url())
+                    .unwrap(),
+            )
             .build()
             .unwrap();
         let err = wrong.balance(&alice).await.unwrap_err();

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use liveapi::Error;
 use liveapi::model::linkv::{
-    ChangeReason, Coins, DeviceId, Expiration, LinkvError, OpenId, OrderId, Platform, RequestId, UsdCents,
-    UserId,
+    ChangeReason, Coins, DeviceId, Expiration, LinkvError, OpenId, OrderId, Platform, RequestId,
+    UsdCents, UserId,
 };
 use liveapi_emulator::Emulator;
 
@@ -403,7 +403,10 @@ async fn a_device_id_goes_with_registration_and_login() {
         .aid(DeviceId::new("tablet-2").unwrap())
         .await
         .unwrap();
-    assert_eq!((again.open_id, again.aid.as_deref()), (user.open_id, Some("tablet-2")));
+    assert_eq!(
+        (again.open_id, again.aid.as_deref()),
+        (user.open_id, Some("tablet-2"))
+    );
     let state = emulator.state_json();
     let users = &state["linkv"][&emulator.linkv_app().app_key]["users"];
     assert_eq!(users[0]["aid"], "tablet-2");

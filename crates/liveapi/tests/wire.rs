@@ -37,7 +37,10 @@ fn client(server: &Loopback) -> Client {
                 .with_base_url(&server.base_url)
                 .unwrap(),
         )
-        .context(Context::new(Arc::new(clock), Arc::new(SeededEntropy::new(7))))
+        .context(Context::new(
+            Arc::new(clock),
+            Arc::new(SeededEntropy::new(7)),
+        ))
         .retry_policy(
             RetryPolicy::default()
                 .with_max_attempts(4)
@@ -105,7 +108,12 @@ fn assert_linkv(received: &common::loopback::Received, path: &str, body: &str) {
     assert_eq!(received.body_text(), body);
     let now = UNIX_EPOCH + Duration::from_secs(1_600_000_000);
     assert_eq!(
-        liveapi::sign::linkv::verify(received.params(), SECRET, now, liveapi::sign::linkv::DEFAULT_WINDOW),
+        liveapi::sign::linkv::verify(
+            received.params(),
+            SECRET,
+            now,
+            liveapi::sign::linkv::DEFAULT_WINDOW
+        ),
         Ok(())
     );
 }
@@ -194,11 +202,31 @@ async fn coin_calls_send_the_documented_forms() {
 
     let received = server.received();
     assert_eq!(received.len(), 5);
-    assert_linkv(&received[0], "/open/finanv0/orderSuccess", "app_id=LM6000101140927991745433&channel=myalias&expriation=1607862400&money=199&nonce_str=dNybqnRl1600000000co86d8OE&order_id=ORD-2020-0001&platform=ios&request_id=6000101140927991745433-Ab3dE5gH7&type=1&uid=115213496111983232934&value=100&sign=c978461d25009bb77da9cc461a435a5f");
-    assert_linkv(&received[1], "/open/finanv0/orderSuccess", "app_id=LM6000101140927991745433&channel=myalias&expriation=1607862400&money=199&nonce_str=gheso7Z11600000000RuERKEgB&order_id=ORD-2020-0001-R&platform=ios&request_id=6000101140927991745433-Rf0nD1ng2&type=2&uid=115213496111983232934&value=100&sign=ba60828afd703bf6fac0cc4097df55cf");
-    assert_linkv(&received[2], "/open/finanv0/changeGold", "app_id=LM6000101140927991745433&expriation=1607862400&nonce_str=jpSd8Ggi1600000000rV7M4mJr&reason=welcome+gift&request_id=6000101140927991745433-Cr3d1t000&type=1&uid=115213496111983232934&value=5&sign=2155b997401463910b682aba8cea3161");
-    assert_linkv(&received[3], "/open/finanv0/changeGold", "app_id=LM6000101140927991745433&expriation=1607862400&nonce_str=Q3HMlWDx1600000000wmBnkdPl&request_id=6000101140927991745433-Sp3nd0000&type=2&uid=115213496111983232934&value=3&sign=cfa1930f5a88461a6af0c5ac25a7f69b");
-    assert_linkv(&received[4], "/open/finanv0/getUserTokens", "app_id=LM6000101140927991745433&nonce_str=zcZuAfun1600000000Nm1gMsQV&uid=115213496111983232934&sign=81a665ae91e57c1696d06cf4d4c3f045");
+    assert_linkv(
+        &received[0],
+        "/open/finanv0/orderSuccess",
+        "app_id=LM6000101140927991745433&channel=myalias&expriation=1607862400&money=199&nonce_str=dNybqnRl1600000000co86d8OE&order_id=ORD-2020-0001&platform=ios&request_id=6000101140927991745433-Ab3dE5gH7&type=1&uid=115213496111983232934&value=100&sign=c978461d25009bb77da9cc461a435a5f",
+    );
+    assert_linkv(
+        &received[1],
+        "/open/finanv0/orderSuccess",
+        "app_id=LM6000101140927991745433&channel=myalias&expriation=1607862400&money=199&nonce_str=gheso7Z11600000000RuERKEgB&order_id=ORD-2020-0001-R&platform=ios&request_id=6000101140927991745433-Rf0nD1ng2&type=2&uid=115213496111983232934&value=100&sign=ba60828afd703bf6fac0cc4097df55cf",
+    );
+    assert_linkv(
+        &received[2],
+        "/open/finanv0/changeGold",
+        "app_id=LM6000101140927991745433&expriation=1607862400&nonce_str=jpSd8Ggi1600000000rV7M4mJr&reason=welcome+gift&request_id=6000101140927991745433-Cr3d1t000&type=1&uid=115213496111983232934&value=5&sign=2155b997401463910b682aba8cea3161",
+    );
+    assert_linkv(
+        &received[3],
+        "/open/finanv0/changeGold",
+        "app_id=LM6000101140927991745433&expriation=1607862400&nonce_str=Q3HMlWDx1600000000wmBnkdPl&request_id=6000101140927991745433-Sp3nd0000&type=2&uid=115213496111983232934&value=3&sign=cfa1930f5a88461a6af0c5ac25a7f69b",
+    );
+    assert_linkv(
+        &received[4],
+        "/open/finanv0/getUserTokens",
+        "app_id=LM6000101140927991745433&nonce_str=zcZuAfun1600000000Nm1gMsQV&uid=115213496111983232934&sign=81a665ae91e57c1696d06cf4d4c3f045",
+    );
 }
 
 #[tokio::test]
@@ -211,7 +239,10 @@ async fn a_balance_keeps_is_migrate() {
         .execute(&liveapi::model::linkv::GetUserTokens::new(uid()))
         .await
         .unwrap();
-    assert_eq!((balance.coins.get(), balance.is_migrated()), (42, Some(true)));
+    assert_eq!(
+        (balance.coins.get(), balance.is_migrated()),
+        (42, Some(true))
+    );
 }
 
 #[tokio::test]
@@ -244,7 +275,10 @@ async fn a_status_500_in_an_http_200_answer_is_retried_with_the_same_request_id(
     assert_eq!(ids[0].as_deref(), Some("6000101140927991745433-Ab3dE5gH7"));
     assert_eq!(ids[0], ids[1]);
     // Re-signed: a fresh nonce and so a fresh sign.
-    assert_ne!(received[0].param("nonce_str"), received[1].param("nonce_str"));
+    assert_ne!(
+        received[0].param("nonce_str"),
+        received[1].param("nonce_str")
+    );
     assert_ne!(received[0].param("sign"), received[1].param("sign"));
 }
 
@@ -278,7 +312,11 @@ async fn issued_values_are_decoded_not_judged() {
     );
     assert!(!err.is_retryable() && !err.outcome_unknown());
     assert!(!format!("{err} {err:?}").contains("a-live-token-123"));
-    assert_eq!(server.received().len(), 1, "a token answer was asked for again");
+    assert_eq!(
+        server.received().len(),
+        1,
+        "a token answer was asked for again"
+    );
 }
 
 fn assert_polyv(received: &common::loopback::Received, target: &str, body: &str) {
@@ -286,9 +324,16 @@ fn assert_polyv(received: &common::loopback::Received, target: &str, body: &str)
     assert_eq!(received.body_text(), body);
     let now = UNIX_EPOCH + Duration::from_millis(1_600_000_000_123);
     let query = target.split_once('?').unwrap().1;
-    let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
     assert_eq!(
-        liveapi::sign::polyv::verify(params, POLYV_SECRET, now, liveapi::sign::polyv::DEFAULT_WINDOW),
+        liveapi::sign::polyv::verify(
+            params,
+            POLYV_SECRET,
+            now,
+            liveapi::sign::polyv::DEFAULT_WINDOW
+        ),
         Ok(())
     );
 }
@@ -327,16 +372,35 @@ async fn polyv_calls_sign_the_query_and_send_only_what_is_set() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Polyv(PolyvError::BadParameter { code: 400, .. })),
+        matches!(
+            err,
+            Error::Polyv(PolyvError::BadParameter { code: 400, .. })
+        ),
         "{err}"
     );
 
     let received = server.received();
     assert_eq!(received.len(), 4);
-    assert_polyv(&received[0], "/live/v3/channel/donate/update-cash?appId=frlr1zazn3&channelId=2149710&timestamp=1600000000123&sign=CBC59E2899C56882DD9425C1A3315B86", r#"{"cashes":[0.88,6.66,8.88,18.11,66.6,88.8],"cashMin":0.02}"#);
-    assert_polyv(&received[1], "/live/v3/channel/donate/update-cash?appId=frlr1zazn3&channelId=2149710&timestamp=1600000000123&sign=CBC59E2899C56882DD9425C1A3315B86", r#"{"enabled":"N"}"#);
-    assert_polyv(&received[2], "/live/v3/channel/donate/get?appId=frlr1zazn3&channelId=2149710&timestamp=1600000000123&sign=CBC59E2899C56882DD9425C1A3315B86", "");
-    assert_polyv(&received[3], "/live/v3/channel/donate/update-cash?appId=frlr1zazn3&timestamp=1600000000123&sign=862AAEE292054028F012EEA68C1B75EA", r#"{"enabled":"Y"}"#);
+    assert_polyv(
+        &received[0],
+        "/live/v3/channel/donate/update-cash?appId=frlr1zazn3&channelId=2149710&timestamp=1600000000123&sign=CBC59E2899C56882DD9425C1A3315B86",
+        r#"{"cashes":[0.88,6.66,8.88,18.11,66.6,88.8],"cashMin":0.02}"#,
+    );
+    assert_polyv(
+        &received[1],
+        "/live/v3/channel/donate/update-cash?appId=frlr1zazn3&channelId=2149710&timestamp=1600000000123&sign=CBC59E2899C56882DD9425C1A3315B86",
+        r#"{"enabled":"N"}"#,
+    );
+    assert_polyv(
+        &received[2],
+        "/live/v3/channel/donate/get?appId=frlr1zazn3&channelId=2149710&timestamp=1600000000123&sign=CBC59E2899C56882DD9425C1A3315B86",
+        "",
+    );
+    assert_polyv(
+        &received[3],
+        "/live/v3/channel/donate/update-cash?appId=frlr1zazn3&timestamp=1600000000123&sign=862AAEE292054028F012EEA68C1B75EA",
+        r#"{"enabled":"Y"}"#,
+    );
     assert!(received[2].request_line.starts_with("GET "));
 }
 

@@ -62,7 +62,10 @@ impl Reply {
     /// The status the body says: LinkV's `status` or Polyv's `code`, read as a number.
     pub fn api_status(&self) -> u16 {
         let json = self.json();
-        let status = json.get("status").filter(|s| s.is_string()).or_else(|| json.get("code"));
+        let status = json
+            .get("status")
+            .filter(|s| s.is_string())
+            .or_else(|| json.get("code"));
         match status {
             Some(serde_json::Value::String(s)) => s.parse().unwrap(),
             Some(serde_json::Value::Number(n)) => n.as_u64().unwrap() as u16,

@@ -229,8 +229,10 @@ mod tests {
             assert!(
                 matches!(
                     (known.refined, &refined),
-                    (Refined::ExpiredTimestamp, LinkvError::ExpiredTimestamp { .. })
-                        | (Refined::UnknownApp, LinkvError::UnknownApp { .. })
+                    (
+                        Refined::ExpiredTimestamp,
+                        LinkvError::ExpiredTimestamp { .. }
+                    ) | (Refined::UnknownApp, LinkvError::UnknownApp { .. })
                 ),
                 "{known:?}: {refined:?}"
             );

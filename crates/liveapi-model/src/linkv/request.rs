@@ -5,8 +5,8 @@ use crate::params::{ParamSource, optional, required};
 use crate::validate::{Check, Rule, UNDOCUMENTED_INPUT_BYTES, string_newtype};
 
 use super::{
-    Balance, Birthday, ChangeType, Coins, CountryCode, DeviceId, Email, Expiration, LinkvResponse, OpenId,
-    OrderId, Platform, PortraitUri, RequestId, Sex, UsdCents, UserId, UserName, UserToken,
+    Balance, Birthday, ChangeType, Coins, CountryCode, DeviceId, Email, Expiration, LinkvResponse,
+    OpenId, OrderId, Platform, PortraitUri, RequestId, Sex, UsdCents, UserId, UserName, UserToken,
 };
 
 /// The business parameters of a request, in wire names, in the order they are listed in the

@@ -355,10 +355,7 @@ fn optional_enabled(
 }
 
 /// A body field that may be absent or `null`.
-fn present<'a>(
-    fields: &'a BTreeMap<String, Box<RawValue>>,
-    key: &str,
-) -> Option<&'a RawValue> {
+fn present<'a>(fields: &'a BTreeMap<String, Box<RawValue>>, key: &str) -> Option<&'a RawValue> {
     fields
         .get(key)
         .map(AsRef::as_ref)

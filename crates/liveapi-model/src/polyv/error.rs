@@ -138,19 +138,47 @@ const fn known(message: &'static str, refined: Refined, source: &'static str) ->
 /// Every message that decides a kind, with its source. Message matching happens here and
 /// nowhere else: on whole messages, or the one documented phrase with a channel number.
 const KNOWN_MESSAGES: &[KnownMessage] = &[
-    known("appId is required.", Refined::BadParameter, "seed: 未输入appId, 400"),
-    known("application not found.", Refined::UnknownApp, "seed: appId不正确, 400"),
-    known("invalid timestamp.", Refined::ExpiredTimestamp, "seed: 时间戳错误, 400"),
-    known("invalid signature.", Refined::BadSignature, "seed: 签名错误, 403"),
+    known(
+        "appId is required.",
+        Refined::BadParameter,
+        "seed: 未输入appId, 400",
+    ),
+    known(
+        "application not found.",
+        Refined::UnknownApp,
+        "seed: appId不正确, 400",
+    ),
+    known(
+        "invalid timestamp.",
+        Refined::ExpiredTimestamp,
+        "seed: 时间戳错误, 400",
+    ),
+    known(
+        "invalid signature.",
+        Refined::BadSignature,
+        "seed: 签名错误, 403",
+    ),
     KnownMessage {
         message: "illegal channel id:",
         with_channel: true,
         refined: Refined::IllegalChannel,
         source: "seed: channelId非法错误, 403, `illegal channel id: 10001`",
     },
-    known("param validate error", Refined::BadParameter, "seed: 参数错误, 400"),
-    known("number range error", Refined::BadParameter, "seed: 数字类型校验错误, 400"),
-    known("json format error", Refined::BadParameter, "API-NOTES: Polyv known messages"),
+    known(
+        "param validate error",
+        Refined::BadParameter,
+        "seed: 参数错误, 400",
+    ),
+    known(
+        "number range error",
+        Refined::BadParameter,
+        "seed: 数字类型校验错误, 400",
+    ),
+    known(
+        "json format error",
+        Refined::BadParameter,
+        "API-NOTES: Polyv known messages",
+    ),
     known(
         "param is not boolean (Y / N)",
         Refined::BadParameter,
@@ -176,8 +204,7 @@ fn recognise(message: &str) -> Option<(Refined, Option<String>)> {
             }
             let channel = message[documented.len()..].trim();
             let digits = !channel.is_empty() && channel.bytes().all(|b| b.is_ascii_digit());
-            (channel.is_empty() || digits)
-                .then(|| (k.refined, digits.then(|| channel.to_owned())))
+            (channel.is_empty() || digits).then(|| (k.refined, digits.then(|| channel.to_owned())))
         } else {
             message
                 .eq_ignore_ascii_case(documented)
