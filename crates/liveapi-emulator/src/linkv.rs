@@ -156,10 +156,17 @@ fn delta(change_type: ChangeType, expiration: Option<Expiration>) -> Result<Delt
 }
 
 /// What a repeat of a `request_id` must match: the call and its business parameters, as the
-/// model normalises them (so `nonce_str`, `sign`, `app_id` and `channel` do not count).
-fn fingerprint<R: LinkvRequest>(request: &R) -> String {
+/// model normalises them (so `nonce_str`, `sign`, `app_id` and `channel` do not count, and
+/// `1796343222.0` is `1796343222`). A removal's `expriation` does not count either: it means
+/// nothing for a removal, and the official SDKs send it or not.
+fn fingerprint<R: LinkvRequest>(request: &R, change_type: ChangeType) -> String {
     let mut text = form_urlencoded::Serializer::new(format!("{}?", R::NAME));
-    text.extend_pairs(request.params());
+    text.extend_pairs(
+        request
+            .params()
+            .into_iter()
+            .filter(|(k, _)| change_type == ChangeType::Add || *k != "expriation"),
+    );
     text.finish()
 }
 
@@ -245,7 +252,7 @@ fn order_success(
         delta: delta(request.change_type(), request.expiration())?,
         value: request.value().get(),
         order_id: Some(request.order_id().as_str()),
-        fingerprint: fingerprint(&request),
+        fingerprint: fingerprint(&request, request.change_type()),
     };
     let outcome = lock(&entry.ledger)
         .change(&change, shared.clock.now_ms(), &shared.journal_seq)
@@ -271,7 +278,7 @@ fn change_gold(
         delta: delta(request.change_type(), request.expiration())?,
         value: request.value().get(),
         order_id: None,
-        fingerprint: fingerprint(&request),
+        fingerprint: fingerprint(&request, request.change_type()),
     };
     let outcome = lock(&entry.ledger)
         .change(&change, shared.clock.now_ms(), &shared.journal_seq)

@@ -325,3 +325,40 @@ async fn other_expiries_are_still_param_errors() {
     }
     assert!(emu.journal().is_empty());
 }
+
+/// A removal's expiry means nothing, so a resend that adds or drops it (this SDK sends one, Go
+/// and Python do not) is the same request, answered from the idempotency store.
+#[tokio::test]
+async fn a_removal_is_the_same_request_with_or_without_an_expiry() {
+    let emu = emulator().await;
+    let secret = emu.linkv_app().app_secret.clone();
+    let now = emu.clock().now();
+    let uid = register(&emu, "remover").await;
+    call(
+        &emu,
+        &credit_op(&emu, &uid, request_id(1), 10),
+        &linkv_creds(&emu),
+    )
+    .await
+    .unwrap();
+    let id = go_request_id("R3m0v3000");
+    let removal = |expriation: Option<&'static str>| {
+        let mut params = vec![
+            ("uid", uid.as_str()),
+            ("request_id", id.as_str()),
+            ("type", "2"),
+            ("value", "4"),
+        ];
+        params.extend(expriation.map(|e| ("expriation", e)));
+        signed(Sdk::GoPython, &params, &secret, now)
+    };
+    post(&emu, "/open/finanv0/changeGold", &removal(None)).await;
+    post(
+        &emu,
+        "/open/finanv0/changeGold",
+        &removal(Some("1796343222")),
+    )
+    .await;
+    assert_eq!(balance(&emu, &uid).await, 6);
+    assert_eq!(emu.journal().len(), 2);
+}
