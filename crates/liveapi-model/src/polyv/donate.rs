@@ -11,7 +11,7 @@ use super::{Amount, DonateSettings, GoodPrice, PolyvResponse, Scope};
 use crate::ValidationError;
 use crate::validate::{Check, Rule, string_newtype};
 
-/// A Y/N switch (`enabled`, `goodEnabled`).
+/// A Y/N switch (`enabled`, `goodEnabled`): the seed's "值为 Y/N , Y为开启" (Y or N, Y is on).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Enabled {
     /// `Y`: on.
