@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let secret = "demo_app_secret";
     let mut params = vec![
-        ("app_id", "demo_app_key"),
+        ("app_id", "LM6000100000000000000042"),
         ("nonce_str", nonce.as_str()),
         ("uid", "1291371456374120449"),
     ];

@@ -25,7 +25,8 @@ pub(crate) struct Args {
 
     /// Which faults, and how likely relative to each other: `KIND[=WEIGHT],…` with kinds
     /// latency, http500, http500_html, http502, http503, reset_before_apply,
-    /// reset_after_apply, truncate_after_apply. All equally likely by default.
+    /// reset_after_apply, truncate_after_apply, http200_status500. All equally likely by
+    /// default.
     #[arg(long, value_name = "KINDS", value_parser = parse_weights)]
     fault_kinds: Option<FaultWeights>,
 
@@ -44,6 +45,16 @@ pub(crate) struct Args {
     /// Turn off Polyv's rate limit (1500 requests per 10 s per IP), e.g. for load tests.
     #[arg(long)]
     no_rate_limit: bool,
+
+    /// Answer LinkV errors with the HTTP status matching their `status` (400, 403, 500)
+    /// instead of HTTP 200 with the error in the body, as the real server does.
+    #[arg(long)]
+    linkv_error_http_status: bool,
+
+    /// Say `Content-Type: application/json` on LinkV answers instead of the real server's
+    /// `text/html; charset=UTF-8`.
+    #[arg(long)]
+    linkv_json_content_type: bool,
 }
 
 fn parse_weights(text: &str) -> Result<FaultWeights, String> {
@@ -123,6 +134,20 @@ fn write_banner(
             channels.join(",")
         )?;
     }
+    writeln!(
+        out,
+        "  LinkV errors: {}, content type {}",
+        if args.linkv_error_http_status {
+            "with their HTTP status"
+        } else {
+            "in HTTP 200 answers, as the real server's"
+        },
+        if args.linkv_json_content_type {
+            "application/json"
+        } else {
+            "text/html, as the real server's"
+        }
+    )?;
     writeln!(out, "  inspect: {base}/_emulator")?;
     if let Some(state) = &args.state {
         writeln!(out, "  state file: {}", state.display())?;
@@ -178,7 +203,9 @@ pub(crate) fn run(args: Args) -> ExitCode {
         let mut builder = Emulator::builder()
             .listen(args.listen)
             .seed(args.seed)
-            .faults(args.faults());
+            .faults(args.faults())
+            .linkv_error_http_status(args.linkv_error_http_status)
+            .linkv_json_content_type(args.linkv_json_content_type);
         if let Some(state) = &args.state {
             builder = builder.state_file(state);
         }

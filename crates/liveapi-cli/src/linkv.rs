@@ -2,8 +2,8 @@
 
 use clap::Subcommand;
 use liveapi::model::linkv::{
-    Birthday, ChangeReason, Coins, CountryCode, DeviceId, Email, Expiration, OpenId, OrderId,
-    Platform, PortraitUri, RequestId, Sex, ThGetToken, UsdCents, UserId, UserName,
+    Birthday, ChangeReason, Coins, CountryCode, DeviceId, Email, Expiration, GetUserTokens, OpenId,
+    OrderId, Platform, PortraitUri, RequestId, Sex, ThGetToken, UsdCents, UserId, UserName,
 };
 use liveapi::{Client, DEFAULT_COIN_LIFETIME_DAYS};
 use serde_json::json;
@@ -32,8 +32,8 @@ enum Call {
     /// Register a user (with --name and --portrait-uri) or log one in; prints their live
     /// token and open id (thGetToken).
     Token(TokenArgs),
-    /// Complete a top-up order, crediting its coins; prints the balance after
-    /// (orderSuccess).
+    /// Complete a top-up order, crediting its coins, or with --refund take them back; prints
+    /// the balance after (orderSuccess).
     Order(OrderArgs),
     /// Add or remove coins outside an order (changeGold).
     ChangeGold(ChangeGoldArgs),
@@ -43,7 +43,7 @@ enum Call {
 
 #[derive(Debug, clap::Args)]
 struct TokenArgs {
-    /// Your app's id for the user: 1 to 64 of A-Z a-z 0-9 + = - _.
+    /// Your app's id for the user: 1 to 64 of A-Z a-z 0-9 + = - _ (the seed's rule).
     #[arg(long, value_name = "ID")]
     user_id: UserId,
 
@@ -56,7 +56,7 @@ struct TokenArgs {
     #[arg(long, value_name = "URI", requires = "name")]
     portrait_uri: Option<PortraitUri>,
 
-    /// The user's device id (aid).
+    /// The user's device id (aid): required by LinkV's 2020 doc, dropped by its 2021 doc.
     #[arg(long, value_name = "AID")]
     aid: Option<DeviceId>,
 
@@ -64,7 +64,7 @@ struct TokenArgs {
     #[arg(long)]
     email: Option<Email>,
 
-    /// The user's country, ISO 3166-1 alpha-2 in capitals, such as US.
+    /// The user's country, two letters such as US (any case; sent in capitals).
     #[arg(long, value_name = "CC")]
     country_code: Option<CountryCode>,
 
@@ -89,8 +89,9 @@ fn parse_sex(text: &str) -> Result<Sex, String> {
 /// The idempotency key and expiry of a coin change.
 #[derive(Debug, clap::Args)]
 struct Idempotency {
-    /// The idempotency key: 32 of A-Z a-z 0-9 - _. Without it a fresh one is generated and
-    /// printed (on standard error) before sending. The server applies a request id once.
+    /// The idempotency key: 1 to 64 printable ASCII characters (32 random ones recommended).
+    /// Without it a fresh one is generated and printed (on standard error) before sending.
+    /// The server applies a request id once.
     #[arg(long, value_name = "ID")]
     request_id: Option<RequestId>,
 
@@ -146,13 +147,19 @@ struct OrderArgs {
     #[arg(long, value_name = "OPEN_ID")]
     uid: OpenId,
 
-    /// The top-up order's id; an order can be completed once.
+    /// The top-up order's id; an order can be completed once. For --refund, the id of the
+    /// refund.
     #[arg(long, value_name = "ID")]
     order_id: OrderId,
 
-    /// How many coins to credit.
+    /// How many coins to credit (or, with --refund, to take back).
     #[arg(long, value_name = "N")]
     coins: Coins,
+
+    /// Refund the order: take its coins back (orderSuccess type=2), soonest-expiring first.
+    /// LinkV refuses to take a balance below zero.
+    #[arg(long)]
+    refund: bool,
 
     /// What was paid, in US cents.
     #[arg(long, value_name = "CENTS")]
@@ -262,19 +269,24 @@ async fn run_token(client: &Client, args: TokenArgs, format: Format) -> Outcome 
 
 async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome {
     let resend = args.idempotency.resolve(client)?;
+    let order = if args.refund {
+        Client::refund_order
+    } else {
+        Client::complete_order
+    };
     // Checked before anything is announced or sent.
-    let request = client
-        .complete_order(
-            &args.uid,
-            args.order_id.clone(),
-            args.coins,
-            args.money,
-            args.platform,
-        )
-        .request_id(resend.request_id.clone())
-        .expires_at(resend.expires_at)
-        .into_request()
-        .map_err(|e| call::failure(&e, None))?;
+    let request = order(
+        client,
+        &args.uid,
+        args.order_id.clone(),
+        args.coins,
+        args.money,
+        args.platform,
+    )
+    .request_id(resend.request_id.clone())
+    .expires_at(resend.expires_at)
+    .into_request()
+    .map_err(|e| call::failure(&e, None))?;
     announce(&resend);
     let balance = client
         .execute(request)
@@ -284,6 +296,7 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
         Format::Json => output::json(&json!({
             "uid": args.uid.as_str(),
             "order_id": args.order_id.as_str(),
+            "change": if args.refund { "remove" } else { "add" },
             "coins": args.coins.get(),
             "money": args.money.get(),
             "platform": args.platform.as_str(),
@@ -291,12 +304,18 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
             "expires_at": resend.expires_at.unix_seconds(),
             "balance": balance.get(),
         })),
-        Format::Plain => output::fields([
-            ("balance", balance.to_string()),
-            ("uid", args.uid.to_string()),
-            ("order_id", args.order_id.to_string()),
-            ("request_id", resend.request_id.to_string()),
-        ]),
+        Format::Plain => {
+            let mut fields = vec![("balance", balance.to_string())];
+            if args.refund {
+                fields.push(("refunded", args.coins.to_string()));
+            }
+            fields.extend([
+                ("uid", args.uid.to_string()),
+                ("order_id", args.order_id.to_string()),
+                ("request_id", resend.request_id.to_string()),
+            ]);
+            output::fields(fields)
+        }
     }
 }
 
@@ -339,14 +358,21 @@ async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Ou
 
 async fn run_balance(client: &Client, args: BalanceArgs, format: Format) -> Outcome {
     let balance = client
-        .balance(&args.uid)
+        .execute(GetUserTokens::new(args.uid.clone()))
         .await
         .map_err(|e| call::failure(&e, None))?;
     match format {
-        Format::Json => output::json(&json!({
-            "uid": args.uid.as_str(),
-            "balance": balance.get(),
-        })),
-        Format::Plain => output::line(balance),
+        Format::Json => {
+            let mut value = json!({
+                "uid": args.uid.as_str(),
+                "balance": balance.coins.get(),
+            });
+            // `isMigrate` only when the server sent it, as it wrote it.
+            if let Some(flag) = balance.is_migrate {
+                value["is_migrate"] = json!(flag);
+            }
+            output::json(&value)
+        }
+        Format::Plain => output::line(balance.coins),
     }
 }

@@ -45,8 +45,8 @@ enum DonateCall {
     /// Print the donate settings a channel effectively uses, or the account-wide ones
     /// (donate/get).
     Get(GetArgs),
-    /// Set the six cash amounts, the smallest custom amount and the switch
-    /// (donate/update-cash).
+    /// Set any of the six cash amounts, the smallest custom amount and the switch; what is
+    /// not given stays as it is (donate/update-cash).
     UpdateCash(UpdateCashArgs),
     /// Set the gifts viewers can tip with, and the switch (donate/update-good).
     #[command(after_long_help = GOODS_HELP)]
@@ -94,26 +94,22 @@ struct GetArgs {
     scope: ScopeArg,
 }
 
+/// Every field is optional, as the seed's "required" column is blank, but one is needed.
 #[derive(Debug, clap::Args)]
+#[group(id = "cash_fields", required = true, multiple = true, args = ["cashes", "min", "enabled"])]
 struct UpdateCashArgs {
     #[command(flatten)]
     scope: ScopeArg,
 
     /// The six amounts viewers pick from, in yuan, 0.01 to 9999.99 each.
-    #[arg(
-        long,
-        value_name = "A,B,C,D,E,F",
-        value_delimiter = ',',
-        required = true
-    )]
-    cashes: Vec<Amount>,
+    #[arg(long, value_name = "A,B,C,D,E,F", value_delimiter = ',')]
+    cashes: Option<Vec<Amount>>,
 
     /// The smallest amount a viewer may type in, in yuan.
     #[arg(long, value_name = "YUAN")]
-    min: Amount,
+    min: Option<Amount>,
 
-    /// Switch cash tips on (Y) or off (N) [default: left to the server, which turns them
-    /// on].
+    /// Switch cash tips on (Y) or off (N) [default: left as it is].
     #[arg(long, value_name = "Y|N")]
     enabled: Option<Enabled>,
 }
@@ -133,8 +129,7 @@ struct UpdateGoodArgs {
     #[arg(long, value_name = "JSON", conflicts_with = "good")]
     goods_json: Option<String>,
 
-    /// Switch gift tips on (Y) or off (N) [default: as in the JSON, else left to the
-    /// server, which turns them on].
+    /// Switch gift tips on (Y) or off (N) [default: as in the JSON, else left as it is].
     #[arg(long, value_name = "Y|N")]
     enabled: Option<Enabled>,
 }
@@ -187,11 +182,8 @@ pub(crate) fn run(args: Args) -> Outcome {
             call::block_on(run_get(&client, get, format))?
         }
         DonateCall::UpdateCash(update) => {
-            let cashes = Cashes::try_from(update.cashes.as_slice())?;
-            let mut settings = CashSettings::new(cashes, update.min);
-            if let Some(enabled) = update.enabled {
-                settings = settings.with_enabled(enabled);
-            }
+            let cashes = update.cashes.as_deref().map(Cashes::try_from).transpose()?;
+            let settings = CashSettings::from_parts(cashes, update.min, update.enabled)?;
             let client = args.credentials.client()?;
             call::block_on(async {
                 client

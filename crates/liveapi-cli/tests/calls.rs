@@ -119,13 +119,33 @@ fn token_order_change_gold_and_balance_in_text_and_json() {
     assert_eq!(balance["balance"], 140);
     assert_eq!(balance["uid"], open_id.as_str());
 
+    // A refund takes an order's coins back.
+    let refund = server.linkv_run(&[
+        "order",
+        "--refund",
+        "--uid",
+        &open_id,
+        "--order-id",
+        "ORD-1-R",
+        "--coins",
+        "40",
+        "--money",
+        "199",
+        "--platform",
+        "ios",
+    ]);
+    let text = refund.ok();
+    assert!(text.starts_with("balance: 100\nrefunded: 40\n"), "{text}");
+
     let journal = server.emulator.journal();
-    assert_eq!(journal.len(), 4);
+    assert_eq!(journal.len(), 5);
     assert_eq!(journal[0].request_id, order_request);
     assert_eq!(
         journal[3].request_id,
         removed["request_id"].as_str().unwrap()
     );
+    assert_eq!(journal[4].change, liveapi_emulator::ChangeKind::Remove);
+    assert_eq!(journal[4].order_id.as_deref(), Some("ORD-1-R"));
 }
 
 #[test]
@@ -454,10 +474,40 @@ fn donate_get_update_cash_and_update_good() {
     let illegal = server.polyv_run(&["donate", "get", "--channel", "999"], None);
     assert!(illegal.one_line_error(1).contains("illegal channel id"));
 
+    // Each part alone: the switch off, then only the minimum. The switch stays off.
+    for args in [
+        &[
+            "donate",
+            "update-cash",
+            "--channel",
+            "1000001",
+            "--enabled",
+            "N",
+        ][..],
+        &[
+            "donate",
+            "update-cash",
+            "--channel",
+            "1000001",
+            "--min",
+            "2.5",
+        ],
+    ] {
+        server.polyv_run(args, None).ok();
+    }
+    let settings = server
+        .emulator
+        .donate_settings(&polyv, Some(1_000_001))
+        .unwrap();
+    assert_eq!(settings.cash_enabled.map(|e| e.is_on()), Some(false));
+    assert_eq!(settings.cash_min.map(|c| c.get()), Some(250));
+    assert_eq!(settings.cashes[5].get(), 650);
+
     // Refused before sending.
     let sent = server.emulator.requests().len();
     for args in [
         &["donate", "update-cash", "--cashes", "1,2", "--min", "1"][..],
+        &["donate", "update-cash", "--channel", "1000001"],
         &[
             "donate",
             "update-cash",

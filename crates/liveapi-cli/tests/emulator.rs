@@ -63,13 +63,14 @@ fn prints_the_address_and_the_demo_credentials_and_serves() {
     let (_running, addr, lines) = start(&["--seed", "3", "--fault-rate", "0.5"]);
     let banner = lines.join("\n");
     for expected in [
-        "live_app_key=demo_app_key",
+        "live_app_key=LM6000100000000000000042",
         "live_app_secret=demo_app_secret",
         "alias=demo",
         "appId=demo_polyv_app",
         "appSecret=demo_polyv_secret",
         "channels=1000001,1000002",
         "faults: rate 0.5 (seed 3)",
+        "LinkV errors: in HTTP 200 answers, as the real server's, content type text/html",
     ] {
         assert!(
             banner.contains(expected),
@@ -131,4 +132,49 @@ fn bad_arguments_are_refused_with_a_message() {
     let output = liveapi().arg("--help").output().unwrap();
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("emulator"));
+}
+
+fn post(addr: SocketAddr, path: &str, body: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn linkv_answers_as_the_real_server_unless_told_otherwise() {
+    let (_running, addr, _) = start(&[]);
+    let response = post(addr, "/open/finanv0/getUserTokens", "uid=1");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("content-type: text/html; charset=utf-8"),
+        "{response}"
+    );
+    assert!(response.contains(r#""status":"400""#), "{response}");
+
+    let (_running, addr, lines) =
+        start(&["--linkv-error-http-status", "--linkv-json-content-type"]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l
+                .contains("LinkV errors: with their HTTP status, content type application/json")),
+        "{lines:?}"
+    );
+    let response = post(addr, "/open/finanv0/getUserTokens", "uid=1");
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{response}"
+    );
 }

@@ -5,8 +5,11 @@
 
 use std::fmt;
 
-/// The demo LinkV `live_app_key`, sent as `app_id`.
-pub const DEMO_LINKV_APP_KEY: &str = "demo_app_key";
+/// The demo LinkV `live_app_key`, sent as `app_id`: 24 characters, `LM` and 22 digits, the
+/// shape of a real key (API-NOTES, "What the production SDKs send"), so that the request ids
+/// the official SDKs build from it (the key without `LM`, `-`, 9 random characters) come out
+/// at their real length of 32.
+pub const DEMO_LINKV_APP_KEY: &str = "LM6000100000000000000042";
 /// The demo LinkV `live_app_secret`.
 pub const DEMO_LINKV_APP_SECRET: &str = "demo_app_secret";
 /// The demo LinkV app alias, sent as `channel` by `orderSuccess`.
@@ -25,7 +28,7 @@ pub const DEMO_POLYV_CHANNELS: [u64; 2] = [1_000_001, 1_000_002];
 /// ```
 /// use liveapi_emulator::LinkvApp;
 /// let app = LinkvApp::demo();
-/// assert_eq!(app.app_key, "demo_app_key");
+/// assert_eq!(app.app_key, "LM6000100000000000000042");
 /// assert!(!format!("{app:?}").contains(&app.app_secret));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
@@ -53,7 +56,7 @@ impl LinkvApp {
         }
     }
 
-    /// The demo app: `demo_app_key` / `demo_app_secret`, alias `demo`.
+    /// The demo app: `LM6000100000000000000042` / `demo_app_secret`, alias `demo`.
     #[must_use]
     pub fn demo() -> Self {
         Self::new(DEMO_LINKV_APP_KEY, DEMO_LINKV_APP_SECRET, DEMO_LINKV_ALIAS)

@@ -3,6 +3,11 @@
 //! `donate/get` for a channel shows what the channel effectively uses, part by part: the
 //! channel's own cash (or gift) settings if it has them, else the account-wide ones, else the
 //! defaults. `globalSettingEnabled` is `N` once the channel has any setting of its own.
+//!
+//! An update changes only what it gives and leaves the rest as it was, the switch included
+//! (the seed's `update-cash` fields are all optional). A scope's first update starts from what
+//! it effectively used until then. Both switches start on: the seed says of `enabled`
+//! "不传默认开启" (on when not sent), which is the state of a switch never set.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,11 +42,85 @@ const DEFAULT_GOODS: [(&str, &str, u32); 4] = [
     ),
 ];
 
+/// A scope's cash settings, complete: what `update-cash` bodies add up to. Written as an
+/// `update-cash` body in the state file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+struct CashState {
+    cashes: Vec<Cents>,
+    #[serde(rename = "cashMin")]
+    cash_min: Cents,
+    enabled: Enabled,
+}
+
+impl CashState {
+    fn defaults() -> Self {
+        Self {
+            cashes: DEFAULT_CASHES.iter().map(|&c| Cents::new(c)).collect(),
+            cash_min: Cents::new(DEFAULT_CASH_MIN),
+            enabled: Enabled::Yes,
+        }
+    }
+
+    /// These settings with what `update` gives changed, and nothing else.
+    fn updated(&self, update: &CashSettings) -> Self {
+        Self {
+            cashes: update.cashes().map_or_else(
+                || self.cashes.clone(),
+                |c| c.amounts().iter().map(|a| a.cents()).collect(),
+            ),
+            cash_min: update.cash_min().map_or(self.cash_min, |m| m.cents()),
+            enabled: update.enabled().unwrap_or(self.enabled),
+        }
+    }
+}
+
+/// A scope's gift settings, complete. Written as an `update-good` body in the state file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+struct GoodState {
+    goods: Vec<GoodView>,
+    enabled: Enabled,
+}
+
+impl GoodState {
+    fn defaults() -> Self {
+        Self {
+            goods: DEFAULT_GOODS
+                .iter()
+                .map(|&(name, image, price)| GoodView {
+                    name: name.to_owned(),
+                    image: image.to_owned(),
+                    price: Cents::new(price),
+                    enabled: Enabled::Yes,
+                })
+                .collect(),
+            enabled: Enabled::Yes,
+        }
+    }
+
+    /// The gifts of `update` (an update always gives them), and its switch if it gives one.
+    fn updated(&self, update: &GoodSettings) -> Self {
+        Self {
+            goods: update
+                .goods()
+                .as_slice()
+                .iter()
+                .map(|good| GoodView {
+                    name: good.name().to_string(),
+                    image: good.image().to_string(),
+                    price: good.price().cents(),
+                    enabled: good.enabled(),
+                })
+                .collect(),
+            enabled: update.enabled().unwrap_or(self.enabled),
+        }
+    }
+}
+
 /// The settings stored for one scope: either part may be unset.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct ScopeSettings {
-    cash: Option<CashSettings>,
-    goods: Option<GoodSettings>,
+    cash: Option<CashState>,
+    goods: Option<GoodState>,
 }
 
 impl ScopeSettings {
@@ -109,70 +188,52 @@ impl Donate {
         }
     }
 
-    pub(crate) fn set_cash(&mut self, channel: Option<u64>, settings: CashSettings) {
-        self.scope_mut(channel).cash = Some(settings);
+    fn own(&self, channel: Option<u64>) -> Option<&ScopeSettings> {
+        channel.and_then(|c| self.per_channel.get(&c))
     }
 
-    pub(crate) fn set_goods(&mut self, channel: Option<u64>, settings: GoodSettings) {
-        self.scope_mut(channel).goods = Some(settings);
+    /// The cash settings `channel` (or the account, with `None`) effectively uses.
+    fn cash_of(&self, channel: Option<u64>) -> CashState {
+        self.own(channel)
+            .and_then(|s| s.cash.as_ref())
+            .or(self.account.cash.as_ref())
+            .cloned()
+            .unwrap_or_else(CashState::defaults)
+    }
+
+    /// The gift settings `channel` (or the account, with `None`) effectively uses.
+    fn goods_of(&self, channel: Option<u64>) -> GoodState {
+        self.own(channel)
+            .and_then(|s| s.goods.as_ref())
+            .or(self.account.goods.as_ref())
+            .cloned()
+            .unwrap_or_else(GoodState::defaults)
+    }
+
+    /// Changes what `update` gives, for the channel or the account.
+    pub(crate) fn set_cash(&mut self, channel: Option<u64>, update: &CashSettings) {
+        let cash = self.cash_of(channel).updated(update);
+        self.scope_mut(channel).cash = Some(cash);
+    }
+
+    /// Sets the gifts of `update`, and its switch if it gives one.
+    pub(crate) fn set_goods(&mut self, channel: Option<u64>, update: &GoodSettings) {
+        let goods = self.goods_of(channel).updated(update);
+        self.scope_mut(channel).goods = Some(goods);
     }
 
     /// What `donate/get` answers for the channel, or for the account with `None`.
     pub(crate) fn view(&self, channel: Option<u64>) -> DonateView {
-        let own = channel.and_then(|c| self.per_channel.get(&c));
-        let cash = own
-            .and_then(|s| s.cash.as_ref())
-            .or(self.account.cash.as_ref());
-        let goods = own
-            .and_then(|s| s.goods.as_ref())
-            .or(self.account.goods.as_ref());
-        let (cash_enabled, cashes, cash_min) = match cash {
-            Some(c) => (
-                c.enabled().unwrap_or(Enabled::Yes),
-                c.cashes().amounts().iter().map(|a| a.cents()).collect(),
-                c.cash_min().cents(),
-            ),
-            None => (
-                Enabled::No,
-                DEFAULT_CASHES.iter().map(|&c| Cents::new(c)).collect(),
-                Cents::new(DEFAULT_CASH_MIN),
-            ),
-        };
-        let (good_enabled, goods) = match goods {
-            Some(g) => (
-                g.enabled().unwrap_or(Enabled::Yes),
-                g.goods()
-                    .as_slice()
-                    .iter()
-                    .map(|good| GoodView {
-                        name: good.name().to_string(),
-                        image: good.image().to_string(),
-                        price: good.price().cents(),
-                        enabled: good.enabled(),
-                    })
-                    .collect(),
-            ),
-            None => (
-                Enabled::Yes,
-                DEFAULT_GOODS
-                    .iter()
-                    .map(|&(name, image, price)| GoodView {
-                        name: name.to_owned(),
-                        image: image.to_owned(),
-                        price: Cents::new(price),
-                        enabled: Enabled::Yes,
-                    })
-                    .collect(),
-            ),
-        };
+        let cash = self.cash_of(channel);
+        let goods = self.goods_of(channel);
         DonateView {
             global_setting_enabled: channel
-                .map(|_| Enabled::from(own.is_none_or(ScopeSettings::is_empty))),
-            cash_enabled,
-            good_enabled,
-            cashes,
-            cash_min,
-            goods,
+                .map(|_| Enabled::from(self.own(channel).is_none_or(ScopeSettings::is_empty))),
+            cash_enabled: cash.enabled,
+            good_enabled: goods.enabled,
+            cashes: cash.cashes,
+            cash_min: cash.cash_min,
+            goods: goods.goods,
         }
     }
 
@@ -193,16 +254,19 @@ impl Donate {
         }
     }
 
-    /// Restores stored settings. Settings that no longer validate are dropped, since the
-    /// model types are the only judge of what is valid.
+    /// Restores stored settings, read as update bodies over the defaults (so a file written
+    /// before a field existed reads as that field's default). Settings that no longer
+    /// validate are dropped, since the model types are the only judge of what is valid.
     pub(crate) fn restore(&mut self, snapshot: DonateSnapshot) {
         let read = |s: ScopeSnapshot| ScopeSettings {
             cash: s
                 .cash
-                .and_then(|v| CashSettings::from_json(v.to_string().as_bytes()).ok()),
+                .and_then(|v| CashSettings::from_json(v.to_string().as_bytes()).ok())
+                .map(|update| CashState::defaults().updated(&update)),
             goods: s
                 .goods
-                .and_then(|v| GoodSettings::from_json(v.to_string().as_bytes()).ok()),
+                .and_then(|v| GoodSettings::from_json(v.to_string().as_bytes()).ok())
+                .map(|update| GoodState::defaults().updated(&update)),
         };
         self.account = read(snapshot.account);
         for (channel, settings) in snapshot.per_channel {
@@ -254,10 +318,10 @@ mod tests {
         let mut d = Donate::new([1, 2]);
         let fresh = decode(&d.view(Some(1)));
         assert_eq!(fresh.global_setting_enabled, Some(Enabled::Yes));
-        assert_eq!(fresh.cash_enabled, Some(Enabled::No));
+        assert_eq!(fresh.cash_enabled, Some(Enabled::Yes));
         assert_eq!(fresh.cashes.len(), 6);
 
-        d.set_cash(None, cash(r#"{"cashes":[1,2,3,4,5,6],"cashMin":0.5}"#));
+        d.set_cash(None, &cash(r#"{"cashes":[1,2,3,4,5,6],"cashMin":0.5}"#));
         let account = decode(&d.view(Some(1)));
         assert_eq!(account.global_setting_enabled, Some(Enabled::Yes));
         assert_eq!(account.cash_min, Some(Cents::new(50)));
@@ -265,7 +329,7 @@ mod tests {
 
         d.set_cash(
             Some(2),
-            cash(r#"{"cashes":[0.88,6.66,8.88,18.11,66.6,88.8],"cashMin":0.02,"enabled":"N"}"#),
+            &cash(r#"{"cashes":[0.88,6.66,8.88,18.11,66.6,88.8],"cashMin":0.02,"enabled":"N"}"#),
         );
         let own = decode(&d.view(Some(2)));
         assert_eq!(own.global_setting_enabled, Some(Enabled::No));
@@ -278,12 +342,44 @@ mod tests {
     }
 
     #[test]
+    fn an_update_changes_only_what_it_gives() {
+        let mut d = Donate::new([1]);
+        d.set_cash(Some(1), &cash(r#"{"enabled":"N"}"#));
+        let off = decode(&d.view(Some(1)));
+        assert_eq!(off.cash_enabled, Some(Enabled::No));
+        assert_eq!(off.cashes[0], Cents::new(DEFAULT_CASHES[0]));
+
+        // Amounts without the switch leave the switch off.
+        d.set_cash(Some(1), &cash(r#"{"cashes":[1,2,3,4,5,6],"cashMin":0.5}"#));
+        let amounts = decode(&d.view(Some(1)));
+        assert_eq!(amounts.cash_enabled, Some(Enabled::No));
+        assert_eq!(amounts.cashes[5], Cents::new(600));
+
+        // Only the minimum: the amounts and the switch stay.
+        d.set_cash(Some(1), &cash(r#"{"cashMin":2}"#));
+        let min = decode(&d.view(Some(1)));
+        assert_eq!(min.cash_min, Some(Cents::new(200)));
+        assert_eq!(min.cashes[5], Cents::new(600));
+        assert_eq!(min.cash_enabled, Some(Enabled::No));
+
+        // A channel's first update starts from the account's settings it used.
+        let mut d = Donate::new([1]);
+        d.set_cash(None, &cash(r#"{"enabled":"N","cashMin":3}"#));
+        d.set_cash(Some(1), &cash(r#"{"cashes":[1,2,3,4,5,6]}"#));
+        let own = decode(&d.view(Some(1)));
+        assert_eq!(own.cash_enabled, Some(Enabled::No));
+        assert_eq!(own.cash_min, Some(Cents::new(300)));
+    }
+
+    #[test]
     fn snapshots_round_trip() {
         let mut d = Donate::new([7]);
-        d.set_cash(Some(7), cash(r#"{"cashes":[1,2,3,4,5,6],"cashMin":0.01}"#));
+        d.set_cash(Some(7), &cash(r#"{"cashes":[1,2,3,4,5,6],"cashMin":0.01}"#));
+        d.set_cash(None, &cash(r#"{"enabled":"N"}"#));
         let json = serde_json::to_string(&d.snapshot()).unwrap();
         let mut back = Donate::new([7]);
         back.restore(serde_json::from_str(&json).unwrap());
         assert_eq!(back.view(Some(7)), d.view(Some(7)));
+        assert_eq!(back.view(None), d.view(None));
     }
 }

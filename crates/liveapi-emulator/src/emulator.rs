@@ -20,6 +20,7 @@ use crate::donate::{Donate, DonateSnapshot};
 use crate::faults::FaultInjector;
 use crate::ledger::{Ledger, LedgerSnapshot, Retention};
 use crate::rate_limit::RateLimiter;
+use crate::reply::LinkvAnswers;
 use crate::request_log::RequestLog;
 use crate::state::{Limits, LinkvEntry, PolyvEntry, Shared, lock};
 use crate::state_file::{self, Document, Persist};
@@ -97,6 +98,7 @@ pub struct EmulatorBuilder {
     request_log_capacity: usize,
     linkv_nonce_window: Duration,
     polyv_timestamp_window: Duration,
+    linkv_answers: LinkvAnswers,
 }
 
 impl Default for EmulatorBuilder {
@@ -118,6 +120,7 @@ impl Default for EmulatorBuilder {
             request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
             linkv_nonce_window: liveapi_sign::linkv::DEFAULT_WINDOW,
             polyv_timestamp_window: liveapi_sign::polyv::DEFAULT_WINDOW,
+            linkv_answers: LinkvAnswers::default(),
         }
     }
 }
@@ -237,6 +240,36 @@ impl EmulatorBuilder {
     #[must_use]
     pub fn polyv_timestamp_window(mut self, window: Duration) -> Self {
         self.polyv_timestamp_window = window;
+        self
+    }
+
+    /// Whether LinkV errors carry the HTTP status matching their `status` (400, 403, 500…)
+    /// instead of HTTP 200.
+    ///
+    /// Off by default: the real server answers its errors with HTTP 200 and the error in the
+    /// body (`{"status":"403","msg":"sign err","data":[]}`; API-NOTES, "How the real server
+    /// answers"). Turn it on to test a client's handling of HTTP error statuses too. Injected
+    /// faults keep their own HTTP form either way.
+    ///
+    /// ```
+    /// let builder = liveapi_emulator::Emulator::builder().linkv_error_http_status(true);
+    /// # drop(builder);
+    /// ```
+    #[must_use]
+    pub fn linkv_error_http_status(mut self, on: bool) -> Self {
+        self.linkv_answers.error_http_status = on;
+        self
+    }
+
+    /// Whether LinkV answers say `Content-Type: application/json;charset=UTF-8` instead of
+    /// `text/html; charset=UTF-8`.
+    ///
+    /// Off by default: the real server most likely answers `text/html`, PHP's default (the
+    /// official Node SDK would break on a JSON content type; API-NOTES, "How the real server
+    /// answers"). The body is the same JSON either way. Polyv answers are always JSON.
+    #[must_use]
+    pub fn linkv_json_content_type(mut self, on: bool) -> Self {
+        self.linkv_answers.json_content_type = on;
         self
     }
 
@@ -381,6 +414,7 @@ impl EmulatorBuilder {
                 body_limit: self.body_limit,
                 linkv_nonce_window: self.linkv_nonce_window,
                 polyv_timestamp_window: self.polyv_timestamp_window,
+                linkv_answers: self.linkv_answers,
             },
             clock: EmulatorClock::new(self.clock),
             faults: FaultInjector::new(self.faults, self.seed),

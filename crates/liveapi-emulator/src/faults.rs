@@ -32,6 +32,7 @@ use crate::rng;
 /// | `reset_before_apply` | the connection is reset (TCP RST), no answer | no |
 /// | `reset_after_apply` | the connection is reset (TCP RST), no answer | **yes** |
 /// | `truncate_after_apply` | the answer's headers promise the whole body, half of it comes, then the connection closes | **yes** |
+/// | `http200_status500` | HTTP 200 with the vendor's JSON error saying 500 (`"status":"500"`, `"code":500`), as the real LinkV server reports a failure | no |
 ///
 /// The `*_after_apply` kinds are the ones that make a naive retry apply a coin change twice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -53,11 +54,14 @@ pub enum FaultKind {
     ResetAfterApply,
     /// The request is handled, then only half of the answer's body is sent.
     TruncateAfterApply,
+    /// HTTP 200 whose JSON body says 500: the real LinkV server's way of failing (its official
+    /// SDKs retry exactly this: API-NOTES, "How the real server answers").
+    Http200Status500,
 }
 
 impl FaultKind {
     /// Every kind, in the order of [`FaultWeights`]' fields.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Latency,
         Self::Http500,
         Self::Http500Html,
@@ -66,6 +70,7 @@ impl FaultKind {
         Self::ResetBeforeApply,
         Self::ResetAfterApply,
         Self::TruncateAfterApply,
+        Self::Http200Status500,
     ];
 
     /// The name used in JSON and on the command line: `reset_after_apply`.
@@ -80,6 +85,7 @@ impl FaultKind {
             Self::ResetBeforeApply => "reset_before_apply",
             Self::ResetAfterApply => "reset_after_apply",
             Self::TruncateAfterApply => "truncate_after_apply",
+            Self::Http200Status500 => "http200_status500",
         }
     }
 
@@ -102,6 +108,7 @@ impl FaultKind {
             Self::ResetBeforeApply => 5,
             Self::ResetAfterApply => 6,
             Self::TruncateAfterApply => 7,
+            Self::Http200Status500 => 8,
         }
     }
 }
@@ -144,7 +151,7 @@ impl FromStr for FaultKind {
 /// let w = FaultWeights::none().with(FaultKind::ResetAfterApply, 3).with(FaultKind::Http503, 1);
 /// assert_eq!(w.get(FaultKind::ResetAfterApply), 3);
 /// assert_eq!(w.total(), 4);
-/// assert_eq!(FaultWeights::default().total(), 8);
+/// assert_eq!(FaultWeights::default().total(), 9);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -165,6 +172,8 @@ pub struct FaultWeights {
     pub reset_after_apply: u32,
     /// Weight of [`FaultKind::TruncateAfterApply`].
     pub truncate_after_apply: u32,
+    /// Weight of [`FaultKind::Http200Status500`].
+    pub http200_status500: u32,
 }
 
 impl Default for FaultWeights {
@@ -179,6 +188,7 @@ impl Default for FaultWeights {
             reset_before_apply: 1,
             reset_after_apply: 1,
             truncate_after_apply: 1,
+            http200_status500: 1,
         }
     }
 }
@@ -196,6 +206,7 @@ impl FaultWeights {
             reset_before_apply: 0,
             reset_after_apply: 0,
             truncate_after_apply: 0,
+            http200_status500: 0,
         }
     }
 
@@ -215,6 +226,7 @@ impl FaultWeights {
             FaultKind::ResetBeforeApply => &mut self.reset_before_apply,
             FaultKind::ResetAfterApply => &mut self.reset_after_apply,
             FaultKind::TruncateAfterApply => &mut self.truncate_after_apply,
+            FaultKind::Http200Status500 => &mut self.http200_status500,
         }
     }
 
@@ -237,6 +249,7 @@ impl FaultWeights {
             FaultKind::ResetBeforeApply => self.reset_before_apply,
             FaultKind::ResetAfterApply => self.reset_after_apply,
             FaultKind::TruncateAfterApply => self.truncate_after_apply,
+            FaultKind::Http200Status500 => self.http200_status500,
         }
     }
 
@@ -313,6 +326,7 @@ fn weights_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<FaultWeight
         reset_before_apply: Option<u32>,
         reset_after_apply: Option<u32>,
         truncate_after_apply: Option<u32>,
+        http200_status500: Option<u32>,
     }
     let p = Partial::deserialize(d)?;
     Ok(FaultWeights {
@@ -324,6 +338,7 @@ fn weights_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<FaultWeight
         reset_before_apply: p.reset_before_apply.unwrap_or(0),
         reset_after_apply: p.reset_after_apply.unwrap_or(0),
         truncate_after_apply: p.truncate_after_apply.unwrap_or(0),
+        http200_status500: p.http200_status500.unwrap_or(0),
     })
 }
 
@@ -481,7 +496,7 @@ pub(crate) struct FaultInjector {
     seed: AtomicU64,
     next: AtomicU64,
     eligible: AtomicU64,
-    injected: [AtomicU64; 8],
+    injected: [AtomicU64; 9],
 }
 
 impl FaultInjector {

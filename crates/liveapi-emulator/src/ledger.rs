@@ -56,8 +56,10 @@ pub struct AppliedChange {
     pub change: ChangeKind,
     /// How many coins.
     pub value: u64,
-    /// The `expriation` sent (unix seconds); only credits use it.
-    pub expiration: u64,
+    /// The `expriation` sent (unix seconds); only credits use it, and a removal may come
+    /// without one (as the official Go and Python SDKs send it).
+    #[serde(default)]
+    pub expiration: Option<u64>,
     /// The order, for `orderSuccess`.
     pub order_id: Option<String>,
     /// The user's balance right after the change.
@@ -173,15 +175,38 @@ pub(crate) struct TokenGrant {
     pub(crate) aid: Option<String>,
 }
 
+/// What a change does: a credit always has its expiry; a removal may carry one, unused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Delta {
+    Add { expires_at: u64 },
+    Remove { expiration: Option<u64> },
+}
+
+impl Delta {
+    fn kind(self) -> ChangeKind {
+        match self {
+            Self::Add { .. } => ChangeKind::Add,
+            Self::Remove { .. } => ChangeKind::Remove,
+        }
+    }
+
+    /// The `expriation` the request carried.
+    fn expiration(self) -> Option<u64> {
+        match self {
+            Self::Add { expires_at } => Some(expires_at),
+            Self::Remove { expiration } => expiration,
+        }
+    }
+}
+
 /// A coin change as the ledger needs it, read from a validated request.
 #[derive(Clone, Debug)]
 pub(crate) struct Change<'a> {
     pub(crate) endpoint: &'static str,
     pub(crate) request_id: &'a str,
     pub(crate) uid: &'a str,
-    pub(crate) kind: ChangeKind,
+    pub(crate) delta: Delta,
     pub(crate) value: u64,
-    pub(crate) expiration: u64,
     pub(crate) order_id: Option<&'a str>,
     /// The call and its business parameters, normalised: what a repeat must match.
     pub(crate) fingerprint: String,
@@ -372,20 +397,20 @@ impl Ledger {
             return Err(LedgerError::OrderCompleted);
         }
         let balance = user.balance(now_secs);
-        let balance_after = match change.kind {
-            ChangeKind::Add => {
-                if change.expiration <= now_secs {
+        let balance_after = match change.delta {
+            Delta::Add { expires_at } => {
+                if expires_at <= now_secs {
                     return Err(LedgerError::ExpirationPast);
                 }
                 let after = balance
                     .checked_add(change.value)
                     .filter(|b| *b <= Coins::MAX.get())
                     .ok_or(LedgerError::Overflow)?;
-                let lot = user.lots.entry(change.expiration).or_insert(0);
+                let lot = user.lots.entry(expires_at).or_insert(0);
                 *lot = lot.saturating_add(change.value);
                 after
             }
-            ChangeKind::Remove => {
+            Delta::Remove { .. } => {
                 let after = balance
                     .checked_sub(change.value)
                     .ok_or(LedgerError::InsufficientBalance)?;
@@ -415,9 +440,9 @@ impl Ledger {
             endpoint: change.endpoint.to_owned(),
             request_id: change.request_id.to_owned(),
             uid: change.uid.to_owned(),
-            change: change.kind,
+            change: change.delta.kind(),
             value: change.value,
-            expiration: change.expiration,
+            expiration: change.delta.expiration(),
             order_id: change.order_id.map(str::to_owned),
             balance_after,
             at_ms: now_ms,
@@ -611,9 +636,13 @@ mod tests {
             endpoint: "changeGold",
             request_id: rid,
             uid,
-            kind,
+            delta: match kind {
+                ChangeKind::Add => Delta::Add { expires_at: exp },
+                ChangeKind::Remove => Delta::Remove {
+                    expiration: Some(exp),
+                },
+            },
             value,
-            expiration: exp,
             order_id: None,
             fingerprint: format!("{rid}{uid}{kind:?}{value}{exp}"),
         }

@@ -16,7 +16,7 @@
 //!     let emulator = Emulator::builder().seed(42).start().await?;
 //!     println!("LinkV and Polyv at {}", emulator.base_url());
 //!     let app = emulator.linkv_app();
-//!     assert_eq!((app.app_key.as_str(), app.alias.as_str()), ("demo_app_key", "demo"));
+//!     assert_eq!((app.app_key.as_str(), app.alias.as_str()), ("LM6000100000000000000042", "demo"));
 //!     assert_eq!(emulator.polyv_app().channels, [1_000_001, 1_000_002]);
 //!     emulator.shutdown().await?;
 //!     Ok(())
@@ -29,16 +29,37 @@
 //!
 //! | vendor | credentials |
 //! |---|---|
-//! | LinkV | `live_app_key` `demo_app_key`, `live_app_secret` `demo_app_secret`, alias `demo` |
+//! | LinkV | `live_app_key` `LM6000100000000000000042`, `live_app_secret` `demo_app_secret`, alias `demo` |
 //! | Polyv | `appId` `demo_polyv_app`, secret `demo_polyv_secret`, channels `1000001`, `1000002` |
 //!
 //! # LinkV
 //!
 //! `POST /open/v0/thGetToken`, `/open/finanv0/orderSuccess`, `/open/finanv0/changeGold` and
-//! `/open/finanv0/getUserTokens`, with parameters in a form body, in the query string, or
-//! both (official SDKs send `getUserTokens` as a GET); `GET` is accepted too. Answers are
-//! `{"status":"200","msg":"","data":{…}}` with `status` as a string and `tokens` as a string
-//! of digits. Errors use the same HTTP status as the envelope's `status` and `data: []`.
+//! `/open/finanv0/getUserTokens`.
+//!
+//! It accepts what the real server accepts, which is what the vendor's official Go, Python and
+//! Node SDKs send in production (API-NOTES, "What the production SDKs send"), while the SDK of
+//! this workspace sends the documented form:
+//!
+//! - parameters in a form body, in the query string, or both, by POST or GET (the Go and
+//!   Python SDKs send `getUserTokens` as a GET with a query string);
+//! - signatures over the documented canonical string, or over the forms those SDKs compute:
+//!   empty values signed as `k=` (Go, Python), a value `0` left unsigned (Node);
+//! - any `request_id` of 1 to 64 printable ASCII characters (the SDKs build
+//!   `live_app_key[2..]-` and 9 random characters: 32 with a real key, 31 sometimes from Node);
+//! - `expriation` as an integer or a decimal with a fraction of zeros (`1796343222.0`, from
+//!   Python), as the server's integer cast takes it, and none at all on a removal (`type=2`);
+//! - `openId`, `order_id` and `aid` of any text (the server or the vendor's client SDK issues
+//!   them; only a generous length bound applies).
+//!
+//! Answers are `{"status":"200","msg":"","data":{…}}` with `status` as a string and `tokens` as
+//! a string of digits. As the real server does (API-NOTES, "How the real server answers"),
+//! errors come by default as **HTTP 200** with the error in the body,
+//! `{"status":"403","msg":"sign err","data":[]}`, and every LinkV answer says
+//! `Content-Type: text/html; charset=UTF-8`. [`EmulatorBuilder::linkv_error_http_status`]
+//! (`--linkv-error-http-status`) answers errors with the matching HTTP status instead, and
+//! [`EmulatorBuilder::linkv_json_content_type`] (`--linkv-json-content-type`) says
+//! `application/json`, so that both paths of a client stay tested.
 //!
 //! - `thGetToken` registers a `userId` (`name` and `portraitUri` required the first time) or
 //!   logs it in, and answers a fresh token and a stable 19-digit `openId`, derived from the app
@@ -46,33 +67,41 @@
 //! - Credits are kept in lots that expire at their `expriation` (a lot counts while the
 //!   emulator's time is before it). Removals take from the soonest-expiring lots; a removal
 //!   beyond the balance is refused and changes nothing. Expired coins do not count.
-//! - `request_id` makes `orderSuccess` and `changeGold` idempotent: a repeat with the same
-//!   call and business parameters (`nonce_str`, `sign`, `app_id` and `channel` do not count)
-//!   answers the first result and changes nothing; a repeat with different parameters is an
-//!   error. Only successes are remembered: a refused change may be sent again.
+//! - `request_id` makes `orderSuccess` and `changeGold` idempotent, whatever its length: a
+//!   repeat with the same call and business parameters (`nonce_str`, `sign`, `app_id` and
+//!   `channel` do not count, and `1796343222.0` is the same expiry as `1796343222`) answers the
+//!   first result and changes nothing; a repeat with different parameters is an error. Only
+//!   successes are remembered: a refused change may be sent again.
 //! - The idempotency store is bounded: a `request_id` is forgotten after the idempotency
 //!   window (24 hours of emulator time by default, [`EmulatorBuilder::idempotency_window`]) or
 //!   when an app remembers more than [`DEFAULT_IDEMPOTENCY_CAPACITY`] of them
 //!   ([`EmulatorBuilder::idempotency_capacity`]). A repeat after that is applied again.
-//! - An `order_id` can be completed once; `channel` must be the app's alias.
+//! - An `order_id` can be completed once; `channel` must be the app's alias. `type=2` refunds
+//!   an order's coins.
 //!
-//! | case | `status` | `msg` | SDK's `LinkvError` |
+//! Errors, with the body's `status` and `msg`. The seed documents three statuses (400 参数错误,
+//! 参数长度错误; 403 签名错误; 500 系统错误) and one message, `sign err`; where a message is not
+//! the documents', the *source* column says so. A client should classify by `status`; the
+//! messages are for people.
+//!
+//! | case | `status` | `msg` | source |
 //! |---|---|---|---|
-//! | wrong signature, missing or malformed `sign` | 403 | `sign err` | `BadSignature` |
-//! | unknown `app_id` | 403 | `app_id not found` | `UnknownApp` |
-//! | nonce more than 5 minutes from the emulator's clock | 400 | `nonce_str expired` | `ExpiredTimestamp` |
-//! | no `app_id` / no `nonce_str` / malformed nonce | 400 | `param err: app_id is required` / `param err: nonce_str is required` / `param err: nonce_str must be …` | `BadParameter` |
-//! | duplicate parameter | 400 | `param err: KEY is given more than once` | `BadParameter` |
-//! | invalid or missing parameter | 400 | `param err: FIELD: RULE` (the model's `ValidationError`) | `BadParameter` |
-//! | first `thGetToken` without `name`/`portraitUri` | 400 | `param err: name and portraitUri are required to register a new userId` | `BadParameter` |
-//! | `channel` missing / not the alias | 400 | `param err: channel is required` / `param err: channel does not match the app alias` | `BadParameter` |
-//! | unknown `uid` | 400 | `uid not found` | `BadParameter` |
-//! | removal beyond the balance | 400 | `insufficient balance` | `BadParameter` |
-//! | `request_id` repeated with other parameters | 400 | `request_id already used with different parameters` | `BadParameter` |
-//! | `order_id` completed before | 400 | `order_id already completed` | `BadParameter` |
-//! | credit whose `expriation` is not in the future | 400 | `param err: expriation must be in the future` | `BadParameter` |
-//! | balance would pass `i64::MAX` | 400 | `balance would exceed 9223372036854775807 coins` | `BadParameter` |
-//! | unknown path under `/open/` / other method | 404 / 405 | `no such endpoint` / `method not allowed` | `Rejected` |
+//! | wrong signature, missing or malformed `sign` | 403 | `sign err` | seed, word for word |
+//! | no `app_id` / no `nonce_str` / malformed nonce | 400 | `param err: app_id is required` / `param err: nonce_str is required` / `param err: nonce_str must be …` | seed's 参数错误 in the words of `sign err`; the detail after `param err: ` is the emulator's |
+//! | duplicate parameter | 400 | `param err: KEY is given more than once` | as above |
+//! | invalid or missing parameter | 400 | `param err: FIELD: RULE` (the model's `ValidationError`) | as above; the rules cite the seed or API-NOTES |
+//! | first `thGetToken` without `name`/`portraitUri` | 400 | `param err: name and portraitUri are required to register a new userId` | seed ("注册必传"); words as above |
+//! | `channel` missing / not the alias | 400 | `param err: channel is required` / `param err: channel does not match the app alias` | seed; words as above |
+//! | credit whose `expriation` is not in the future | 400 | `param err: expriation must be in the future` | the emulator's own rule and words |
+//! | unknown `app_id` | 403 | `app_id not found` | the emulator's own: undocumented |
+//! | nonce more than 5 minutes from the emulator's clock | 400 | `nonce_str expired` | the emulator's own words (API-NOTES documents the refusal) |
+//! | unknown `uid` | 400 | `uid not found` | the emulator's own: the documents name no ledger refusal |
+//! | removal beyond the balance | 400 | `insufficient balance` | the emulator's own |
+//! | `request_id` repeated with other parameters | 400 | `request_id already used with different parameters` | the emulator's own |
+//! | `order_id` completed before | 400 | `order_id already completed` | the emulator's own |
+//! | balance would pass `i64::MAX` | 400 | `balance would exceed 9223372036854775807 coins` | the emulator's own |
+//! | injected server failure ([`FaultKind::Http500`], [`FaultKind::Http200Status500`]) | 500 | `system err` | seed's 系统错误 in the words of `sign err` |
+//! | unknown path under `/open/` / other method | 404 / 405 (HTTP status in every style) | `no such endpoint` / `method not allowed` | the emulator's own |
 //!
 //! # Polyv
 //!
@@ -85,27 +114,35 @@
 //!
 //! Settings apply to a channel, or account-wide without `channelId`. `donate/get` for a
 //! channel answers what it effectively uses, part by part: the channel's own cash (or gift)
-//! settings if set, else the account-wide ones, else the defaults (cash tips off, amounts
+//! settings if set, else the account-wide ones, else the defaults (cash tips on, amounts
 //! 0.88, 6.66, 8.88, 18.88, 66.66, 88.88, minimum 0.01; gift tips on, four gifts).
 //! `globalSettingEnabled` is `N` once the channel has settings of its own, `Y` before, and
 //! absent for the account. The answer decodes with `liveapi_model::polyv::DonateSettings`;
 //! amounts are JSON numbers like `0.88`.
 //!
-//! | case | `code` | `message` |
-//! |---|---|---|
-//! | no `appId` | 400 | `appId is required.` |
-//! | unknown `appId` | 400 | `application not found.` |
-//! | `timestamp` missing, not 13 digits, or more than 3 minutes off | 400 | `invalid timestamp.` |
-//! | wrong or missing signature | 403 | `invalid signature.` |
-//! | duplicate query parameter, unknown `signatureMethod` | 400 | `param validate error` |
-//! | `channelId` not digits (e.g. `null`) | 400 | `param validate error` |
-//! | `channelId` not one of the account's | 403 | `illegal channel id: N` |
-//! | empty body, JSON that is not an object, missing field, wrong count, name too long | 400 | `param validate error` |
-//! | body that is not JSON | 400 | `json format error` |
-//! | amount out of 0.01–9999.99 (0–9999.99 for prices), finer than 0.01, or not a number | 400 | `number range error` |
-//! | `enabled`/`goodEnabled` not `Y`/`N` | 400 | `param is not boolean (Y / N)` |
-//! | over the rate limit | 429 | `qps exceeds number of calls` |
-//! | unknown path under `/live/` / wrong method | 404 / 405 | `not found` / `method not allowed` |
+//! Every `update-cash` field is optional, as the seed's "required" column is blank: an update
+//! changes what it gives (`{"enabled":"N"}` switches tips off, `{"cashMin":0.5}` changes the
+//! minimum) and leaves the rest as it is, **the switch included**. A scope's first update
+//! starts from what it used until then. Both switches start on, the seed's "不传默认开启" (on
+//! when not sent) read as the state of a switch never set. `update-good` needs its `goods`;
+//! its `enabled` is optional in the same way.
+//!
+//! | case | `code` | `message` | source |
+//! |---|---|---|---|
+//! | no `appId` | 400 | `appId is required.` | seed |
+//! | unknown `appId` | 400 | `application not found.` | seed |
+//! | `timestamp` missing, not 13 digits, or more than 3 minutes off | 400 | `invalid timestamp.` | seed |
+//! | wrong or missing signature | 403 | `invalid signature.` | seed |
+//! | duplicate query parameter, unknown `signatureMethod` | 400 | `param validate error` | seed's message for a bad parameter |
+//! | `channelId` not digits (e.g. `null`) | 400 | `param validate error` | as above |
+//! | `channelId` not one of the account's | 403 | `illegal channel id: N` | seed |
+//! | empty body, `{}` or no field to change, JSON that is not an object, wrong count, name too long | 400 | `param validate error` | seed ("json为空或者json解析错误", 参数错误) |
+//! | body that is not JSON | 400 | `json format error` | API-NOTES |
+//! | amount out of 0.01–9999.99 (0–9999.99 for prices), finer than 0.01, or not a number | 400 | `number range error` | seed |
+//! | `enabled`/`goodEnabled` not `Y`/`N` | 400 | `param is not boolean (Y / N)` | API-NOTES |
+//! | over the rate limit | 429 | `qps exceeds number of calls` | API-NOTES; the code is HTTP's |
+//! | injected server failure | 500 | `system error` | the emulator's own words for the seed's code 500 |
+//! | unknown path under `/live/` / wrong method | 404 / 405 | `not found` / `method not allowed` | the emulator's own |
 //!
 //! The rate limit ([`RateLimit`]) is Polyv's by default: 1500 requests per 10 seconds per client
 //! IP on the Polyv paths, then five minutes of refusals. It runs on the monotonic clock, not
@@ -122,8 +159,9 @@
 //!
 //! [`Faults`] sets an overall rate, a weight per [`FaultKind`] and a latency range, optionally
 //! limited to vendors and path prefixes: added latency, HTTP 500 (JSON or HTML), 502 and 503
-//! (HTML), a reset before the request is handled, a reset after it was applied, and a body cut
-//! in half after it was applied. Which requests fail is a pure function of the seed and the
+//! (HTML), HTTP 200 whose JSON says 500 (the real LinkV server's way of failing), a reset
+//! before the request is handled, a reset after it was applied, and a body cut in half after
+//! it was applied. The HTTP failures keep their HTTP form whatever the LinkV answer style. Which requests fail is a pure function of the seed and the
 //! request's position in the sequence of eligible requests. Faults can be set at start
 //! ([`EmulatorBuilder::faults`]) and at run time ([`RunningEmulator::set_faults`] or the
 //! inspection API); [`RunningEmulator::fault_stats`] counts what was injected and

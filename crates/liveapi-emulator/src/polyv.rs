@@ -19,19 +19,32 @@ use serde_json::Value;
 use crate::reply::{Reply, clip};
 use crate::state::{PolyvEntry, Shared, lock};
 
-/// Error messages: the vendor's own where it documents one.
+/// Error messages, and where each comes from: the seed's error examples word for word, then
+/// API-NOTES' list of known messages; the two routing messages are the emulator's own.
 pub(crate) mod msg {
+    /// Seed: 未输入appId, code 400.
     pub(crate) const APP_ID_REQUIRED: &str = "appId is required.";
+    /// Seed: appId不正确, code 400.
     pub(crate) const APP_NOT_FOUND: &str = "application not found.";
+    /// Seed: 时间戳错误, code 400.
     pub(crate) const TIMESTAMP: &str = "invalid timestamp.";
+    /// Seed: 签名错误, code 403.
     pub(crate) const SIGNATURE: &str = "invalid signature.";
+    /// Seed: channelId非法错误, code 403, followed by the channel.
     pub(crate) const ILLEGAL_CHANNEL: &str = "illegal channel id: ";
+    /// Seed: 参数错误 and json为空, code 400.
     pub(crate) const PARAM: &str = "param validate error";
+    /// API-NOTES: Polyv's known messages.
     pub(crate) const JSON: &str = "json format error";
+    /// Seed: cashes/cashMin 数字类型校验错误, code 400.
     pub(crate) const RANGE: &str = "number range error";
+    /// API-NOTES: Polyv's known messages, 400.
     pub(crate) const BOOLEAN: &str = "param is not boolean (Y / N)";
+    /// API-NOTES: Polyv's known messages and rate limit; the code (429) is HTTP's.
     pub(crate) const QPS: &str = "qps exceeds number of calls";
+    /// The emulator's own.
     pub(crate) const NOT_FOUND: &str = "not found";
+    /// The emulator's own.
     pub(crate) const METHOD: &str = "method not allowed";
 }
 
@@ -162,7 +175,7 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8], client: IpAddr
     match endpoint {
         Endpoint::UpdateCash => match CashSettings::from_json(body) {
             Ok(settings) => {
-                lock(&entry.donate).set_cash(channel, settings);
+                lock(&entry.donate).set_cash(channel, &settings);
                 shared.changed();
                 Reply::polyv_ok(Value::Bool(true))
             }
@@ -170,7 +183,7 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8], client: IpAddr
         },
         Endpoint::UpdateGoods => match GoodSettings::from_json(body) {
             Ok(settings) => {
-                lock(&entry.donate).set_goods(channel, settings);
+                lock(&entry.donate).set_goods(channel, &settings);
                 shared.changed();
                 Reply::polyv_ok(Value::Bool(true))
             }
@@ -185,36 +198,56 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8], client: IpAddr
 
 #[cfg(test)]
 mod tests {
-    use super::msg;
-    use liveapi_model::polyv::PolyvError;
+    use super::*;
 
+    /// The seed's error examples, word for word, with their codes; and the envelope it shows
+    /// (`status` `error`, `data` `""`).
     #[test]
-    fn the_sdk_classifies_every_message_as_intended() {
-        let kind = |code, m: &str| match PolyvError::classify(code, "error", m.to_owned()) {
-            PolyvError::BadParameter { .. } => "bad parameter",
-            PolyvError::BadSignature { .. } => "bad signature",
-            PolyvError::ExpiredTimestamp { .. } => "expired",
-            PolyvError::UnknownApp { .. } => "unknown app",
-            PolyvError::IllegalChannel { .. } => "illegal channel",
-            PolyvError::RateLimited { .. } => "rate limited",
-            _ => "other",
-        };
-        for m in [
-            msg::APP_ID_REQUIRED,
-            msg::PARAM,
-            msg::JSON,
-            msg::RANGE,
-            msg::BOOLEAN,
-        ] {
-            assert_eq!(kind(400, m), "bad parameter", "{m}");
+    fn refusals_use_the_seeds_codes_words_and_envelope() {
+        let documented = [
+            (bad(msg::APP_ID_REQUIRED), 400, "appId is required."),
+            (bad(msg::APP_NOT_FOUND), 400, "application not found."),
+            (bad(msg::TIMESTAMP), 400, "invalid timestamp."),
+            (
+                verify_error(&VerifyError::Mismatch),
+                403,
+                "invalid signature.",
+            ),
+            (bad(msg::PARAM), 400, "param validate error"),
+            (bad(msg::RANGE), 400, "number range error"),
+        ];
+        for (reply, code, message) in documented {
+            assert_eq!(reply.status.as_u16(), code, "{message}");
+            let body: Value = serde_json::from_slice(&reply.body).unwrap();
+            assert_eq!(
+                body,
+                serde_json::json!({"code": code, "status": "error", "message": message, "data": ""})
+            );
         }
-        assert_eq!(kind(400, msg::APP_NOT_FOUND), "unknown app");
-        assert_eq!(kind(400, msg::TIMESTAMP), "expired");
-        assert_eq!(kind(403, msg::SIGNATURE), "bad signature");
-        assert_eq!(
-            kind(403, &format!("{}7", msg::ILLEGAL_CHANNEL)),
-            "illegal channel"
-        );
-        assert_eq!(kind(429, msg::QPS), "rate limited");
+    }
+
+    /// The seed's validation errors: an empty or unreadable JSON is `param validate error`,
+    /// a number out of range or of the wrong type `number range error`.
+    #[test]
+    fn body_errors_take_the_seeds_messages() {
+        for (body, message) in [
+            (&b""[..], msg::PARAM),
+            (b"{}", msg::PARAM),
+            (b"[1]", msg::PARAM),
+            (b"{", msg::JSON),
+            (br#"{"cashes":[1,2,3]}"#, msg::PARAM),
+            (br#"{"cashMin":0}"#, msg::RANGE),
+            (br#"{"cashMin":"x"}"#, msg::RANGE),
+            (br#"{"cashes":[1,2,3,4,5,1e9]}"#, msg::RANGE),
+            (br#"{"enabled":"yes"}"#, msg::BOOLEAN),
+        ] {
+            let err = CashSettings::from_json(body).unwrap_err();
+            assert_eq!(
+                body_error(body, &err).message,
+                message,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 }

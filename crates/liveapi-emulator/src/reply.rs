@@ -11,10 +11,58 @@ use http::{Response, StatusCode};
 use hyper::body::{Frame, SizeHint};
 use serde_json::{Value, json};
 
-use crate::Vendor;
+use crate::{FaultKind, Vendor};
 
 const JSON: &str = "application/json;charset=UTF-8";
 const HTML: &str = "text/html";
+/// What the real LinkV server most likely sends with its JSON: PHP's default (API-NOTES, "How
+/// the real server answers").
+const LINKV_HTML: &str = "text/html; charset=UTF-8";
+
+/// How the LinkV side answers, fixed at start.
+///
+/// By default as the real server does (API-NOTES, "How the real server answers"): errors in an
+/// HTTP 200 answer, with the error in the body's `status` and `msg`, and a `text/html`
+/// content type on every answer. Each can be switched so that clients' other paths stay
+/// tested too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct LinkvAnswers {
+    /// Errors carry the HTTP status matching their `status` (400, 403, 500) instead of 200.
+    pub(crate) error_http_status: bool,
+    /// `application/json` instead of `text/html` as the content type.
+    pub(crate) json_content_type: bool,
+}
+
+impl LinkvAnswers {
+    fn content_type(self) -> &'static str {
+        if self.json_content_type {
+            JSON
+        } else {
+            LINKV_HTML
+        }
+    }
+
+    /// A LinkV API answer (a success or an error envelope) as this style sends it.
+    pub(crate) fn answer(self, mut reply: Reply) -> Reply {
+        if !self.error_http_status {
+            reply.status = StatusCode::OK;
+        }
+        self.typed(reply)
+    }
+
+    /// A LinkV answer that keeps its HTTP status whatever the style (a path or method the
+    /// server does not serve, an injected server failure), with this style's content type.
+    pub(crate) fn typed(self, mut reply: Reply) -> Reply {
+        if reply.content_type == JSON {
+            reply.content_type = self.content_type();
+        }
+        reply
+    }
+}
+
+/// LinkV's message for a server failure: the seed lists 500 系统错误 without its words, so they
+/// are made after the one it gives, `sign err` for 签名错误.
+pub(crate) const LINKV_SYSTEM_ERR: &str = "system err";
 
 /// At most `max` bytes of `text`, cut at a character boundary, for echoing client input in a
 /// message.
@@ -86,7 +134,7 @@ impl Reply {
     }
 
     /// LinkV's error envelope: `{"status":"403","msg":"sign err","data":[]}`, with the same
-    /// HTTP status.
+    /// HTTP status (which [`LinkvAnswers::answer`] turns into 200 unless asked not to).
     pub(crate) fn linkv_error(status: StatusCode, msg: impl Into<String>) -> Self {
         let msg = msg.into();
         let value = json!({"status": status.as_u16().to_string(), "msg": msg, "data": []});
@@ -120,13 +168,39 @@ impl Reply {
         }
     }
 
-    /// What an injected server error looks like.
-    pub(crate) fn server_failure(vendor: Vendor, status: StatusCode, html: bool) -> Self {
-        if html {
-            return Self::html(status);
-        }
+    /// The answer an injected server failure gives instead of handling the request, or
+    /// `None` for the kinds that handle it (or answer nothing).
+    ///
+    /// The HTTP failures keep their real HTTP form in every answer style: a gateway's HTML page,
+    /// or the vendor's JSON envelope with HTTP 500. [`FaultKind::Http200Status500`] is the
+    /// failure as the real LinkV server reports it, HTTP 200 with `status` 500 in the body.
+    pub(crate) fn injected(kind: FaultKind, vendor: Vendor, linkv: LinkvAnswers) -> Option<Self> {
+        let reply = match kind {
+            FaultKind::Http500 => Self::server_error(vendor, StatusCode::INTERNAL_SERVER_ERROR),
+            FaultKind::Http500Html => Self::html(StatusCode::INTERNAL_SERVER_ERROR),
+            FaultKind::Http502 => Self::html(StatusCode::BAD_GATEWAY),
+            FaultKind::Http503 => Self::html(StatusCode::SERVICE_UNAVAILABLE),
+            FaultKind::Http200Status500 => {
+                let mut reply = Self::server_error(vendor, StatusCode::INTERNAL_SERVER_ERROR);
+                reply.status = StatusCode::OK;
+                reply
+            }
+            FaultKind::Latency
+            | FaultKind::ResetBeforeApply
+            | FaultKind::ResetAfterApply
+            | FaultKind::TruncateAfterApply => return None,
+        };
+        Some(match vendor {
+            Vendor::Linkv => linkv.typed(reply),
+            Vendor::Polyv => reply,
+        })
+    }
+
+    /// A vendor's server error envelope. LinkV's message is [`LINKV_SYSTEM_ERR`]; Polyv
+    /// documents code 500 (status `fail`) but no message for it, so it is the emulator's.
+    fn server_error(vendor: Vendor, status: StatusCode) -> Self {
         match vendor {
-            Vendor::Linkv => Self::linkv_error(status, "system err"),
+            Vendor::Linkv => Self::linkv_error(status, LINKV_SYSTEM_ERR),
             Vendor::Polyv => Self::polyv_error(status, "system error"),
         }
     }

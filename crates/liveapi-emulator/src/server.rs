@@ -220,18 +220,6 @@ async fn drain(mut body: Incoming) {
     }
 }
 
-/// The answer an injected server error gives instead of handling the request.
-fn server_failure(kind: FaultKind, vendor: Vendor) -> Option<Reply> {
-    let (status, html) = match kind {
-        FaultKind::Http500 => (StatusCode::INTERNAL_SERVER_ERROR, false),
-        FaultKind::Http500Html => (StatusCode::INTERNAL_SERVER_ERROR, true),
-        FaultKind::Http502 => (StatusCode::BAD_GATEWAY, true),
-        FaultKind::Http503 => (StatusCode::SERVICE_UNAVAILABLE, true),
-        _ => return None,
-    };
-    Some(Reply::server_failure(vendor, status, html))
-}
-
 async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
@@ -273,7 +261,9 @@ async fn handle(
     // gets the error page rather than a reset.
     let read = read_body(request, shared.limits.body_limit).await;
     let reply = match (
-        record.fault.and_then(|kind| server_failure(kind, vendor)),
+        record
+            .fault
+            .and_then(|kind| Reply::injected(kind, vendor, shared.limits.linkv_answers)),
         read,
     ) {
         (_, Err(BodyFailure::Aborted)) => {

@@ -17,6 +17,7 @@ use crate::donate::Donate;
 use crate::faults::FaultInjector;
 use crate::ledger::{AppliedChange, Ledger};
 use crate::rate_limit::RateLimiter;
+use crate::reply::LinkvAnswers;
 use crate::request_log::RequestLog;
 use crate::state_file::Persist;
 use crate::{EmulatorClock, LinkvApp, PolyvApp};
@@ -48,6 +49,7 @@ pub(crate) struct Limits {
     pub(crate) body_limit: usize,
     pub(crate) linkv_nonce_window: Duration,
     pub(crate) polyv_timestamp_window: Duration,
+    pub(crate) linkv_answers: LinkvAnswers,
 }
 
 #[derive(Debug)]

@@ -14,18 +14,26 @@ use liveapi_model::linkv::{Coins, GetUserTokens, LinkvError, OpenId};
 use liveapi_model::polyv::{GetDonate, PolyvError, Scope};
 use liveapi_request::Operation;
 
-/// What a client saw, reduced to something comparable.
+/// What a client saw, reduced to something comparable: the body's `status` decides, as LinkV
+/// answers errors with HTTP 200.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Seen {
     Ok,
     Status(u16),
+    /// An HTTP 200 whose body says 500.
+    BodyStatus(String),
     NoResponse,
     Truncated,
 }
 
 fn seen(outcome: &Outcome) -> Seen {
     match outcome {
-        Outcome::Reply(r) if r.status == 200 => Seen::Ok,
+        Outcome::Reply(r) if r.status == 200 => {
+            match serde_json::from_slice::<serde_json::Value>(&r.body) {
+                Ok(body) if body["status"] != "200" => Seen::BodyStatus(body["status"].to_string()),
+                _ => Seen::Ok,
+            }
+        }
         Outcome::Reply(r) => Seen::Status(r.status),
         Outcome::NoResponse => Seen::NoResponse,
         Outcome::Truncated { .. } => Seen::Truncated,
@@ -186,12 +194,18 @@ async fn server_errors_apply_nothing_and_look_like_the_real_thing() {
         (FaultKind::Http500Html, 500, true),
         (FaultKind::Http502, 502, true),
         (FaultKind::Http503, 503, true),
+        // The real LinkV server's own way of failing.
+        (FaultKind::Http200Status500, 200, false),
     ] {
         let (emu, uid) = only(kind).await;
         let reply = credit_once(&emu, &uid, 1).await.reply();
         assert_eq!(reply.status, status, "{kind}");
+        // A gateway's page is HTML; LinkV's JSON says `text/html` too, as the real server's.
         let content_type = reply.header("content-type").unwrap();
-        assert_eq!(content_type.starts_with("text/html"), html, "{kind}");
+        assert!(
+            content_type.starts_with("text/html"),
+            "{kind}: {content_type}"
+        );
         let err = liveapi_model::linkv::decode::<()>(reply.status, &reply.body).unwrap_err();
         if html {
             assert!(
@@ -311,4 +325,51 @@ async fn concurrent_retries_through_every_fault_apply_each_change_once() {
     );
     let stats = emu.fault_stats();
     assert!(stats.total() > 0);
+}
+
+#[tokio::test]
+async fn injected_failures_keep_their_http_form_in_every_answer_style() {
+    let emu = Emulator::builder()
+        .clock(ClockStart::FrozenAt(at(1_700_000_000)))
+        .linkv_error_http_status(true)
+        .linkv_json_content_type(true)
+        .start()
+        .await
+        .unwrap();
+    let uid = register(&emu, "victim").await;
+    for (kind, status) in [
+        (FaultKind::Http500, 500),
+        (FaultKind::Http200Status500, 200),
+    ] {
+        emu.set_faults(
+            Faults::new(1.0)
+                .only_kind(kind)
+                .only_path("/open/finanv0/changeGold"),
+        )
+        .unwrap();
+        let reply = credit_once(&emu, &uid, 1).await.reply();
+        assert_eq!(reply.status, status, "{kind}");
+        assert!(
+            reply
+                .header("content-type")
+                .unwrap()
+                .starts_with("application/json")
+        );
+        assert_eq!(
+            reply.json(),
+            serde_json::json!({"status": "500", "msg": "system err", "data": []})
+        );
+    }
+    // Polyv's version: HTTP 200, code 500.
+    emu.set_faults(
+        Faults::new(1.0)
+            .only_kind(FaultKind::Http200Status500)
+            .only_vendor(Vendor::Polyv),
+    )
+    .unwrap();
+    let err = call(&emu, &GetDonate::new(Scope::Account), &polyv_creds(&emu))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PolyvError::Server { code: 500, .. }) && err.is_retryable());
+    assert!(emu.journal().is_empty());
 }

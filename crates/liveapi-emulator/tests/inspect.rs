@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use liveapi_emulator::{ClockStart, Emulator, FaultKind};
+use liveapi_emulator::{ClockStart, DEMO_LINKV_APP_KEY, Emulator, FaultKind};
 use serde_json::json;
 
 async fn get(emu: &liveapi_emulator::RunningEmulator, path: &str) -> Reply {
@@ -67,7 +67,7 @@ async fn state_requests_and_journal() {
         balance(&emu, &uid).await;
     }
     let state = get(&emu, "/_emulator/state").await.json();
-    let app = &state["linkv"]["demo_app_key"];
+    let app = &state["linkv"][DEMO_LINKV_APP_KEY];
     assert_eq!(app["alias"], "demo");
     assert_eq!(app["users"][0]["openId"], uid.as_str());
     assert_eq!(app["users"][0]["userId"], "inspected");

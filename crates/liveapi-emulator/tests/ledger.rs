@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use liveapi_emulator::{ChangeKind, ClockStart, Emulator};
+use liveapi_emulator::{ChangeKind, ClockStart, DEMO_LINKV_APP_KEY, Emulator};
 use liveapi_model::linkv::{ChangeGold, Coins, Expiration};
 
 const T0: u64 = 1_700_000_000;
@@ -146,6 +146,6 @@ async fn coins_expire_on_the_emulator_clock_and_spending_takes_the_soonest_first
     emu.clock().set(at(T0));
     assert_eq!(balance(&emu, &uid).await, 16);
     let dump = emu.state_json();
-    let users = &dump["linkv"]["demo_app_key"]["users"];
+    let users = &dump["linkv"][DEMO_LINKV_APP_KEY]["users"];
     assert_eq!(users[0]["balance"], 16);
 }

@@ -239,7 +239,7 @@ async fn order_success_must_name_the_app_alias_as_channel() {
         )
         .await
         .reply();
-        assert_eq!(reply.status, 400);
+        assert_eq!((reply.status, reply.api_status()), (200, 400));
         assert_eq!(reply.message(), message);
     }
     // Credentials with the right alias succeed.
@@ -287,7 +287,8 @@ async fn a_wrong_signature_is_sign_err() {
         .unwrap();
     let request = build(&emu, &GetUserTokens::new(uid), &wrong);
     let reply = send_request(emu.addr(), &request).await.reply();
-    assert_eq!(reply.status, 403);
+    // The seed's error example, in an HTTP 200 answer as the real server sends it.
+    assert_eq!(reply.status, 200);
     assert_eq!(
         reply.json(),
         serde_json::json!({"status": "403", "msg": "sign err", "data": []})
@@ -317,7 +318,10 @@ async fn a_wrong_signature_is_sign_err() {
         )
         .await
         .reply();
-        assert_eq!((reply.status, reply.message().as_str()), (403, "sign err"));
+        assert_eq!(
+            (reply.api_status(), reply.message().as_str()),
+            (403, "sign err")
+        );
     }
 }
 
@@ -351,7 +355,7 @@ async fn unknown_and_missing_app_ids() {
     )
     .await
     .reply();
-    assert_eq!(reply.status, 400);
+    assert_eq!(reply.api_status(), 400);
     assert_eq!(reply.message(), "param err: app_id is required");
 }
 
@@ -381,7 +385,7 @@ async fn a_nonce_more_than_five_minutes_off_is_expired() {
         .await
         .reply();
         assert_eq!(reply.message(), expect, "signed at {signed_at}");
-        assert_eq!(reply.status, 400);
+        assert_eq!(reply.api_status(), 400);
     }
     let reply = send(
         emu.addr(),
@@ -466,7 +470,7 @@ async fn malformed_requests_get_param_errors() {
             .await
             .reply();
         assert_eq!(
-            (reply.status, reply.message().as_str()),
+            (reply.api_status(), reply.message().as_str()),
             (400, *message),
             "case {i}"
         );
@@ -535,4 +539,72 @@ async fn unknown_paths_and_methods() {
         .reply();
     assert_eq!(reply.status, 404);
     assert_eq!(reply.json(), serde_json::json!({"error": "not found"}));
+}
+
+/// The real server answers errors with HTTP 200 and `text/html` (API-NOTES, "How the real
+/// server answers"); the options give the matching HTTP status and JSON instead. The body is
+/// the same in every style, and the SDK reads the same error from each.
+#[tokio::test]
+async fn both_answer_styles_carry_the_same_envelopes() {
+    for (error_http_status, json) in [(false, false), (true, false), (false, true), (true, true)] {
+        let emu = Emulator::builder()
+            .linkv_error_http_status(error_http_status)
+            .linkv_json_content_type(json)
+            .start()
+            .await
+            .unwrap();
+        let style = format!("error_http_status={error_http_status} json={json}");
+        let content_type = if json {
+            "application/json;charset=UTF-8"
+        } else {
+            "text/html; charset=UTF-8"
+        };
+        let uid = register(&emu, "styled").await;
+        let creds = linkv_creds(&emu);
+        let ok = send_request(
+            emu.addr(),
+            &build(&emu, &GetUserTokens::new(uid.clone()), &creds),
+        )
+        .await
+        .reply();
+        assert_eq!(ok.status, 200, "{style}");
+        assert_eq!(ok.header("content-type"), Some(content_type), "{style}");
+
+        let app = emu.linkv_app();
+        let wrong = LinkvCredentials::builder()
+            .app_id(&app.app_key)
+            .secret("wrong")
+            .alias(&app.alias)
+            .base_url(emu.base_url())
+            .build()
+            .unwrap();
+        let cases = [
+            (build(&emu, &GetUserTokens::new(uid.clone()), &wrong), 403),
+            (
+                build(&emu, &spend_op(&emu, &uid, request_id(1), 1), &creds),
+                400,
+            ),
+        ];
+        for (request, status) in cases {
+            let reply = send_request(emu.addr(), &request).await.reply();
+            let http = if error_http_status { status } else { 200 };
+            assert_eq!(
+                (reply.status, reply.api_status()),
+                (http, status),
+                "{style}"
+            );
+            assert_eq!(reply.header("content-type"), Some(content_type), "{style}");
+            assert_eq!(reply.json()["data"], serde_json::json!([]), "{style}");
+            let err = liveapi_model::linkv::decode::<()>(reply.status, &reply.body).unwrap_err();
+            match status {
+                403 => assert!(matches!(err, LinkvError::BadSignature { .. }), "{style}"),
+                _ => assert!(matches!(err, LinkvError::BadParameter { .. }), "{style}"),
+            }
+        }
+        // Routing errors keep their HTTP status in every style.
+        let reply = send(emu.addr(), "POST", "/open/v0/nothing", &[], b"")
+            .await
+            .reply();
+        assert_eq!((reply.status, reply.api_status()), (404, 404), "{style}");
+    }
 }

@@ -86,7 +86,8 @@ async fn channels_fall_back_to_account_settings_then_defaults() {
         .await
         .unwrap();
     assert_eq!(fresh.global_setting_enabled, Some(Enabled::Yes));
-    assert_eq!(fresh.cash_enabled, Some(Enabled::No));
+    // Both switches start on: the seed's "不传默认开启".
+    assert_eq!(fresh.cash_enabled, Some(Enabled::Yes));
     assert_eq!(fresh.good_enabled, Some(Enabled::Yes));
     assert_eq!(fresh.cashes.len(), 6);
     assert!(!fresh.goods.is_empty());
@@ -313,7 +314,9 @@ async fn body_validation_messages() {
         (CASH, "{", "json format error"),
         (CASH, "cashes=1", "json format error"),
         (CASH, "[1,2,3]", "param validate error"),
-        (CASH, r#"{"cashMin":0.02}"#, "param validate error"),
+        // Every field is optional, but an update with none of them is the seed's "json为空".
+        (CASH, "{}", "param validate error"),
+        (CASH, r#"{"channelId":1000001}"#, "param validate error"),
         (
             CASH,
             r#"{"cashes":[1,2,3,4,5],"cashMin":0.02}"#,
@@ -405,6 +408,67 @@ async fn body_validation_messages() {
         .donate_settings(&emu.polyv_app().app_id, Some(1_000_001))
         .unwrap();
     assert_eq!(settings.global_setting_enabled, Some(Enabled::Yes));
+}
+
+/// The seed's `update-cash` fields are all optional: each can be changed alone, and an update
+/// without `enabled` never switches tips on or off.
+#[tokio::test]
+async fn update_cash_changes_only_what_it_gives() {
+    let emu = start().await;
+    let creds = polyv_creds(&emu);
+    let get = |scope| {
+        let (emu, creds) = (&emu, &creds);
+        async move { call(emu, &GetDonate::new(scope), creds).await.unwrap() }
+    };
+    let ch = channel(1_000_001);
+    call(
+        &emu,
+        &UpdateCash::new(ch, cash_settings(["1", "2", "3", "4", "5", "6"], "0.5")),
+        &creds,
+    )
+    .await
+    .unwrap();
+    // Switching tips off and nothing else.
+    call(
+        &emu,
+        &UpdateCash::new(ch, CashSettings::switch(Enabled::No)),
+        &creds,
+    )
+    .await
+    .unwrap();
+    let off = get(ch).await;
+    assert_eq!(off.cash_enabled, Some(Enabled::No));
+    assert_eq!(off.cashes[5], Cents::new(600));
+    assert_eq!(off.cash_min, Some(Cents::new(50)));
+    // Changing only the smallest amount: the switch stays off.
+    let min = CashSettings::from_parts(None, Some("2".parse().unwrap()), None).unwrap();
+    call(&emu, &UpdateCash::new(ch, min), &creds).await.unwrap();
+    let after = get(ch).await;
+    assert_eq!(after.cash_min, Some(Cents::new(200)));
+    assert_eq!(after.cash_enabled, Some(Enabled::No));
+    assert_eq!(after.cashes[5], Cents::new(600));
+    // New amounts without the switch: still off.
+    call(
+        &emu,
+        &UpdateCash::new(ch, cash_settings(["7", "8", "9", "10", "11", "12"], "1")),
+        &creds,
+    )
+    .await
+    .unwrap();
+    assert_eq!(get(ch).await.cash_enabled, Some(Enabled::No));
+    // Raw bodies of one field, as any client may send them.
+    for body in [r#"{"enabled":"Y"}"#, r#"{"cashMin":0.03}"#] {
+        let reply = raw(&emu, "POST", CASH, &[("channelId", "1000001")], body).await;
+        assert_eq!(reply.json()["data"], true, "{body}");
+    }
+    let last = get(ch).await;
+    assert_eq!(last.cash_enabled, Some(Enabled::Yes));
+    assert_eq!(last.cash_min, Some(Cents::new(3)));
+    assert_eq!(last.cashes[0], Cents::new(700));
+    // The other channel and the account did not move.
+    let other = get(channel(1_000_002)).await;
+    assert_eq!(other.global_setting_enabled, Some(Enabled::Yes));
+    assert_eq!(other.cash_enabled, Some(Enabled::Yes));
 }
 
 #[tokio::test]

@@ -97,7 +97,7 @@ async fn the_ca_is_trusted_once_added() {
         .unwrap();
 
     let coins = caller.execute(&balance(), &creds(&url)).await.unwrap();
-    assert_eq!(coins.get(), 7);
+    assert_eq!(coins.coins.get(), 7);
 }
 
 #[tokio::test]

@@ -154,7 +154,7 @@ async fn polyv_calls_wait_for_the_client_side_limit_and_give_up_at_the_deadline(
         .execute(&balance(), &linkv(&linkv_server))
         .await
         .unwrap();
-    assert_eq!(coins.get(), 7);
+    assert_eq!(coins.coins.get(), 7);
 }
 
 #[tokio::test]
@@ -171,7 +171,7 @@ async fn concurrent_calls_share_a_bounded_number_of_connections() {
         tokio::spawn(async move { caller.execute(&balance(), &creds).await })
     });
     for call in calls.collect::<Vec<_>>() {
-        assert_eq!(call.await.unwrap().unwrap().get(), 7);
+        assert_eq!(call.await.unwrap().unwrap().coins.get(), 7);
     }
     assert_eq!(server.requests(), 60);
     assert!(

@@ -34,6 +34,16 @@ pub(crate) fn text_ref(raw: &RawValue) -> Result<Option<Cow<'_, str>>, String> {
     }
 }
 
+/// The text of a JSON scalar as it was written: a string's contents, a number's digits,
+/// `true` or `false`; `None` for `null`, objects, arrays and anything unreadable. For
+/// informative fields whose type the vendor never documented.
+pub(crate) fn scalar_text(raw: &RawValue) -> Option<String> {
+    match raw.get().trim() {
+        literal @ ("true" | "false") => Some(literal.to_owned()),
+        _ => text(raw).ok().flatten(),
+    }
+}
+
 /// The first characters of some JSON, for an error message.
 pub(crate) fn short(json: &str) -> &str {
     let mut end = json.len().min(40);

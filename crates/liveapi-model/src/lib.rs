@@ -3,12 +3,16 @@
 //! - **Requests** are values that cannot be built invalid: every field is a type that checks
 //!   the vendor's documented limits when it is created ([`linkv::UserId`] is 1–64 bytes of
 //!   `A-Z a-z 0-9 + = - _`, [`polyv::Amount`] is 0.01–9999.99 yuan, …), so a mistake is a
-//!   [`ValidationError`] before anything is sent, never a rejected call.
+//!   [`ValidationError`] before anything is sent, never a rejected call. There are no other
+//!   rules: each type's docs cite the seed or API-NOTES line its rule comes from, and where
+//!   the documents give no limit the bound is a generous one, said to be this crate's.
+//!   Values the server issues ([`linkv::OpenId`], a live token) are only bounded, never judged.
 //! - **Responses** are read tolerantly, the way the servers really answer: statuses as strings
 //!   or numbers, `data` as an object, `[]` or absent, balances under either of their names,
 //!   money read from the JSON text without float rounding, unknown fields ignored.
 //! - **Errors** say what happened ([`linkv::LinkvError`], [`polyv::PolyvError`]) and whether
-//!   trying again can help.
+//!   trying again can help. The body's status decides, whatever the HTTP status; a message
+//!   refines it only when it is one of the documented messages, listed with their sources.
 //!
 //! This crate does no IO and knows nothing of HTTP; `liveapi-request` turns these values into
 //! signed requests. Servers (such as `liveapi-emulator`) use the same types to read requests

@@ -146,19 +146,31 @@ impl Check {
         self.charset(s, "printable characters", |c| !c.is_control())
     }
 
-    /// Text without spaces: identifiers, URIs.
-    pub(crate) fn visible(&self, s: &str) -> Result<(), ValidationError> {
-        self.charset(s, "printable characters without spaces", |c| {
-            !c.is_control() && !c.is_whitespace()
+    /// Printable ASCII, space included: `U+0020` to `U+007E`.
+    pub(crate) fn printable_ascii(&self, s: &str) -> Result<(), ValidationError> {
+        self.charset(s, "printable ASCII characters (space to ~)", |c| {
+            matches!(c, ' '..='~')
         })
     }
 }
+
+/// The bound on a value the vendor documents no length for, when it is our input (`aid`,
+/// `reason`): generous, so that no real value is refused, yet finite, so that a mistake (a
+/// whole file passed as a reason) is caught before it is sent.
+pub(crate) const UNDOCUMENTED_INPUT_BYTES: usize = 1024;
+
+/// The bound on a value the server (or the vendor's client SDK) issues and we only carry back
+/// (`openId`, `order_id`, a live token): values the server issues are not held to input rules,
+/// so this only keeps a runaway answer out of memory and logs.
+pub(crate) const ISSUED_BYTES: usize = 4096;
 
 /// Declares a validated string newtype with the conversions every one of them shares.
 macro_rules! string_newtype {
     (
         $(#[$meta:meta])*
-        $name:ident, field = $field:literal, check = |$check:ident, $s:ident| $body:block
+        $name:ident, field = $field:literal,
+        $(normalize = $normalize:expr,)?
+        check = |$check:ident, $s:ident| $body:block
     ) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -174,7 +186,8 @@ macro_rules! string_newtype {
             /// # Errors
             /// A [`ValidationError`](crate::ValidationError) naming the rule that was broken.
             pub fn new(value: impl Into<String>) -> Result<Self, $crate::ValidationError> {
-                let value = value.into();
+                let value: String = value.into();
+                $(let value: String = ($normalize)(value);)?
                 {
                     let $check = $crate::validate::Check { field: $field };
                     let $s: &str = &value;

@@ -75,7 +75,22 @@ proptest! {
             prop_assert!(uri.as_str().len() <= 1024);
         }
         if let Ok(id) = RequestId::new(s.as_str()) {
-            prop_assert_eq!(id.as_str().len(), 32);
+            prop_assert!((1..=64).contains(&id.as_str().len()));
+            prop_assert!(id.as_str().bytes().all(|b| (b' '..=b'~').contains(&b)));
+        }
+        if let Ok(code) = CountryCode::new(s.as_str()) {
+            prop_assert_eq!(code.as_str(), s.to_ascii_uppercase());
+            prop_assert!(code.as_str().len() == 2 && code.as_str().bytes().all(|b| b.is_ascii_uppercase()));
+        }
+        if let Ok(email) = Email::new(s.as_str()) {
+            prop_assert!(email.as_str().len() <= 254 && !email.as_str().chars().any(char::is_control));
+        }
+        for issued in [OpenId::new(s.as_str()).map(String::from), OrderId::new(s.as_str()).map(String::from)] {
+            // Issued values: anything but empty, up to the bound, kept exactly.
+            prop_assert_eq!(issued.is_ok(), !s.is_empty() && s.len() <= 4096);
+        }
+        for input in [DeviceId::new(s.as_str()).map(String::from), ChangeReason::new(s.as_str()).map(String::from)] {
+            prop_assert_eq!(input.is_ok(), !s.is_empty() && s.len() <= 1024);
         }
         if let Ok(b) = Birthday::new(s.as_str()) {
             prop_assert_eq!(b.as_str().len(), 10);
@@ -86,8 +101,6 @@ proptest! {
         if let Ok(img) = GoodImage::new(s.as_str()) {
             prop_assert!(img.as_str().chars().count() <= 120);
         }
-        let _ = (OpenId::new(s.as_str()), OrderId::new(s.as_str()), DeviceId::new(s.as_str()));
-        let _ = (Email::new(s.as_str()), CountryCode::new(s.as_str()), ChangeReason::new(s.as_str()));
         let _ = (s.parse::<Sex>(), s.parse::<Platform>(), s.parse::<ChangeType>(), s.parse::<Enabled>());
         if let Ok(c) = s.parse::<Coins>() {
             prop_assert!(c.get() <= i64::MAX as u64);
@@ -107,7 +120,12 @@ proptest! {
         let _ = GetUserTokens::from_params(&params);
         if let Ok(change) = ChangeGold::from_params(&params) {
             prop_assert!(change.value().get() > 0);
-            prop_assert!(params.param("request_id").is_some() && params.param("expriation").is_some());
+            prop_assert!(params.param("request_id").is_some());
+            // A credit always has its expiry; a removal may come without (as Go and Python send it).
+            prop_assert_eq!(change.expiration().is_some(), params.param("expriation").is_some());
+            if change.change_type() == ChangeType::Add {
+                prop_assert!(change.expiration().is_some());
+            }
         }
         if let Ok(order) = OrderSuccess::from_params(&params) {
             prop_assert!(order.value().get() > 0);
@@ -121,7 +139,10 @@ proptest! {
         r#"\{"(cashes|cashMin|enabled|goods)":[\[\]0-9\.,"a-zYN\{\} -]{0,80}\}"#.prop_map(String::into_bytes),
     ]) {
         if let Ok(cash) = CashSettings::from_json(&body) {
-            prop_assert_eq!(cash.cashes().amounts().len(), 6);
+            prop_assert!(cash.cashes().is_some() || cash.cash_min().is_some() || cash.enabled().is_some());
+            if let Some(cashes) = cash.cashes() {
+                prop_assert_eq!(cashes.amounts().len(), 6);
+            }
         }
         if let Ok(goods) = GoodSettings::from_json(&body) {
             prop_assert!((1..=9).contains(&goods.goods().as_slice().len()));

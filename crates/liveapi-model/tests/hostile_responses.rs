@@ -1,7 +1,7 @@
 //! Responses no server should send, but proxies, bugs and attackers do: each is a typed error,
 //! never a panic and never a wrong value.
 
-use liveapi_model::linkv::{self, Coins, LinkvError, UserToken};
+use liveapi_model::linkv::{self, Balance, Coins, LinkvError, UserToken};
 use liveapi_model::polyv::{self, DonateSettings, PolyvError};
 use proptest::prelude::*;
 
@@ -17,8 +17,9 @@ fn linkv_unexpected<T: linkv::LinkvResponse + std::fmt::Debug>(status: u16, body
             reason
         }
         other => panic!(
-            "expected UnexpectedResponse for {:?}, got {other:?}",
-            String::from_utf8_lossy(body)
+            "expected UnexpectedResponse for {:?}, got {:?}",
+            String::from_utf8_lossy(&body[..body.len().min(200)]),
+            other.map_err(|e| e.to_string().chars().take(200).collect::<String>())
         ),
     }
 }
@@ -27,8 +28,41 @@ fn polyv_unexpected<T: polyv::PolyvResponse + std::fmt::Debug>(status: u16, body
     match polyv::decode::<T>(status, body) {
         Err(PolyvError::UnexpectedResponse { reason, .. }) => reason,
         other => panic!(
-            "expected UnexpectedResponse for {:?}, got {other:?}",
-            String::from_utf8_lossy(body)
+            "expected UnexpectedResponse for {:?}, got {:?}",
+            String::from_utf8_lossy(&body[..body.len().min(200)]),
+            other.map_err(|e| e.to_string().chars().take(200).collect::<String>())
+        ),
+    }
+}
+
+/// A success whose `data` cannot be read: a typed error that is never retried (the call took
+/// effect), with the body kept unless the answer carries a token.
+fn linkv_unreadable<T: linkv::LinkvResponse + std::fmt::Debug>(body: &[u8]) -> String {
+    match linkv::decode::<T>(200, body) {
+        Err(e @ LinkvError::UnexpectedData { .. }) => {
+            assert!(!e.is_retryable(), "{e}");
+            let LinkvError::UnexpectedData { reason, body: kept } = e else {
+                unreachable!()
+            };
+            assert_eq!(kept.len(), body.len());
+            reason
+        }
+        other => panic!(
+            "expected UnexpectedData for {:?}, got {other:?}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        ),
+    }
+}
+
+fn polyv_unreadable<T: polyv::PolyvResponse + std::fmt::Debug>(body: &[u8]) -> String {
+    match polyv::decode::<T>(200, body) {
+        Err(e @ PolyvError::UnexpectedData { .. }) => {
+            assert!(!e.is_retryable(), "{e}");
+            e.to_string()
+        }
+        other => panic!(
+            "expected UnexpectedData for {:?}, got {other:?}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
         ),
     }
 }
@@ -101,7 +135,7 @@ fn strings_where_numbers_belong() {
         r#""12a""#, r#""""#, r#""1.5""#, r#""+1""#, "1.5", "true", "{}", "[]", "null",
     ] {
         let body = format!(r#"{{"status":"200","data":{{"tokens":{tokens}}}}}"#);
-        linkv_unexpected::<Coins>(200, body.as_bytes());
+        linkv_unreadable::<Coins>(body.as_bytes());
     }
     let body = br#"{"code":"abc","status":"success","data":true}"#;
     polyv_unexpected::<()>(200, body);
@@ -116,25 +150,25 @@ fn huge_numbers() {
         r#""99999999999999999999999""#,
     ] {
         let body = format!(r#"{{"status":"200","data":{{"tokens":{tokens}}}}}"#);
-        linkv_unexpected::<Coins>(200, body.as_bytes());
+        linkv_unreadable::<Coins>(body.as_bytes());
     }
     let body = br#"{"status":"200","data":{"tokens":9223372036854775807}}"#;
     assert_eq!(linkv::decode::<Coins>(200, body).unwrap(), Coins::MAX);
     let body = br#"{"status":1e400,"data":{}}"#;
     linkv_unexpected::<()>(200, body);
     let body = br#"{"code":200,"data":{"cashes":[1e30]}}"#;
-    polyv_unexpected::<DonateSettings>(200, body);
+    polyv_unreadable::<DonateSettings>(body);
 }
 
 #[test]
 fn negative_balances() {
     for tokens in ["-1", r#""-5""#, "-9223372036854775808"] {
         let body = format!(r#"{{"status":"200","data":{{"tokens":{tokens}}}}}"#);
-        let reason = linkv_unexpected::<Coins>(200, body.as_bytes());
+        let reason = linkv_unreadable::<Coins>(body.as_bytes());
         assert!(reason.contains("negative"), "{reason}");
     }
     let body = br#"{"code":200,"data":{"cashMin":-0.5}}"#;
-    polyv_unexpected::<DonateSettings>(200, body);
+    polyv_unreadable::<DonateSettings>(body);
 }
 
 #[test]
@@ -142,9 +176,9 @@ fn deeply_nested_json() {
     let depth = 100_000;
     let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
     let body = format!(r#"{{"status":"200","data":{{"tokens":{nested}}}}}"#);
-    linkv_unexpected::<Coins>(200, body.as_bytes());
+    linkv_unreadable::<Coins>(body.as_bytes());
     let body = format!(r#"{{"code":200,"data":{nested}}}"#);
-    polyv_unexpected::<DonateSettings>(200, body.as_bytes());
+    polyv_unreadable::<DonateSettings>(body.as_bytes());
     // In an informative field the nesting is skipped over without recursion, and ignored.
     let body = format!(r#"{{"code":200,"status":"success","message":{nested},"data":true}}"#);
     assert_eq!(polyv::decode::<()>(200, body.as_bytes()), Ok(()));
@@ -160,13 +194,23 @@ fn success_without_the_data_the_call_returns() {
         r#","data":{}"#,
     ] {
         let body = format!(r#"{{"status":"200","msg":""{data}}}"#);
-        linkv_unexpected::<Coins>(200, body.as_bytes());
-        linkv_unexpected::<UserToken>(200, body.as_bytes());
+        linkv_unreadable::<Coins>(body.as_bytes());
+        linkv_unreadable::<Balance>(body.as_bytes());
+        linkv_unreadable::<UserToken>(body.as_bytes());
         // changeGold returns nothing, so any data will do.
         linkv::decode::<()>(200, body.as_bytes()).unwrap();
     }
-    polyv_unexpected::<()>(200, br#"{"code":200,"status":"success","data":false}"#);
-    polyv_unexpected::<DonateSettings>(200, br#"{"code":200,"status":"success","data":""}"#);
+    polyv_unreadable::<()>(br#"{"code":200,"status":"success","data":false}"#);
+    polyv_unreadable::<DonateSettings>(br#"{"code":200,"status":"success","data":""}"#);
+    // The updates answer `true` in the docs; other data with a code of 200 is success too.
+    for data in ["true", r#""success""#, "1", r#""""#, "null", "{}"] {
+        let body = format!(r#"{{"code":200,"status":"success","message":"","data":{data}}}"#);
+        assert_eq!(polyv::decode::<()>(200, body.as_bytes()), Ok(()), "{data}");
+    }
+    assert_eq!(
+        polyv::decode::<()>(200, br#"{"code":200,"status":"success"}"#),
+        Ok(())
+    );
 }
 
 #[test]
@@ -195,7 +239,10 @@ fn error_statuses_as_numbers_strings_and_unknown_values() {
         200,
         br#"{"code":200,"status":"error","message":"qps exceeds number of calls"}"#,
     );
-    assert!(err.is_err(), "code 200 with data missing is not success");
+    assert!(
+        err.is_err(),
+        "a status of `error` contradicts the code: not success"
+    );
     let err = polyv::decode::<()>(
         200,
         br#"{"code":429,"status":"error","message":"qps exceeds number of calls","data":""}"#,
@@ -243,25 +290,110 @@ proptest! {
 
 #[test]
 fn a_token_answer_that_cannot_be_read_keeps_no_token_in_the_error() {
-    for body in [
-        // An open id the SDK refuses.
-        &br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123","openId":"has space"}}"#[..],
+    for (body, retryable) in [
+        // An empty open id.
+        (
+            &br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123","openId":""}}"#[..],
+            false,
+        ),
         // The open id missing.
-        br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123"}}"#,
-        // Cut off in the middle.
-        br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123","op"#,
+        (
+            br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123"}}"#,
+            false,
+        ),
+        // Cut off in the middle: whether it was applied is unknown.
+        (
+            br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123","op"#,
+            true,
+        ),
     ] {
         let err = linkv::decode::<UserToken>(200, body).unwrap_err();
         let text = format!("{err} {err:?}");
+        assert_eq!(err.is_retryable(), retryable, "{text}");
         assert!(
-            matches!(err, LinkvError::UnexpectedResponse { .. }),
+            matches!(
+                err,
+                LinkvError::UnexpectedResponse { .. } | LinkvError::UnexpectedData { .. }
+            ),
             "{text}"
         );
         assert!(!text.contains("LIVE-TOKEN-SECRET"), "{text}");
         assert!(text.contains("withheld"), "{text}");
     }
+    // An open id of a format this crate has never seen is the server's to choose.
+    let token: UserToken = linkv::decode(
+        200,
+        br#"{"status":"200","data":{"token":"t","openId":"has space/and+more"}}"#,
+    )
+    .unwrap();
+    assert_eq!(token.open_id.as_str(), "has space/and+more");
     // Answers without a secret keep their body for debugging.
     let err =
         linkv::decode::<Coins>(200, br#"{"status":"200","data":{"tokens":"x"}}"#).unwrap_err();
     assert!(err.to_string().contains(r#"\"tokens\":\"x\""#), "{err}");
+}
+
+/// Text a server might issue as an id or a token: anything at all, digits, and lengths around
+/// the bound.
+fn issued_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        ".{0,40}",
+        "[0-9]{1,30}",
+        "[ -~]{0,80}",
+        "\\PC{4090,4100}",
+        Just(String::new()),
+    ]
+}
+
+proptest! {
+    /// Values the server issues are decoded, not judged: whatever text comes as `openId`,
+    /// `token` or `userId` either decodes exactly or is a typed error that is never retried
+    /// (a retried `thGetToken` would issue another token each time).
+    #[test]
+    fn issued_ids_and_tokens_decode_or_fail_without_retry(
+        open_id in issued_text(),
+        token in issued_text(),
+        user_id in issued_text(),
+        open_id_as_number in any::<bool>(),
+    ) {
+        let open_id_json = if open_id_as_number && !open_id.is_empty() && open_id.bytes().all(|b| b.is_ascii_digit()) && !open_id.starts_with('0') {
+            open_id.clone()
+        } else {
+            serde_json::to_string(&open_id).unwrap()
+        };
+        let body = format!(
+            r#"{{"status":"200","msg":"","data":{{"token":{},"openId":{open_id_json},"userId":{},"aid":""}}}}"#,
+            serde_json::to_string(&token).unwrap(),
+            serde_json::to_string(&user_id).unwrap(),
+        );
+        match linkv::decode::<UserToken>(200, body.as_bytes()) {
+            Ok(answer) => {
+                prop_assert_eq!(answer.open_id.as_str(), open_id.as_str());
+                prop_assert_eq!(answer.token.as_str(), token.as_str());
+                prop_assert_eq!(answer.user_id.as_deref(), Some(user_id.as_str()));
+            }
+            Err(err) => {
+                prop_assert!(!err.is_retryable(), "{}", err);
+                prop_assert!(matches!(err, LinkvError::UnexpectedData { .. }), "{}", err);
+                let out_of_bounds = |t: &str| t.is_empty() || t.len() > 4096;
+                prop_assert!(out_of_bounds(&open_id) || out_of_bounds(&token));
+                // The token never shows in the error.
+                let text = format!("{err} {err:?}");
+                prop_assert!(token.len() < 8 || !text.contains(&token));
+            }
+        }
+    }
+
+    /// The same for a balance answer's informative `isMigrate`, and for order ids sent back.
+    #[test]
+    fn is_migrate_of_any_kind_never_breaks_a_balance(flag in prop_oneof![
+        Just("true".to_owned()), Just("false".to_owned()), Just("null".to_owned()),
+        "-?[1-9][0-9]{0,4}", Just("0".to_owned()), any::<String>().prop_map(|s| serde_json::to_string(&s).unwrap()),
+        Just("{\"x\":1}".to_owned()), Just("[1]".to_owned()),
+    ]) {
+        let body = format!(r#"{{"status":"200","data":{{"tokens":"5","isMigrate":{flag}}}}}"#);
+        let balance: Balance = linkv::decode(200, body.as_bytes()).unwrap();
+        prop_assert_eq!(balance.coins.get(), 5);
+    }
 }

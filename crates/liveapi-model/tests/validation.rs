@@ -28,9 +28,23 @@ fn linkv_profile_fields() {
     assert_eq!(field_of(UserName::new("")), "name");
     assert!(PortraitUri::new("u".repeat(1024)).is_ok());
     assert_eq!(field_of(PortraitUri::new("u".repeat(1025))), "portraitUri");
-    assert_eq!(field_of(Email::new("@example.com")), "email");
-    assert_eq!(field_of(Email::new("a@b@c")), "email");
-    assert_eq!(field_of(CountryCode::new("U")), "countryCode");
+    // Only the documented byte limits: any text, spaces and line breaks included.
+    assert!(UserName::new("Ann\nSmith\t").is_ok());
+    assert!(PortraitUri::new("https://cdn.example.com/a b.png").is_ok());
+    // No shape check on e-mail: what a user typed is sent, up to 254 bytes.
+    assert!(Email::new("@example.com").is_ok());
+    assert!(Email::new(format!("{}@b.c", "a".repeat(250))).is_ok());
+    assert_eq!(
+        field_of(Email::new(format!("{}@b.cd", "a".repeat(250)))),
+        "email"
+    );
+    assert_eq!(field_of(Email::new("a\u{7}@b.c")), "email");
+    assert_eq!(field_of(Email::new("")), "email");
+    // Any case, put in capitals; two letters.
+    assert_eq!(CountryCode::new("cN").unwrap().as_str(), "CN");
+    for bad in ["U", "USA", "1A", "", "É1"] {
+        assert_eq!(field_of(CountryCode::new(bad)), "countryCode", "{bad}");
+    }
     for bad in [
         "2010-01-32",
         "2010-13-01",
@@ -58,23 +72,40 @@ fn linkv_coin_fields() {
     assert_eq!(field_of(Coins::new(u64::MAX)), "value");
     assert_eq!(field_of("1.5".parse::<Coins>()), "value");
     assert_eq!(field_of("-1".parse::<Coins>()), "value");
-    assert_eq!(field_of("1600086400.0".parse::<Expiration>()), "expriation");
+    assert_eq!(
+        "1600086400.0".parse::<Expiration>().unwrap().unix_seconds(),
+        1_600_086_400
+    );
+    for bad in [
+        "1600086400.5",
+        "1600086400.",
+        ".0",
+        "1.6e9",
+        "-1",
+        " 1",
+        "1 ",
+    ] {
+        assert_eq!(field_of(bad.parse::<Expiration>()), "expriation", "{bad}");
+    }
     assert_eq!(field_of("3".parse::<ChangeType>()), "type");
     assert_eq!(field_of("web".parse::<Platform>()), "platform");
-    assert_eq!(
-        field_of(RequestId::new("0123456789abcdef0123456789abcde")),
-        "request_id"
-    );
-    assert_eq!(
-        field_of(RequestId::new("0123456789abcdef0123456789abcdef0")),
-        "request_id"
-    );
-    assert_eq!(
-        field_of(RequestId::new("0123456789abcdef0123456789abcde!")),
-        "request_id"
-    );
+    // Any printable ASCII up to 64 characters: the production SDKs' 31- and 32-character ids.
+    for good in [
+        "6000101140927991745433-Ab3dE5gH7",
+        "6000101140927991745433-Ab3dE5gH",
+        "0123456789abcdef0123456789abcde!",
+        " ~",
+        &"x".repeat(64),
+    ] {
+        assert!(RequestId::new(good).is_ok(), "{good}");
+    }
+    for bad in ["", "x\ty", "日本", &"x".repeat(65)] {
+        assert_eq!(field_of(RequestId::new(bad)), "request_id", "{bad}");
+    }
     assert_eq!(field_of(OrderId::new("")), "order_id");
-    assert_eq!(field_of(ChangeReason::new("r".repeat(513))), "reason");
+    assert!(OrderId::new("ORD 1/2").is_ok());
+    assert_eq!(field_of(ChangeReason::new("r".repeat(1025))), "reason");
+    assert!(ChangeReason::new("two\nlines").is_ok());
 }
 
 #[test]
@@ -178,9 +209,22 @@ fn polyv_bodies_read_by_a_server() {
             "{body:?}"
         );
     }
+    // Every field is optional (the seed's "required" column is blank for all three).
+    for partial in [
+        &br#"{"cashMin":0.02}"#[..],
+        br#"{"cashes":[1,2,3,4,5,6]}"#,
+        br#"{"enabled":"N"}"#,
+        br#"{"enabled":"N","cashes":null,"channelId":7}"#,
+    ] {
+        assert!(
+            CashSettings::from_json(partial).is_ok(),
+            "{}",
+            String::from_utf8_lossy(partial)
+        );
+    }
     let invalid: [(&[u8], &str); 7] = [
-        (br#"{"cashMin":0.02}"#, "cashes"),
-        (br#"{"cashes":[1,2,3,4,5,6]}"#, "cashMin"),
+        (&br#"{}"#[..], "cashes, cashMin or enabled"),
+        (br#"{"cashes":null}"#, "cashes, cashMin or enabled"),
         (br#"{"cashes":[1,2,3,4,5],"cashMin":1}"#, "cashes"),
         (br#"{"cashes":[1,2,3,4,5,10000],"cashMin":1}"#, "cashes"),
         (br#"{"cashes":[1,2,3,4,5,6],"cashMin":0}"#, "cashMin"),
@@ -209,7 +253,10 @@ fn polyv_bodies_read_by_a_server() {
 #[test]
 fn errors_never_echo_the_refused_value() {
     let secretish = "p4ssw0rd-like-personal-data";
-    let err = UserName::new(format!("{secretish}\n")).unwrap_err();
+    let err = Email::new(format!("{secretish}\n")).unwrap_err();
+    assert!(!err.to_string().contains(secretish));
+    assert!(!format!("{err:?}").contains(secretish));
+    let err = UserName::new(secretish.repeat(5)).unwrap_err();
     assert!(!err.to_string().contains(secretish));
     assert!(!format!("{err:?}").contains(secretish));
 }

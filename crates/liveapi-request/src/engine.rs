@@ -263,7 +263,7 @@ impl CallSettings {
 /// };
 /// let engine = Engine::builder(ThreadTimer).build();
 /// let balance = engine.execute_blocking(&mut transport, &GetUserTokens::new(OpenId::new("42")?), &creds)?;
-/// assert_eq!(balance.get(), 7);
+/// assert_eq!(balance.coins.get(), 7);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]

@@ -28,7 +28,7 @@
 //! use liveapi_request::{LinkvCredentials, Operation, OsEntropy};
 //!
 //! let creds = LinkvCredentials::builder()
-//!     .app_id("demo_app_key")
+//!     .app_id("LM6000100000000000000042")
 //!     .secret("demo_app_secret")
 //!     .base_url("https://live.example.com")
 //!     .build()?;
@@ -38,7 +38,7 @@
 //! assert_eq!(request.method(), http::Method::POST);
 //! assert_eq!(request.uri(), "https://live.example.com/open/finanv0/getUserTokens");
 //! let body = std::str::from_utf8(request.body())?;
-//! assert!(body.starts_with("app_id=demo_app_key&nonce_str="));
+//! assert!(body.starts_with("app_id=LM6000100000000000000042&nonce_str="));
 //! assert!(body.contains("&uid=42&sign="));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -76,9 +76,13 @@ impl VendorError for LinkvError {
         matches!(self, LinkvError::ExpiredTimestamp { .. })
     }
     fn outcome_unknown(&self) -> bool {
+        // An unreadable success was applied: "may have been applied" is what callers must
+        // hear, so that they resend with the same id rather than make a new change.
         matches!(
             self,
-            LinkvError::Server { .. } | LinkvError::UnexpectedResponse { .. }
+            LinkvError::Server { .. }
+                | LinkvError::UnexpectedResponse { .. }
+                | LinkvError::UnexpectedData { .. }
         )
     }
     fn settles_outcome(&self) -> bool {
@@ -104,7 +108,9 @@ impl VendorError for PolyvError {
     fn outcome_unknown(&self) -> bool {
         matches!(
             self,
-            PolyvError::Server { .. } | PolyvError::UnexpectedResponse { .. }
+            PolyvError::Server { .. }
+                | PolyvError::UnexpectedResponse { .. }
+                | PolyvError::UnexpectedData { .. }
         )
     }
     fn settles_outcome(&self) -> bool {

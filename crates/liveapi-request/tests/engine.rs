@@ -410,7 +410,7 @@ fn retry_after_is_honoured_for_both_vendors() {
     let send = |r| playback.send(r);
     let balance = GetUserTokens::new(OpenId::new("42").unwrap());
     let coins = run(engine(&timer).build().execute(&send, &balance, &linkv())).unwrap();
-    assert_eq!(coins.get(), 7);
+    assert_eq!(coins.coins.get(), 7);
     assert_eq!(timer.pauses(), [Duration::from_secs(3)]);
 
     // Polyv rate limiting with an HTTP date 20 s after the client's clock.

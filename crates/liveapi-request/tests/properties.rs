@@ -161,7 +161,7 @@ proptest! {
         let body = format!(r#"{{"status":{status},"msg":"","data":{{"tokens":{tokens}}}}}"#);
         let response = http::Response::new(Bytes::from(body));
         if let Ok(coins) = GetUserTokens::new(OpenId::new("1").unwrap()).parse(&response) {
-            prop_assert!(coins.get() <= i64::MAX as u64);
+            prop_assert!(coins.coins.get() <= i64::MAX as u64);
         }
     }
 }

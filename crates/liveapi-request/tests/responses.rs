@@ -30,7 +30,7 @@ fn json_is_read_whatever_the_content_type() {
             content_type,
             r#"{"status":"200","data":{"tokens":"12"}}"#,
         );
-        assert_eq!(balance().parse(&answer).unwrap().get(), 12);
+        assert_eq!(balance().parse(&answer).unwrap().coins.get(), 12);
     }
 }
 

@@ -60,14 +60,45 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
 /// Joins the parameters to the secret.
 pub(crate) const KEY_SUFFIX: &str = "&key=";
 
+/// Which values a canonical string takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    /// The documented rule: empty values are left out.
+    Documented,
+    /// Empty values kept, as `k=`: the official Go and Python SDKs.
+    EmptyKept,
+    /// Empty values and the value `0` left out: the official Node SDK, which drops the
+    /// number 0.
+    ZeroDropped,
+}
+
+impl Form {
+    fn signs(self, value: &str) -> bool {
+        match self {
+            Self::Documented => !value.is_empty(),
+            Self::EmptyKept => true,
+            Self::ZeroDropped => !value.is_empty() && value != "0",
+        }
+    }
+}
+
 fn write_canonical(
     params: &SortedParams<'_, impl AsRef<str>, impl AsRef<str>>,
     secret: &str,
     sink: &mut impl Sink,
 ) {
+    write_canonical_as(params, secret, sink, Form::Documented);
+}
+
+fn write_canonical_as(
+    params: &SortedParams<'_, impl AsRef<str>, impl AsRef<str>>,
+    secret: &str,
+    sink: &mut impl Sink,
+    form: Form,
+) {
     let signed = params
         .iter()
-        .filter(|(k, v)| !v.is_empty() && *k != SIGN_PARAM);
+        .filter(|(k, v)| form.signs(v) && *k != SIGN_PARAM);
     for (i, (key, value)) in signed.enumerate() {
         if i > 0 {
             sink.put("&");
@@ -84,8 +115,16 @@ fn sign_sorted(
     params: &SortedParams<'_, impl AsRef<str>, impl AsRef<str>>,
     secret: &str,
 ) -> Signature {
+    sign_sorted_as(params, secret, Form::Documented)
+}
+
+fn sign_sorted_as(
+    params: &SortedParams<'_, impl AsRef<str>, impl AsRef<str>>,
+    secret: &str,
+    form: Form,
+) -> Signature {
     let mut sink = HashSink::<Md5>::new();
-    write_canonical(params, secret, &mut sink);
+    write_canonical_as(params, secret, &mut sink, form);
     Signature::from_digest(&sink.finish(), HexCase::Lower)
 }
 
@@ -218,4 +257,137 @@ where
         }
         check_nonce(sorted.present(NONCE_PARAM)?, now, window)
     })?
+}
+
+/// Verifies like [`verify`], and also accepts the signatures the vendor's official SDKs
+/// compute over other canonical strings, for a server that must take whatever the real one
+/// takes (API-NOTES, "What the production SDKs send"):
+///
+/// - empty values signed as `k=` (the Go and Python SDKs), where the documented rule leaves
+///   them out;
+/// - a value `0` left unsigned (the Node SDK drops the number 0).
+///
+/// A client never signs these ways: [`sign`] is the documented rule. Each form is a full MD5
+/// signature with the secret, compared in constant time, so accepting them admits no request
+/// that was not signed with the secret. The extra forms are computed only when the parameters
+/// hold an empty value or a `0`.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use liveapi_sign::{linkv, VerifyError};
+///
+/// let secret = "0123456789abcdef0123456789abcdef";
+/// let nonce = "24dcadd615637909402f4877b0"; // 1563790940
+/// let now = UNIX_EPOCH + Duration::from_secs(1_563_790_940);
+/// // The Node SDK sends `sex=0` but leaves it out of what it signs.
+/// let node = linkv::sign([("app_id", "a"), ("nonce_str", nonce), ("userId", "u")], secret)?;
+/// let sent = [("app_id", "a"), ("nonce_str", nonce), ("sex", "0"), ("userId", "u"), ("sign", node.as_str())];
+/// assert_eq!(linkv::verify(sent, secret, now, linkv::DEFAULT_WINDOW), Err(VerifyError::Mismatch));
+/// assert_eq!(linkv::verify_lenient(sent, secret, now, linkv::DEFAULT_WINDOW), Ok(()));
+/// // Another secret still fails.
+/// assert_eq!(linkv::verify_lenient(sent, "other", now, linkv::DEFAULT_WINDOW), Err(VerifyError::Mismatch));
+/// # Ok::<(), liveapi_sign::SignError>(())
+/// ```
+///
+/// # Errors
+/// As [`verify`]: [`VerifyError::Mismatch`] if no accepted form matches.
+pub fn verify_lenient<I, K, V>(
+    params: I,
+    secret: &str,
+    now: SystemTime,
+    window: Duration,
+) -> Result<(), VerifyError>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    params::sorted(params, KeyOrder::Bytes, |sorted| {
+        let received = sorted.present(SIGN_PARAM)?;
+        received.parse::<Signature>()?;
+        let has = |pred: fn(&str) -> bool| sorted.iter().any(|(k, v)| k != SIGN_PARAM && pred(v));
+        let mut forms = [Some(Form::Documented), None, None];
+        if has(str::is_empty) {
+            forms[1] = Some(Form::EmptyKept);
+        }
+        if has(|v| v == "0") {
+            forms[2] = Some(Form::ZeroDropped);
+        }
+        let matched = forms
+            .into_iter()
+            .flatten()
+            .any(|form| sign_sorted_as(sorted, secret, form).matches(received));
+        if !matched {
+            return Err(VerifyError::Mismatch);
+        }
+        check_nonce(sorted.present(NONCE_PARAM)?, now, window)
+    })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use md5::Digest;
+
+    fn md5_hex(text: &str) -> String {
+        Md5::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    const NONCE: &str = "24dcadd615637909402f4877b0";
+
+    fn now() -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(1_563_790_940)
+    }
+
+    #[test]
+    fn lenient_verification_takes_the_official_sdks_forms() {
+        // The Go and Python SDKs sign an empty value as `k=`.
+        let go = md5_hex(&format!(
+            "app_id=a&nonce_str={NONCE}&reason=&uid=7&key={SECRET}"
+        ));
+        let sent = [
+            ("app_id", "a"),
+            ("nonce_str", NONCE),
+            ("reason", ""),
+            ("uid", "7"),
+            ("sign", go.as_str()),
+        ];
+        assert_eq!(
+            verify(sent, SECRET, now(), DEFAULT_WINDOW),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(verify_lenient(sent, SECRET, now(), DEFAULT_WINDOW), Ok(()));
+
+        // The documented form is accepted too, and a wrong one is not.
+        let documented = sign(sent, SECRET).unwrap();
+        let mut sent = sent;
+        sent[4].1 = documented.as_str();
+        assert_eq!(verify_lenient(sent, SECRET, now(), DEFAULT_WINDOW), Ok(()));
+        let wrong = md5_hex("something else");
+        sent[4].1 = wrong.as_str();
+        assert_eq!(
+            verify_lenient(sent, SECRET, now(), DEFAULT_WINDOW),
+            Err(VerifyError::Mismatch)
+        );
+        // The nonce is still checked.
+        let late = now() + Duration::from_secs(301);
+        sent[4].1 = go.as_str();
+        assert!(matches!(
+            verify_lenient(sent, SECRET, late, DEFAULT_WINDOW),
+            Err(VerifyError::Stale { .. })
+        ));
+    }
+
+    #[test]
+    fn the_documented_canonical_string_is_unchanged() {
+        let params = [("b", "0"), ("a", ""), ("c", "x")];
+        assert_eq!(
+            sign(params, SECRET).unwrap().as_str(),
+            md5_hex(&format!("b=0&c=x&key={SECRET}"))
+        );
+    }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
+use liveapi_model::linkv::{DeviceId, ThGetToken};
 use liveapi_request::{CallSettings, Operation};
 
 use crate::client::ClientCredentials;
@@ -39,7 +40,8 @@ macro_rules! call_settings {
 }
 pub(crate) use call_settings;
 
-/// A call of [`Client`], sent when awaited.
+/// A call of [`Client`], sent when awaited; answers `T` (the operation's output unless the
+/// client method narrows it, as [`Client::balance`] does to the coins).
 ///
 /// ```no_run
 /// # async fn run(client: liveapi::Client, uid: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
@@ -57,13 +59,14 @@ pub(crate) use call_settings;
 /// # Ok(()) }
 /// ```
 #[must_use = "a call is sent only when awaited"]
-pub struct Call<O> {
+pub struct Call<O: Operation, T = <O as Operation>::Output> {
     client: Client,
     operation: O,
     settings: CallSettings,
+    answer: fn(O::Output) -> T,
 }
 
-impl<O: fmt::Debug> fmt::Debug for Call<O> {
+impl<O: Operation + fmt::Debug, T> fmt::Debug for Call<O, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
             .field("operation", &self.operation)
@@ -72,35 +75,81 @@ impl<O: fmt::Debug> fmt::Debug for Call<O> {
     }
 }
 
-impl<O> Call<O> {
+impl<O: Operation> Call<O> {
     pub(crate) fn new(client: Client, operation: O) -> Self {
         Self {
             client,
             operation,
             settings: CallSettings::new(),
+            answer: |output| output,
         }
     }
 
+    /// Answers what `answer` makes of the operation's output.
+    pub(crate) fn map<U>(self, answer: fn(O::Output) -> U) -> Call<O, U> {
+        Call {
+            client: self.client,
+            operation: self.operation,
+            settings: self.settings,
+            answer,
+        }
+    }
+}
+
+impl<O: Operation, T> Call<O, T> {
     /// The operation this call sends.
     #[must_use]
     pub fn operation(&self) -> &O {
         &self.operation
     }
 
+    /// The operation this call sends, by value: to store, or to send later with
+    /// [`Client::execute`].
+    #[must_use]
+    pub fn into_operation(self) -> O {
+        self.operation
+    }
+
     call_settings!();
 }
 
-impl<O> IntoFuture for Call<O>
+impl Call<ThGetToken> {
+    /// Sends the user's device id (`aid`). The 2020 doc requires it and the 2021 doc dropped
+    /// it (API-NOTES, endpoints), so it is optional: send it if your LinkV deployment asks
+    /// for it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: liveapi::Client) -> Result<(), liveapi::Error> {
+    /// use liveapi::model::linkv::{DeviceId, UserId};
+    ///
+    /// let user = client
+    ///     .login_user(UserId::new("user-42")?)
+    ///     .aid(DeviceId::new("3f2a9c1e-device")?)
+    ///     .await?;
+    /// println!("open id {}", user.open_id);
+    /// # Ok(()) }
+    /// ```
+    pub fn aid(mut self, aid: DeviceId) -> Self {
+        self.operation = self.operation.with_aid(aid);
+        self
+    }
+}
+
+impl<O, T> IntoFuture for Call<O, T>
 where
     O: Operation + Send + Sync + 'static,
     O::Credentials: ClientCredentials + Sync,
     O::Output: Send + 'static,
     O::Error: Into<Error>,
+    T: Send + 'static,
 {
-    type Output = Result<O::Output, Error>;
-    type IntoFuture = CallFuture<O::Output>;
+    type Output = Result<T, Error>;
+    type IntoFuture = CallFuture<T>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move { self.client.send(&self.operation, &self.settings).await })
+        Box::pin(async move {
+            let output = self.client.send(&self.operation, &self.settings).await?;
+            Ok((self.answer)(output))
+        })
     }
 }

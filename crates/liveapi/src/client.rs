@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use liveapi_hyper::{HyperTransport, HyperTransportBuilder, TokioTimer};
 use liveapi_model::linkv::{
-    Coins, GetUserTokens, OpenId, OrderId, Platform, PortraitUri, RequestId, ThGetToken, UsdCents,
-    UserId, UserName,
+    ChangeType, Coins, GetUserTokens, OpenId, OrderId, Platform, PortraitUri, RequestId,
+    ThGetToken, UsdCents, UserId, UserName,
 };
 use liveapi_model::polyv::{CashSettings, GetDonate, GoodSettings, Scope, UpdateCash, UpdateGoods};
 use liveapi_request::retry::RetryPolicy;
@@ -570,7 +570,8 @@ impl Client {
     }
 
     /// Registers a user (name and portrait are required the first time), or logs them in and
-    /// updates both.
+    /// updates both. Await it, optionally after setting the device id
+    /// ([`Call::aid`](crate::Call::aid)).
     pub fn register_user(
         &self,
         user_id: UserId,
@@ -580,7 +581,8 @@ impl Client {
         self.user_token(ThGetToken::register(user_id, name, portrait_uri))
     }
 
-    /// Logs in a registered user and answers a fresh live token. LinkV refuses a user it has
+    /// Logs in a registered user and answers a fresh live token. Await it, optionally after
+    /// setting the device id ([`Call::aid`](crate::Call::aid)); LinkV refuses a user it has
     /// never seen.
     pub fn login_user(&self, user_id: UserId) -> Call<ThGetToken> {
         self.user_token(ThGetToken::login(user_id))
@@ -599,7 +601,50 @@ impl Client {
         money: UsdCents,
         platform: Platform,
     ) -> CompleteOrder {
-        CompleteOrder::new(self.clone(), uid.clone(), order_id, coins, money, platform)
+        CompleteOrder::new(
+            self.clone(),
+            uid.clone(),
+            ChangeType::Add,
+            order_id,
+            coins,
+            money,
+            platform,
+        )
+    }
+
+    /// Refunds a top-up order, taking `coins` back from `uid` (`orderSuccess` with `type=2`),
+    /// soonest-expiring first; answers the balance after. Await it, optionally after setting
+    /// a request id. LinkV refuses to take a balance below zero.
+    ///
+    /// A refund is an `orderSuccess` call of its own: give it the order id your payment
+    /// provider reports for the refund, and its own request id.
+    ///
+    /// ```no_run
+    /// # async fn run(client: liveapi::Client, uid: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
+    /// use liveapi::model::linkv::{Coins, OrderId, Platform, UsdCents};
+    ///
+    /// let balance = client
+    ///     .refund_order(&uid, OrderId::new("refund-of-order-1")?, Coins::new(100)?, UsdCents::new(199), Platform::Ios)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn refund_order(
+        &self,
+        uid: &OpenId,
+        order_id: OrderId,
+        coins: Coins,
+        money: UsdCents,
+        platform: Platform,
+    ) -> CompleteOrder {
+        CompleteOrder::new(
+            self.clone(),
+            uid.clone(),
+            ChangeType::Remove,
+            order_id,
+            coins,
+            money,
+            platform,
+        )
     }
 
     /// Credits `coins` to `uid` (`changeGold`, type 1). Await it, optionally after setting a
@@ -615,14 +660,22 @@ impl Client {
     }
 
     /// The coin balance of `uid` (`getUserTokens`).
-    pub fn balance(&self, uid: &OpenId) -> Call<GetUserTokens> {
+    ///
+    /// The server may add an `isMigrate` flag to the answer; [`execute`](Self::execute) with a
+    /// [`GetUserTokens`] answers the whole [`Balance`](liveapi_model::linkv::Balance) with it.
+    pub fn balance(&self, uid: &OpenId) -> Call<GetUserTokens, Coins> {
         self.execute(GetUserTokens::new(uid.clone()))
+            .map(|balance| balance.coins)
     }
 
     // Polyv.
 
     /// Sets the cash tip amounts of a channel, or of the account when `scope` is
     /// [`Scope::Account`] (`donate/update-cash`).
+    ///
+    /// Only what `settings` gives is changed: [`CashSettings::switch`] turns tips on or off
+    /// alone, [`CashSettings::from_parts`] changes any of the three parts. Leaving `enabled`
+    /// out leaves the switch as it is; this client never sets it unasked.
     pub fn set_cash_tips(
         &self,
         scope: impl Into<Scope>,

@@ -87,7 +87,8 @@ impl ChangeCoins {
     }
 
     /// When added coins expire (default: the start of the UTC day 91 days ahead, the client's
-    /// coin lifetime). Ignored by the server for removals, which must still send one.
+    /// coin lifetime). Ignored by the server for removals; the seed requires one on them too,
+    /// so one is always sent.
     ///
     /// The server deduplicates on the request id *and* the parameters, so a resend must send
     /// the same expiry. The default is the same all day; to resend on a later day, store the
@@ -133,13 +134,14 @@ impl IntoFuture for ChangeCoins {
     }
 }
 
-/// A completed top-up order (`orderSuccess`) of [`Client::complete_order`], sent when awaited;
-/// answers the balance after.
+/// A completed top-up order (`orderSuccess`) of [`Client::complete_order`], or its refund of
+/// [`Client::refund_order`], sent when awaited; answers the balance after.
 #[derive(Debug)]
 #[must_use = "an order is completed only when awaited"]
 pub struct CompleteOrder {
     client: Client,
     uid: OpenId,
+    change_type: ChangeType,
     order_id: OrderId,
     coins: Coins,
     money: UsdCents,
@@ -153,6 +155,7 @@ impl CompleteOrder {
     pub(crate) fn new(
         client: Client,
         uid: OpenId,
+        change_type: ChangeType,
         order_id: OrderId,
         coins: Coins,
         money: UsdCents,
@@ -161,6 +164,7 @@ impl CompleteOrder {
         Self {
             client,
             uid,
+            change_type,
             order_id,
             coins,
             money,
@@ -181,6 +185,8 @@ impl CompleteOrder {
 
     /// When the coins expire (default: the start of the UTC day 91 days ahead, the client's
     /// coin lifetime). A resend must send the same expiry: see [`ChangeCoins::expires_at`].
+    /// A refund sends one too, as the seed requires on every `orderSuccess`; it has no effect
+    /// on removed coins.
     pub fn expires_at(mut self, expiration: Expiration) -> Self {
         self.expiration = Some(expiration);
         self
@@ -191,9 +197,10 @@ impl CompleteOrder {
     /// # Errors
     /// An invalid-input error for zero coins; a build error if no request id can be generated.
     pub fn into_request(self) -> Result<OrderSuccess, Error> {
-        Ok(OrderSuccess::credit(
+        Ok(OrderSuccess::new(
             self.uid,
             request_id(&self.client, self.request_id)?,
+            self.change_type,
             self.order_id,
             self.coins,
             self.money,

@@ -215,7 +215,9 @@ impl Error {
     }
 
     /// Whether sending the same call again later (with the same `request_id`) may succeed: a
-    /// network failure, a timeout, a server error, rate limiting, an unreadable answer.
+    /// network failure, a timeout, a server error (whether the HTTP status or only the body's
+    /// `status` says so), rate limiting, an unreadable answer. Never a success whose data
+    /// could not be read: the call took effect.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         match &self.kind {
@@ -231,7 +233,9 @@ impl Error {
     /// outcome was unknown and the last answer (rate limiting, say) does not settle it. For a
     /// coin change, send it again with the **same** `request_id` and parameters to find out:
     /// the server applies it at most once. A refusal of the request itself (a bad parameter)
-    /// is not unknown: nothing was applied.
+    /// is not unknown: nothing was applied. A success whose data could not be read
+    /// ([`LinkvError::UnexpectedData`]) counts as unknown too: it was applied, and only a
+    /// resend with the same request id, never a new change, may follow it.
     #[must_use]
     pub fn outcome_unknown(&self) -> bool {
         let (last_unknown, settles) = match &self.kind {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use liveapi::ErrorKind;
 use liveapi::model::linkv::{
-    ChangeReason, Coins, Expiration, LinkvError, OpenId, OrderId, Platform, RequestId, UsdCents,
-    UserId,
+    ChangeReason, Coins, DeviceId, Expiration, LinkvError, OpenId, OrderId, Platform, RequestId,
+    UsdCents, UserId,
 };
 use liveapi_emulator::Emulator;
 
@@ -406,4 +406,84 @@ async fn a_restarted_process_resends_with_the_same_id_and_default_expiry_later_t
             .count(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_device_id_goes_with_registration_and_login() {
+    let (emulator, client) = common::setup().await;
+    let user = client
+        .register_user(
+            UserId::new("dave").unwrap(),
+            liveapi::model::linkv::UserName::new("Dave").unwrap(),
+            liveapi::model::linkv::PortraitUri::new("https://cdn.example.com/d.png").unwrap(),
+        )
+        .aid(DeviceId::new("phone 1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(user.aid.as_deref(), Some("phone 1"));
+    let again = client
+        .login_user(UserId::new("dave").unwrap())
+        .aid(DeviceId::new("tablet-2").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.open_id, again.aid.as_deref()),
+        (user.open_id, Some("tablet-2"))
+    );
+    let state = emulator.state_json();
+    let users = &state["linkv"][&emulator.linkv_app().app_key]["users"];
+    assert_eq!(users[0]["aid"], "tablet-2");
+    // Without one, none is sent.
+    let request = client
+        .login_user(UserId::new("dave").unwrap())
+        .into_operation();
+    assert_eq!(request.aid(), None);
+}
+
+#[tokio::test]
+async fn a_refund_takes_the_coins_back_once() {
+    let (emulator, client) = common::setup().await;
+    let alice = common::user(&client, "alice").await;
+    client
+        .complete_order(
+            &alice,
+            OrderId::new("order-1").unwrap(),
+            coins(100),
+            UsdCents::new(199),
+            Platform::Ios,
+        )
+        .await
+        .unwrap();
+    let id = client.new_request_id().unwrap();
+    let refund = || {
+        client
+            .refund_order(
+                &alice,
+                OrderId::new("order-1-refund").unwrap(),
+                coins(60),
+                UsdCents::new(199),
+                Platform::Ios,
+            )
+            .request_id(id.clone())
+    };
+    assert_eq!(refund().await.unwrap().get(), 40);
+    // Resent with its request id: answered, not applied again.
+    assert_eq!(refund().await.unwrap().get(), 40);
+    let journal = emulator.journal();
+    assert_eq!(journal.len(), 2);
+    assert_eq!(journal[1].change, liveapi_emulator::ChangeKind::Remove);
+    assert_eq!(journal[1].endpoint, "orderSuccess");
+    // A refund beyond the balance is refused.
+    let err = client
+        .refund_order(
+            &alice,
+            OrderId::new("order-2-refund").unwrap(),
+            coins(41),
+            UsdCents::new(1),
+            Platform::H5,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    assert_eq!(client.balance(&alice).await.unwrap().get(), 40);
 }

@@ -59,6 +59,20 @@ impl Reply {
         response
     }
 
+    /// The status the body says: LinkV's `status` or Polyv's `code`, read as a number.
+    pub fn api_status(&self) -> u16 {
+        let json = self.json();
+        let status = json
+            .get("status")
+            .filter(|s| s.is_string())
+            .or_else(|| json.get("code"));
+        match status {
+            Some(serde_json::Value::String(s)) => s.parse().unwrap(),
+            Some(serde_json::Value::Number(n)) => n.as_u64().unwrap() as u16,
+            other => panic!("no status in {json}: {other:?}"),
+        }
+    }
+
     /// LinkV's `msg` or Polyv's `message`.
     pub fn message(&self) -> String {
         let json = self.json();
@@ -283,6 +297,7 @@ pub async fn balance(emu: &RunningEmulator, uid: &OpenId) -> u64 {
     call(emu, &GetUserTokens::new(uid.clone()), &linkv_creds(emu))
         .await
         .unwrap()
+        .coins
         .get()
 }
 

@@ -8,7 +8,12 @@ use crate::ValidationError;
 use crate::validate::{Check, Rule};
 
 /// Parses a wire integer: ASCII digits only, no sign, no spaces.
-fn parse_digits(field: &'static str, s: &str, max: u64) -> Result<u64, ValidationError> {
+fn parse_digits(
+    field: &'static str,
+    s: &str,
+    max: u64,
+    range: &'static str,
+) -> Result<u64, ValidationError> {
     let check = Check { field };
     check.non_empty(s)?;
     if !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -19,14 +24,15 @@ fn parse_digits(field: &'static str, s: &str, max: u64) -> Result<u64, Validatio
     s.parse::<u64>()
         .ok()
         .filter(|v| *v <= max)
-        .ok_or(check.fail(Rule::Range {
-            range: "at most 9223372036854775807",
-        }))
+        .ok_or(check.fail(Rule::Range { range }))
 }
+
+const I64_RANGE: &str = "at most 9223372036854775807";
 
 /// A number of coins: a balance, or the size of a change (`value`, `tokens`).
 ///
-/// At most `i64::MAX`, the largest value a server written in Java or Go can hold.
+/// At most `i64::MAX`: the seed gives no limit, and this is the largest count a server's
+/// integer holds (PHP's, Java's or Go's), so a larger one could only be misread.
 ///
 /// ```
 /// use liveapi_model::linkv::Coins;
@@ -91,11 +97,12 @@ impl FromStr for Coins {
 
     /// Parses the wire form: digits only.
     fn from_str(s: &str) -> Result<Self, ValidationError> {
-        parse_digits("value", s, Self::MAX.0).map(Self)
+        parse_digits("value", s, Self::MAX.0, I64_RANGE).map(Self)
     }
 }
 
-/// An amount of money in US cents (`money` of `orderSuccess`).
+/// An amount of money in US cents (`money` of `orderSuccess`: "充值美元(单位/分)" in the
+/// seed, an `int`).
 ///
 /// ```
 /// use liveapi_model::linkv::UsdCents;
@@ -128,7 +135,7 @@ impl FromStr for UsdCents {
     type Err = ValidationError;
 
     fn from_str(s: &str) -> Result<Self, ValidationError> {
-        let v = parse_digits("money", s, u64::from(u32::MAX))?;
+        let v = parse_digits("money", s, u64::from(u32::MAX), "at most 4294967295")?;
         Ok(Self(v as u32))
     }
 }
@@ -217,13 +224,47 @@ impl fmt::Display for Expiration {
 impl FromStr for Expiration {
     type Err = ValidationError;
 
-    /// Parses whole seconds; `"1600086400.0"` (what some SDKs send) is refused.
+    /// Parses whole seconds as the server reads them (what a server or an emulator does).
+    ///
+    /// The seed documents an `int`, and this crate always sends one. The official Python SDK
+    /// in production sends a float's text (`1796343222.0`), which the server's integer cast
+    /// takes (API-NOTES, "What the production SDKs send"), so digits followed by a fraction of
+    /// zeros are read too. Anything else (`1.5`, `1e9`, `-1`, ` 1`) is refused. At most
+    /// `i64::MAX`, the largest a server's integer holds; the Node SDK's string-concatenated
+    /// expiries (`1796084294259200`) fit.
+    ///
+    /// ```
+    /// use liveapi_model::linkv::Expiration;
+    /// assert_eq!("1796343222".parse::<Expiration>()?.unix_seconds(), 1_796_343_222);
+    /// assert_eq!("1796343222.0".parse::<Expiration>()?.unix_seconds(), 1_796_343_222);
+    /// assert_eq!("1796343222.000".parse::<Expiration>()?.to_string(), "1796343222");
+    /// assert!("1796343222.5".parse::<Expiration>().is_err());
+    /// assert!("1796343222.".parse::<Expiration>().is_err());
+    /// assert!("1.8e9".parse::<Expiration>().is_err());
+    /// # Ok::<(), liveapi_model::ValidationError>(())
+    /// ```
     fn from_str(s: &str) -> Result<Self, ValidationError> {
-        parse_digits("expriation", s, i64::MAX as u64).map(Self)
+        const FIELD: &str = "expriation";
+        let whole = match s.split_once('.') {
+            Some((whole, fraction))
+                if !whole.is_empty()
+                    && !fraction.is_empty()
+                    && fraction.bytes().all(|b| b == b'0') =>
+            {
+                whole
+            }
+            Some(_) => {
+                return Err(Check { field: FIELD }.fail(Rule::Format {
+                    expected: "whole seconds, written in digits (a fraction of zeros is ignored)",
+                }));
+            }
+            None => s,
+        };
+        parse_digits(FIELD, whole, i64::MAX as u64, I64_RANGE).map(Self)
     }
 }
 
-/// Whether a change adds or removes coins (`type`).
+/// Whether a change adds or removes coins (`type`): the seed's "1.订单增加金币;2.订单删除金币".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChangeType {
     /// `1`: credit coins.
@@ -267,7 +308,7 @@ impl fmt::Display for ChangeType {
     }
 }
 
-/// Where a top-up was paid (`platform`).
+/// Where a top-up was paid (`platform`): the seed's "支付平台：h5;ios;android".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Platform {
     /// `h5`: a web page.

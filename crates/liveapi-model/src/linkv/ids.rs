@@ -1,6 +1,6 @@
 //! Identifiers: of users, of orders, of idempotent requests.
 
-use crate::validate::{Rule, string_newtype};
+use crate::validate::{ISSUED_BYTES, Rule, UNDOCUMENTED_INPUT_BYTES, string_newtype};
 
 fn is_user_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '+' | '=' | '-' | '_')
@@ -9,7 +9,13 @@ fn is_user_id_char(c: char) -> bool {
 string_newtype! {
     /// Your app's id for a user (`userId`): 1 to 64 bytes of `A-Z a-z 0-9 + = - _`.
     ///
-    /// LinkV treats two requests with the same `userId` as the same user.
+    /// Both rules are the seed's ("支持大小写英文字母、数字、部分特殊符号 + = - _ 的组合方式，
+    /// 最大长度 64 字节"); a longer one is its documented 400 参数长度错误. LinkV treats two
+    /// requests with the same `userId` as the same user.
+    ///
+    /// This is the id your app sends. The `userId` a `thGetToken` answer echoes is kept as
+    /// the server wrote it ([`UserToken::user_id`](super::UserToken)), never checked against
+    /// these rules.
     ///
     /// ```
     /// use liveapi_model::linkv::UserId;
@@ -24,22 +30,36 @@ string_newtype! {
 }
 
 string_newtype! {
-    /// LinkV's id for a user (`openId` in responses, `uid` in the coin calls).
+    /// LinkV's id for a user (`openId` in responses, `uid` in the coin calls): 1 to 4096 bytes
+    /// of any text.
+    ///
+    /// The server issues it, and the seed gives it no format (`uid`: "通过接口获取到的
+    /// live_open_id", the open id the API returned; its example is 21 digits), so it is held
+    /// to no input rule: whatever the server issued is accepted here and sent back as it came.
+    /// The bound only keeps a runaway answer out of memory.
     ///
     /// ```
     /// use liveapi_model::linkv::OpenId;
     /// assert!(OpenId::new("1291371456374120449").is_ok());
-    /// assert!(OpenId::new("has space").is_err());
+    /// assert!(OpenId::new("oid:7f3a/b c+=").is_ok()); // not a format this crate knows: fine
+    /// assert!(OpenId::new("").is_err());
     /// ```
     OpenId, field = "uid", check = |c, s| {
-        c.max_bytes(s, 64)?;
-        c.charset(s, "A-Z a-z 0-9 - _", |ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_'))?;
+        c.max_bytes(s, ISSUED_BYTES)?;
     }
 }
 
 string_newtype! {
-    /// The idempotency key of a coin change (`request_id`): exactly 32 characters of
-    /// `A-Z a-z 0-9 - _`.
+    /// The idempotency key of a coin change (`request_id`): 1 to 64 printable ASCII characters
+    /// (space to `~`).
+    ///
+    /// The seed asks for "32位长度随机字符串" (32 random characters, a UUID recommended), and
+    /// [`from_random_bytes`](Self::from_random_bytes) makes exactly that. The official SDKs in
+    /// production send other shapes, `live_app_key` without its first two characters, `-` and
+    /// 9 random characters, 31 characters long from the Node SDK, and the real server takes
+    /// them (API-NOTES, "What the production SDKs send"). So any printable ASCII id is
+    /// accepted, up to 64 characters: twice the documented length, above every production
+    /// SDK's.
     ///
     /// Create it once per business operation, store it with the operation, and send the same
     /// value on every retry, including a retry after your own process restarts. The server
@@ -47,17 +67,22 @@ string_newtype! {
     ///
     /// ```
     /// use liveapi_model::linkv::RequestId;
-    /// let id = RequestId::new("6000101140927991745433-Ab3dE5gH7")?;
+    /// let id = RequestId::new("6000101140927991745433-Ab3dE5gH7")?; // 32, as the Go SDK sends
     /// assert_eq!(id.as_str().len(), 32);
-    /// assert!(RequestId::new("too-short").is_err());
+    /// assert!(RequestId::new("6000101140927991745433-Ab3dE5gH").is_ok()); // 31, Node's
+    /// assert!(RequestId::new("order 42/refund").is_ok());
+    /// assert!(RequestId::new("x".repeat(65)).is_err());
+    /// assert!(RequestId::new("é").is_err());
+    /// assert!(RequestId::new("").is_err());
     /// # Ok::<(), liveapi_model::ValidationError>(())
     /// ```
     RequestId, field = "request_id", check = |c, s| {
         c.non_empty(s)?;
-        if s.len() != 32 {
-            return Err(c.fail(Rule::Format { expected: "exactly 32 characters" }));
+        c.printable_ascii(s)?;
+        // ASCII only, so bytes are characters.
+        if s.len() > 64 {
+            return Err(c.fail(Rule::TooLong { max: 64, unit: "characters" }));
         }
-        c.charset(s, "A-Z a-z 0-9 - _", |ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_'))?;
     }
 }
 
@@ -88,29 +113,38 @@ impl RequestId {
 }
 
 string_newtype! {
-    /// The id of a top-up order (`order_id`), as the 互动娱乐 SDK reported it: 1 to 128
-    /// printable characters without spaces. An order can be completed once.
+    /// The id of a top-up order (`order_id`): 1 to 4096 bytes of any text. An order can be
+    /// completed once.
+    ///
+    /// The vendor's client SDK issues it (the seed: "通过互动娱乐SDK获取的order_id") and
+    /// documents no format, so it is carried as it came; the bound only keeps a runaway
+    /// value out.
     ///
     /// ```
     /// use liveapi_model::linkv::OrderId;
     /// assert!(OrderId::new("ORD-2020-0001").is_ok());
-    /// assert!(OrderId::new("ORD 1").is_err());
+    /// assert!(OrderId::new("ORD 1/2").is_ok());
+    /// assert!(OrderId::new("").is_err());
     /// ```
     OrderId, field = "order_id", check = |c, s| {
-        c.max_bytes(s, 128)?;
-        c.visible(s)?;
+        c.max_bytes(s, ISSUED_BYTES)?;
     }
 }
 
 string_newtype! {
-    /// A device id of the user (`aid`): 1 to 128 printable characters without spaces.
+    /// A device id of the user (`aid`): 1 to 1024 bytes of any text.
+    ///
+    /// The seed says only "用户唯一设备id(非物理设备id)" (a unique device id of the user, not
+    /// the physical one), with no length, so the bound is a generous one of this crate's.
+    /// Required by the 2020 doc, dropped by the 2021 doc (API-NOTES, endpoints): optional here.
     ///
     /// ```
     /// use liveapi_model::linkv::DeviceId;
     /// assert!(DeviceId::new("dsafdsf23wadfaad").is_ok());
+    /// assert!(DeviceId::new("iPhone 15 / A1B2").is_ok());
+    /// assert!(DeviceId::new("x".repeat(1025)).is_err());
     /// ```
     DeviceId, field = "aid", check = |c, s| {
-        c.max_bytes(s, 128)?;
-        c.visible(s)?;
+        c.max_bytes(s, UNDOCUMENTED_INPUT_BYTES)?;
     }
 }

@@ -5,7 +5,7 @@
 //! | `POST /open/v0/thGetToken` | [`ThGetToken`] | [`UserToken`] |
 //! | `POST /open/finanv0/orderSuccess` | [`OrderSuccess`] | [`Coins`] (balance after) |
 //! | `POST /open/finanv0/changeGold` | [`ChangeGold`] | `()` |
-//! | `POST /open/finanv0/getUserTokens` | [`GetUserTokens`] | [`Coins`] (balance) |
+//! | `POST /open/finanv0/getUserTokens` | [`GetUserTokens`] | [`Balance`] |
 //!
 //! Every field is a validated type, so a request that exists can be sent. [`decode`] reads any
 //! answer into the call's result or a [`LinkvError`].
@@ -24,4 +24,4 @@ pub use profile::{Birthday, CountryCode, Email, PortraitUri, Sex, UserName};
 pub use request::{
     ChangeGold, ChangeReason, GetUserTokens, LinkvRequest, OrderSuccess, Params, ThGetToken,
 };
-pub use response::{LinkvResponse, LiveToken, UserToken, decode};
+pub use response::{Balance, LinkvResponse, LiveToken, UserToken, decode};

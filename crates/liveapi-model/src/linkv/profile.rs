@@ -7,72 +7,94 @@ use crate::ValidationError;
 use crate::validate::{Check, Rule, string_newtype};
 
 string_newtype! {
-    /// The name shown when the user goes live (`name`): 1 to 128 bytes of printable text.
-    /// Required when a user registers.
+    /// The name shown when the user goes live (`name`): 1 to 128 bytes of any text, spaces
+    /// and line breaks included. Required when a user registers.
+    ///
+    /// The limit is the seed's ("最大长度 128 字节"; "注册必传", required to register), which
+    /// says nothing of the characters. Empty is refused because an empty value is not sent at
+    /// all (it would not be signed: API-NOTES, signing), so it could not set a name.
     ///
     /// ```
     /// use liveapi_model::linkv::UserName;
     /// assert!(UserName::new("Ann 😀").is_ok());
+    /// assert!(UserName::new("Ann\tSmith").is_ok());
     /// assert!(UserName::new("é".repeat(65)).is_err()); // 130 bytes
     /// ```
     UserName, field = "name", check = |c, s| {
         c.max_bytes(s, 128)?;
+    }
+}
+
+string_newtype! {
+    /// The URI of the user's portrait (`portraitUri`): 1 to 1024 bytes of any text.
+    /// Required when a user registers.
+    ///
+    /// The limit is the seed's ("最大长度 1024 字节"; "注册必传"), which gives no format; a
+    /// URI with spaces in it is sent as given.
+    ///
+    /// ```
+    /// use liveapi_model::linkv::PortraitUri;
+    /// assert!(PortraitUri::new("https://cdn.example.com/a.png").is_ok());
+    /// assert!(PortraitUri::new("https://cdn.example.com/a b.png").is_ok());
+    /// assert!(PortraitUri::new("u".repeat(1025)).is_err());
+    /// ```
+    PortraitUri, field = "portraitUri", check = |c, s| {
+        c.max_bytes(s, 1024)?;
+    }
+}
+
+string_newtype! {
+    /// The user's e-mail address (`email`): 1 to 254 bytes without control characters.
+    ///
+    /// The seed says only "用户邮箱" (the user's e-mail), so no shape is checked: what your
+    /// users typed is sent. The 254 bytes are the longest address SMTP can carry (RFC 5321,
+    /// 4.5.3.1.3: a path of 256 octets with its angle brackets); control characters cannot be
+    /// part of an address (RFC 5322, 3.2.3).
+    ///
+    /// ```
+    /// use liveapi_model::linkv::Email;
+    /// assert!(Email::new("a.b+c@example.com").is_ok());
+    /// assert!(Email::new("no-at-sign").is_ok());
+    /// assert!(Email::new("a\nb@example.com").is_err());
+    /// assert!(Email::new(format!("{}@example.com", "a".repeat(243))).is_err());
+    /// ```
+    Email, field = "email", check = |c, s| {
+        c.max_bytes(s, 254)?;
         c.printable(s)?;
     }
 }
 
 string_newtype! {
-    /// The URI of the user's portrait (`portraitUri`): 1 to 1024 bytes without spaces.
-    /// Required when a user registers.
+    /// The user's country (`countryCode`): two letters, written in capitals on the wire, like
+    /// `US`.
     ///
-    /// ```
-    /// use liveapi_model::linkv::PortraitUri;
-    /// assert!(PortraitUri::new("https://cdn.example.com/a.png").is_ok());
-    /// assert!(PortraitUri::new("https://cdn.example.com/a b.png").is_err());
-    /// ```
-    PortraitUri, field = "portraitUri", check = |c, s| {
-        c.max_bytes(s, 1024)?;
-        c.visible(s)?;
-    }
-}
-
-string_newtype! {
-    /// The user's e-mail address (`email`): `local@domain`, at most 254 bytes, no spaces.
-    ///
-    /// ```
-    /// use liveapi_model::linkv::Email;
-    /// assert!(Email::new("a.b+c@example.com").is_ok());
-    /// assert!(Email::new("no-at-sign").is_err());
-    /// ```
-    Email, field = "email", check = |c, s| {
-        c.max_bytes(s, 254)?;
-        c.visible(s)?;
-        match s.split_once('@') {
-            Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@') => {}
-            _ => return Err(c.fail(Rule::Format { expected: "an address of the form local@domain" })),
-        }
-    }
-}
-
-string_newtype! {
-    /// The user's country (`countryCode`): an ISO 3166-1 alpha-2 code in capitals, like `US`.
+    /// The seed's example is `US` ("用户国家码 如：US"), an ISO 3166-1 alpha-2 code; any case
+    /// is accepted and put in capitals (`us` becomes `US`). Whether the code is assigned is
+    /// not checked.
     ///
     /// ```
     /// use liveapi_model::linkv::CountryCode;
-    /// assert!(CountryCode::new("US").is_ok());
-    /// assert!(CountryCode::new("us").is_err());
+    /// assert_eq!(CountryCode::new("us")?.as_str(), "US");
     /// assert!(CountryCode::new("USA").is_err());
+    /// assert!(CountryCode::new("U1").is_err());
+    /// # Ok::<(), liveapi_model::ValidationError>(())
     /// ```
-    CountryCode, field = "countryCode", check = |c, s| {
+    CountryCode, field = "countryCode",
+    normalize = |s: String| s.to_ascii_uppercase(),
+    check = |c, s| {
         c.non_empty(s)?;
         if s.len() != 2 || !s.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(c.fail(Rule::Format { expected: "two capital letters (ISO 3166-1 alpha-2)" }));
+            return Err(c.fail(Rule::Format { expected: "two letters (ISO 3166-1 alpha-2)" }));
         }
     }
 }
 
 string_newtype! {
     /// The user's birthday (`birthday`): a real calendar date written `YYYY-MM-DD`.
+    ///
+    /// The format is the seed's example ("用户生日。2010-01-01") and API-NOTES' (endpoints:
+    /// `birthday (YYYY-MM-DD)`); a date that does not exist is refused because no server can
+    /// store it as a date.
     ///
     /// ```
     /// use liveapi_model::linkv::Birthday;
@@ -130,7 +152,8 @@ fn is_calendar_date(s: &str) -> bool {
     year >= 1 && (1..=days).contains(&day)
 }
 
-/// The user's sex (`sex`): `-1` unknown, `1` male, `0` female.
+/// The user's sex (`sex`): `-1` unknown, `1` male, `0` female, the seed's three values
+/// ("性别 -1：未知，1：男，0：女").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sex {
     /// `-1`.

@@ -2,11 +2,11 @@
 
 use crate::ValidationError;
 use crate::params::{ParamSource, optional, required};
-use crate::validate::{Check, Rule, string_newtype};
+use crate::validate::{Check, Rule, UNDOCUMENTED_INPUT_BYTES, string_newtype};
 
 use super::{
-    Birthday, ChangeType, Coins, CountryCode, DeviceId, Email, Expiration, LinkvResponse, OpenId,
-    OrderId, Platform, PortraitUri, RequestId, Sex, UsdCents, UserId, UserName, UserToken,
+    Balance, Birthday, ChangeType, Coins, CountryCode, DeviceId, Email, Expiration, LinkvResponse,
+    OpenId, OrderId, Platform, PortraitUri, RequestId, Sex, UsdCents, UserId, UserName, UserToken,
 };
 
 /// The business parameters of a request, in wire names, in the order they are listed in the
@@ -40,6 +40,8 @@ pub trait LinkvRequest: Sized {
     fn from_params(source: &(impl ParamSource + ?Sized)) -> Result<Self, ValidationError>;
 }
 
+/// A change of zero coins changes nothing: the seed's `value` is "要变化的金币数量" (the
+/// number of coins to change), so zero is refused before a request id is spent on it.
 fn positive(field: &'static str, coins: Coins) -> Result<Coins, ValidationError> {
     if coins.get() == 0 {
         return Err(Check { field }.fail(Rule::Range {
@@ -269,7 +271,9 @@ pub struct OrderSuccess {
     change_type: ChangeType,
     value: Coins,
     order_id: OrderId,
-    expiration: Expiration,
+    /// Always present on a credit (the constructors take one); absent only on a removal read
+    /// from the wire without one.
+    expiration: Option<Expiration>,
     money: UsdCents,
     platform: Platform,
 }
@@ -300,6 +304,34 @@ impl OrderSuccess {
         )
     }
 
+    /// Refunds an order: takes its `value` coins back (`type=2`), soonest-expiring first.
+    ///
+    /// The seed requires `expriation` on every `orderSuccess`, so a refund sends one too,
+    /// although it means nothing for a removal.
+    ///
+    /// # Errors
+    /// A [`ValidationError`] if `value` is zero.
+    pub fn refund(
+        uid: OpenId,
+        request_id: RequestId,
+        order_id: OrderId,
+        value: Coins,
+        money: UsdCents,
+        platform: Platform,
+        expiration: Expiration,
+    ) -> Result<Self, ValidationError> {
+        Self::new(
+            uid,
+            request_id,
+            ChangeType::Remove,
+            order_id,
+            value,
+            money,
+            platform,
+            expiration,
+        )
+    }
+
     /// An order whose `type` is given explicitly (`2` removes the coins, for a refund).
     ///
     /// # Errors
@@ -321,7 +353,7 @@ impl OrderSuccess {
             change_type,
             value: positive("value", value)?,
             order_id,
-            expiration,
+            expiration: Some(expiration),
             money,
             platform,
         })
@@ -357,9 +389,11 @@ impl OrderSuccess {
         &self.order_id
     }
 
-    /// When the coins expire.
+    /// When the coins expire. Always `Some` for a credit and for what this crate builds;
+    /// `None` only for a refund read from the wire without `expriation` (see
+    /// [`LinkvRequest::from_params`]).
     #[must_use]
-    pub fn expiration(&self) -> Expiration {
+    pub fn expiration(&self) -> Option<Expiration> {
         self.expiration
     }
 
@@ -388,43 +422,72 @@ impl LinkvRequest for OrderSuccess {
     }
 
     fn params(&self) -> Params {
-        vec![
+        let mut params = vec![
             ("uid", self.uid.to_string()),
             ("request_id", self.request_id.to_string()),
             ("type", self.change_type.as_str().to_owned()),
             ("value", self.value.to_string()),
             ("order_id", self.order_id.to_string()),
-            ("expriation", self.expiration.to_string()),
-            ("money", self.money.to_string()),
-            ("platform", self.platform.as_str().to_owned()),
-        ]
+        ];
+        params.extend(self.expiration.map(|e| ("expriation", e.to_string())));
+        params.push(("money", self.money.to_string()));
+        params.push(("platform", self.platform.as_str().to_owned()));
+        params
     }
 
+    /// Reads an order as the server does: `expriation` may be left out of a refund
+    /// (`type=2`) and may be written as a float of whole seconds (see [`Expiration`]'s
+    /// `FromStr`).
     fn from_params(source: &(impl ParamSource + ?Sized)) -> Result<Self, ValidationError> {
-        Self::new(
-            required(source, "uid", str::parse)?,
-            required(source, "request_id", str::parse)?,
-            required(source, "type", str::parse)?,
+        let uid = required(source, "uid", str::parse)?;
+        let request_id = required(source, "request_id", str::parse)?;
+        let change_type = required(source, "type", str::parse)?;
+        let order = Self::new(
+            uid,
+            request_id,
+            change_type,
             required(source, "order_id", str::parse)?,
             required(source, "value", str::parse)?,
             required(source, "money", str::parse)?,
             required(source, "platform", str::parse)?,
-            required(source, "expriation", str::parse)?,
-        )
+            // Replaced below; `new` checks the rest.
+            Expiration::at_unix_seconds(0),
+        )?;
+        Ok(Self {
+            expiration: wire_expiration(source, change_type)?,
+            ..order
+        })
+    }
+}
+
+/// The `expriation` of a change read from the wire: required on a credit; optional on a
+/// removal, where it means nothing, because the official Go and Python SDKs in production
+/// leave it out of a removal and the real server takes that (API-NOTES, "What the production
+/// SDKs send").
+fn wire_expiration(
+    source: &(impl ParamSource + ?Sized),
+    change_type: ChangeType,
+) -> Result<Option<Expiration>, ValidationError> {
+    match change_type {
+        ChangeType::Add => required(source, "expriation", str::parse).map(Some),
+        ChangeType::Remove => optional(source, "expriation", str::parse),
     }
 }
 
 string_newtype! {
-    /// Why coins were changed (`reason`): 1 to 512 bytes of printable text.
+    /// Why coins were changed (`reason`): 1 to 1024 bytes of any text.
+    ///
+    /// The seed says only "本次操作原因" (the reason for this change), optional and with no
+    /// length, so the bound is a generous one of this crate's.
     ///
     /// ```
     /// use liveapi_model::linkv::ChangeReason;
     /// assert!(ChangeReason::new("测试删除").is_ok());
-    /// assert!(ChangeReason::new("line\nbreak").is_err());
+    /// assert!(ChangeReason::new("gift\nto a streamer").is_ok());
+    /// assert!(ChangeReason::new("r".repeat(1025)).is_err());
     /// ```
     ChangeReason, field = "reason", check = |c, s| {
-        c.max_bytes(s, 512)?;
-        c.printable(s)?;
+        c.max_bytes(s, UNDOCUMENTED_INPUT_BYTES)?;
     }
 }
 
@@ -454,7 +517,9 @@ pub struct ChangeGold {
     request_id: RequestId,
     change_type: ChangeType,
     value: Coins,
-    expiration: Expiration,
+    /// Always present on a credit (the constructors take one); absent only on a removal read
+    /// from the wire without one.
+    expiration: Option<Expiration>,
     reason: Option<ChangeReason>,
 }
 
@@ -474,7 +539,8 @@ impl ChangeGold {
 
     /// Takes `value` coins away, soonest-expiring first.
     ///
-    /// The API requires `expriation` on removals too; it has no effect on them.
+    /// The seed requires `expriation` on removals too, so one is sent; it has no effect on
+    /// them.
     ///
     /// # Errors
     /// A [`ValidationError`] if `value` is zero.
@@ -503,7 +569,7 @@ impl ChangeGold {
             request_id,
             change_type,
             value: positive("value", value)?,
-            expiration,
+            expiration: Some(expiration),
             reason: None,
         })
     }
@@ -539,9 +605,11 @@ impl ChangeGold {
         self.value
     }
 
-    /// When added coins expire.
+    /// When added coins expire. Always `Some` for a credit and for what this crate builds;
+    /// `None` only for a removal read from the wire without `expriation` (see
+    /// [`LinkvRequest::from_params`]).
     #[must_use]
-    pub fn expiration(&self) -> Expiration {
+    pub fn expiration(&self) -> Option<Expiration> {
         self.expiration
     }
 
@@ -567,23 +635,29 @@ impl LinkvRequest for ChangeGold {
             ("request_id", self.request_id.to_string()),
             ("type", self.change_type.as_str().to_owned()),
             ("value", self.value.to_string()),
-            ("expriation", self.expiration.to_string()),
         ];
-        if let Some(reason) = &self.reason {
-            params.push(("reason", reason.to_string()));
-        }
+        params.extend(self.expiration.map(|e| ("expriation", e.to_string())));
+        params.extend(self.reason.as_ref().map(|r| ("reason", r.to_string())));
         params
     }
 
+    /// Reads a change as the server does: `expriation` may be left out of a removal
+    /// (`type=2`) and may be written as a float of whole seconds (see [`Expiration`]'s
+    /// `FromStr`).
     fn from_params(source: &(impl ParamSource + ?Sized)) -> Result<Self, ValidationError> {
+        let uid = required(source, "uid", str::parse)?;
+        let request_id = required(source, "request_id", str::parse)?;
+        let change_type = required(source, "type", str::parse)?;
         let change = Self::new(
-            required(source, "uid", str::parse)?,
-            required(source, "request_id", str::parse)?,
-            required(source, "type", str::parse)?,
+            uid,
+            request_id,
+            change_type,
             required(source, "value", str::parse)?,
-            required(source, "expriation", str::parse)?,
+            // Replaced below; `new` checks the rest.
+            Expiration::at_unix_seconds(0),
         )?;
         Ok(Self {
+            expiration: wire_expiration(source, change_type)?,
             reason: optional(source, "reason", str::parse)?,
             ..change
         })
@@ -619,8 +693,8 @@ impl GetUserTokens {
 }
 
 impl LinkvRequest for GetUserTokens {
-    /// The balance.
-    type Response = Coins;
+    /// The balance, with `isMigrate` if the server sent it.
+    type Response = Balance;
     const NAME: &'static str = "getUserTokens";
     const PATH: &'static str = "/open/finanv0/getUserTokens";
 

@@ -9,8 +9,12 @@ use serde_json::value::RawValue;
 use super::{Coins, LinkvError, OpenId};
 use crate::RawBody;
 use crate::lenient::{self, AnyText, Text};
+use crate::validate::ISSUED_BYTES;
 
-/// A live token for the 互动娱乐 SDK (`token`, at most 256 bytes).
+/// A live token for the 互动娱乐 SDK (`token`).
+///
+/// The seed says it is "长度在 256 字节以内" (within 256 bytes), but the server issues it, so
+/// an answer is not held to that: any non-empty token up to 4096 bytes is read.
 ///
 /// It lets the user's app act as that user, so `Debug` does not print it.
 ///
@@ -50,9 +54,10 @@ pub struct UserToken {
     pub token: LiveToken,
     /// LinkV's id for the user, used as `uid` in the coin calls.
     pub open_id: OpenId,
-    /// Your app's id for the user, echoed back.
+    /// Your app's id for the user, echoed back as the server wrote it (not checked against
+    /// [`UserId`](super::UserId)'s rules: the server issued it).
     pub user_id: Option<String>,
-    /// The device id, echoed back.
+    /// The device id, echoed back as the server wrote it.
     pub aid: Option<String>,
 }
 
@@ -112,6 +117,8 @@ struct TokenData {
     aid: AnyText,
 }
 
+/// Server-issued values are read as they come (any text, numbers as their digits), only
+/// bounded: the seed's limits are rules for what is sent, not for what is answered.
 impl LinkvResponse for UserToken {
     const SECRET: bool = true;
 
@@ -119,8 +126,10 @@ impl LinkvResponse for UserToken {
         let data: TokenData =
             serde_json::from_str(object(data)?.get()).map_err(|e| e.to_string())?;
         let token = data.token.ok_or("`data.token` is missing")?.0;
-        if token.is_empty() || token.len() > 256 {
-            return Err("`data.token` is empty or longer than 256 bytes".to_owned());
+        if token.is_empty() || token.len() > ISSUED_BYTES {
+            return Err(format!(
+                "`data.token` is empty or longer than {ISSUED_BYTES} bytes"
+            ));
         }
         let open_id = data.open_id.ok_or("`data.openId` is missing")?.0;
         let open_id = OpenId::new(open_id).map_err(|e| format!("`data.openId`: {e}"))?;
@@ -140,16 +149,19 @@ struct BalanceData<'a> {
     /// The name of the field before 2020-08-26.
     #[serde(rename = "livemeTokens", borrow)]
     liveme_tokens: Option<&'a RawValue>,
+    #[serde(rename = "isMigrate", borrow)]
+    is_migrate: Option<&'a RawValue>,
 }
 
-/// The balance (`tokens`, formerly `livemeTokens`), a string or a number of coins.
-impl LinkvResponse for Coins {
-    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
-        let data: BalanceData<'_> =
-            serde_json::from_str(object(data)?.get()).map_err(|e| e.to_string())?;
-        let raw = data
+impl BalanceData<'_> {
+    fn read(data: Option<&RawValue>) -> Result<BalanceData<'_>, String> {
+        serde_json::from_str(object(data)?.get()).map_err(|e| e.to_string())
+    }
+
+    fn coins(&self) -> Result<Coins, String> {
+        let raw = self
             .tokens
-            .or(data.liveme_tokens)
+            .or(self.liveme_tokens)
             .ok_or("`data.tokens` is missing")?;
         let text = lenient::text_ref(raw)?.ok_or("`data.tokens` is null")?;
         match lenient::integer(&text) {
@@ -160,6 +172,78 @@ impl LinkvResponse for Coins {
                 lenient::short(&text)
             )),
         }
+    }
+}
+
+/// The balance (`tokens`, formerly `livemeTokens`), a string or a number of coins: what
+/// `orderSuccess` answers.
+impl LinkvResponse for Coins {
+    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
+        BalanceData::read(data)?.coins()
+    }
+}
+
+/// The answer to `getUserTokens`: the balance, and the `isMigrate` flag when the server sends
+/// one.
+///
+/// ```
+/// use liveapi_model::linkv::{decode, Balance};
+///
+/// let balance: Balance = decode(200, br#"{"status":"200","data":{"tokens":"123","isMigrate":1}}"#)?;
+/// assert_eq!(balance.coins.get(), 123);
+/// assert_eq!(balance.is_migrate.as_deref(), Some("1"));
+/// assert_eq!(balance.is_migrated(), Some(true));
+///
+/// let balance: Balance = decode(200, br#"{"status":"200","data":{"tokens":"7"}}"#)?;
+/// assert_eq!((balance.coins.get(), balance.is_migrate), (7, None));
+/// # Ok::<(), liveapi_model::linkv::LinkvError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Balance {
+    /// The coins that have not expired (`tokens`, formerly `livemeTokens`).
+    pub coins: Coins,
+    /// `isMigrate` as the server wrote it (a string, a number's digits, `true` or `false`),
+    /// if it sent one. API-NOTES says only that it "may appear"; its meaning is undocumented.
+    pub is_migrate: Option<String>,
+}
+
+impl Balance {
+    /// A balance without `isMigrate`, as an emulator or a test double would build it.
+    #[must_use]
+    pub fn new(coins: Coins) -> Self {
+        Self {
+            coins,
+            is_migrate: None,
+        }
+    }
+
+    /// `isMigrate` read as a flag: `1` or `true` is `Some(true)`, `0` or `false` is
+    /// `Some(false)`, anything else (or nothing) is `None`.
+    #[must_use]
+    pub fn is_migrated(&self) -> Option<bool> {
+        match self.is_migrate.as_deref()?.trim() {
+            "1" | "true" => Some(true),
+            "0" | "false" => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// The coins, as a number: `123`.
+impl fmt::Display for Balance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.coins, f)
+    }
+}
+
+impl LinkvResponse for Balance {
+    fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
+        let data = BalanceData::read(data)?;
+        Ok(Self {
+            coins: data.coins()?,
+            is_migrate: data.is_migrate.and_then(lenient::scalar_text),
+        })
     }
 }
 
@@ -176,9 +260,12 @@ struct Envelope<'a> {
 
 /// Reads a LinkV response: the HTTP status and the body, whatever its `Content-Type` says.
 ///
-/// The envelope's `status` decides, not the HTTP status (the server answers errors with HTTP
-/// 200 too). A body that is not a LinkV envelope (an HTML error page, truncated JSON) is
-/// [`LinkvError::UnexpectedResponse`] with the start of the body kept.
+/// The envelope's `status` decides, whatever the HTTP status: the real server answers its
+/// errors with HTTP 200 and the error in the body (API-NOTES, "How the real server answers"),
+/// and an HTTP error status with a LinkV envelope is read the same way. A body that is not a
+/// LinkV envelope (an HTML error page, truncated JSON) is [`LinkvError::UnexpectedResponse`]
+/// with the start of the body kept; a success whose `data` is not what the call returns is
+/// [`LinkvError::UnexpectedData`], which is not retried.
 ///
 /// ```
 /// use liveapi_model::linkv::{decode, Coins, LinkvError};
@@ -191,24 +278,35 @@ struct Envelope<'a> {
 ///
 /// let err = decode::<Coins>(502, b"<html>Bad Gateway</html>").unwrap_err();
 /// assert!(err.is_retryable());
+///
+/// // An error in an HTTP 200 answer, as the real server sends it.
+/// let err = decode::<Coins>(200, br#"{"status":"500","msg":"system err","data":[]}"#).unwrap_err();
+/// assert!(matches!(err, LinkvError::Server { status: 500, .. }) && err.is_retryable());
 /// # Ok::<(), LinkvError>(())
 /// ```
 ///
 /// # Errors
 /// The [`LinkvError`] the response stands for.
 pub fn decode<T: LinkvResponse>(http_status: u16, body: &[u8]) -> Result<T, LinkvError> {
-    let unexpected = |reason: String| LinkvError::UnexpectedResponse {
-        http_status,
-        reason,
-        body: if T::SECRET {
+    let kept = || {
+        if T::SECRET {
             RawBody::withheld(body.len())
         } else {
             RawBody::new(body)
-        },
+        }
+    };
+    let unexpected = |reason: String| LinkvError::UnexpectedResponse {
+        http_status,
+        reason,
+        body: kept(),
+    };
+    let unreadable = |reason: String| LinkvError::UnexpectedData {
+        reason,
+        body: kept(),
     };
     let decoded = lenient::with_json(body, |json| {
         let envelope: Envelope<'_> = serde_json::from_slice(json)?;
-        Ok(read(envelope, &unexpected))
+        Ok(read(envelope, &unexpected, &unreadable))
     });
     decoded.unwrap_or_else(|e| Err(unexpected(format!("not a LinkV JSON envelope: {e}"))))
 }
@@ -216,6 +314,7 @@ pub fn decode<T: LinkvResponse>(http_status: u16, body: &[u8]) -> Result<T, Link
 fn read<T: LinkvResponse>(
     envelope: Envelope<'_>,
     unexpected: &impl Fn(String) -> LinkvError,
+    unreadable: &impl Fn(String) -> LinkvError,
 ) -> Result<T, LinkvError> {
     let status = envelope
         .status
@@ -235,5 +334,5 @@ fn read<T: LinkvResponse>(
             msg.map(Cow::into_owned).unwrap_or_default(),
         ));
     }
-    T::from_data(envelope.data).map_err(unexpected)
+    T::from_data(envelope.data).map_err(unreadable)
 }

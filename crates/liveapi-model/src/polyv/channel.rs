@@ -7,7 +7,8 @@ use std::str::FromStr;
 use crate::ValidationError;
 use crate::validate::{Check, Rule};
 
-/// A Polyv channel number (`channelId`): a positive integer.
+/// A Polyv channel number (`channelId`): a positive integer (the seed's type is `int`; its
+/// channels are numbered from 1, like `209796`).
 ///
 /// ```
 /// use liveapi_model::polyv::ChannelId;

@@ -11,7 +11,7 @@ use super::{Amount, DonateSettings, GoodPrice, PolyvResponse, Scope};
 use crate::ValidationError;
 use crate::validate::{Check, Rule, string_newtype};
 
-/// A Y/N switch (`enabled`, `goodEnabled`).
+/// A Y/N switch (`enabled`, `goodEnabled`): the seed's "值为 Y/N , Y为开启" (Y or N, Y is on).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Enabled {
     /// `Y`: on.
@@ -75,7 +75,8 @@ impl fmt::Display for Enabled {
     }
 }
 
-/// The six cash amounts a viewer can pick from (`cashes`): exactly six, each 0.01–9999.99.
+/// The six cash amounts a viewer can pick from (`cashes`): exactly six (the seed:
+/// "数组的长度必须为6"), each 0.01–9999.99 (see [`Amount`]).
 ///
 /// ```
 /// use liveapi_model::polyv::{Amount, Cashes};
@@ -149,21 +150,23 @@ impl TryFrom<&[Amount]> for Cashes {
 }
 
 string_newtype! {
-    /// The name of a gift (`goodName`): 1 to 5 characters.
+    /// The name of a gift (`goodName`): 1 to 5 characters of any text (API-NOTES, donate
+    /// endpoints: `goodName ≤5 chars`).
     ///
     /// ```
     /// use liveapi_model::polyv::GoodName;
     /// assert!(GoodName::new("小星星").is_ok());
+    /// assert!(GoodName::new("a b").is_ok());
     /// assert!(GoodName::new("一二三四五六").is_err());
     /// ```
     GoodName, field = "goodName", check = |c, s| {
         c.max_chars(s, 5)?;
-        c.printable(s)?;
     }
 }
 
 string_newtype! {
-    /// The image of a gift (`goodImg`): a URL of 1 to 120 characters, no spaces.
+    /// The image of a gift (`goodImg`): a URL of 1 to 120 characters (API-NOTES, donate
+    /// endpoints: `goodImg ≤120 chars`), sent as given.
     ///
     /// ```
     /// use liveapi_model::polyv::GoodImage;
@@ -172,7 +175,6 @@ string_newtype! {
     /// ```
     GoodImage, field = "goodImg", check = |c, s| {
         c.max_chars(s, 120)?;
-        c.visible(s)?;
     }
 }
 
@@ -269,7 +271,7 @@ impl DonateGood {
     }
 }
 
-/// The gifts of a channel or account (`goods`): 1 to 9 of them.
+/// The gifts of a channel or account (`goods`): 1 to 9 of them (API-NOTES, donate endpoints).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct DonateGoods(Vec<DonateGood>);
 
@@ -347,14 +349,28 @@ fn body_fields(body: &[u8]) -> Result<BTreeMap<String, Box<RawValue>>, BodyError
 fn optional_enabled(
     fields: &BTreeMap<String, Box<RawValue>>,
 ) -> Result<Option<Enabled>, ValidationError> {
-    fields
-        .get("enabled")
-        .filter(|raw| raw.get() != "null")
+    present(fields, "enabled")
         .map(|raw| Enabled::from_json("enabled", raw))
         .transpose()
 }
 
-/// The JSON body of `donate/update-cash`: `{"cashes":[…6],"cashMin":0.02,"enabled":"Y"}`.
+/// A body field that may be absent or `null`.
+fn present<'a>(fields: &'a BTreeMap<String, Box<RawValue>>, key: &str) -> Option<&'a RawValue> {
+    fields
+        .get(key)
+        .map(AsRef::as_ref)
+        .filter(|raw| raw.get().trim() != "null")
+}
+
+/// The JSON body of `donate/update-cash`: any of `cashes`, `cashMin` and `enabled`, at least
+/// one of them: `{"cashes":[…6],"cashMin":0.02,"enabled":"Y"}`, `{"enabled":"N"}`,
+/// `{"cashMin":0.5}`.
+///
+/// The seed leaves the "必选" (required) column blank for all three, so an update may change
+/// any one alone. **A field left out is left as it is, the switch included**: an update
+/// without `enabled` never switches cash tips on or off. (The seed's "不传默认开启", on when
+/// not sent, is the state of a switch never set: cash tips start on.) An update with nothing
+/// in it is refused, as the seed refuses an empty JSON ("json为空", `param validate error`).
 ///
 /// ```
 /// use liveapi_model::polyv::{CashSettings, Cashes, Enabled};
@@ -366,75 +382,138 @@ fn optional_enabled(
 /// let json = serde_json::to_string(&settings).unwrap();
 /// assert_eq!(json, r#"{"cashes":[0.88,6.66,8.88,18.11,66.6,88.8],"cashMin":0.02,"enabled":"Y"}"#);
 /// assert_eq!(CashSettings::from_json(json.as_bytes()).unwrap(), settings);
+///
+/// // Switching tips off, and nothing else.
+/// let off = CashSettings::switch(Enabled::No);
+/// assert_eq!(serde_json::to_string(&off).unwrap(), r#"{"enabled":"N"}"#);
+///
+/// // Changing only the smallest amount.
+/// let min = CashSettings::from_parts(None, Some("0.5".parse()?), None)?;
+/// assert_eq!(serde_json::to_string(&min).unwrap(), r#"{"cashMin":0.5}"#);
+/// assert!(CashSettings::from_parts(None, None, None).is_err());
 /// # Ok::<(), liveapi_model::ValidationError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct CashSettings {
-    cashes: Cashes,
-    #[serde(rename = "cashMin")]
-    cash_min: Amount,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cashes: Option<Cashes>,
+    #[serde(rename = "cashMin", skip_serializing_if = "Option::is_none")]
+    cash_min: Option<Amount>,
     #[serde(skip_serializing_if = "Option::is_none")]
     enabled: Option<Enabled>,
 }
 
 impl CashSettings {
-    /// The six amounts and the smallest custom amount; `enabled` left to the server's default
-    /// (on).
+    /// What an update with nothing in it is refused as.
+    fn nothing() -> ValidationError {
+        Check {
+            field: "cashes, cashMin or enabled",
+        }
+        .fail(Rule::Missing)
+    }
+
+    /// The six amounts and the smallest custom amount; the switch left as it is.
     #[must_use]
     pub fn new(cashes: Cashes, cash_min: Amount) -> Self {
         Self {
-            cashes,
-            cash_min,
+            cashes: Some(cashes),
+            cash_min: Some(cash_min),
             enabled: None,
         }
     }
 
-    /// Switches cash tips on or off explicitly.
+    /// Only the switch: turns cash tips on or off and leaves the amounts as they are.
+    #[must_use]
+    pub fn switch(enabled: Enabled) -> Self {
+        Self {
+            cashes: None,
+            cash_min: None,
+            enabled: Some(enabled),
+        }
+    }
+
+    /// Whichever parts are given; what is `None` is left as it is.
+    ///
+    /// # Errors
+    /// A [`ValidationError`] if all three are `None`: such an update changes nothing.
+    pub fn from_parts(
+        cashes: Option<Cashes>,
+        cash_min: Option<Amount>,
+        enabled: Option<Enabled>,
+    ) -> Result<Self, ValidationError> {
+        if cashes.is_none() && cash_min.is_none() && enabled.is_none() {
+            return Err(Self::nothing());
+        }
+        Ok(Self {
+            cashes,
+            cash_min,
+            enabled,
+        })
+    }
+
+    /// Sets the six amounts too.
+    #[must_use]
+    pub fn with_cashes(mut self, cashes: Cashes) -> Self {
+        self.cashes = Some(cashes);
+        self
+    }
+
+    /// Sets the smallest custom amount too.
+    #[must_use]
+    pub fn with_cash_min(mut self, cash_min: Amount) -> Self {
+        self.cash_min = Some(cash_min);
+        self
+    }
+
+    /// Switches cash tips on or off too.
     #[must_use]
     pub fn with_enabled(mut self, enabled: Enabled) -> Self {
         self.enabled = Some(enabled);
         self
     }
 
-    /// The six amounts.
+    /// The six amounts, if this update sets them.
     #[must_use]
-    pub fn cashes(&self) -> &Cashes {
-        &self.cashes
+    pub fn cashes(&self) -> Option<&Cashes> {
+        self.cashes.as_ref()
     }
 
-    /// The smallest custom amount.
+    /// The smallest custom amount, if this update sets it.
     #[must_use]
-    pub fn cash_min(&self) -> Amount {
+    pub fn cash_min(&self) -> Option<Amount> {
         self.cash_min
     }
 
-    /// The switch, if set.
+    /// The switch, if this update sets it.
     #[must_use]
     pub fn enabled(&self) -> Option<Enabled> {
         self.enabled
     }
 
-    /// Reads a request body (what a server does).
+    /// Reads a request body (what a server does). A field that is absent or `null` is left
+    /// out of the update; other fields (such as a `channelId`, which belongs in the query)
+    /// are ignored.
     ///
     /// # Errors
     /// [`BodyError::Syntax`] for a body that is not a JSON object, [`BodyError::Invalid`] for
-    /// a missing or invalid field.
+    /// an invalid field or an object with none of the three.
     pub fn from_json(body: &[u8]) -> Result<Self, BodyError> {
         let fields = body_fields(body)?;
-        let get = |key: &'static str| {
-            fields
-                .get(key)
-                .ok_or(Check { field: key }.fail(Rule::Missing))
-        };
-        Ok(Self {
-            cashes: Cashes::from_json(get("cashes")?)?,
-            cash_min: Amount::from_json("cashMin", get("cashMin")?)?,
-            enabled: optional_enabled(&fields)?,
-        })
+        let cashes = present(&fields, Cashes::FIELD)
+            .map(Cashes::from_json)
+            .transpose()?;
+        let cash_min = present(&fields, "cashMin")
+            .map(|raw| Amount::from_json("cashMin", raw))
+            .transpose()?;
+        let enabled = optional_enabled(&fields)?;
+        Ok(Self::from_parts(cashes, cash_min, enabled)?)
     }
 }
 
 /// The JSON body of `donate/update-good`: `{"goods":[…1–9],"enabled":"Y"}`.
+///
+/// `goods` is required (API-NOTES, donate endpoints); `enabled` is optional, and an update
+/// without it leaves the switch as it is.
 ///
 /// ```
 /// use liveapi_model::polyv::{DonateGood, DonateGoods, GoodImage, GoodName, GoodSettings};
@@ -457,7 +536,7 @@ pub struct GoodSettings {
 }
 
 impl GoodSettings {
-    /// The gifts; `enabled` left to the server's default (on).
+    /// The gifts; the switch left as it is.
     #[must_use]
     pub fn new(goods: DonateGoods) -> Self {
         Self {

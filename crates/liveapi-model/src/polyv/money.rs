@@ -236,7 +236,9 @@ macro_rules! bounded_cents {
 }
 
 bounded_cents! {
-    /// A cash tip amount (`cashes`, `cashMin`): 0.01 to 9999.99 yuan.
+    /// A cash tip amount (`cashes`, `cashMin`): 0.01 to 9999.99 yuan, at most two decimals
+    /// (API-NOTES, donate endpoints: "Amounts are yuan with at most 2 decimals, 0.01 to
+    /// 9999.99").
     ///
     /// ```
     /// use liveapi_model::polyv::Amount;
@@ -250,7 +252,10 @@ bounded_cents! {
 }
 
 bounded_cents! {
-    /// The price of a gift (`goodPrice`): 0 (free) to 9999.99 yuan.
+    /// The price of a gift (`goodPrice`): 0 (free) to 9999.99 yuan, at most two decimals.
+    ///
+    /// The range and the decimals are API-NOTES' for amounts (donate endpoints); 0 is allowed
+    /// because Polyv's own default gifts (鲜花, 点赞) are free.
     ///
     /// ```
     /// use liveapi_model::polyv::GoodPrice;

@@ -19,13 +19,14 @@ pub trait PolyvResponse: Sized {
     fn from_data(data: Option<&RawValue>) -> Result<Self, String>;
 }
 
-/// The update calls answer `data: true`.
+/// The update calls: the seed's success answers `data: true`, but `code` and `status` are what
+/// say success, so other data (`"success"`, `1`, none at all) is success too. Only `false`,
+/// which says the opposite of the code, is not.
 impl PolyvResponse for () {
     fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
         match data.map(|raw| raw.get().trim()) {
-            Some("true" | "\"true\"") => Ok(()),
-            Some(other) => Err(format!("`data` is `{}`, not true", lenient::short(other))),
-            None => Err("`data` is missing".to_owned()),
+            Some("false") => Err("`data` is `false` although `code` is 200".to_owned()),
+            _ => Ok(()),
         }
     }
 }
@@ -115,6 +116,11 @@ pub struct DonateSettings {
     /// `goods`: the gifts offered.
     #[serde(default, deserialize_with = "list")]
     pub goods: Vec<GoodSetting>,
+    /// `donatePointEnabled`: whether point (积分) tips are on, when the server says.
+    #[serde(rename = "donatePointEnabled", default, deserialize_with = "switch")]
+    pub point_enabled: Option<Enabled>,
+    #[serde(rename = "pointUnit", default)]
+    point_unit: AnyText,
     #[serde(rename = "donateTips", default)]
     tips: AnyText,
 }
@@ -124,6 +130,13 @@ impl DonateSettings {
     #[must_use]
     pub fn tips(&self) -> Option<&str> {
         self.tips.0.as_deref()
+    }
+
+    /// `pointUnit`: the name of the points viewers tip with (such as `积分`), when the
+    /// server says.
+    #[must_use]
+    pub fn point_unit(&self) -> Option<&str> {
+        self.point_unit.0.as_deref()
     }
 }
 
@@ -161,10 +174,16 @@ fn loose(raw: Option<&RawValue>) -> Cow<'_, str> {
 
 /// Reads a Polyv response: the HTTP status and the body, whatever its `Content-Type` says.
 ///
+/// The body's `code` decides, whatever the HTTP status (a `status` of `error` or `fail` next
+/// to a code of 200 is a failure too). A body that is not a Polyv envelope is
+/// [`PolyvError::UnexpectedResponse`]; a success whose `data` is not what the call returns is
+/// [`PolyvError::UnexpectedData`], which is not retried.
+///
 /// ```
 /// use liveapi_model::polyv::{decode, DonateSettings, PolyvError};
 ///
 /// decode::<()>(200, br#"{"code":200,"status":"success","message":"","data":true}"#)?;
+/// decode::<()>(200, br#"{"code":200,"status":"success","message":"","data":"success"}"#)?;
 ///
 /// let err = decode::<()>(403, br#"{"code":403,"status":"error","message":"invalid signature.","data":""}"#)
 ///     .unwrap_err();
@@ -184,9 +203,13 @@ pub fn decode<T: PolyvResponse>(http_status: u16, body: &[u8]) -> Result<T, Poly
         reason,
         body: RawBody::new(body),
     };
+    let unreadable = |reason: String| PolyvError::UnexpectedData {
+        reason,
+        body: RawBody::new(body),
+    };
     let decoded = lenient::with_json(body, |json| {
         let envelope: Envelope<'_> = serde_json::from_slice(json)?;
-        Ok(read(envelope, &unexpected))
+        Ok(read(envelope, &unexpected, &unreadable))
     });
     decoded.unwrap_or_else(|e| Err(unexpected(format!("not a Polyv JSON envelope: {e}"))))
 }
@@ -194,6 +217,7 @@ pub fn decode<T: PolyvResponse>(http_status: u16, body: &[u8]) -> Result<T, Poly
 fn read<T: PolyvResponse>(
     envelope: Envelope<'_>,
     unexpected: &impl Fn(String) -> PolyvError,
+    unreadable: &impl Fn(String) -> PolyvError,
 ) -> Result<T, PolyvError> {
     let status = loose(envelope.status);
     let code = envelope
@@ -208,12 +232,14 @@ fn read<T: PolyvResponse>(
         None if status == "success" => 200,
         None => return Err(unexpected("`code` is missing".to_owned())),
     };
-    if code != 200 {
+    // A `status` of `error` or `fail` contradicts a code of 200; the failure wins.
+    let failed = status.eq_ignore_ascii_case("error") || status.eq_ignore_ascii_case("fail");
+    if code != 200 || failed {
         return Err(PolyvError::classify(
             code,
             &status,
             loose(envelope.message).into_owned(),
         ));
     }
-    T::from_data(envelope.data).map_err(unexpected)
+    T::from_data(envelope.data).map_err(unreadable)
 }

@@ -1,4 +1,8 @@
-//! An emulator on loopback and a client configured for its demo apps.
+//! An emulator on loopback and a client configured for its demo apps; a scripted loopback
+//! server for the wire tests.
+
+#[allow(dead_code)] // Only the wire tests answer from a script.
+pub(crate) mod loopback;
 
 use std::time::Duration;
 
