@@ -86,7 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let context = engine.context();
     let change = ChangeGold::add(
         user.open_id.clone(),
-        context.entropy().request_id()?,
+        context.request_id()?,
         Coins::new(50)?,
         Expiration::days_from_today(context.now(), 91),
     )?;

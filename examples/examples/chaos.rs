@@ -8,8 +8,10 @@
 //!
 //! Options: `--calls N` (default 1500), `--concurrency N` (32), `--users N` (6),
 //! `--fault-rate F` (0.3), `--seed N`, `--timeout-ms N` (300, the client's per-attempt
-//! timeout; injected delays reach twice that), `--attempts N` (3). Exits non-zero with the
-//! broken invariant if one does not hold.
+//! timeout; injected delays reach twice that), `--attempts N` (3), `--crash-rate F` (0.1, the
+//! share of calls dropped mid-flight and resent from storage), `--late-share F` (0.3, the share
+//! of those resent only a day later). Exits non-zero with the broken invariant if one does
+//! not hold.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -26,6 +28,13 @@ fn parse(args: &[String]) -> Result<Config, String> {
                 .parse::<u64>()
                 .map_err(|_| format!("{flag}: `{value}` is not a whole number"))
         };
+        let share = || {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|r| (0.0..=1.0).contains(r))
+                .ok_or_else(|| format!("{flag}: `{value}` is not between 0 and 1"))
+        };
         match flag.as_str() {
             "--calls" => config.calls = number()? as usize,
             "--concurrency" => config.concurrency = number()? as usize,
@@ -33,13 +42,9 @@ fn parse(args: &[String]) -> Result<Config, String> {
             "--seed" => config.seed = number()?,
             "--timeout-ms" => config.attempt_timeout = Duration::from_millis(number()?),
             "--attempts" => config.max_attempts = u32::try_from(number()?).unwrap_or(u32::MAX),
-            "--fault-rate" => {
-                config.fault_rate = value
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|r| (0.0..=1.0).contains(r))
-                    .ok_or_else(|| format!("--fault-rate: `{value}` is not between 0 and 1"))?;
-            }
+            "--fault-rate" => config.fault_rate = share()?,
+            "--crash-rate" => config.crash_rate = share()?,
+            "--late-share" => config.late_share = share()?,
             other => return Err(format!("unknown option {other}")),
         }
     }

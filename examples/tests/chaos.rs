@@ -1,5 +1,7 @@
 //! The chaos test: hundreds of concurrent coin changes through ~30 % injected faults of every
-//! kind; none applied twice, none lost, every unknown outcome settled by resending.
+//! kind, a tenth of them dropped mid-call as by a crash and resent from storage after midnight
+//! or a day later; none applied twice, none lost, every unknown outcome settled by resending
+//! or by reconciliation.
 //! `cargo run --release --example chaos -- --calls 100000` runs the same at scale.
 
 use liveapi_emulator::FaultKind;
@@ -22,4 +24,13 @@ async fn no_change_is_applied_twice_or_lost() {
     }
     assert!(report.succeeded > 0 && report.refused > 0, "{report}");
     assert!(report.unknown > 0, "no call ran out of retries:\n{report}");
+    // Crashes happened, some resends were rebuilt from the id alone after midnight, and some
+    // came a day late, were refused locally and reconciled.
+    assert!(report.crashed > 0 && report.rebuilt_from_id > 0, "{report}");
+    assert!(report.past_window > 0, "{report}");
+    assert_eq!(
+        report.past_window,
+        report.reconciled_applied + report.reconciled_remade,
+        "{report}"
+    );
 }

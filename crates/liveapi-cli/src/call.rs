@@ -3,29 +3,24 @@
 use std::error::Error as _;
 use std::future::Future;
 
-use liveapi::model::linkv::{Expiration, RequestId};
-use liveapi::{ConfigError, Error, ErrorKind};
+use liveapi::model::linkv::{Expiration, PendingChange};
+use liveapi::{ConfigError, DEFAULT_COIN_LIFETIME_DAYS, Error, ErrorKind};
 
 use crate::exit::{Failure, Status};
 
-/// What a coin change needs to be resent as the same change: the server applies a
-/// `request_id` at most once, and refuses it with different parameters, expiry included.
-#[derive(Clone, Debug)]
-pub(crate) struct Resend {
-    /// The idempotency key.
-    pub(crate) request_id: RequestId,
-    /// The `expriation` that was sent.
-    pub(crate) expires_at: Expiration,
-}
-
-impl Resend {
-    /// The flags that repeat this change.
-    pub(crate) fn flags(&self) -> String {
-        format!(
-            "--request-id {} --expires-at {}",
-            self.request_id,
-            self.expires_at.unix_seconds()
-        )
+/// The flags that repeat `change`: `--request-id` alone when the expiry is the one its
+/// request id derives by default, with `--expires-at` otherwise.
+pub(crate) fn resend_flags(change: &PendingChange) -> String {
+    let id = change.request_id();
+    let derived = id
+        .created_at()
+        .map(|made| Expiration::days_from_today(made, DEFAULT_COIN_LIFETIME_DAYS));
+    match change.expiration() {
+        Some(expiration) if Some(expiration) != derived => format!(
+            "--request-id {id} --expires-at {}",
+            expiration.unix_seconds()
+        ),
+        _ => format!("--request-id {id}"),
     }
 }
 
@@ -40,12 +35,16 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, Failure> {
 
 /// The exit status of a failed call.
 fn status(error: &Error) -> Status {
+    if error.needs_reconciliation() {
+        return Status::Reconcile;
+    }
     match error.kind() {
         ErrorKind::Config(ConfigError::Transport(_)) | ErrorKind::Build(_) => Status::Local,
         ErrorKind::Invalid(_)
         | ErrorKind::Credentials(_)
         | ErrorKind::NotConfigured(_)
-        | ErrorKind::Config(_) => Status::Usage,
+        | ErrorKind::Config(_)
+        | ErrorKind::ExpiryRequired { .. } => Status::Usage,
         // A clock refused twice is this machine's fault, unless an earlier attempt may have
         // been applied: then what matters is to resend.
         ErrorKind::Clock(_) if !error.outcome_unknown() => Status::Local,
@@ -56,10 +55,10 @@ fn status(error: &Error) -> Status {
     }
 }
 
-/// What to tell the user about a failed call, and its exit status. `resend` is given for
-/// calls that change a ledger. No part of it comes from a secret: `liveapi::Error` never
-/// holds one.
-pub(crate) fn failure(error: &Error, resend: Option<&Resend>) -> Failure {
+/// What to tell the user about a failed call, and its exit status. For a coin change it
+/// names the request id and gives the pending change, so the change can be resent as it
+/// was, or reconciled. No part of it comes from a secret: `liveapi::Error` never holds one.
+pub(crate) fn failure(error: &Error) -> Failure {
     let status = status(error);
     let mut message = error.to_string();
     if let ErrorKind::Transport(_) = error.kind() {
@@ -89,26 +88,45 @@ pub(crate) fn failure(error: &Error, resend: Option<&Resend>) -> Failure {
                 message.push_str("; slow down and try again later");
             }
             if error.outcome_unknown() {
-                message.push_str("; the outcome is unknown: the call may have been applied");
-            }
-            if let Some(resend) = resend {
-                message.push_str(&format!(
-                    "; to finish it without applying it twice, resend with {}",
-                    resend.flags()
-                ));
+                message.push_str("; the outcome is unknown: the change may have been applied");
+                if let Some(change) = error.pending_change() {
+                    message.push_str(&format!(
+                        "; to finish it without applying it twice, resend with {}",
+                        resend_flags(change)
+                    ));
+                }
             }
         }
         _ => {}
+    }
+    if let Some(change) = error.pending_change() {
+        message.push_str(&format!("; request_id {}", change.request_id()));
+        if let Ok(json) = serde_json::to_string(change) {
+            message.push_str(&format!("; pending change {json}"));
+        }
     }
     Failure::new(status, message)
 }
 
 #[cfg(test)]
 mod tests {
-    use liveapi::model::linkv::LinkvError;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use liveapi::model::linkv::{ChangeGold, CoinRequest, Coins, LinkvError, OpenId, RequestId};
     use liveapi::model::polyv::PolyvError;
 
     use super::*;
+
+    fn change(id: RequestId, expiration: Expiration) -> PendingChange {
+        let gold = ChangeGold::add(
+            OpenId::new("42").unwrap(),
+            id,
+            Coins::new(5).unwrap(),
+            expiration,
+        )
+        .unwrap();
+        PendingChange::new(CoinRequest::ChangeGold(gold), UNIX_EPOCH)
+    }
 
     #[test]
     fn server_answers_map_to_their_documented_statuses() {
@@ -120,26 +138,48 @@ mod tests {
             (linkv(403, "app_id not found"), Status::Auth),
             (linkv(500, "system err"), Status::Unavailable),
             (linkv(429, "too many requests"), Status::Unavailable),
+            (
+                linkv(400, "request_id already used with different parameters"),
+                Status::Reconcile,
+            ),
             (polyv(403, "illegal channel id: 9"), Status::Refused),
             (polyv(403, "invalid signature."), Status::Auth),
             (polyv(500, "fail"), Status::Unavailable),
             (Error::from(ConfigError::NoCredentials), Status::Usage),
+            (
+                Error::from(ErrorKind::ResendWindowPassed {
+                    age: Duration::from_secs(90_000),
+                    window: Duration::from_secs(43_200),
+                }),
+                Status::Reconcile,
+            ),
         ];
         for (error, expected) in cases {
-            assert_eq!(failure(&error, None).status(), expected, "{error}");
+            assert_eq!(failure(&error).status(), expected, "{error}");
         }
     }
 
     #[test]
-    fn an_unknown_outcome_says_how_to_resend() {
-        let resend = Resend {
-            request_id: RequestId::from_random_bytes([7; 16]),
-            expires_at: Expiration::at_unix_seconds(1_700_000_000),
-        };
-        let error = Error::from(LinkvError::classify(500, "system err".into()));
-        let failure = failure(&error, Some(&resend));
-        let message = failure.message().unwrap_or_default();
-        assert!(message.contains("outcome is unknown"), "{message}");
-        assert!(message.contains(&resend.flags()), "{message}");
+    fn a_time_ordered_id_alone_repeats_the_default_expiry() {
+        let id = RequestId::from_unix_millis(1_700_000_000_000, [7; 10]);
+        let made = id.created_at().unwrap();
+        let derived = Expiration::days_from_today(made, DEFAULT_COIN_LIFETIME_DAYS);
+        assert_eq!(
+            resend_flags(&change(id.clone(), derived)),
+            format!("--request-id {id}")
+        );
+        let other = Expiration::at_unix_seconds(1_800_000_000);
+        assert_eq!(
+            resend_flags(&change(id.clone(), other)),
+            format!("--request-id {id} --expires-at 1800000000")
+        );
+        let own = RequestId::new("order-42-credit").unwrap();
+        assert_eq!(
+            resend_flags(&change(own, derived)),
+            format!(
+                "--request-id order-42-credit --expires-at {}",
+                derived.unix_seconds()
+            )
+        );
     }
 }

@@ -34,10 +34,16 @@ pub(crate) struct NetFlags {
     /// users' data then cross the network unencrypted [env: LIVEAPI_ALLOW_INSECURE_HTTP=1].
     #[arg(long, global = true)]
     allow_insecure_http: bool,
+
+    /// How old a coin change may be and still be sent, in seconds, or `off`: an older one
+    /// may have been forgotten by the server, so it is refused (exit 6) with nothing sent
+    /// [env: LIVEAPI_RESEND_WINDOW_SECS; default: 43200, 12 hours].
+    #[arg(long, global = true, value_name = "SECS|off")]
+    resend_window: Option<String>,
 }
 
 impl NetFlags {
-    fn vars(&self) -> [(&'static str, Option<String>); 4] {
+    fn vars(&self) -> [(&'static str, Option<String>); 5] {
         [
             (
                 env::ATTEMPT_TIMEOUT_MS,
@@ -49,6 +55,7 @@ impl NetFlags {
                 env::ALLOW_INSECURE_HTTP,
                 self.allow_insecure_http.then(|| "1".to_owned()),
             ),
+            (env::RESEND_WINDOW_SECS, self.resend_window.clone()),
         ]
     }
 }
@@ -164,5 +171,5 @@ fn client(
     Client::builder()
         .from_env_with(lookup)
         .and_then(liveapi::ClientBuilder::build)
-        .map_err(|e| call::failure(&e, None))
+        .map_err(|e| call::failure(&e))
 }

@@ -19,8 +19,12 @@ Exit status:
   2  usage or invalid input, refused before anything was sent
   3  authentication: the server rejected the signature or does not know the app
   4  network failure, timeout, rate limit or server error, after retries: the outcome
-     may be unknown; resend a coin change with the request id and expiry printed
-  5  local failure: TLS setup, randomness, clock, or writing the output"
+     may be unknown; resend a coin change with the request id (and expiry) printed
+  5  local failure: TLS setup, randomness, this machine's clock (the server refused
+     its time twice), or writing the output
+  6  reconcile: the request id was already applied with other parameters, or the
+     change is older than the resend window; nothing was sent or applied now: check
+     the balance and the vendor's records before sending anything else for it"
     };
 }
 pub(crate) use exit_codes_text;
@@ -41,6 +45,8 @@ pub(crate) enum Status {
     Unavailable,
     /// 5: something on this machine failed.
     Local,
+    /// 6: the change must be reconciled by hand before anything else is sent for it.
+    Reconcile,
 }
 
 impl Status {
@@ -51,6 +57,7 @@ impl Status {
             Self::Auth => 3,
             Self::Unavailable => 4,
             Self::Local => 5,
+            Self::Reconcile => 6,
         }
     }
 }
@@ -156,6 +163,7 @@ mod tests {
             (Status::Auth, 3),
             (Status::Unavailable, 4),
             (Status::Local, 5),
+            (Status::Reconcile, 6),
         ] {
             assert_eq!(status.code(), code);
             assert!(EXIT_CODES.contains(&format!("\n  {code}  ")));

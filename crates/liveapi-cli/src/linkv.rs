@@ -1,14 +1,15 @@
 //! `liveapi linkv token|order|change-gold|balance`: calls of the LinkV live API.
 
 use clap::Subcommand;
+use liveapi::Client;
 use liveapi::model::linkv::{
     Birthday, ChangeReason, Coins, CountryCode, DeviceId, Email, Expiration, GetUserTokens, OpenId,
-    OrderId, Platform, PortraitUri, RequestId, Sex, ThGetToken, UsdCents, UserId, UserName,
+    OrderId, PendingChange, Platform, PortraitUri, RequestId, Sex, ThGetToken, UsdCents, UserId,
+    UserName,
 };
-use liveapi::{Client, DEFAULT_COIN_LIFETIME_DAYS};
 use serde_json::json;
 
-use crate::call::{self, Resend};
+use crate::call;
 use crate::credentials::LinkvFlags;
 use crate::exit::{Failure, Outcome};
 use crate::output::{self, Format};
@@ -89,55 +90,59 @@ fn parse_sex(text: &str) -> Result<Sex, String> {
 /// The idempotency key and expiry of a coin change.
 #[derive(Debug, clap::Args)]
 struct Idempotency {
-    /// The idempotency key: 1 to 64 printable ASCII characters (32 random ones recommended).
-    /// Without it a fresh one is generated and printed (on standard error) before sending.
-    /// The server applies a request id once.
+    /// The idempotency key: 1 to 64 printable ASCII characters. Without it a fresh,
+    /// time-ordered one is generated and printed (on standard error) before sending. The
+    /// server applies a request id once. A generated id carries its creation time, so
+    /// `--request-id` alone repeats the change exactly, expiry included, on any later day.
     #[arg(long, value_name = "ID")]
     request_id: Option<RequestId>,
 
-    /// When credited coins expire, in unix seconds. To resend a change, repeat the value
-    /// printed with its request id: the server refuses a request id with other parameters.
+    /// When credited coins expire, in unix seconds [default: the start of the UTC day the
+    /// request id was made, plus 91 days]. Needed to resend a change whose request id is your
+    /// own and carries no time: repeat the value printed when it was first sent.
     #[arg(long, value_name = "UNIX_SECS", conflicts_with = "expires_in_days")]
     expires_at: Option<u64>,
 
-    /// When credited coins expire, in days from the start of today (UTC) [default: 91].
+    /// When credited coins expire, in days from the start of the UTC day the request id was
+    /// made [default: 91].
     #[arg(long, value_name = "DAYS")]
     expires_in_days: Option<u32>,
 }
 
 impl Idempotency {
-    /// The request id and expiry to send: the given ones, or fresh ones.
-    fn resolve(&self, client: &Client) -> Result<Resend, Failure> {
+    /// The request id to send, and the expiry if the flags decide it (otherwise the client
+    /// derives it from the request id).
+    fn resolve(&self, client: &Client) -> Result<(RequestId, Option<Expiration>), Failure> {
         let request_id = match &self.request_id {
             Some(id) => id.clone(),
-            None => client
-                .new_request_id()
-                .map_err(|e| call::failure(&e, None))?,
+            None => client.new_request_id().map_err(|e| call::failure(&e))?,
         };
-        let expires_at = match self.expires_at {
-            Some(secs) => Expiration::at_unix_seconds(secs),
-            // The start of the UTC day N days ahead: the same all day, so a resend later that
-            // day with only --request-id still carries the same parameters.
-            None => Expiration::days_from_today(
-                client.now(),
-                self.expires_in_days.unwrap_or(DEFAULT_COIN_LIFETIME_DAYS),
-            ),
+        let expiration = match (self.expires_at, self.expires_in_days) {
+            (Some(secs), _) => Some(Expiration::at_unix_seconds(secs)),
+            (None, Some(days)) => {
+                let made = request_id.created_at().ok_or_else(|| {
+                    Failure::usage(format_args!(
+                        "request_id {request_id} carries no creation time to count \
+                         --expires-in-days from: give --expires-at"
+                    ))
+                })?;
+                Some(Expiration::days_from_today(made, days))
+            }
+            (None, None) => None,
         };
-        Ok(Resend {
-            request_id,
-            expires_at,
-        })
+        Ok((request_id, expiration))
     }
 }
 
 /// Says, before sending, how to resend: if the process dies or the network fails, this
 /// line is what lets the user finish the change without applying it twice.
-fn announce(resend: &Resend) {
+fn announce(change: &PendingChange) {
     output::note(format_args!(
-        "sending request_id {} with expires_at {}; if the outcome is unknown, resend with {}",
-        resend.request_id,
-        resend.expires_at.unix_seconds(),
-        resend.flags()
+        "sending {change} (expires_at {}); if the outcome is unknown, resend with {}",
+        change
+            .expiration()
+            .map_or_else(|| "none".to_owned(), |e| e.unix_seconds().to_string()),
+        call::resend_flags(change)
     ));
 }
 
@@ -244,7 +249,7 @@ async fn run_token(client: &Client, args: TokenArgs, format: Format) -> Outcome 
     let user = client
         .user_token(request)
         .await
-        .map_err(|e| call::failure(&e, None))?;
+        .map_err(|e| call::failure(&e))?;
     // Servers echo what they were sent, which may be nothing at all.
     let user_id = user.user_id.filter(|id| !id.is_empty());
     let aid = user.aid.filter(|aid| !aid.is_empty());
@@ -268,14 +273,13 @@ async fn run_token(client: &Client, args: TokenArgs, format: Format) -> Outcome 
 }
 
 async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome {
-    let resend = args.idempotency.resolve(client)?;
+    let (request_id, expiration) = args.idempotency.resolve(client)?;
     let order = if args.refund {
         Client::refund_order
     } else {
         Client::complete_order
     };
-    // Checked before anything is announced or sent.
-    let request = order(
+    let mut order = order(
         client,
         &args.uid,
         args.order_id.clone(),
@@ -283,15 +287,22 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
         args.money,
         args.platform,
     )
-    .request_id(resend.request_id.clone())
-    .expires_at(resend.expires_at)
-    .into_request()
-    .map_err(|e| call::failure(&e, None))?;
-    announce(&resend);
+    .request_id(request_id);
+    if let Some(expiration) = expiration {
+        order = order.expires_at(expiration);
+    }
+    // Checked before anything is announced or sent.
+    let change = order.into_pending().map_err(|e| call::failure(&e))?;
+    client
+        .check_resend_window(&change)
+        .map_err(|e| call::failure(&e))?;
+    announce(&change);
     let balance = client
-        .execute(request)
+        .send_change(&change)
         .await
-        .map_err(|e| call::failure(&e, Some(&resend)))?;
+        .map_err(|e| call::failure(&e))?
+        .ok_or_else(|| Failure::local("orderSuccess answered without a balance"))?;
+    let expires_at = change.expiration().map(Expiration::unix_seconds);
     match format {
         Format::Json => output::json(&json!({
             "uid": args.uid.as_str(),
@@ -300,8 +311,8 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
             "coins": args.coins.get(),
             "money": args.money.get(),
             "platform": args.platform.as_str(),
-            "request_id": resend.request_id.as_str(),
-            "expires_at": resend.expires_at.unix_seconds(),
+            "request_id": change.request_id().as_str(),
+            "expires_at": expires_at,
             "balance": balance.get(),
         })),
         Format::Plain => {
@@ -312,7 +323,7 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
             fields.extend([
                 ("uid", args.uid.to_string()),
                 ("order_id", args.order_id.to_string()),
-                ("request_id", resend.request_id.to_string()),
+                ("request_id", change.request_id().to_string()),
             ]);
             output::fields(fields)
         }
@@ -320,38 +331,42 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
 }
 
 async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Outcome {
-    let resend = args.idempotency.resolve(client)?;
+    let (request_id, expiration) = args.idempotency.resolve(client)?;
     let (verb, kind, change) = match (args.change.add, args.change.remove) {
         (Some(coins), _) => ("added", "add", client.add_coins(&args.uid, coins)),
         (None, Some(coins)) => ("removed", "remove", client.remove_coins(&args.uid, coins)),
         (None, None) => return Err(Failure::usage("give --add N or --remove N")),
     };
-    let mut change = change
-        .request_id(resend.request_id.clone())
-        .expires_at(resend.expires_at);
+    let mut change = change.request_id(request_id);
+    if let Some(expiration) = expiration {
+        change = change.expires_at(expiration);
+    }
     if let Some(reason) = args.reason {
         change = change.reason(reason);
     }
     // Checked before anything is announced or sent.
-    let request = change.into_request().map_err(|e| call::failure(&e, None))?;
-    announce(&resend);
-    let coins = request.value();
+    let change = change.into_pending().map_err(|e| call::failure(&e))?;
     client
-        .execute(request)
+        .check_resend_window(&change)
+        .map_err(|e| call::failure(&e))?;
+    announce(&change);
+    client
+        .send_change(&change)
         .await
-        .map_err(|e| call::failure(&e, Some(&resend)))?;
+        .map_err(|e| call::failure(&e))?;
+    let coins = change.coins();
     match format {
         Format::Json => output::json(&json!({
             "uid": args.uid.as_str(),
             "change": kind,
             "coins": coins.get(),
-            "request_id": resend.request_id.as_str(),
-            "expires_at": resend.expires_at.unix_seconds(),
+            "request_id": change.request_id().as_str(),
+            "expires_at": change.expiration().map(Expiration::unix_seconds),
         })),
         Format::Plain => output::fields([
             (verb, coins.to_string()),
             ("uid", args.uid.to_string()),
-            ("request_id", resend.request_id.to_string()),
+            ("request_id", change.request_id().to_string()),
         ]),
     }
 }
@@ -360,7 +375,7 @@ async fn run_balance(client: &Client, args: BalanceArgs, format: Format) -> Outc
     let balance = client
         .execute(GetUserTokens::new(args.uid.clone()))
         .await
-        .map_err(|e| call::failure(&e, None))?;
+        .map_err(|e| call::failure(&e))?;
     match format {
         Format::Json => {
             let mut value = json!({

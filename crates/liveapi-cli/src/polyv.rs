@@ -189,7 +189,7 @@ pub(crate) fn run(args: Args) -> Outcome {
                 client
                     .set_cash_tips(update.scope.scope(), settings)
                     .await
-                    .map_err(|e| call::failure(&e, None))?;
+                    .map_err(|e| call::failure(&e))?;
                 updated("cash", &update.scope, format)
             })?
         }
@@ -215,7 +215,7 @@ pub(crate) fn run(args: Args) -> Outcome {
                 client
                     .set_gift_tips(update.scope.scope(), settings)
                     .await
-                    .map_err(|e| call::failure(&e, None))?;
+                    .map_err(|e| call::failure(&e))?;
                 updated("gift", &update.scope, format)
             })?
         }
@@ -236,7 +236,7 @@ async fn run_get(client: &Client, args: GetArgs, format: Format) -> Outcome {
     let settings = client
         .donate_settings(args.scope.scope())
         .await
-        .map_err(|e| call::failure(&e, None))?;
+        .map_err(|e| call::failure(&e))?;
     match format {
         Format::Json => output::json(&settings_json(&args.scope, &settings)),
         Format::Plain => output::line(settings_text(&args.scope, &settings)),

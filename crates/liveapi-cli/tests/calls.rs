@@ -18,18 +18,24 @@ fn with_flag(mut flags: Vec<String>, name: &str, value: &str) -> Vec<String> {
     flags
 }
 
-/// The request id and expiry a coin change announced on standard error before sending.
+/// The request id a coin change announced on standard error before sending, and the resend
+/// flags it gave.
 fn announced(stderr: &str) -> (String, String) {
-    let word_after = |flag: &str| {
-        stderr
-            .split(flag)
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no {flag} in {stderr}"))
-            .trim_end_matches(';')
-            .to_owned()
-    };
-    (word_after("--request-id "), word_after("--expires-at "))
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("sending "))
+        .unwrap_or_else(|| panic!("no announcement in {stderr}"));
+    let flags = line
+        .split("resend with ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no resend flags in {line}"))
+        .to_owned();
+    let id = flags
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no request id in {line}"))
+        .to_owned();
+    (id, flags)
 }
 
 #[test]
@@ -169,8 +175,10 @@ fn change_gold_prints_its_request_id_and_a_resend_applies_once() {
     ]);
     assert_eq!(lost.code, 4, "{lost:#?}");
     assert_eq!(lost.stdout, "");
-    let (request_id, expires_at) = announced(&lost.stderr);
+    let (request_id, flags) = announced(&lost.stderr);
     assert_eq!(request_id.len(), 32, "{lost:#?}");
+    // A generated id carries its time, so it alone repeats the change.
+    assert_eq!(flags, format!("--request-id {request_id}"), "{lost:#?}");
     assert!(lost.stderr.contains("outcome is unknown"), "{lost:#?}");
     let applied = server.emulator.journal();
     assert_eq!(applied.len(), 1);
@@ -186,8 +194,6 @@ fn change_gold_prints_its_request_id_and_a_resend_applies_once() {
         "7",
         "--request-id",
         &request_id,
-        "--expires-at",
-        &expires_at,
     ]);
     assert!(resent.ok().contains(&request_id), "{resent:#?}");
     assert_eq!(server.emulator.journal().len(), 1, "applied twice");
@@ -196,7 +202,8 @@ fn change_gold_prints_its_request_id_and_a_resend_applies_once() {
         "7\n"
     );
 
-    // Another expiry is another change under the same id: the server refuses it.
+    // Another expiry is another change under the same id: the server refuses it, and the
+    // CLI says the change must be reconciled (exit 6).
     let changed = server.linkv_run(&[
         "change-gold",
         "--uid",
@@ -208,7 +215,11 @@ fn change_gold_prints_its_request_id_and_a_resend_applies_once() {
         "--expires-in-days",
         "1",
     ]);
-    assert_eq!(changed.code, 1, "{changed:#?}");
+    assert_eq!(changed.code, 6, "{changed:#?}");
+    let error = changed.stderr.lines().last().unwrap_or_default();
+    assert!(error.contains("this one was not applied"), "{changed:#?}");
+    assert!(error.contains(&request_id), "{changed:#?}");
+    assert!(error.contains("pending change {"), "{changed:#?}");
     assert_eq!(server.emulator.journal().len(), 1);
 }
 
@@ -560,4 +571,82 @@ fn polyv_calls_can_be_signed_with_sha256() {
     assert!(run.ok().starts_with("scope: account\n"), "{run:#?}");
     let bad = server.polyv_run(&["donate", "get", "--signature-method", "SHA1"], None);
     assert!(bad.one_line_error(2).contains("SHA1"), "{bad:#?}");
+}
+
+#[test]
+fn a_change_past_the_resend_window_exits_6_with_nothing_sent() {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use liveapi::model::linkv::RequestId;
+
+    let server = Server::start();
+    let open_id = server.user("carol");
+    // A time-ordered id made two hours ago: the change it names is two hours old.
+    let made = SystemTime::now() - Duration::from_secs(2 * 3_600);
+    let millis = u64::try_from(made.duration_since(UNIX_EPOCH).unwrap().as_millis()).unwrap();
+    let old = RequestId::from_unix_millis(millis, [9; 10]).to_string();
+    let before = server.emulator.requests().len();
+    let refused = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--add",
+        "7",
+        "--request-id",
+        &old,
+        "--resend-window",
+        "3600",
+    ]);
+    let error = refused.one_line_error(6);
+    assert!(error.contains("past the resend window"), "{refused:#?}");
+    assert!(error.contains(&old), "{refused:#?}");
+    assert_eq!(server.emulator.requests().len(), before, "nothing was sent");
+
+    // Inside the window (or with the window off) it goes through.
+    let sent = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--add",
+        "7",
+        "--request-id",
+        &old,
+        "--resend-window",
+        "off",
+    ]);
+    assert!(sent.ok().contains(&old), "{sent:#?}");
+}
+
+#[test]
+fn an_own_request_id_needs_its_expiry() {
+    let server = Server::start();
+    let open_id = server.user("dan");
+    let run = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--add",
+        "7",
+        "--request-id",
+        "order-42-credit",
+    ]);
+    let error = run.one_line_error(2);
+    assert!(error.contains("carries no creation time"), "{run:#?}");
+    let sent = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--add",
+        "7",
+        "--request-id",
+        "order-42-credit",
+        "--expires-at",
+        "4102444800",
+    ]);
+    assert!(sent.ok().contains("order-42-credit"), "{sent:#?}");
+    let (_, flags) = announced(&sent.stderr);
+    assert_eq!(
+        flags,
+        "--request-id order-42-credit --expires-at 4102444800"
+    );
 }

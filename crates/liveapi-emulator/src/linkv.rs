@@ -398,9 +398,9 @@ mod tests {
     }
 
     /// A client that classifies by `status`, as the seed's table says, gets every refusal's
-    /// kind right, in both answer styles: the HTTP status does not matter. The two messages
-    /// the documents do not name but a client may want to tell apart (a stale nonce, an
-    /// unknown app) refine the kind; nothing else does.
+    /// kind right, in both answer styles: the HTTP status does not matter. The three messages
+    /// the documents do not name but a client must tell apart (a stale nonce, an unknown app,
+    /// a request id reused with other parameters) refine the kind; nothing else does.
     #[test]
     fn every_refusal_is_classified_by_its_status() {
         for style in [
@@ -421,6 +421,7 @@ mod tests {
                 let err = decode::<Coins>(dressed.status.as_u16(), &dressed.body).unwrap_err();
                 let expected = match (status, message.as_str()) {
                     (400, msg::NONCE_EXPIRED) => "expired",
+                    (400, msg::REQUEST_ID_REUSED) => "idempotency conflict",
                     (403, msg::APP_NOT_FOUND) => "unknown app",
                     (400, _) => "bad parameter",
                     (403, _) => "bad signature",
@@ -431,6 +432,7 @@ mod tests {
                     LinkvError::BadSignature { .. } => "bad signature",
                     LinkvError::ExpiredTimestamp { .. } => "expired",
                     LinkvError::UnknownApp { .. } => "unknown app",
+                    LinkvError::IdempotencyConflict { .. } => "idempotency conflict",
                     _ => "other",
                 };
                 assert_eq!(kind, expected, "{cause}: {message}");

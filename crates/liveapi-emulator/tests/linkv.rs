@@ -154,7 +154,8 @@ async fn a_repeated_request_id_answers_the_first_result() {
     let err = call(&emu, &other, &creds).await.unwrap_err();
     assert_eq!(
         err,
-        LinkvError::BadParameter {
+        LinkvError::IdempotencyConflict {
+            status: 400,
             message: "request_id already used with different parameters".into()
         }
     );
@@ -162,7 +163,7 @@ async fn a_repeated_request_id_answers_the_first_result() {
     let err = call(&emu, &credit_op(&emu, &uid, request_id(1), 100), &creds)
         .await
         .unwrap_err();
-    assert!(matches!(err, LinkvError::BadParameter { .. }));
+    assert!(matches!(err, LinkvError::IdempotencyConflict { .. }));
     assert_eq!(balance(&emu, &uid).await, 105);
 }
 

@@ -15,7 +15,10 @@ fn open_id() -> impl Strategy<Value = OpenId> {
 }
 
 fn request_id() -> impl Strategy<Value = RequestId> {
-    any::<[u8; 16]>().prop_map(RequestId::from_random_bytes)
+    prop_oneof![
+        (0u64..1 << 48, any::<[u8; 10]>()).prop_map(|(ms, r)| RequestId::from_unix_millis(ms, r)),
+        "[ -~]{1,64}".prop_map(|s| RequestId::new(s).unwrap()),
+    ]
 }
 
 fn coins() -> impl Strategy<Value = Coins> {
@@ -90,6 +93,46 @@ proptest! {
 
         let balance = GetUserTokens::new(uid);
         prop_assert_eq!(GetUserTokens::from_params(&as_wire(balance.params())), Ok(balance));
+    }
+
+    #[test]
+    fn any_pending_change_is_stored_and_read_back_as_itself(
+        uid in open_id(),
+        rid in request_id(),
+        value in coins(),
+        money in any::<u32>(),
+        secs in 0u64..=i64::MAX as u64,
+        created_ms in 0u64..1 << 48,
+        remove in any::<bool>(),
+        order in any::<bool>(),
+        order_id in printable(40),
+        platform in prop_oneof![Just(Platform::H5), Just(Platform::Ios), Just(Platform::Android)],
+        reason in prop::option::of(printable(40)),
+    ) {
+        let exp = Expiration::at_unix_seconds(secs);
+        let change_type = if remove { ChangeType::Remove } else { ChangeType::Add };
+        let request = if order {
+            CoinRequest::Order(OrderSuccess::new(uid, rid, change_type,
+                OrderId::new(order_id).unwrap(), value, UsdCents::new(money), platform, exp).unwrap())
+        } else {
+            let mut change = ChangeGold::new(uid, rid, change_type, value, exp).unwrap();
+            if let Some(r) = reason.and_then(|r| ChangeReason::new(r).ok()) {
+                change = change.with_reason(r);
+            }
+            CoinRequest::ChangeGold(change)
+        };
+        let pending = PendingChange::new(request, UNIX_EPOCH + Duration::from_millis(created_ms));
+        let stored = serde_json::to_string(&pending).unwrap();
+        let back: PendingChange = serde_json::from_str(&stored).unwrap();
+        prop_assert_eq!(back.params(), pending.params());
+        prop_assert_eq!(back.created_at(), pending.created_at());
+        prop_assert_eq!(&back, &pending);
+        // What it sends is what a server reads back.
+        let wire = as_wire(back.params());
+        match back.request() {
+            CoinRequest::Order(o) => prop_assert_eq!(&OrderSuccess::from_params(&wire).unwrap(), o),
+            CoinRequest::ChangeGold(c) => prop_assert_eq!(&ChangeGold::from_params(&wire).unwrap(), c),
+        }
     }
 
     #[test]

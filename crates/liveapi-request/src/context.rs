@@ -50,6 +50,14 @@ impl Context {
         &*self.entropy
     }
 
+    /// A fresh `request_id` made now by this context's clock and randomness.
+    ///
+    /// # Errors
+    /// An [`EntropyError`](crate::EntropyError) if the randomness source fails.
+    pub fn request_id(&self) -> Result<liveapi_model::linkv::RequestId, crate::EntropyError> {
+        self.entropy.request_id(self.now())
+    }
+
     /// A random number for retry jitter; 0 if the source fails (jitter is not security).
     pub fn jitter(&self) -> u64 {
         let mut bytes = [0u8; 8];

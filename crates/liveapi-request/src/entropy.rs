@@ -44,21 +44,29 @@ pub trait Entropy: Send + Sync + fmt::Debug {
     /// An [`EntropyError`] if the source cannot produce bytes.
     fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError>;
 
-    /// A fresh random `request_id` (a version 4 UUID's 32 hex digits).
+    /// A fresh `request_id` made at `now`: a time-ordered (version 7) UUID's 32 hex digits,
+    /// 74 of its bits random, which carries its creation time
+    /// ([`RequestId::created_at`]).
     ///
     /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
     /// use liveapi_request::{Entropy, OsEntropy};
-    /// let id = OsEntropy.request_id()?;
+    /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let id = OsEntropy.request_id(now)?;
     /// assert_eq!(id.as_str().len(), 32);
+    /// assert_eq!(id.created_at(), Some(now));
     /// # Ok::<(), liveapi_request::EntropyError>(())
     /// ```
     ///
     /// # Errors
     /// An [`EntropyError`] if the source cannot produce bytes.
-    fn request_id(&self) -> Result<RequestId, EntropyError> {
-        let mut bytes = [0u8; 16];
-        self.fill(&mut bytes)?;
-        Ok(RequestId::from_random_bytes(bytes))
+    fn request_id(&self, now: SystemTime) -> Result<RequestId, EntropyError> {
+        let mut random = [0u8; 10];
+        self.fill(&mut random)?;
+        let millis = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        Ok(RequestId::from_unix_millis(millis, random))
     }
 
     /// A fresh LinkV `nonce_str` for `now`. A source that fails is an error, never a
@@ -107,8 +115,9 @@ impl Entropy for OsEntropy {
 ///
 /// ```
 /// use liveapi_request::{Entropy, SeededEntropy};
-/// let a = SeededEntropy::new(7).request_id()?;
-/// let b = SeededEntropy::new(7).request_id()?;
+/// let now = std::time::SystemTime::now();
+/// let a = SeededEntropy::new(7).request_id(now)?;
+/// let b = SeededEntropy::new(7).request_id(now)?;
 /// assert_eq!(a, b);
 /// # Ok::<(), liveapi_request::EntropyError>(())
 /// ```

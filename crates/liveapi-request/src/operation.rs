@@ -87,8 +87,12 @@ impl VendorError for LinkvError {
     }
     fn settles_outcome(&self) -> bool {
         // Status 400 comes from the parameter checks (the same for every resend) or the ledger,
-        // which answers a repeated `request_id` with the first result.
-        matches!(self, LinkvError::BadParameter { .. })
+        // which answers a repeated `request_id` with the first result; a conflict is the
+        // ledger's own judgement of this request id.
+        matches!(
+            self,
+            LinkvError::BadParameter { .. } | LinkvError::IdempotencyConflict { .. }
+        )
     }
 }
 

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use liveapi_hyper::{HyperTransport, HyperTransportBuilder, TokioTimer};
 use liveapi_model::linkv::{
-    ChangeType, Coins, GetUserTokens, OpenId, OrderId, Platform, PortraitUri, RequestId,
-    ThGetToken, UsdCents, UserId, UserName,
+    ChangeType, Coins, GetUserTokens, OpenId, OrderId, PendingChange, Platform, PortraitUri,
+    RequestId, ThGetToken, UsdCents, UserId, UserName,
 };
 use liveapi_model::polyv::{CashSettings, GetDonate, GoodSettings, Scope, UpdateCash, UpdateGoods};
 use liveapi_request::retry::RetryPolicy;
@@ -20,12 +20,19 @@ use liveapi_request::{
 };
 
 use crate::call::Call;
-use crate::coins::{ChangeCoins, CompleteOrder};
-use crate::{ConfigError, Error, env};
+use crate::coins::{ChangeCoins, CompleteOrder, SendChange};
+use crate::{ConfigError, Error, ErrorKind, env};
 
 /// How many days credited coins last unless a call says otherwise: the 91 days of the vendor's
 /// own example (`$expiration = (time() / 86400 + 91) * 86400`, LinkV seed, `orderSuccess`).
 pub const DEFAULT_COIN_LIFETIME_DAYS: u32 = 91;
+
+/// How old a coin change may be and still be sent unless configured otherwise: 12 hours.
+///
+/// A server remembers request ids for a while only (the emulator for 24 hours, like most
+/// idempotency stores); resending a change after it forgot the id would apply it again. The
+/// default stays well inside that, leaving room for clocks that disagree.
+pub const DEFAULT_RESEND_WINDOW: Duration = Duration::from_secs(12 * 3_600);
 
 /// A client of the LinkV and Polyv server APIs.
 ///
@@ -77,6 +84,7 @@ struct Inner {
     linkv: Option<LinkvCredentials>,
     polyv: Option<PolyvCredentials>,
     coin_lifetime_days: u32,
+    resend_window: Option<Duration>,
 }
 
 impl fmt::Debug for Client {
@@ -87,6 +95,7 @@ impl fmt::Debug for Client {
             .field("linkv", &self.inner.linkv)
             .field("polyv", &self.inner.polyv)
             .field("coin_lifetime_days", &self.inner.coin_lifetime_days)
+            .field("resend_window", &self.inner.resend_window)
             .finish()
     }
 }
@@ -143,6 +152,7 @@ pub struct ClientBuilder {
     hyper_configured: bool,
     transport: Option<Transport>,
     coin_lifetime_days: u32,
+    resend_window: Option<Duration>,
     allow_insecure_http: bool,
 }
 
@@ -157,6 +167,7 @@ impl Default for ClientBuilder {
             hyper_configured: false,
             transport: None,
             coin_lifetime_days: DEFAULT_COIN_LIFETIME_DAYS,
+            resend_window: Some(DEFAULT_RESEND_WINDOW),
             allow_insecure_http: false,
         }
     }
@@ -172,6 +183,7 @@ impl fmt::Debug for ClientBuilder {
             .field("hyper", &self.hyper)
             .field("transport", &self.transport.as_ref().map(|t| t.name))
             .field("coin_lifetime_days", &self.coin_lifetime_days)
+            .field("resend_window", &self.resend_window)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .finish()
     }
@@ -241,6 +253,16 @@ impl ClientBuilder {
     /// [`DEFAULT_COIN_LIFETIME_DAYS`]).
     pub fn coin_lifetime_days(mut self, days: u32) -> Self {
         self.coin_lifetime_days = days;
+        self
+    }
+
+    /// How old a coin change may be and still be sent (default [`DEFAULT_RESEND_WINDOW`],
+    /// 12 h; `LIVEAPI_RESEND_WINDOW_SECS`). A change is as old as its request id (or, for a
+    /// request id of your own without a time, its pending change); one past the window is
+    /// refused with nothing sent, because the server may have forgotten its request id.
+    /// `None` trusts the server to remember request ids for ever.
+    pub fn resend_window(mut self, window: Option<Duration>) -> Self {
+        self.resend_window = window;
         self
     }
 
@@ -370,6 +392,9 @@ impl ClientBuilder {
         if let Some(allow) = vars.allow_insecure_http {
             self = self.allow_insecure_http(allow);
         }
+        if let Some(window) = vars.resend_window {
+            self = self.resend_window(window);
+        }
         Ok(self)
     }
 
@@ -421,6 +446,7 @@ impl ClientBuilder {
                 linkv: self.linkv,
                 polyv: self.polyv,
                 coin_lifetime_days: self.coin_lifetime_days,
+                resend_window: self.resend_window,
             }),
         })
     }
@@ -523,6 +549,76 @@ impl Client {
         self.inner.coin_lifetime_days
     }
 
+    /// How old a coin change may be and still be sent.
+    #[must_use]
+    pub fn resend_window(&self) -> Option<Duration> {
+        self.inner.resend_window
+    }
+
+    /// Sends a coin change made before ([`ChangeCoins::into_pending`],
+    /// [`CompleteOrder::into_pending`]) and stored, or resends one whose outcome was unknown:
+    /// the same business parameters every time, freshly signed, so the server applies it once.
+    /// Answers the balance after when the call reports one (an order).
+    ///
+    /// Nothing is sent for a change older than the [resend window](ClientBuilder::resend_window).
+    ///
+    /// ```no_run
+    /// # async fn run(client: liveapi::Client, uid: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
+    /// use liveapi::model::linkv::{Coins, PendingChange};
+    ///
+    /// let change = client.add_coins(&uid, Coins::new(5)?).into_pending()?;
+    /// let stored = serde_json::to_string(&change).expect("a change serialises");
+    /// // … the process restarts …
+    /// let change: PendingChange = serde_json::from_str(&stored).expect("as stored");
+    /// match client.send_change(&change).await {
+    ///     Ok(_) => {}
+    ///     Err(e) if e.outcome_unknown() => { /* resend `change` later, as it is */ }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn send_change(&self, change: &PendingChange) -> SendChange {
+        SendChange::new(self.clone(), change.clone())
+    }
+
+    /// Whether `change` may still be sent: an error if it is older than the
+    /// [resend window](ClientBuilder::resend_window) by the client's clock. Sending checks
+    /// this too; call it to decide before announcing or queueing a resend.
+    ///
+    /// # Errors
+    /// [`ErrorKind::ResendWindowPassed`] for a change too old to be sent.
+    pub fn check_resend_window(&self, change: &PendingChange) -> Result<(), Error> {
+        let Some(window) = self.inner.resend_window else {
+            return Ok(());
+        };
+        let age = change.age(self.now());
+        if age > window {
+            let error = Error::from(ErrorKind::ResendWindowPassed { age, window });
+            return Err(error.with_change(change.clone()));
+        }
+        Ok(())
+    }
+
+    /// Sends `request`, the call of `change`, within the resend window; its errors carry the
+    /// change.
+    pub(crate) async fn deliver<O>(
+        &self,
+        request: &O,
+        change: &PendingChange,
+        settings: &CallSettings,
+    ) -> Result<O::Output, Error>
+    where
+        O: Operation,
+        O::Credentials: ClientCredentials,
+        O::Error: Into<Error>,
+    {
+        let sent = match self.check_resend_window(change) {
+            Ok(()) => self.send(request, settings).await,
+            Err(e) => Err(e),
+        };
+        sent.map_err(|e| e.with_change(change.clone()))
+    }
+
     /// A fresh idempotency key from the client's CSPRNG.
     ///
     /// Store it with your business operation before the first attempt; sending the same
@@ -533,7 +629,7 @@ impl Client {
     /// # Errors
     /// A build error if the randomness source fails.
     pub fn new_request_id(&self) -> Result<RequestId, Error> {
-        Ok(self.inner.engine.context().entropy().request_id()?)
+        Ok(self.inner.engine.context().request_id()?)
     }
 
     /// Any operation of either vendor, sent with the matching credentials when awaited.

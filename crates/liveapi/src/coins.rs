@@ -1,46 +1,67 @@
-//! Coin changes, as calls that can be given a request id, an expiry and a reason before they
-//! are awaited.
+//! Coin changes: calls that are given a request id, an expiry and a reason before they are
+//! awaited, and that become a [`PendingChange`] to store and send, or resend, verbatim.
 
 use std::future::IntoFuture;
+use std::time::SystemTime;
 
 use liveapi_model::linkv::{
-    ChangeGold, ChangeReason, ChangeType, Coins, Expiration, OpenId, OrderId, OrderSuccess,
-    Platform, RequestId, UsdCents,
+    ChangeGold, ChangeReason, ChangeType, CoinRequest, Coins, Expiration, OpenId, OrderId,
+    OrderSuccess, PendingChange, Platform, RequestId, UsdCents,
 };
 use liveapi_request::CallSettings;
 
 use crate::call::{CallFuture, call_settings};
-use crate::{Client, Error};
+use crate::{Client, Error, ErrorKind};
 
-/// The request id to send: the caller's, or a fresh one.
-fn request_id(client: &Client, given: Option<RequestId>) -> Result<RequestId, Error> {
-    match given {
-        Some(id) => Ok(id),
-        None => client.new_request_id(),
-    }
-}
-
-/// The expiry to send: the caller's, or the start of the UTC day the coin lifetime ahead,
-/// which stays the same all day so that a resend with the same request id later that day is
-/// the same request.
-fn expiration(client: &Client, given: Option<Expiration>) -> Expiration {
-    given.unwrap_or_else(|| Expiration::days_from_today(client.now(), client.coin_lifetime_days()))
+/// The request id, expiry and creation time of a change about to be made.
+///
+/// - No request id given: a fresh time-ordered one, made now.
+/// - No expiry given: the start of the UTC day the request id was made, plus the client's coin
+///   lifetime (the vendor's own formula, `(time() / 86400 + 91) * 86400`, taken at the id's
+///   time rather than the clock's), so a resend with only the id reproduces the request on
+///   any later day.
+/// - A caller's id that carries no time, and no expiry: an error, since a resend on another
+///   day could not reproduce the expiry.
+fn identity(
+    client: &Client,
+    given_id: Option<RequestId>,
+    given_expiry: Option<Expiration>,
+) -> Result<(RequestId, Expiration, SystemTime), Error> {
+    let id = match given_id {
+        Some(id) => id,
+        None => client.new_request_id()?,
+    };
+    let created_at = id.created_at();
+    let expiration = match (given_expiry, created_at) {
+        (Some(expiration), _) => expiration,
+        (None, Some(made)) => Expiration::days_from_today(made, client.coin_lifetime_days()),
+        (None, None) => {
+            return Err(ErrorKind::ExpiryRequired { request_id: id }.into());
+        }
+    };
+    Ok((id, expiration, created_at.unwrap_or_else(|| client.now())))
 }
 
 /// A coin change (`changeGold`) of [`Client::add_coins`] or [`Client::remove_coins`], sent when
 /// awaited.
 ///
+/// Awaiting it sends the change through [`Client::send_change`]; an error of the call carries
+/// the change's [`PendingChange`] ([`Error::pending_change`]) and request id, above all when
+/// its outcome is unknown. Dropping the future before it completes also leaves the outcome
+/// unknown, and then the change is lost with it: to be safe across crashes, make the change
+/// first ([`into_pending`](Self::into_pending)), store it, then send it.
+///
 /// ```no_run
 /// # async fn run(client: liveapi::Client, uid: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
 /// use liveapi::model::linkv::{ChangeReason, Coins};
 ///
-/// // An id stored with the business operation makes a resend after a crash safe.
-/// let id = client.new_request_id()?;
-/// client
+/// // Made and stored before it is sent: a resend after a crash is the same change.
+/// let change = client
 ///     .remove_coins(&uid, Coins::new(10)?)
-///     .request_id(id)
 ///     .reason(ChangeReason::new("gift to a streamer")?)
-///     .await?;
+///     .into_pending()?;
+/// // store(&change) with the business operation, then:
+/// client.send_change(&change).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -80,20 +101,21 @@ impl ChangeCoins {
 
     call_settings!();
 
-    /// The idempotency key (default: a fresh one). The same key sent twice applies once.
+    /// The idempotency key (default: a fresh, time-ordered one). The same key with the same
+    /// parameters applies once.
     pub fn request_id(mut self, id: RequestId) -> Self {
         self.request_id = Some(id);
         self
     }
 
-    /// When added coins expire (default: the start of the UTC day 91 days ahead, the client's
-    /// coin lifetime). Ignored by the server for removals; the seed requires one on them too,
-    /// so one is always sent.
+    /// When added coins expire (default: the start of the UTC day the request id was made,
+    /// plus the client's coin lifetime). Removals send one too, as the seed requires; it has
+    /// no effect on them.
     ///
     /// The server deduplicates on the request id *and* the parameters, so a resend must send
-    /// the same expiry. The default is the same all day; to resend on a later day, store the
-    /// expiry with the request id, or store the whole request from
-    /// [`into_request`](Self::into_request) and send it with [`Client::execute`].
+    /// the same expiry. The default derives from the request id alone, so resending with the
+    /// same time-ordered id reproduces it on any day; a request id of your own that carries no
+    /// time needs the expiry given (or the stored [`PendingChange`]).
     pub fn expires_at(mut self, expiration: Expiration) -> Self {
         self.expiration = Some(expiration);
         self
@@ -105,22 +127,27 @@ impl ChangeCoins {
         self
     }
 
-    /// The request this call sends, with its request id fixed (generated if none was given).
+    /// The change as a value, every parameter fixed (a request id generated if none was
+    /// given): store it, then send it with [`Client::send_change`].
     ///
     /// # Errors
-    /// An invalid-input error for zero coins; a build error if no request id can be generated.
-    pub fn into_request(self) -> Result<ChangeGold, Error> {
-        let change = ChangeGold::new(
-            self.uid,
-            request_id(&self.client, self.request_id)?,
-            self.change_type,
-            self.coins,
-            expiration(&self.client, self.expiration),
-        )?;
-        Ok(match self.reason {
+    /// An invalid-input error for zero coins; an error if no request id can be generated, or
+    /// if a request id without a time is given without an expiry.
+    pub fn into_pending(self) -> Result<PendingChange, Error> {
+        self.build().map(|(_, change)| change)
+    }
+
+    /// The request and the change that holds it.
+    fn build(self) -> Result<(ChangeGold, PendingChange), Error> {
+        let (id, expiration, created_at) =
+            identity(&self.client, self.request_id, self.expiration)?;
+        let change = ChangeGold::new(self.uid, id, self.change_type, self.coins, expiration)?;
+        let change = match self.reason {
             Some(reason) => change.with_reason(reason),
             None => change,
-        })
+        };
+        let pending = PendingChange::new(CoinRequest::ChangeGold(change.clone()), created_at);
+        Ok((change, pending))
     }
 }
 
@@ -130,12 +157,18 @@ impl IntoFuture for ChangeCoins {
 
     fn into_future(self) -> Self::IntoFuture {
         let (client, settings) = (self.client.clone(), self.settings);
-        Box::pin(async move { client.send(&self.into_request()?, &settings).await })
+        Box::pin(async move {
+            let (request, change) = self.build()?;
+            client.deliver(&request, &change, &settings).await
+        })
     }
 }
 
 /// A completed top-up order (`orderSuccess`) of [`Client::complete_order`], or its refund of
 /// [`Client::refund_order`], sent when awaited; answers the balance after.
+///
+/// Like [`ChangeCoins`], it becomes a [`PendingChange`] with
+/// [`into_pending`](Self::into_pending), and its errors carry that change.
 #[derive(Debug)]
 #[must_use = "an order is completed only when awaited"]
 pub struct CompleteOrder {
@@ -177,36 +210,47 @@ impl CompleteOrder {
 
     call_settings!();
 
-    /// The idempotency key (default: a fresh one). The same key sent twice applies once.
+    /// The idempotency key (default: a fresh, time-ordered one). The same key with the same
+    /// parameters applies once.
     pub fn request_id(mut self, id: RequestId) -> Self {
         self.request_id = Some(id);
         self
     }
 
-    /// When the coins expire (default: the start of the UTC day 91 days ahead, the client's
-    /// coin lifetime). A resend must send the same expiry: see [`ChangeCoins::expires_at`].
-    /// A refund sends one too, as the seed requires on every `orderSuccess`; it has no effect
-    /// on removed coins.
+    /// When the coins expire (default: the start of the UTC day the request id was made, plus
+    /// the client's coin lifetime). A resend must send the same expiry: see
+    /// [`ChangeCoins::expires_at`]. A refund sends one too, as the seed requires on every
+    /// `orderSuccess`; it has no effect on removed coins.
     pub fn expires_at(mut self, expiration: Expiration) -> Self {
         self.expiration = Some(expiration);
         self
     }
 
-    /// The request this call sends, with its request id fixed (generated if none was given).
+    /// The order as a value, every parameter fixed (a request id generated if none was
+    /// given): store it, then send it with [`Client::send_change`].
     ///
     /// # Errors
-    /// An invalid-input error for zero coins; a build error if no request id can be generated.
-    pub fn into_request(self) -> Result<OrderSuccess, Error> {
-        Ok(OrderSuccess::new(
+    /// As [`ChangeCoins::into_pending`].
+    pub fn into_pending(self) -> Result<PendingChange, Error> {
+        self.build().map(|(_, change)| change)
+    }
+
+    /// The request and the change that holds it.
+    fn build(self) -> Result<(OrderSuccess, PendingChange), Error> {
+        let (id, expiration, created_at) =
+            identity(&self.client, self.request_id, self.expiration)?;
+        let order = OrderSuccess::new(
             self.uid,
-            request_id(&self.client, self.request_id)?,
+            id,
             self.change_type,
             self.order_id,
             self.coins,
             self.money,
             self.platform,
-            expiration(&self.client, self.expiration),
-        )?)
+            expiration,
+        )?;
+        let pending = PendingChange::new(CoinRequest::Order(order.clone()), created_at);
+        Ok((order, pending))
     }
 }
 
@@ -216,6 +260,61 @@ impl IntoFuture for CompleteOrder {
 
     fn into_future(self) -> Self::IntoFuture {
         let (client, settings) = (self.client.clone(), self.settings);
-        Box::pin(async move { client.send(&self.into_request()?, &settings).await })
+        Box::pin(async move {
+            let (request, change) = self.build()?;
+            client.deliver(&request, &change, &settings).await
+        })
+    }
+}
+
+/// A [`PendingChange`] sent by [`Client::send_change`], when awaited: answers the balance
+/// after when the call reports one (`orderSuccess` does, `changeGold` does not).
+///
+/// Before anything is sent, the change's age is checked against the client's resend window
+/// ([`ClientBuilder::resend_window`](crate::ClientBuilder::resend_window)): a change older
+/// than that may have been forgotten by the server, so resending it could apply it twice, and
+/// it is refused with nothing sent. Every error carries the change
+/// ([`Error::pending_change`]).
+#[derive(Debug)]
+#[must_use = "a coin change is sent only when awaited"]
+pub struct SendChange {
+    client: Client,
+    change: PendingChange,
+    settings: CallSettings,
+}
+
+impl SendChange {
+    pub(crate) fn new(client: Client, change: PendingChange) -> Self {
+        Self {
+            client,
+            change,
+            settings: CallSettings::new(),
+        }
+    }
+
+    call_settings!();
+}
+
+impl IntoFuture for SendChange {
+    type Output = Result<Option<Coins>, Error>;
+    type IntoFuture = CallFuture<Option<Coins>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let Self {
+                client,
+                change,
+                settings,
+            } = self;
+            match change.request() {
+                CoinRequest::Order(order) => {
+                    client.deliver(order, &change, &settings).await.map(Some)
+                }
+                CoinRequest::ChangeGold(gold) => client
+                    .deliver(gold, &change, &settings)
+                    .await
+                    .map(|()| None),
+            }
+        })
     }
 }

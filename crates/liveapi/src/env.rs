@@ -35,6 +35,9 @@ pub const DEADLINE_MS: &str = "LIVEAPI_DEADLINE_MS";
 pub const MAX_ATTEMPTS: &str = "LIVEAPI_MAX_ATTEMPTS";
 /// `1` (or `true`) to allow plain `http://` base URLs to hosts other than this machine.
 pub const ALLOW_INSECURE_HTTP: &str = "LIVEAPI_ALLOW_INSECURE_HTTP";
+/// How old a coin change may be and still be sent, in seconds (at least 1), or `off` to
+/// trust the server to remember request ids for ever.
+pub const RESEND_WINDOW_SECS: &str = "LIVEAPI_RESEND_WINDOW_SECS";
 
 /// The value of `name` in this process's environment; blank counts as unset.
 pub(crate) fn var(name: &str) -> Option<String> {
@@ -54,6 +57,8 @@ pub(crate) struct Vars {
     pub(crate) deadline: Option<Duration>,
     pub(crate) max_attempts: Option<u32>,
     pub(crate) allow_insecure_http: Option<bool>,
+    /// `Some(None)`: `off`.
+    pub(crate) resend_window: Option<Option<Duration>>,
 }
 
 impl Vars {
@@ -67,6 +72,10 @@ impl Vars {
             max_attempts: positive(&get, MAX_ATTEMPTS)?
                 .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
             allow_insecure_http: flag(&get, ALLOW_INSECURE_HTTP)?,
+            resend_window: match get(RESEND_WINDOW_SECS) {
+                Some(v) if v.trim().eq_ignore_ascii_case("off") => Some(None),
+                _ => positive(&get, RESEND_WINDOW_SECS)?.map(|s| Some(Duration::from_secs(s))),
+            },
         })
     }
 }
@@ -266,6 +275,23 @@ mod tests {
     fn blank_is_unset() {
         let vars = read(&[(MAX_ATTEMPTS, "  "), (LINKV_APP_ID, "")]).unwrap();
         assert!(vars.max_attempts.is_none() && vars.linkv.is_none());
+    }
+
+    #[test]
+    fn the_resend_window() {
+        assert_eq!(
+            read(&[(RESEND_WINDOW_SECS, "3600")]).unwrap().resend_window,
+            Some(Some(Duration::from_secs(3600)))
+        );
+        assert_eq!(
+            read(&[(RESEND_WINDOW_SECS, " OFF ")])
+                .unwrap()
+                .resend_window,
+            Some(None)
+        );
+        assert_eq!(read(&[]).unwrap().resend_window, None);
+        assert!(read(&[(RESEND_WINDOW_SECS, "0")]).is_err());
+        assert!(read(&[(RESEND_WINDOW_SECS, "a day")]).is_err());
     }
 
     #[test]

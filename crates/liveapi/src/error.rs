@@ -2,8 +2,10 @@
 
 use std::fmt;
 
+use std::time::Duration;
+
 use liveapi_model::ValidationError;
-use liveapi_model::linkv::LinkvError;
+use liveapi_model::linkv::{LinkvError, PendingChange, RequestId};
 use liveapi_model::polyv::PolyvError;
 use liveapi_request::{
     AttemptError, BuildError, CallError, ClockOffset, CredentialsError, EntropyError,
@@ -30,6 +32,8 @@ use liveapi_request::{
 pub struct Error {
     kind: ErrorKind,
     call: Option<CallInfo>,
+    /// The coin change the failed call was sending.
+    change: Option<Box<PendingChange>>,
 }
 
 /// What a call that reached the engine adds to its error.
@@ -72,6 +76,46 @@ pub enum ErrorKind {
     /// this machine's clock is off. Nothing was applied by these attempts.
     #[error(transparent)]
     Clock(ClockError),
+    /// A coin change older than the client's resend window was not sent: the server may have
+    /// forgotten its request id, so sending it could apply it a second time. Reconcile it
+    /// (the user's balance, the vendor's records) before anything else is sent for it.
+    #[error(
+        "not sent: the change is {} old, past the resend window of {}; the server may have forgotten its request_id, so a resend could apply it twice: reconcile it (the balance, the vendor's records) before anything else is sent",
+        DisplayDuration(*.age),
+        DisplayDuration(*.window)
+    )]
+    ResendWindowPassed {
+        /// How old the change is.
+        age: Duration,
+        /// The client's resend window.
+        window: Duration,
+    },
+    /// A coin change was given a request id that carries no creation time and no expiry, so
+    /// the expiry a resend must repeat cannot be derived. Nothing was sent.
+    #[error(
+        "request_id {request_id} carries no creation time: give the expiry the change was (or will be) sent with, or keep and resend its pending change"
+    )]
+    ExpiryRequired {
+        /// The request id.
+        request_id: RequestId,
+    },
+}
+
+/// A duration as people read it: `12 h`, `25 h 3 min`, `40 s`.
+struct DisplayDuration(Duration);
+
+impl fmt::Display for DisplayDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs();
+        let (hours, minutes, seconds) = (secs / 3_600, secs / 60 % 60, secs % 60);
+        match (hours, minutes, seconds) {
+            (0, 0, s) => write!(f, "{s} s"),
+            (0, m, 0) => write!(f, "{m} min"),
+            (0, m, s) => write!(f, "{m} min {s} s"),
+            (h, 0, _) => write!(f, "{h} h"),
+            (h, m, _) => write!(f, "{h} h {m} min"),
+        }
+    }
 }
 
 /// The server refused the time of a request twice (a LinkV nonce outside its 5 minutes, a
@@ -193,7 +237,47 @@ fn vendor_name(vendor: Vendor) -> &'static str {
 
 impl Error {
     fn new(kind: ErrorKind) -> Self {
-        Self { kind, call: None }
+        Self {
+            kind,
+            call: None,
+            change: None,
+        }
+    }
+
+    /// This error, about the coin change `change`.
+    pub(crate) fn with_change(mut self, change: PendingChange) -> Self {
+        self.change = Some(Box::new(change));
+        self
+    }
+
+    /// The coin change the failed call was sending, to store and resend as it is (with the
+    /// same request id) when [`outcome_unknown`](Self::outcome_unknown), or to reconcile when
+    /// [`needs_reconciliation`](Self::needs_reconciliation).
+    #[must_use]
+    pub fn pending_change(&self) -> Option<&PendingChange> {
+        self.change.as_deref()
+    }
+
+    /// The request id of the coin change the failed call was sending.
+    #[must_use]
+    pub fn request_id(&self) -> Option<&RequestId> {
+        match &self.kind {
+            ErrorKind::ExpiryRequired { request_id } => Some(request_id),
+            _ => self.pending_change().map(PendingChange::request_id),
+        }
+    }
+
+    /// Whether the coin change must be reconciled by hand (the user's balance, the vendor's
+    /// records) before anything else is sent for it: the server already applied another
+    /// change with its request id ([`LinkvError::IdempotencyConflict`]), or it is older than
+    /// the resend window ([`ErrorKind::ResendWindowPassed`]). Neither is retried.
+    #[must_use]
+    pub fn needs_reconciliation(&self) -> bool {
+        matches!(
+            &self.kind,
+            ErrorKind::ResendWindowPassed { .. }
+                | ErrorKind::Linkv(LinkvError::IdempotencyConflict { .. })
+        )
     }
 
     /// What went wrong.
@@ -322,6 +406,9 @@ impl fmt::Debug for Error {
             debug
                 .field("attempts", &call.attempts)
                 .field("earlier_outcome_unknown", &call.earlier_outcome_unknown);
+        }
+        if let Some(change) = &self.change {
+            debug.field("change", change);
         }
         debug.finish()
     }

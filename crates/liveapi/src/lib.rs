@@ -64,6 +64,7 @@
 //! | `LIVEAPI_DEADLINE_MS` | optional overall deadline of a call |
 //! | `LIVEAPI_MAX_ATTEMPTS` | optional number of attempts, retries included |
 //! | `LIVEAPI_ALLOW_INSECURE_HTTP` | optional: `1` allows plain `http://` to hosts other than this machine |
+//! | `LIVEAPI_RESEND_WINDOW_SECS` | optional: how old a coin change may be and still be sent (default 43 200, 12 h), or `off` |
 //!
 //! The LinkV app id, secret and base URL go together; a partial set is an error that names
 //! what is missing. Numbers must be at least 1. [`env`](mod@env) has the names as constants.
@@ -90,8 +91,10 @@ mod error;
 pub mod transport;
 
 pub use call::{Call, CallFuture};
-pub use client::{Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS};
-pub use coins::{ChangeCoins, CompleteOrder};
+pub use client::{
+    Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS, DEFAULT_RESEND_WINDOW,
+};
+pub use coins::{ChangeCoins, CompleteOrder, SendChange};
 pub use error::{ClockError, ConfigError, Error, ErrorKind};
 
 pub use liveapi_request::retry::RetryPolicy;

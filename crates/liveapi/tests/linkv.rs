@@ -355,57 +355,10 @@ fn zero_coins_are_refused_before_sending() {
     let err = client
         .add_coins(&OpenId::new("1").unwrap(), Coins::ZERO)
         .request_id(RequestId::new("0123456789abcdef0123456789abcdef").unwrap())
-        .into_request()
+        .expires_at(Expiration::at_unix_seconds(1_900_000_000))
+        .into_pending()
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Invalid(_)), "{err}");
-}
-
-#[tokio::test]
-async fn a_restarted_process_resends_with_the_same_id_and_default_expiry_later_that_day() {
-    use std::sync::Arc;
-    use std::time::{Duration, UNIX_EPOCH};
-
-    use liveapi::{Context, ManualClock};
-    use liveapi_emulator::ClockStart;
-
-    // 01:00 UTC on some day; the resend comes at 20:00.
-    let morning = UNIX_EPOCH + Duration::from_secs(1_800_000_000 / 86_400 * 86_400 + 3_600);
-    let emulator = common::emulator(Emulator::builder().clock(ClockStart::FrozenAt(morning))).await;
-    let client_at = |at| {
-        common::client_builder(&emulator)
-            .context(Context::new(
-                Arc::new(ManualClock::new(at)),
-                Arc::new(liveapi::request::OsEntropy),
-            ))
-            .build()
-            .unwrap()
-    };
-    let first = client_at(morning);
-    let alice = common::user(&first, "alice").await;
-    let id = first.new_request_id().unwrap();
-    first
-        .add_coins(&alice, coins(8))
-        .request_id(id.clone())
-        .await
-        .unwrap();
-
-    let evening = morning + Duration::from_secs(19 * 3_600);
-    emulator.clock().set(evening);
-    let restarted = client_at(evening);
-    restarted
-        .add_coins(&alice, coins(8))
-        .request_id(id.clone())
-        .await
-        .unwrap();
-    assert_eq!(restarted.balance(&alice).await.unwrap().get(), 8);
-    assert_eq!(
-        emulator
-            .journal()
-            .iter()
-            .filter(|c| c.request_id == id.as_str())
-            .count(),
-        1
-    );
 }
 
 #[tokio::test]

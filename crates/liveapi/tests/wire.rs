@@ -275,6 +275,7 @@ async fn a_status_500_in_an_http_200_answer_is_retried_with_the_same_request_id(
     client(&server)
         .add_coins(&uid(), Coins::new(5).unwrap())
         .request_id(RequestId::new("6000101140927991745433-Ab3dE5gH7").unwrap())
+        .expires_at(Expiration::at_unix_seconds(1_607_862_400))
         .await
         .unwrap();
     let received = server.received();

@@ -11,7 +11,7 @@ use tokio::runtime::Runtime;
 
 /// Every variable the binary reads, removed so that the developer's own settings cannot leak
 /// into a test.
-const VARS: [&str; 12] = [
+const VARS: [&str; 13] = [
     "LIVEAPI_LINKV_APP_ID",
     "LIVEAPI_LINKV_SECRET",
     "LIVEAPI_LINKV_ALIAS",
@@ -24,6 +24,7 @@ const VARS: [&str; 12] = [
     "LIVEAPI_DEADLINE_MS",
     "LIVEAPI_MAX_ATTEMPTS",
     "LIVEAPI_ALLOW_INSECURE_HTTP",
+    "LIVEAPI_RESEND_WINDOW_SECS",
 ];
 
 /// The binary, with a clean environment.

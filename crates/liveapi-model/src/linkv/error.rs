@@ -35,6 +35,19 @@ pub enum LinkvError {
         /// The server's `msg`.
         message: String,
     },
+    /// The `request_id` was applied before with other parameters: an earlier request with
+    /// this id was applied, this one was not, and resending it can never apply it. The change
+    /// must be reconciled (the balance, the vendor's records) before anything else is sent.
+    /// Recognised only by a message listed in [`classify`](Self::classify)'s table.
+    #[error(
+        "LinkV already applied another change with this request_id ({status}): {message}; this one was not applied"
+    )]
+    IdempotencyConflict {
+        /// The server's `status`.
+        status: i64,
+        /// The server's `msg`.
+        message: String,
+    },
     /// The `app_id` is not known to the server. Recognised only by a message listed in
     /// [`classify`](Self::classify)'s table.
     #[error("LinkV does not know this app_id ({status}): {message}")]
@@ -97,6 +110,7 @@ pub enum LinkvError {
 enum Refined {
     ExpiredTimestamp,
     UnknownApp,
+    IdempotencyConflict,
 }
 
 /// A message known to mean more than its status says, and where it is known from.
@@ -127,6 +141,13 @@ const KNOWN_MESSAGES: &[KnownMessage] = &[
                  \"nonce_str and time\", documents the refusal but not its words)",
     },
     KnownMessage {
+        status: 400,
+        message: "request_id already used with different parameters",
+        refined: Refined::IdempotencyConflict,
+        source: "liveapi-emulator's message for a request_id repeated with other parameters \
+                 (the seed documents request_id as the idempotency key, not this refusal)",
+    },
+    KnownMessage {
         status: 403,
         message: "app_id not found",
         refined: Refined::UnknownApp,
@@ -152,6 +173,7 @@ impl LinkvError {
     /// | `status` | `msg` | kind | source |
     /// |---|---|---|---|
     /// | 400 | `nonce_str expired` | [`ExpiredTimestamp`](Self::ExpiredTimestamp) | liveapi-emulator's words; API-NOTES documents the refusal, not its message |
+    /// | 400 | `request_id already used with different parameters` | [`IdempotencyConflict`](Self::IdempotencyConflict) | liveapi-emulator's words; the seed documents the key, not the refusal |
     /// | 403 | `app_id not found` | [`UnknownApp`](Self::UnknownApp) | liveapi-emulator's words; the seed does not document the case |
     ///
     /// ```
@@ -173,6 +195,7 @@ impl LinkvError {
         match known.map(|k| k.refined) {
             Some(Refined::ExpiredTimestamp) => Self::ExpiredTimestamp { status, message },
             Some(Refined::UnknownApp) => Self::UnknownApp { status, message },
+            Some(Refined::IdempotencyConflict) => Self::IdempotencyConflict { status, message },
             None => match status {
                 400 => Self::BadParameter { message },
                 401 | 403 => Self::BadSignature { message },
@@ -233,6 +256,10 @@ mod tests {
                         Refined::ExpiredTimestamp,
                         LinkvError::ExpiredTimestamp { .. }
                     ) | (Refined::UnknownApp, LinkvError::UnknownApp { .. })
+                        | (
+                            Refined::IdempotencyConflict,
+                            LinkvError::IdempotencyConflict { .. }
+                        )
                 ),
                 "{known:?}: {refined:?}"
             );
@@ -251,7 +278,9 @@ mod tests {
                 assert!(
                     !matches!(
                         plain,
-                        LinkvError::ExpiredTimestamp { .. } | LinkvError::UnknownApp { .. }
+                        LinkvError::ExpiredTimestamp { .. }
+                            | LinkvError::UnknownApp { .. }
+                            | LinkvError::IdempotencyConflict { .. }
                     ),
                     "{status} {known:?}"
                 );
@@ -259,7 +288,9 @@ mod tests {
             let longer = format!("{} soon", known.message);
             assert!(!matches!(
                 LinkvError::classify(known.status, longer),
-                LinkvError::ExpiredTimestamp { .. } | LinkvError::UnknownApp { .. }
+                LinkvError::ExpiredTimestamp { .. }
+                    | LinkvError::UnknownApp { .. }
+                    | LinkvError::IdempotencyConflict { .. }
             ));
         }
     }

@@ -1,5 +1,7 @@
 //! Identifiers: of users, of orders, of idempotent requests.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use crate::validate::{ISSUED_BYTES, Rule, UNDOCUMENTED_INPUT_BYTES, string_newtype};
 
 fn is_user_id_char(c: char) -> bool {
@@ -54,7 +56,7 @@ string_newtype! {
     /// (space to `~`).
     ///
     /// The seed asks for "32位长度随机字符串" (32 random characters, a UUID recommended), and
-    /// [`from_random_bytes`](Self::from_random_bytes) makes exactly that. The official SDKs in
+    /// [`from_unix_millis`](Self::from_unix_millis) makes exactly that. The official SDKs in
     /// production send other shapes, `live_app_key` without its first two characters, `-` and
     /// 9 random characters, 31 characters long from the Node SDK, and the real server takes
     /// them (API-NOTES, "What the production SDKs send"). So any printable ASCII id is
@@ -86,21 +88,40 @@ string_newtype! {
     }
 }
 
+/// The earliest creation time a time-ordered id is believed to carry: 2020-01-01 UTC. Any
+/// 32 hex digits can look like a version 7 UUID; one whose time lies outside 2020–2200 came
+/// from something else.
+const PLAUSIBLE_SINCE_MS: u64 = 1_577_836_800_000;
+/// The end of the plausible span: 2200-01-01 UTC.
+const PLAUSIBLE_UNTIL_MS: u64 = 7_258_118_400_000;
+
 impl RequestId {
-    /// A random (version 4) UUID in its 32-digit form, from 16 random bytes.
+    /// A time-ordered (version 7) UUID in its 32-digit lowercase form: the 48-bit unix time
+    /// in milliseconds, then 74 random bits (RFC 9562, section 5.7). It is what the seed asks
+    /// for ("32位长度随机字符串 … 推荐算法(uuid)": 32 random characters, a UUID recommended), and
+    /// it carries the time it was made, so that [`created_at`](Self::created_at) can tell how
+    /// old a request id is and a resend can derive the same defaults from it.
     ///
-    /// The bytes must come from a cryptographically secure source; this crate has none of its
-    /// own (`liveapi-request` supplies it).
+    /// The random bytes must come from a cryptographically secure source; this crate has none
+    /// of its own (`liveapi-request` supplies it).
     ///
     /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
     /// use liveapi_model::linkv::RequestId;
-    /// let id = RequestId::from_random_bytes([0; 16]);
-    /// assert_eq!(id.as_str(), "00000000000040008000000000000000");
+    ///
+    /// // RFC 9562, appendix A.6.
+    /// let random = [0x0C, 0xC3, 0x18, 0xC4, 0xDC, 0x0C, 0x0C, 0x07, 0x39, 0x8F];
+    /// let id = RequestId::from_unix_millis(0x017F_22E2_79B0, random);
+    /// assert_eq!(id.as_str(), "017f22e279b07cc398c4dc0c0c07398f");
+    /// assert_eq!(id.created_at(), Some(UNIX_EPOCH + Duration::from_millis(0x017F_22E2_79B0)));
     /// ```
     #[must_use]
-    pub fn from_random_bytes(mut bytes: [u8; 16]) -> Self {
-        // RFC 9562: version 4 in the high nibble of byte 6, variant 10 in byte 8.
-        bytes[6] = (bytes[6] & 0x0F) | 0x40;
+    pub fn from_unix_millis(millis: u64, random: [u8; 10]) -> Self {
+        let mut bytes = [0u8; 16];
+        bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+        bytes[6..].copy_from_slice(&random);
+        // Version 7 in the high nibble of byte 6, variant 10 in the top bits of byte 8.
+        bytes[6] = (bytes[6] & 0x0F) | 0x70;
         bytes[8] = (bytes[8] & 0x3F) | 0x80;
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = String::with_capacity(32);
@@ -109,6 +130,35 @@ impl RequestId {
             text.push(char::from(HEX[usize::from(b & 0x0F)]));
         }
         Self(text)
+    }
+
+    /// When the id was made, if it is a time-ordered id of the shape
+    /// [`from_unix_millis`](Self::from_unix_millis) makes (32 lowercase hex digits, version 7,
+    /// variant 10) carrying a time between 2020 and 2200. Ids of any other shape, such as the
+    /// ones the official SDKs build, stay valid and carry no known time.
+    ///
+    /// ```
+    /// use liveapi_model::linkv::RequestId;
+    /// assert!(RequestId::new("6000100000000000000042-Ab3dE5gH7")?.created_at().is_none());
+    /// // A version 4 UUID carries no time.
+    /// assert!(RequestId::new("9b2f1c0e6d4a4b3c8e7f6a5b4c3d2e1f")?.created_at().is_none());
+    /// # Ok::<(), liveapi_model::ValidationError>(())
+    /// ```
+    #[must_use]
+    pub fn created_at(&self) -> Option<SystemTime> {
+        let text = self.0.as_bytes();
+        let lower_hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
+        if text.len() != 32
+            || !text.iter().all(lower_hex)
+            || text[12] != b'7'
+            || !matches!(text[16], b'8' | b'9' | b'a' | b'b')
+        {
+            return None;
+        }
+        let millis = u64::from_str_radix(&self.0[..12], 16).ok()?;
+        (PLAUSIBLE_SINCE_MS..PLAUSIBLE_UNTIL_MS)
+            .contains(&millis)
+            .then(|| UNIX_EPOCH + Duration::from_millis(millis))
     }
 }
 

@@ -13,6 +13,7 @@
 mod coins;
 mod error;
 mod ids;
+mod pending;
 mod profile;
 mod request;
 mod response;
@@ -20,6 +21,7 @@ mod response;
 pub use coins::{ChangeType, Coins, Expiration, Platform, UsdCents};
 pub use error::LinkvError;
 pub use ids::{DeviceId, OpenId, OrderId, RequestId, UserId};
+pub use pending::{CoinRequest, PendingChange};
 pub use profile::{Birthday, CountryCode, Email, PortraitUri, Sex, UserName};
 pub use request::{
     ChangeGold, ChangeReason, GetUserTokens, LinkvRequest, OrderSuccess, Params, ThGetToken,
