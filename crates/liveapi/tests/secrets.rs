@@ -3,6 +3,9 @@
 
 mod common;
 
+/// The transport of the clients `common` builds.
+const TRANSPORT: common::Transport = common::Transport::Hyper;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -5,6 +5,9 @@
 
 mod common;
 
+/// The transport of the clients `common` builds.
+const TRANSPORT: common::Transport = common::Transport::Hyper;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -21,21 +24,6 @@ use liveapi_emulator::{Emulator, FaultKind, FaultWeights, Faults, RunningEmulato
 /// The transports under test, by name.
 const TRANSPORTS: [&str; 4] = ["hyper", "reqwest", "tower", "closure"];
 
-fn reqwest_client() -> reqwest::Client {
-    // The application picks the crypto provider; these tests use ring, as the default
-    // transport does.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .build()
-        .unwrap()
-}
-
 /// A client of `emulator` sending through the transport named `name`, and a counter of the
 /// requests that passed through the caller's own layer (tower and closure only).
 fn over(emulator: &RunningEmulator, name: &str) -> (ClientBuilder, Arc<AtomicUsize>) {
@@ -43,7 +31,7 @@ fn over(emulator: &RunningEmulator, name: &str) -> (ClientBuilder, Arc<AtomicUsi
     let seen = Arc::new(AtomicUsize::new(0));
     let builder = match name {
         "hyper" => builder,
-        "reqwest" => builder.transport(ReqwestTransport::new(reqwest_client())),
+        "reqwest" => builder.transport(ReqwestTransport::new(common::reqwest_client())),
         "tower" => {
             let inner = HyperTransport::builder().build().unwrap();
             let counter = seen.clone();
@@ -204,7 +192,7 @@ fn settings_of_the_default_transport_with_another_is_an_error() {
     let err = Client::builder()
         .polyv(liveapi::PolyvCredentials::new("app", "secret").unwrap())
         .max_in_flight(3)
-        .transport(ReqwestTransport::new(reqwest_client()))
+        .transport(ReqwestTransport::new(common::reqwest_client()))
         .build()
         .unwrap_err();
     assert!(

@@ -8,6 +8,9 @@
 
 mod common;
 
+/// The transport of the clients `common` builds.
+const TRANSPORT: common::Transport = common::Transport::Hyper;
+
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 

@@ -14,8 +14,70 @@ pub(crate) async fn emulator(builder: EmulatorBuilder) -> RunningEmulator {
     builder.start().await.expect("the emulator starts")
 }
 
-/// A builder for a client of `emulator`'s demo apps, with quick retries.
+/// What carries a test client's requests.
+#[allow(dead_code)] // Each test binary uses one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// The default: hyper.
+    Hyper,
+    /// An application's own `reqwest::Client`.
+    Reqwest,
+    /// A `tower` service stack over hyper, with a layer of the caller's own.
+    Tower,
+}
+
+impl Transport {
+    /// `builder` sending through this transport.
+    pub(crate) fn apply(self, builder: ClientBuilder) -> ClientBuilder {
+        match self {
+            Self::Hyper => builder,
+            #[cfg(feature = "reqwest")]
+            Self::Reqwest => {
+                builder.transport(liveapi::transport::ReqwestTransport::new(reqwest_client()))
+            }
+            #[cfg(feature = "tower")]
+            Self::Tower => {
+                use liveapi::transport::AsyncHttpSend;
+                let inner = liveapi::transport::HyperTransport::builder()
+                    .build()
+                    .unwrap();
+                let service = tower::ServiceBuilder::new()
+                    .map_request(|request: http::Request<bytes::Bytes>| request)
+                    .service_fn(move |request| {
+                        let inner = inner.clone();
+                        async move { inner.send(request).await }
+                    });
+                builder.transport(liveapi::transport::TowerTransport::new(service))
+            }
+            #[allow(unreachable_patterns)]
+            other => panic!("this build has no {other:?} transport"),
+        }
+    }
+}
+
+/// A `reqwest` client with ring as its crypto provider, as an application would build one.
+#[cfg(feature = "reqwest")]
+pub(crate) fn reqwest_client() -> reqwest::Client {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .unwrap()
+}
+
+/// A builder for a client of `emulator`'s demo apps, with quick retries, over the test
+/// binary's transport.
 pub(crate) fn client_builder(emulator: &RunningEmulator) -> ClientBuilder {
+    crate::TRANSPORT.apply(demo_client_builder(emulator))
+}
+
+/// A builder for a client of `emulator`'s demo apps, with quick retries, over hyper.
+pub(crate) fn demo_client_builder(emulator: &RunningEmulator) -> ClientBuilder {
     let linkv = emulator.linkv_app();
     let polyv = emulator.polyv_app();
     Client::builder()

@@ -1,6 +1,6 @@
 //! Every LinkV method of the client, end to end against the emulator on loopback.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

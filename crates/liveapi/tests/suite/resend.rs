@@ -2,7 +2,7 @@
 //! forgot its request id, from a stored pending change, by another process. The client and
 //! the emulator share one manual time, moved by the test.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,7 +1,7 @@
 //! Retries through every fault the emulator can inject: each change is applied exactly once,
 //! and a call that ran out of attempts converges when sent again with its request id.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::Duration;

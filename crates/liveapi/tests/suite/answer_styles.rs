@@ -2,7 +2,7 @@
 //! answers with `text/html` (the real server's, the default) and errors with the matching HTTP
 //! status and JSON. Every error is typed by the body's `status`, the same in both.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

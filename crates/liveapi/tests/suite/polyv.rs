@@ -1,6 +1,6 @@
 //! Every Polyv method of the client, end to end against the emulator on loopback.
 
-mod common;
+use crate::common;
 
 use liveapi::ErrorKind;
 use liveapi::model::polyv::{
