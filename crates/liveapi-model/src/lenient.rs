@@ -5,7 +5,6 @@
 
 use std::borrow::Cow;
 
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
@@ -51,22 +50,6 @@ pub(crate) fn short(json: &str) -> &str {
         end -= 1;
     }
     &json[..end]
-}
-
-/// A string or number field, kept as text (`"200"` and `200` both read as `"200"`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Text(pub(crate) String);
-
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = <Box<RawValue>>::deserialize(d)?;
-        match text(&raw).map_err(D::Error::custom)? {
-            Some(t) => Ok(Self(t)),
-            None => Err(D::Error::custom(
-                "expected a string or a number, found null",
-            )),
-        }
-    }
 }
 
 /// Anything at all, read as text when it is a string or a number; `null`, objects and arrays

@@ -306,6 +306,29 @@ fn a_token_answer_that_cannot_be_read_keeps_no_token_in_the_error() {
             br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123","op"#,
             true,
         ),
+        // A token of the wrong type: the error names the field, not its value.
+        (
+            br#"{"status":"200","data":{"token":{"v":"LIVE-TOKEN-SECRET-123"},"openId":"1"}}"#,
+            false,
+        ),
+        (
+            br#"{"status":"200","data":{"token":["LIVE-TOKEN-SECRET-123"],"openId":"1"}}"#,
+            false,
+        ),
+        // An open id of the wrong type next to the token.
+        (
+            br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123","openId":{"LIVE-TOKEN-SECRET":1}}}"#,
+            false,
+        ),
+        // `data` that is not an object at all.
+        (
+            br#"{"status":"200","data":"LIVE-TOKEN-SECRET-123"}"#,
+            false,
+        ),
+        (
+            br#"{"status":"200","data":{"token":"LIVE-TOKEN-SECRET-123","openId":"1","aid":{"x":"LIVE-TOKEN-SECRET"}}"#,
+            true,
+        ),
     ] {
         let err = linkv::decode::<UserToken>(200, body).unwrap_err();
         let text = format!("{err} {err:?}");

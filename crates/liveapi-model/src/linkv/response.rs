@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 
 use super::{Coins, LinkvError, OpenId};
 use crate::RawBody;
-use crate::lenient::{self, AnyText, Text};
+use crate::lenient::{self, AnyText};
 use crate::validate::ISSUED_BYTES;
 
 /// A live token for the 互动娱乐 SDK (`token`).
@@ -106,32 +106,52 @@ fn object(data: Option<&RawValue>) -> Result<&RawValue, String> {
     }
 }
 
+/// Borrowed from the body, every field raw: a value that cannot be read is reported by its
+/// name only, because any part of this answer may be the user's live token.
 #[derive(Deserialize)]
-struct TokenData {
-    token: Option<Text>,
-    #[serde(rename = "openId")]
-    open_id: Option<Text>,
+struct TokenData<'a> {
+    #[serde(borrow)]
+    token: Option<&'a RawValue>,
+    #[serde(rename = "openId", borrow)]
+    open_id: Option<&'a RawValue>,
     #[serde(rename = "userId", default)]
     user_id: AnyText,
     #[serde(default)]
     aid: AnyText,
 }
 
+/// The text of a field of a token answer, or an error that names the field and quotes none
+/// of the answer.
+fn secret_text(raw: Option<&RawValue>, field: &str) -> Result<String, String> {
+    let raw = raw.ok_or_else(|| format!("`data.{field}` is missing"))?;
+    match lenient::text(raw) {
+        Ok(Some(text)) => Ok(text),
+        Ok(None) => Err(format!("`data.{field}` is null")),
+        Err(_) => Err(format!("`data.{field}` is not a string or a number")),
+    }
+}
+
 /// Server-issued values are read as they come (any text, numbers as their digits), only
-/// bounded: the seed's limits are rules for what is sent, not for what is answered.
+/// bounded: the seed's limits are rules for what is sent, not for what is answered. No error
+/// quotes any part of the answer: it may carry the user's live token.
 impl LinkvResponse for UserToken {
     const SECRET: bool = true;
 
     fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
-        let data: TokenData =
-            serde_json::from_str(object(data)?.get()).map_err(|e| e.to_string())?;
-        let token = data.token.ok_or("`data.token` is missing")?.0;
+        let data = match data {
+            Some(raw) if raw.get().trim_start().starts_with('{') => raw,
+            Some(_) => return Err("`data` is not an object".to_owned()),
+            None => return Err("`data` is missing".to_owned()),
+        };
+        let data: TokenData<'_> = serde_json::from_str(data.get())
+            .map_err(|_| "`data` is not an object of the token answer's fields".to_owned())?;
+        let token = secret_text(data.token, "token")?;
         if token.is_empty() || token.len() > ISSUED_BYTES {
             return Err(format!(
                 "`data.token` is empty or longer than {ISSUED_BYTES} bytes"
             ));
         }
-        let open_id = data.open_id.ok_or("`data.openId` is missing")?.0;
+        let open_id = secret_text(data.open_id, "openId")?;
         let open_id = OpenId::new(open_id).map_err(|e| format!("`data.openId`: {e}"))?;
         Ok(Self {
             token: LiveToken(token),
