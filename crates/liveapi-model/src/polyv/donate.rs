@@ -609,18 +609,17 @@ pub trait PolyvRequest {
 }
 
 fn to_json(value: &impl Serialize) -> Vec<u8> {
-    // Serialising these types cannot fail: plain structs of strings and finite numbers.
-    serde_json::to_vec(value).unwrap_or_default()
+    #[allow(clippy::expect_used)] // An invariant of the types, not an input check.
+    serde_json::to_vec(value)
+        .expect("settings are plain structs of strings and finite numbers, always serialisable")
 }
 
 /// Sets the cash tip amounts of a channel or of the whole account
 /// (`POST /live/v3/channel/donate/update-cash`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpdateCash {
-    /// The channel or the account.
-    pub scope: Scope,
-    /// The settings.
-    pub settings: CashSettings,
+    scope: Scope,
+    settings: CashSettings,
 }
 
 impl UpdateCash {
@@ -643,6 +642,18 @@ impl UpdateCash {
             settings,
         }
     }
+
+    /// The channel or the account.
+    #[must_use]
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn settings(&self) -> &CashSettings {
+        &self.settings
+    }
 }
 
 impl PolyvRequest for UpdateCash {
@@ -664,10 +675,8 @@ impl PolyvRequest for UpdateCash {
 /// (`POST /live/v3/channel/donate/update-good`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpdateGoods {
-    /// The channel or the account.
-    pub scope: Scope,
-    /// The settings.
-    pub settings: GoodSettings,
+    scope: Scope,
+    settings: GoodSettings,
 }
 
 impl UpdateGoods {
@@ -678,6 +687,18 @@ impl UpdateGoods {
             scope: scope.into(),
             settings,
         }
+    }
+
+    /// The channel or the account.
+    #[must_use]
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn settings(&self) -> &GoodSettings {
+        &self.settings
     }
 }
 
@@ -706,8 +727,7 @@ impl PolyvRequest for UpdateGoods {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GetDonate {
-    /// The channel or the account.
-    pub scope: Scope,
+    scope: Scope,
 }
 
 impl GetDonate {
@@ -717,6 +737,12 @@ impl GetDonate {
         Self {
             scope: scope.into(),
         }
+    }
+
+    /// The channel or the account.
+    #[must_use]
+    pub fn scope(&self) -> Scope {
+        self.scope
     }
 }
 
