@@ -185,7 +185,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let invalid = Error::from(Coins::new(0).unwrap_err());
+        let invalid = Error::from(OpenId::new("").unwrap_err());
         assert!(matches!(
             verdict(&invalid),
             Verdict::Refused(Refusal {

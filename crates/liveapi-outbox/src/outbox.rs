@@ -60,11 +60,11 @@ pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(300);
 ///
 /// let outbox = Outbox::open("coins.outbox").await?; // SQLite; a postgres:// URL for PostgreSQL
 ///
-/// // The dispatcher, until the process is told to stop.
-/// let dispatcher = outbox.clone();
-/// let dispatch_client = client.clone();
-/// tokio::spawn(async move {
-///     dispatcher.run(&dispatch_client, async { let _ = tokio::signal::ctrl_c().await; }).await
+/// // The dispatcher, until the process is told to stop (`stop.send(())`).
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let (dispatcher, dispatch_client) = (outbox.clone(), client.clone());
+/// let dispatching = tokio::spawn(async move {
+///     dispatcher.run(&dispatch_client, async { let _ = stopped.await; }).await
 /// });
 ///
 /// // A paid order: durable once `enqueue` returns, applied once however the process dies.
@@ -72,6 +72,10 @@ pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(300);
 ///     .complete_order(&uid, OrderId::new("order-1")?, Coins::new(100)?, UsdCents::new(199), Platform::Ios)
 ///     .into_pending()?;
 /// outbox.enqueue(&change).await?;
+///
+/// // At shutdown: the sends in flight finish and are recorded.
+/// let _ = stop.send(());
+/// dispatching.await??;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -503,28 +507,8 @@ impl Outbox {
     /// The store's errors when claiming; an outcome the store fails to record is counted in
     /// [`DrainReport::unrecorded`] instead.
     pub async fn drain_once(&self, client: &Client) -> Result<DrainReport, OutboxError> {
-        let start = client.now();
-        let mut report = DrainReport::default();
-        loop {
-            let claims = self
-                .claim(client, start, self.inner.settings.concurrency, None)
-                .await?;
-            if claims.is_empty() {
-                return Ok(report);
-            }
-            let mut tasks = JoinSet::new();
-            for claim in claims {
-                let taken_over = claim.taken_over_from.is_some();
-                let (outbox, client) = (self.clone(), client.clone());
-                tasks.spawn(async move { (outbox.send(&client, claim).await, taken_over) });
-            }
-            while let Some(done) = tasks.join_next().await {
-                match done {
-                    Ok((sent, taken_over)) => report.add(&sent, taken_over),
-                    Err(e) => log_task_failure(&e),
-                }
-            }
-        }
+        self.pump(client, Some(client.now()), std::future::pending())
+            .await
     }
 
     /// Sends the entry of `request_id` now, if it is pending, due and not held by another
@@ -563,59 +547,94 @@ impl Outbox {
         client: &Client,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), OutboxError> {
-        let settings = &self.inner.settings;
-        tokio::pin!(shutdown);
-        let mut tasks: JoinSet<Sent> = JoinSet::new();
-        let mut fatal = None;
         tracing::info!(target: "liveapi_outbox", owner = %self.inner.owner, location = self.location(), "outbox dispatcher started");
-        loop {
-            let mut idle = true;
-            if tasks.len() < settings.concurrency {
-                let room = settings.concurrency - tasks.len();
-                match self.claim(client, client.now(), room, None).await {
+        let result = self.pump(client, None, shutdown).await;
+        match &result {
+            Ok(report) => {
+                tracing::info!(target: "liveapi_outbox", owner = %self.inner.owner, sent = report.sent, "outbox dispatcher stopped");
+            }
+            Err(e) => {
+                tracing::error!(target: "liveapi_outbox", owner = %self.inner.owner, error = %e, "outbox dispatcher stopped by a store error");
+            }
+        }
+        result.map(|_| ())
+    }
+
+    /// The dispatcher's loop: keeps up to `concurrency` sends in flight, claiming more when
+    /// half of the room is free (or none is in flight), so that claims come in batches: each
+    /// claim is a commit.
+    ///
+    /// A drain (`drain_by` set) claims entries due by then, stops when none is left and
+    /// fails on the first store error; the dispatcher runs until `shutdown`, waking on
+    /// enqueues and polls, and rides out store errors that may pass.
+    async fn pump(
+        &self,
+        client: &Client,
+        drain_by: Option<SystemTime>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<DrainReport, OutboxError> {
+        let settings = &self.inner.settings;
+        let batch = settings.concurrency.div_ceil(2);
+        tokio::pin!(shutdown);
+        let mut tasks: JoinSet<(Sent, bool)> = JoinSet::new();
+        let mut report = DrainReport::default();
+        let mut failure = None;
+        let mut stopping = false;
+        while !stopping {
+            let room = settings.concurrency - tasks.len();
+            // Whether the last look found everything due.
+            let mut exhausted = false;
+            if room >= batch || tasks.is_empty() {
+                let due_by = drain_by.unwrap_or_else(|| client.now());
+                match self.claim(client, due_by, room, None).await {
                     Ok(claims) => {
-                        idle = claims.len() < room;
+                        exhausted = claims.len() < room;
                         for claim in claims {
+                            let taken_over = claim.taken_over_from.is_some();
                             let (outbox, client) = (self.clone(), client.clone());
-                            tasks.spawn(async move { outbox.send(&client, claim).await });
+                            tasks.spawn(
+                                async move { (outbox.send(&client, claim).await, taken_over) },
+                            );
                         }
                     }
-                    Err(e) if e.is_retryable() || matches!(e, OutboxError::Store { .. }) => {
+                    Err(e) if drain_by.is_none() && is_passing(&e) => {
                         bump(&self.inner.stats.store_errors);
                         tracing::warn!(target: "liveapi_outbox", error = %e, "claiming failed; trying again");
+                        exhausted = true;
                     }
                     Err(e) => {
-                        fatal = Some(e);
+                        failure = Some(e);
                         break;
                     }
                 }
-                if !idle {
+                if !exhausted && tasks.len() < settings.concurrency {
                     continue;
                 }
             }
+            if drain_by.is_some() && exhausted && tasks.is_empty() {
+                break;
+            }
+            let poll = drain_by.is_none() && exhausted;
             tokio::select! {
-                () = &mut shutdown => break,
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Err(e) = done {
-                        log_task_failure(&e);
-                    }
-                }
-                () = self.inner.wake.notified() => {}
-                () = tokio::time::sleep(settings.poll_interval) => {}
+                () = &mut shutdown => stopping = true,
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => match done {
+                    Ok((sent, taken_over)) => report.add(&sent, taken_over),
+                    Err(e) => log_task_failure(&e),
+                },
+                () = self.inner.wake.notified(), if drain_by.is_none() => {}
+                () = tokio::time::sleep(settings.poll_interval), if poll => {}
             }
         }
+        // The sends in flight finish and are recorded, whatever stopped the loop.
         while let Some(done) = tasks.join_next().await {
-            if let Err(e) = done {
-                log_task_failure(&e);
+            match done {
+                Ok((sent, taken_over)) => report.add(&sent, taken_over),
+                Err(e) => log_task_failure(&e),
             }
         }
-        tracing::info!(target: "liveapi_outbox", owner = %self.inner.owner, "outbox dispatcher stopped");
-        match fatal {
-            Some(e) => {
-                tracing::error!(target: "liveapi_outbox", error = %e, "outbox dispatcher stopped by a store error");
-                Err(e)
-            }
-            None => Ok(()),
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(report),
         }
     }
 
@@ -786,6 +805,14 @@ impl Outbox {
             }
         }
     }
+}
+
+/// Whether a store error may pass by itself, so that the dispatcher keeps going.
+fn is_passing(error: &OutboxError) -> bool {
+    matches!(
+        error,
+        OutboxError::Unavailable { .. } | OutboxError::Store { .. }
+    )
 }
 
 fn log_task_failure(e: &tokio::task::JoinError) {
