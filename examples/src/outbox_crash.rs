@@ -212,7 +212,7 @@ fn change(client: &Client, users: &[OpenId], k: usize) -> Result<PendingChange, 
     let id = RequestId::new(format!("crash-{k:06}")).map_err(|e| fail(e.to_string()))?;
     let expiry = Expiration::at_unix_seconds(EXPIRES_AT);
     let coins = |n: usize| Coins::new(n as u64).map_err(|e| fail(e.to_string()));
-    let made = if k % 4 == 0 {
+    let made = if k.is_multiple_of(4) {
         let order = OrderId::new(format!("crash-order-{k:06}")).map_err(|e| fail(e.to_string()))?;
         client
             .complete_order(

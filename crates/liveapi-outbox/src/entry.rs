@@ -48,8 +48,8 @@ impl Entry {
     }
 
     /// How many times a dispatcher claimed it to send it. A claim whose worker died counts:
-    /// its request may have reached the server. An entry needing reconciliation with no
-    /// attempt was never sent.
+    /// its request may have reached the server. So does the claim that found the change past
+    /// its resend window and settled it without sending.
     #[must_use]
     pub fn attempts(&self) -> u32 {
         self.attempts

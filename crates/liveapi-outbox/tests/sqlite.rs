@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
+use liveapi_emulator::{FaultKind, Faults};
 use liveapi_outbox::{Outbox, OutboxError, SqliteStore, State};
 
 fn file(dir: &tempfile::TempDir) -> PathBuf {
@@ -258,8 +259,8 @@ async fn a_pending_entry_shows_its_lease_while_it_is_sent() {
     outbox.enqueue(&change).await.unwrap();
     emulator
         .set_faults(
-            liveapi_emulator::Faults::new(1.0)
-                .only_kind(liveapi_emulator::FaultKind::Latency)
+            Faults::new(1.0)
+                .only_kind(FaultKind::Latency)
                 .with_latency(Duration::from_millis(400), Duration::from_millis(400)),
         )
         .unwrap();
@@ -287,4 +288,37 @@ async fn a_pending_entry_shows_its_lease_while_it_is_sent() {
     assert!(sent.outcome.is_settled(), "{sent:?}");
     assert!(matches!(sent.recorded, liveapi_outbox::Recorded::Yes));
     assert_eq!(outbox.counts().await.unwrap().applied, 1);
+}
+
+#[tokio::test]
+async fn the_store_never_holds_a_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(&dir);
+    let outbox = outbox(&path).await;
+    let emulator = emulator().await;
+    let client = client(&emulator, 1);
+    let uid = user(&client, "ada").await;
+    outbox
+        .enqueue(&order(&client, &uid, "secret-1", 10))
+        .await
+        .unwrap();
+    outbox.drain_once(&client).await.unwrap();
+    drop(outbox);
+    let app = emulator.linkv_app();
+    let secret = app.app_secret.as_bytes();
+    let mut all = Vec::new();
+    for name in ["coins.outbox", "coins.outbox-wal"] {
+        let Ok(bytes) = std::fs::read(dir.path().join(name)) else {
+            continue;
+        };
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret),
+            "the app secret is in {name}"
+        );
+        all.extend(bytes);
+    }
+    assert!(
+        all.windows(8).any(|w| w == b"secret-1"),
+        "the change is stored"
+    );
 }
