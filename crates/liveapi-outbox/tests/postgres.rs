@@ -381,3 +381,25 @@ async fn a_password_never_shows_in_errors_or_debug() {
         Err(OutboxError::Config(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_that_requires_tls_fails_rather_than_falling_back_to_plain_text() {
+    let Some(schema) = schema("tls") else { return };
+    let separator = if schema.url().contains('?') { '&' } else { '?' };
+    let url = format!("{}{separator}sslmode=require", schema.url());
+    let result = PostgresStore::builder(url)
+        .schema(schema.name())
+        .connect()
+        .await;
+    assert!(result.is_err(), "{result:?}");
+    let admin = schema.connect().await.unwrap();
+    let created: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
+            &[&schema.name()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(created, 0, "nothing was created");
+}
