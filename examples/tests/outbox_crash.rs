@@ -19,7 +19,7 @@ async fn sqlite_workers_killed_at_random_lose_nothing_and_apply_nothing_twice() 
     let dir = tempfile::tempdir().unwrap();
     let store = StoreLocation::Sqlite(dir.path().join("crash.outbox"));
     let config = Config {
-        changes: 240,
+        changes: 300,
         kills: 10,
         ..Config::default()
     };
@@ -28,7 +28,7 @@ async fn sqlite_workers_killed_at_random_lose_nothing_and_apply_nothing_twice() 
         .unwrap_or_else(|e| panic!("{e}"));
     println!("{report}");
     assert!(report.kills >= 10, "{report}");
-    assert_eq!(report.applied, 240);
+    assert_eq!(report.applied, 300);
     assert!(report.faults.total() > 0, "{report}");
 }
 
@@ -42,7 +42,7 @@ async fn postgres_workers_sharing_one_outbox_killed_independently_lose_nothing()
         schema: schema.name().to_owned(),
     };
     let config = Config {
-        changes: 240,
+        changes: 300,
         workers: 3,
         kills: 9,
         kill_after: (Duration::from_millis(30), Duration::from_millis(150)),
@@ -53,5 +53,5 @@ async fn postgres_workers_sharing_one_outbox_killed_independently_lose_nothing()
         .unwrap_or_else(|e| panic!("{e}"));
     println!("{report}");
     assert!(report.kills >= 9, "{report}");
-    assert_eq!(report.applied, 240);
+    assert_eq!(report.applied, 300);
 }
