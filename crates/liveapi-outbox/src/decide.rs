@@ -218,6 +218,13 @@ mod tests {
             .map(|k| backoff(4, base, max, &format!("id-{k}")))
             .collect();
         assert!(spread.len() > 10, "ids spread out: {spread:?}");
+        // Over the whole upper half, not bunched at one end of it.
+        let full = Duration::from_secs(8);
+        let (low, high) = (spread.iter().min().unwrap(), spread.iter().max().unwrap());
+        assert!(
+            *low < full * 5 / 8 && *high > full * 7 / 8,
+            "{low:?}..{high:?}"
+        );
         assert_eq!(backoff(0, base, max, "a"), backoff(0, base, max, "a"));
         assert!(backoff(0, base, max, "a") <= base);
     }

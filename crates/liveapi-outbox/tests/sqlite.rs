@@ -322,3 +322,42 @@ async fn the_store_never_holds_a_credential() {
         "the change is stored"
     );
 }
+
+#[tokio::test]
+async fn a_dispatch_whose_outcome_is_unknown_is_not_settled() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = outbox(&file(&dir)).await;
+    let debug = format!("{outbox:?}");
+    assert!(
+        debug.contains(outbox.owner()) && debug.contains("SqliteStore"),
+        "{debug}"
+    );
+    let builder = Outbox::builder(SqliteStore::open(file(&dir)).await.unwrap()).owner("box-7");
+    assert!(format!("{builder:?}").contains("box-7"));
+    assert!(builder.build().owner().starts_with("box-7-"));
+
+    let emulator = emulator().await;
+    let client = client(&emulator, 1);
+    let uid = user(&client, "ada").await;
+    let change = credit(&client, &uid, "dispatch-unknown", 1);
+    outbox.enqueue(&change).await.unwrap();
+    emulator
+        .set_faults(Faults::new(1.0).only_kind(FaultKind::ResetAfterApply))
+        .unwrap();
+    let sent = outbox
+        .dispatch(&client, change.request_id())
+        .await
+        .unwrap()
+        .expect("sent");
+    assert!(
+        matches!(sent.outcome, liveapi_outbox::Outcome::Retry { .. }),
+        "{sent:?}"
+    );
+    assert!(!sent.outcome.is_settled());
+    assert!(
+        sent.error
+            .as_ref()
+            .is_some_and(liveapi::Error::outcome_unknown)
+    );
+    assert_eq!(sent.attempt, 1);
+}
