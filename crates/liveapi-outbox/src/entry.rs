@@ -82,7 +82,8 @@ pub enum State {
     /// Not settled: waiting to be sent, being sent, or to be sent again after an unknown
     /// outcome.
     Pending {
-        /// It is not sent before this time (a retry's backoff).
+        /// It is not sent before this time (a retry's backoff); a new entry is due at once,
+        /// whatever the dispatcher's clock says, and shows the Unix epoch here.
         next_attempt_at: SystemTime,
         /// The dispatcher sending it now, if one is.
         lease: Option<Lease>,

@@ -224,7 +224,7 @@ impl sealed::Backend for SqliteStore {
                 .prepare_cached(
                     "INSERT INTO outbox (request_id, uid, endpoint, change, state, attempts, \
                      enqueued_at_ms, next_attempt_at_ms) \
-                     VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5) \
+                     VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, 0) \
                      ON CONFLICT (request_id) DO NOTHING",
                 )
                 .and_then(|mut s| {

@@ -361,3 +361,115 @@ async fn a_dispatch_whose_outcome_is_unknown_is_not_settled() {
     );
     assert_eq!(sent.attempt, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outcome_is_discarded_when_another_dispatcher_took_the_entry_over() {
+    use std::sync::Arc;
+    use std::time::SystemTime;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(&dir);
+    let emulator = emulator().await;
+    // A dispatcher whose clock is 3 s behind: the lease it writes has expired by everyone
+    // else's clock, as after a stall (a paused VM, a stopped process).
+    let behind = liveapi::ManualClock::new(SystemTime::now() - Duration::from_secs(3));
+    let stalled_client = client_with(
+        &emulator,
+        1,
+        liveapi::Client::builder().context(liveapi::Context::new(
+            Arc::new(behind),
+            Arc::new(liveapi::request::OsEntropy),
+        )),
+    );
+    let stalled = outbox(&path).await;
+    let other = outbox(&path).await;
+    let client = client(&emulator, 1);
+    let uid = user(&client, "ada").await;
+    let change = credit(&client, &uid, "lost-lease-1", 1);
+    other.enqueue(&change).await.unwrap();
+    emulator
+        .set_faults(
+            Faults::new(1.0)
+                .only_kind(FaultKind::Latency)
+                .with_latency(Duration::from_millis(300), Duration::from_millis(300)),
+        )
+        .unwrap();
+    let first = {
+        let (stalled, client) = (stalled.clone(), stalled_client.clone());
+        tokio::spawn(async move { stalled.drain_once(&client).await })
+    };
+    // Wait until the stalled dispatcher holds the entry.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let entry = other.get(change.request_id()).await.unwrap().unwrap();
+        if let State::Pending {
+            lease: Some(lease), ..
+        } = entry.state()
+        {
+            assert_eq!(lease.owner(), stalled.owner());
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{entry:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let report = other.drain_once(&client).await.unwrap();
+    assert_eq!((report.taken_over, report.applied), (1, 1), "{report:?}");
+    let report = first.await.unwrap().unwrap();
+    assert_eq!(
+        (report.sent, report.lease_lost, report.applied),
+        (1, 1, 0),
+        "{report:?}"
+    );
+    assert_eq!(stalled.stats().lease_lost, 1);
+    assert_applied_once(&emulator, &["lost-lease-1".to_owned()]);
+    assert_eq!(other.counts().await.unwrap().applied, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wake_sends_what_another_handle_enqueued_without_waiting_for_the_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(&dir);
+    let emulator = emulator().await;
+    let client = client(&emulator, 1);
+    let uid = user(&client, "ada").await;
+    let dispatcher = Outbox::builder(SqliteStore::open(&path).await.unwrap())
+        .poll_interval(Duration::from_secs(3_600))
+        .build();
+    assert!(
+        dispatcher.location().ends_with("coins.outbox"),
+        "{}",
+        dispatcher.location()
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = {
+        let (dispatcher, client) = (dispatcher.clone(), client.clone());
+        tokio::spawn(async move {
+            dispatcher
+                .run(&client, async {
+                    let _ = stopped.await;
+                })
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Enqueued through another handle (as another process, or `enqueue_in`): no wake-up.
+    let other = outbox(&path).await;
+    other
+        .enqueue(&credit(&client, &uid, "woken-1", 1))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        dispatcher.stats().applied,
+        0,
+        "the dispatcher sleeps until its poll"
+    );
+    dispatcher.wake();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while dispatcher.stats().applied == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "not woken");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+}
