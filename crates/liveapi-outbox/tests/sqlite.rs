@@ -473,3 +473,38 @@ async fn wake_sends_what_another_handle_enqueued_without_waiting_for_the_poll() 
     stop.send(()).unwrap();
     running.await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_keeps_at_most_its_concurrency_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::builder(SqliteStore::open(file(&dir)).await.unwrap())
+        .concurrency(2)
+        .build();
+    let emulator = emulator().await;
+    let client = client(&emulator, 1);
+    let uid = user(&client, "ada").await;
+    for k in 0..8 {
+        outbox
+            .enqueue(&credit(&client, &uid, &format!("bounded-{k}"), 1))
+            .await
+            .unwrap();
+    }
+    emulator
+        .set_faults(
+            Faults::new(1.0)
+                .only_kind(FaultKind::Latency)
+                .with_latency(Duration::from_millis(300), Duration::from_millis(300)),
+        )
+        .unwrap();
+    let draining = {
+        let (outbox, client) = (outbox.clone(), client.clone());
+        tokio::spawn(async move { outbox.drain_once(&client).await })
+    };
+    let mut most = 0;
+    while !draining.is_finished() {
+        most = most.max(outbox.counts().await.unwrap().in_flight);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(draining.await.unwrap().unwrap().applied, 8);
+    assert_eq!(most, 2, "at most 2 in flight, and 2 used");
+}
