@@ -15,16 +15,21 @@ macro_rules! exit_codes_text {
 Exit status:
   0  success
   1  refused: the server refused the call (bad parameter, unknown user, insufficient
-     balance, order already completed...), or `verify` found the request invalid
+     balance, order already completed...), `verify` found the request invalid, or
+     `outbox show` found no such entry
   2  usage or invalid input, refused before anything was sent
   3  authentication: the server rejected the signature or does not know the app
   4  network failure, timeout, rate limit or server error, after retries: the outcome
-     may be unknown; resend a coin change with the request id (and expiry) printed
+     may be unknown; resend a coin change with the request id (and expiry) printed; with
+     --outbox the change stays in the outbox, and `liveapi outbox drain` resends it
   5  local failure: TLS setup, randomness, this machine's clock (the server refused
-     its time twice), or writing the output
-  6  reconcile: the request id was already applied with other parameters, or the
-     change is older than the resend window; nothing was sent or applied now: check
-     the balance and the vendor's records before sending anything else for it"
+     its time twice), writing the output, or an outbox that cannot be opened or written
+  6  reconcile: the request id was already applied with other parameters (or names
+     another change in the outbox), or the change is older than the resend window;
+     nothing was sent or applied now: check the balance and the vendor's records
+     before sending anything else for it
+`liveapi outbox drain` exits 6 if an entry it sent needs reconciliation, else 4 if one
+stays pending, else 1 if one was refused, else 0."
     };
 }
 pub(crate) use exit_codes_text;
@@ -98,6 +103,11 @@ impl Failure {
     /// A failure on this machine.
     pub(crate) fn local(message: impl fmt::Display) -> Self {
         Self::new(Status::Local, message)
+    }
+
+    /// Adds `text` to the explanation.
+    pub(crate) fn append(&mut self, text: &str) {
+        self.message.get_or_insert_with(String::new).push_str(text);
     }
 
     /// The exit status.

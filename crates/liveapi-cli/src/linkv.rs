@@ -176,6 +176,9 @@ struct OrderArgs {
 
     #[command(flatten)]
     idempotency: Idempotency,
+
+    #[command(flatten)]
+    outbox: crate::outbox::OutboxFlags,
 }
 
 #[derive(Debug, clap::Args)]
@@ -193,6 +196,9 @@ struct ChangeGoldArgs {
 
     #[command(flatten)]
     idempotency: Idempotency,
+
+    #[command(flatten)]
+    outbox: crate::outbox::OutboxFlags,
 }
 
 /// Exactly one of `--add` and `--remove`.
@@ -296,11 +302,11 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
     client
         .check_resend_window(&change)
         .map_err(|e| call::failure(&e))?;
+    // Opened before anything is announced: a store that cannot be used stops here.
+    let outbox = args.outbox.open().await?;
     announce(&change);
-    let balance = client
-        .send_change(&change)
-        .await
-        .map_err(|e| call::failure(&e))?
+    let balance = send(client, &change, outbox.as_ref())
+        .await?
         .ok_or_else(|| Failure::local("orderSuccess answered without a balance"))?;
     let expires_at = change.expiration().map(Expiration::unix_seconds);
     match format {
@@ -349,11 +355,10 @@ async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Ou
     client
         .check_resend_window(&change)
         .map_err(|e| call::failure(&e))?;
+    // Opened before anything is announced: a store that cannot be used stops here.
+    let outbox = args.outbox.open().await?;
     announce(&change);
-    client
-        .send_change(&change)
-        .await
-        .map_err(|e| call::failure(&e))?;
+    send(client, &change, outbox.as_ref()).await?;
     let coins = change.coins();
     match format {
         Format::Json => output::json(&json!({
@@ -368,6 +373,24 @@ async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Ou
             ("uid", args.uid.to_string()),
             ("request_id", change.request_id().to_string()),
         ]),
+    }
+}
+
+/// Sends `change`, through the outbox at `outbox` if one is given; answers the balance after
+/// when the call reports one.
+async fn send(
+    client: &Client,
+    change: &PendingChange,
+    outbox: Option<&liveapi_outbox::Outbox>,
+) -> Result<Option<Coins>, Failure> {
+    match outbox {
+        Some(outbox) => Ok(crate::outbox::enqueue_and_send(client, outbox, change)
+            .await?
+            .balance),
+        None => client
+            .send_change(change)
+            .await
+            .map_err(|e| call::failure(&e)),
     }
 }
 

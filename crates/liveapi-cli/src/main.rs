@@ -23,6 +23,7 @@ mod exit;
 mod input;
 mod linkv;
 mod nonce;
+mod outbox;
 mod output;
 mod polyv;
 mod sign;
@@ -80,6 +81,10 @@ enum Command {
     DecryptCredentials(console::Args),
     /// Run a local emulator of the LinkV and Polyv servers, with demo apps.
     Emulator(emulator::Args),
+    /// Inspect and drain a durable outbox of coin changes (see --outbox on `linkv order`
+    /// and `linkv change-gold`).
+    #[command(after_long_help = exit::EXIT_CODES)]
+    Outbox(outbox::Args),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +101,7 @@ fn main() -> ExitCode {
             exit::finish("liveapi decrypt-credentials", console::run(args))
         }
         Command::Emulator(args) => emulator::run(args),
+        Command::Outbox(args) => exit::finish("liveapi outbox", outbox::run(args)),
     }
 }
 
