@@ -87,17 +87,24 @@ mod client;
 mod coins;
 pub mod env;
 mod error;
+#[cfg(feature = "redis")]
+mod redis_limiter;
 pub mod transport;
 
 pub use call::{Call, CallFuture};
 pub use client::{Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS};
 pub use coins::{ChangeCoins, CompleteOrder};
 pub use error::{ClockError, ConfigError, Error, ErrorKind};
+#[cfg(feature = "redis")]
+pub use redis_limiter::{
+    DEFAULT_EGRESS, DEFAULT_KEY_PREFIX, DEFAULT_PROBE_INTERVAL, DEFAULT_REDIS_TIMEOUT,
+    RedisLimiterError, RedisLink, RedisRateLimiter, RedisRateLimiterBuilder,
+};
 
 pub use liveapi_request::retry::RetryPolicy;
 pub use liveapi_request::{
-    CallSettings, ClockOffset, Context, LinkvCredentials, PolyvCredentials, RateLimit, RateLimiter,
-    Secret,
+    CallSettings, ClockOffset, Context, LinkvCredentials, LocalRateLimiter, PolyvCredentials,
+    RateLimit, RateLimiter, Secret, Throttled,
 };
 #[cfg(feature = "test-util")]
 pub use liveapi_request::{ManualClock, SeededEntropy};
