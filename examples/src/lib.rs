@@ -2,7 +2,10 @@
 //!
 //! The examples are `[[example]]` targets (`cargo run --example quickstart`). This library
 //! holds [`chaos`], the fault-injection run behind both the chaos test of the test suite and
-//! the `chaos` example that runs it at scale, and the [`histogram`] of the `loadtest` example.
+//! the `chaos` example that runs it at scale, the [`histogram`] of the `loadtest` example, and
+//! the [`fleet`] helpers behind the `fleet_worker` binary and the fleet test (several
+//! processes sharing one Polyv budget through Redis).
 
 pub mod chaos;
+pub mod fleet;
 pub mod histogram;

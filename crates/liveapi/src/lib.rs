@@ -98,7 +98,8 @@ pub use error::{ClockError, ConfigError, Error, ErrorKind};
 #[cfg(feature = "redis")]
 pub use redis_limiter::{
     DEFAULT_EGRESS, DEFAULT_KEY_PREFIX, DEFAULT_PROBE_INTERVAL, DEFAULT_REDIS_TIMEOUT,
-    RedisLimiterError, RedisLink, RedisRateLimiter, RedisRateLimiterBuilder,
+    DEFAULT_TRANSIT_MARGIN, RedisLimiterError, RedisLink, RedisRateLimiter,
+    RedisRateLimiterBuilder,
 };
 
 pub use liveapi_request::retry::RetryPolicy;
