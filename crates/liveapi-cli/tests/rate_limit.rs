@@ -13,7 +13,7 @@ fn redis_url() -> Option<String> {
         }
         _ => {
             eprintln!(
-                "skipped: LIVEAPI_TEST_REDIS_URL is not set (see the README, \"Running the Redis tests\")"
+                "skipped: LIVEAPI_TEST_REDIS_URL is not set (see the README, \"Running the Redis and PostgreSQL tests\")"
             );
             None
         }

@@ -16,7 +16,7 @@ fn unavailable<T>(what: &str) -> Option<T> {
         panic!("{what}: CI must provide it (.ci/run starts Redis)");
     }
     eprintln!(
-        "skipped: {what} (`.ci/run` provides it; see the README, \"Running the Redis tests\")"
+        "skipped: {what} (`.ci/run` provides it; see the README, \"Running the Redis and PostgreSQL tests\")"
     );
     None
 }
