@@ -242,9 +242,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The limiter every Polyv attempt waits on, such as a
-    /// [`RedisRateLimiter`](crate::RedisRateLimiter) shared by several processes (feature
-    /// `redis`) or one of your own. Replaces any limiter set before.
+    /// The limiter every Polyv attempt waits on, such as a `RedisRateLimiter` shared by
+    /// several processes (feature `redis`) or one of your own. Replaces any limiter set
+    /// before.
     pub fn polyv_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.engine = self.engine.polyv_rate_limiter(limiter);
         #[cfg(feature = "redis")]

@@ -275,6 +275,7 @@ impl RedisRateLimiterBuilder {
             timeout: self.timeout,
             probe_interval: self.probe_interval,
             window: self.limit.window() + self.transit_margin,
+            own_window: fallback.window() + self.transit_margin,
             process_id: process_id(),
             sends: AtomicU64::new(0),
             state: Mutex::new(State {
@@ -416,6 +417,8 @@ pub struct RedisRateLimiter {
     probe_interval: Duration,
     /// The shared window: the budget's, plus the transit margin.
     window: Duration,
+    /// This process's window while on its share: the fallback limit's, plus the margin.
+    own_window: Duration,
     process_id: u64,
     sends: AtomicU64,
     state: Mutex<State>,
@@ -661,7 +664,7 @@ impl RedisRateLimiter {
             // Processes that have not noticed yet send on their shares for up to one probe
             // interval more, and those sends stay in the window for one window.
             state.link = Link::Rejoining {
-                until: now + self.fallback.window().max(self.window) + self.probe_interval,
+                until: now + self.own_window.max(self.window) + self.probe_interval,
             };
             tracing::warn!(
                 redis = %self.address,
