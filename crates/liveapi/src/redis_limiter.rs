@@ -512,7 +512,7 @@ impl RedisRateLimiter {
         self.fallback
     }
 
-    /// Where the limiter stands with Redis now.
+    /// Where the limiter stands with Redis, as the last permit left it.
     #[must_use]
     pub fn link(&self) -> RedisLink {
         match self.lock().link {
