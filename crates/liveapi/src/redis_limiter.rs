@@ -289,16 +289,16 @@ impl RedisRateLimiterBuilder {
 }
 
 /// A random id for this limiter's members, so that no two processes' sends collide in the
-/// shared window. Without randomness the time and the process id keep them apart.
+/// shared window: the process id and the time, hashed under the standard library's randomly
+/// keyed SipHash (seeded from the operating system).
 fn process_id() -> u64 {
-    let mut bytes = [0; 8];
-    if getrandom::fill(&mut bytes).is_ok() {
-        return u64::from_le_bytes(bytes);
-    }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    (u64::from(std::process::id()) << 32) ^ (nanos as u64)
+    std::hash::BuildHasher::hash_one(
+        &std::collections::hash_map::RandomState::new(),
+        (std::process::id(), nanos),
+    )
 }
 
 /// Where the limiter stands with Redis.
@@ -838,6 +838,7 @@ mod tests {
             "http://user:hunter2@host/",
             "redis://user:hunter2@host:notaport/",
             "rediss://user:hunter2@host/",
+            "valkeys://user:hunter2@host/",
         ] {
             let error = RedisRateLimiter::builder(url)
                 .app_id("a")
@@ -854,7 +855,12 @@ mod tests {
         let builder = RedisRateLimiter::builder("redis://:hunter2@10.1.2.3:6380/2")
             .app_id("a")
             .processes(1);
-        assert!(!format!("{builder:?}").contains("hunter2"));
+        let debug = format!("{builder:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(
+            debug.starts_with("RedisRateLimiterBuilder") && debug.contains("processes: Some(1)"),
+            "{debug}"
+        );
         let limiter = builder.build().unwrap();
         let debug = format!("{limiter:?}");
         assert!(!debug.contains("hunter2"), "{debug}");

@@ -436,3 +436,72 @@ async fn the_client_shares_its_polyv_budget_through_redis() {
     );
     emulator.shutdown().await.unwrap();
 }
+
+#[test]
+fn a_limiter_set_in_code_takes_the_budget_from_the_environment() {
+    let vars = std::collections::HashMap::from([
+        ("LIVEAPI_POLYV_RATE_LIMIT", "600"),
+        ("LIVEAPI_POLYV_RATE_LIMIT_PROCESSES", "3"),
+        ("LIVEAPI_POLYV_RATE_LIMIT_EGRESS", "nat-b"),
+    ]);
+    // Building connects nothing: no Redis is needed, and none listens on port 1.
+    let client = liveapi::Client::builder()
+        .polyv(PolyvCredentials::new("app", "secret").unwrap())
+        .polyv_redis_rate_limit(
+            RedisRateLimiter::builder("redis://127.0.0.1:1/0")
+                .app_id("other")
+                .processes(2),
+        )
+        .from_env_with(|name| vars.get(name).map(|v| (*v).to_owned()))
+        .unwrap()
+        .build()
+        .unwrap();
+    let limiter = format!("{:?}", client.engine().polyv_rate_limiter().unwrap());
+    // The app id given in code wins over the credentials'; the variables set the rest.
+    assert!(
+        limiter.contains("key: \"liveapi:rate-limit:polyv:other:nat-b\""),
+        "{limiter}"
+    );
+    assert!(
+        limiter.contains("limit: RateLimit { limit: 600"),
+        "{limiter}"
+    );
+    assert!(
+        limiter.contains("fallback: RateLimit { limit: 200"),
+        "{limiter}"
+    );
+}
+
+#[tokio::test]
+async fn the_transit_margin_lengthens_the_window() {
+    let Some(url) = redis_url() else { return };
+    let window = ms(300);
+    let margin = ms(200);
+    // Shared: two permits, then the next fits only once the first is 500 ms old.
+    let limiter = builder(&url, &unique_prefix("margin"), 2, window)
+        .processes(1)
+        .transit_margin(margin)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    for _ in 0..2 {
+        try_acquire(&limiter, ms(10)).await.unwrap();
+    }
+    assert_eq!(try_acquire(&limiter, ms(350)).await, Err(Throttled));
+    try_acquire(&limiter, ms(600)).await.unwrap();
+    assert!(started.elapsed() >= window + margin);
+    assert_eq!(limiter.link(), RedisLink::Shared);
+
+    // On the share, without Redis, the same margin.
+    let limiter = builder("redis://127.0.0.1:1/0", "unused", 2, window)
+        .processes(1)
+        .timeout(ms(50))
+        .transit_margin(margin)
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        try_acquire(&limiter, ms(10)).await.unwrap();
+    }
+    assert_eq!(try_acquire(&limiter, ms(350)).await, Err(Throttled));
+    assert_eq!(limiter.link(), RedisLink::Fallback);
+}
