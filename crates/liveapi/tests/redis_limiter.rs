@@ -505,3 +505,25 @@ async fn the_transit_margin_lengthens_the_window() {
     assert_eq!(try_acquire(&limiter, ms(350)).await, Err(Throttled));
     assert_eq!(limiter.link(), RedisLink::Fallback);
 }
+
+#[tokio::test]
+async fn a_failed_probe_costs_one_place_of_the_share() {
+    // Nothing listens on port 1; a probe is due on every call 20 ms apart.
+    let limiter = builder(
+        "redis://127.0.0.1:1/0",
+        "unused",
+        30,
+        Duration::from_secs(10),
+    )
+    .processes(10) // a share of 3
+    .timeout(ms(50))
+    .probe_interval(ms(10))
+    .build()
+    .unwrap();
+    for _ in 0..3 {
+        try_acquire(&limiter, ms(10)).await.unwrap();
+        tokio::time::sleep(ms(20)).await;
+    }
+    assert_eq!(limiter.link(), RedisLink::Fallback);
+    assert_eq!(try_acquire(&limiter, ms(10)).await, Err(Throttled));
+}
