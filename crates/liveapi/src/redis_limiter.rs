@@ -14,9 +14,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use own::OwnWindow;
 
-/// How long one Redis call may take unless configured: on loopback or a LAN an answer takes
-/// well under a millisecond, so this is an outage, not a slow answer.
-pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(100);
+/// How long one Redis call may take unless configured. On loopback or a LAN an answer takes
+/// well under a millisecond; on a busy two-core machine the fleet test saw one pass 100 ms.
+/// A call that times out is asked once more before Redis counts as unreachable.
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// How often an unreachable Redis is asked again unless configured.
 pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
@@ -351,12 +352,14 @@ struct State {
 /// - **Keys** are `{prefix}:polyv:{appId}:{egress}`: one budget per Polyv app and egress label
 ///   (default `default`), under a prefix (default `liveapi:rate-limit`). A key expires one
 ///   window after its newest send, so nothing is left behind.
-/// - **When Redis is unreachable or slow** (no answer within [`timeout`], 100 ms by default),
-///   the process falls back to its own share of the budget (the budget divided by the expected
-///   number of processes, or an explicit fallback limit), logs a warning once per outage
-///   through `tracing`, and asks Redis again at most once per [`probe_interval`] (1 s). It
-///   never falls back to the whole budget. With no Tokio runtime (a blocking call), it keeps
-///   to the share too.
+/// - **When Redis is unreachable or slow** (no answer within [`timeout`], 250 ms by default,
+///   twice in a row), the process falls back to its own share of the budget (the budget
+///   divided by the expected number of processes, or an explicit fallback limit), logs a
+///   warning once per outage through `tracing`, and asks Redis again at most once per
+///   [`probe_interval`] (1 s). It never falls back to the whole budget, and it starts on the
+///   share only one window after Redis stopped answering: until then the window may hold all
+///   that Redis admitted to the fleet. With no Tokio runtime (a blocking call), it keeps to
+///   the share at once, and those sends are told to Redis with the next call that reaches it.
 /// - **Coming back.** The first answer after an outage records in Redis, at their times, the
 ///   sends this process made without it; for one window and one probe interval after that,
 ///   each send must fit both the share and Redis, because processes that have not noticed the
@@ -368,14 +371,21 @@ struct State {
 ///
 /// # What is guaranteed
 ///
-/// While Redis answers, at most `limit` sends are admitted in any window, whatever the number
-/// of processes. While it does not, each process sends at most its share per window. In the
-/// window in which an outage starts, Redis's recent admissions and the shares add up: every
-/// process counts its own sends of the last window against its share, so with an even load
-/// the fleet stays within the budget, but one process that had sent far more than its share
-/// just before the outage can, with the others' shares, go above it (at most the budget plus
-/// the other processes' shares). The default budget (1200 per 10 s) leaves 300 below Polyv's
-/// limit for that and for network jitter.
+/// At most `limit` sends in any window (plus the transit margin), whatever the number of
+/// processes, as long as they agree on the budget and the number of processes:
+///
+/// - while Redis answers, it admits every send;
+/// - after it stops answering, no process sends on its share until one window later, so
+///   shared and fallback sends never meet in one window; then each sends at most its share,
+///   and the shares add up to the budget;
+/// - when it answers again, each process first tells it the sends it made without it, and
+///   for one window and one probe interval each send must fit both the share and Redis, so
+///   processes still on their shares and processes back on Redis add up to the budget too.
+///
+/// The price is a pause of one window when Redis goes away (calls wait, within their
+/// deadlines), and one process's throughput when only it lost Redis for a moment.
+/// Blocking calls without a runtime keep to the share and are told to Redis later: a process
+/// that makes them beside shared calls can pass the budget by up to its share.
 ///
 /// All processes that share a key must use the same window (they may use different limits:
 /// each admits only while the shared count is below its own).
@@ -577,8 +587,11 @@ impl RedisRateLimiter {
             }
         };
         // Sends made without Redis (an outage, a call without a runtime) are told with the
-        // next call that reaches it.
+        // next call that reaches it, and only by that call: concurrent calls telling the same
+        // sends would count them twice.
         let backfill = state.own.unshared(now, reserved);
+        let told: Vec<u64> = backfill.iter().map(|(id, _)| *id).collect();
+        state.own.shared(&told);
         let connection = match &state.connection {
             Some(connection) => connection.clone(),
             None => {
@@ -593,7 +606,7 @@ impl RedisRateLimiter {
                     }
                     Err(error) => {
                         drop(state);
-                        return self.unreachable(timer, reserved, &error.to_string());
+                        return self.unreachable(timer, reserved, &backfill, &error.to_string());
                     }
                 }
             }
@@ -606,12 +619,20 @@ impl RedisRateLimiter {
         }
     }
 
-    /// Redis did not answer: a place reserved in the share becomes a send on the share;
-    /// without one, the caller plans again (on the share now).
-    fn unreachable(&self, timer: &dyn Timer, reserved: Option<u64>, error: &str) -> Step {
+    /// Redis did not answer, twice, or to a probe. When that starts an outage, the caller
+    /// plans again, on the share, which is full for one window; during one, the probe's place
+    /// in the share becomes a send on the share.
+    fn unreachable(
+        &self,
+        timer: &dyn Timer,
+        reserved: Option<u64>,
+        backfill: &[(u64, Duration)],
+        error: &str,
+    ) -> Step {
         let mut state = self.lock();
         let now = timer.now();
         state.connection = None;
+        state.own.untold(&ids(backfill));
         match state.link {
             Link::Down { .. } => {
                 tracing::debug!(redis = %self.address, error, "Redis still unreachable");
@@ -620,14 +641,21 @@ impl RedisRateLimiter {
                 state.link = Link::Down {
                     next_probe: now + self.probe_interval,
                 };
+                // The last window is Redis's: it may have admitted the whole budget to the
+                // fleet. Sends on the share start once that window is over.
+                if let Some(id) = reserved {
+                    state.own.cancel(id);
+                }
+                state.own.fill(now, self.fallback.limit());
                 tracing::warn!(
                     redis = %self.address,
                     key = %self.key,
                     error,
                     share = self.fallback.limit(),
-                    window_ms = u64::try_from(self.fallback.window().as_millis()).unwrap_or(u64::MAX),
-                    "Redis is unreachable: Polyv calls keep to this process's share of the rate limit until it answers"
+                    window_ms = u64::try_from(self.own_window.as_millis()).unwrap_or(u64::MAX),
+                    "Redis is unreachable: after one window, Polyv calls keep to this process's share of the rate limit until it answers"
                 );
+                return Step::Wait(Duration::ZERO);
             }
         }
         match reserved {
@@ -650,8 +678,6 @@ impl RedisRateLimiter {
     ) {
         let mut state = self.lock();
         let now = timer.now();
-        let ids: Vec<u64> = backfill.iter().map(|(id, _)| *id).collect();
-        state.own.shared(&ids);
         match (reserved, admitted) {
             (Some(id), true) => state.own.confirm(id, now, false),
             (Some(id), false) => state.own.cancel(id),
@@ -709,6 +735,7 @@ impl RedisRateLimiter {
         deadline: Option<Instant>,
         timer: &dyn Timer,
     ) -> Result<(), Throttled> {
+        let mut strikes = 0;
         loop {
             let pause = match self.plan(timer) {
                 Step::Admitted => return Ok(()),
@@ -727,7 +754,19 @@ impl RedisRateLimiter {
                         self.answered(timer, reserved, &backfill, probe, false);
                         pause
                     }
-                    Err(error) => match self.unreachable(timer, reserved, &error) {
+                    Err(error) if !probe && strikes == 0 => {
+                        // One slow or lost answer is not an outage: ask once more first.
+                        strikes += 1;
+                        let mut state = self.lock();
+                        state.own.untold(&ids(&backfill));
+                        if let Some(id) = reserved {
+                            state.own.cancel(id);
+                        }
+                        drop(state);
+                        tracing::debug!(redis = %self.address, error, "Redis did not answer; asking again");
+                        continue;
+                    }
+                    Err(error) => match self.unreachable(timer, reserved, &backfill, &error) {
                         Step::Admitted => return Ok(()),
                         _ => continue,
                     },
@@ -739,6 +778,10 @@ impl RedisRateLimiter {
             timer.sleep(pause).await;
         }
     }
+}
+
+fn ids(backfill: &[(u64, Duration)]) -> Vec<u64> {
+    backfill.iter().map(|(id, _)| *id).collect()
 }
 
 fn micros(duration: Duration) -> u64 {

@@ -123,6 +123,18 @@ async fn main() -> ExitCode {
             })
         })
         .collect();
+    // Once the goal is reached, calls still waiting for a permit are dropped rather than
+    // waited for: the permit they hold is counted, the request is not sent.
+    while !tasks.iter().all(tokio::task::JoinHandle::is_finished) {
+        let done = counts.ok.load(Ordering::Relaxed) >= args.calls && started.elapsed() >= run_for;
+        if done || stop.load(Ordering::Relaxed) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for task in &tasks {
+        task.abort();
+    }
     for task in tasks {
         let _ = task.await;
     }

@@ -88,6 +88,15 @@ impl OwnWindow {
         id
     }
 
+    /// Counts the whole share as used at `now`: no send on the share until one window has
+    /// passed. These places stand for what Redis may have admitted to other processes; they
+    /// are never told to Redis.
+    pub(super) fn fill(&mut self, now: Instant, share: u32) {
+        for _ in 0..share.max(1) {
+            self.push(now, false);
+        }
+    }
+
     /// The reserved place becomes a send at `now`, known to Redis or not.
     pub(super) fn confirm(&mut self, id: u64, now: Instant, unshared: bool) {
         self.cancel(id);
@@ -115,11 +124,20 @@ impl OwnWindow {
             .collect()
     }
 
-    /// Redis has heard of these sends now.
+    /// Redis is being told of these sends (or has been): no other call tells it again.
     pub(super) fn shared(&mut self, ids: &[u64]) {
+        self.mark(ids, false);
+    }
+
+    /// Telling Redis of these sends failed: the next call tells it.
+    pub(super) fn untold(&mut self, ids: &[u64]) {
+        self.mark(ids, true);
+    }
+
+    fn mark(&mut self, ids: &[u64], unshared: bool) {
         for send in &mut self.sends {
             if ids.contains(&send.id) {
-                send.unshared = false;
+                send.unshared = unshared;
             }
         }
     }
@@ -184,8 +202,30 @@ mod tests {
         assert_eq!(told, [(a, ms(400)), (c, ms(200))]);
         own.shared(&[a, c]);
         assert_eq!(own.unshared(t0 + ms(400), None), [(d, ms(100))]);
+        own.untold(&[a]);
+        assert_eq!(
+            own.unshared(t0 + ms(400), None),
+            [(a, ms(400)), (d, ms(100))]
+        );
         // Sends that left the window are never told.
         assert!(own.unshared(t0 + ms(1300), None).is_empty());
+    }
+
+    #[test]
+    fn a_filled_window_frees_one_window_later_and_is_never_told() {
+        let t0 = Instant::now();
+        let mut own = OwnWindow::new(ms(1000));
+        own.push(t0, true);
+        own.fill(t0 + ms(500), 3);
+        assert_eq!(own.count(t0 + ms(500)), 4);
+        assert_eq!(
+            own.unshared(t0 + ms(600), None).len(),
+            1,
+            "only the real send"
+        );
+        // The older send leaving frees nothing: the share is full until 1500.
+        assert_eq!(own.reserve(t0 + ms(1200), 3, true), Err(ms(300)));
+        assert!(own.reserve(t0 + ms(1500), 3, true).is_ok());
     }
 
     #[test]
