@@ -176,8 +176,8 @@ impl RedisRateLimiterBuilder {
         self
     }
 
-    /// How long one Redis call may take before Redis counts as unreachable (default
-    /// [`DEFAULT_REDIS_TIMEOUT`]).
+    /// How long one Redis call may take (default [`DEFAULT_REDIS_TIMEOUT`]). A call that
+    /// times out is asked once more; a second time, Redis counts as unreachable.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -356,7 +356,7 @@ struct State {
 ///   twice in a row), the process falls back to its own share of the budget (the budget
 ///   divided by the expected number of processes, or an explicit fallback limit), logs a
 ///   warning once per outage through `tracing`, and asks Redis again at most once per
-///   [`probe_interval`] (1 s). It never falls back to the whole budget, and it starts on the
+///   [`probe_interval`] (1 s), with a send its share has room for. It never falls back to the whole budget, and it starts on the
 ///   share only one window after Redis stopped answering: until then the window may hold all
 ///   that Redis admitted to the fleet. With no Tokio runtime (a blocking call), it keeps to
 ///   the share at once, and those sends are told to Redis with the next call that reaches it.
