@@ -128,18 +128,67 @@ pub(crate) struct PolyvFlags {
     signature_method: Option<String>,
 
     #[command(flatten)]
+    rate: RateLimitFlags,
+
+    #[command(flatten)]
     net: NetFlags,
+}
+
+/// Polyv's rate limit: 1500 requests per 10 s per IP, then a five-minute ban. Scripts that
+/// run many `liveapi polyv` at once from one machine share one budget through Redis.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Polyv rate limit")]
+pub(crate) struct RateLimitFlags {
+    /// The budget: requests per 10 s, or N/<window> such as 100/1s; at most Polyv's 1500 in
+    /// any 10 s [env: LIVEAPI_POLYV_RATE_LIMIT; default: 1200].
+    #[arg(long, global = true, value_name = "N[/WINDOW]")]
+    rate_limit: Option<String>,
+
+    /// How many processes share the budget: each keeps to budget / N, or, with Redis, to that
+    /// share while Redis is unreachable [env: LIVEAPI_POLYV_RATE_LIMIT_PROCESSES; required
+    /// with Redis].
+    #[arg(long, global = true, value_name = "N")]
+    rate_limit_processes: Option<u32>,
+
+    /// Share the budget with every process using this Redis, such as redis://host:6379/0
+    /// [env: LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL]. Prefer the variable when the URL holds a
+    /// password: arguments show in process lists.
+    #[arg(long, global = true, value_name = "URL")]
+    rate_limit_redis_url: Option<String>,
+
+    /// A label for the egress IP this machine sends from: one budget per label [env:
+    /// LIVEAPI_POLYV_RATE_LIMIT_EGRESS; default: default].
+    #[arg(long, global = true, value_name = "LABEL")]
+    rate_limit_egress: Option<String>,
+}
+
+impl RateLimitFlags {
+    fn vars(&self) -> [(&'static str, Option<String>); 4] {
+        [
+            (env::POLYV_RATE_LIMIT, self.rate_limit.clone()),
+            (
+                env::POLYV_RATE_LIMIT_PROCESSES,
+                self.rate_limit_processes.map(|n| n.to_string()),
+            ),
+            (
+                env::POLYV_RATE_LIMIT_REDIS_URL,
+                self.rate_limit_redis_url.clone(),
+            ),
+            (env::POLYV_RATE_LIMIT_EGRESS, self.rate_limit_egress.clone()),
+        ]
+    }
 }
 
 impl PolyvFlags {
     /// A client of the Polyv account these flags and the environment describe.
     pub(crate) fn client(&self) -> Result<Client, Failure> {
-        let vars = [
+        let mut vars = vec![
             (env::POLYV_APP_ID, self.app_id.clone()),
             (env::POLYV_SECRET, self.secret.clone()),
             (env::POLYV_BASE_URL, self.base_url.clone()),
             (env::POLYV_SIGNATURE_METHOD, self.signature_method.clone()),
         ];
+        vars.extend(self.rate.vars());
         // The base URL has a default, so it alone does not configure Polyv.
         client("Polyv", "--app-id and --secret", &vars, 2, &self.net)
     }

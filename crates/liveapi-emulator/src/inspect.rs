@@ -32,6 +32,10 @@ const INDEX: &[(&str, &str)] = &[
     ),
     ("GET /_emulator/journal", "applied coin changes"),
     (
+        "GET /_emulator/rate-limit",
+        "Polyv's rate limit: requests per window and bans, per client IP",
+    ),
+    (
         "GET /_emulator/faults",
         "fault configuration, seed and counters",
     ),
@@ -127,6 +131,7 @@ pub(crate) async fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> 
             Ok(ok(json!(shared.log.recent(limit))))
         }
         (&Method::GET, "/_emulator/journal") => Ok(ok(json!(shared.journal()))),
+        (&Method::GET, "/_emulator/rate-limit") => Ok(ok(shared.limiter.status())),
         (&Method::GET, "/_emulator/faults") => Ok(ok(faults_view(shared))),
         (&Method::PUT | &Method::POST, "/_emulator/faults") => set_faults(shared, query, &body),
         (&Method::DELETE, "/_emulator/faults") => {

@@ -145,8 +145,10 @@
 //! | unknown path under `/live/` / wrong method | 404 / 405 | `not found` / `method not allowed` | the emulator's own |
 //!
 //! The rate limit ([`RateLimit`]) is Polyv's by default: 1500 requests per 10 seconds per client
-//! IP on the Polyv paths, then five minutes of refusals. It runs on the monotonic clock, not
-//! the emulator's.
+//! IP on the Polyv paths, then five minutes of refusals. A window starts with an IP's first
+//! request and counts every request for its length; the request that passes the limit starts
+//! the block, and requests during the block count in no window. It runs on the monotonic
+//! clock, not the emulator's. `GET /_emulator/rate-limit` shows each IP's windows and bans.
 //!
 //! # Limits
 //!
@@ -185,6 +187,7 @@
 //! | `GET /_emulator/state` | the whole state: each app's users, lots, balances, orders, idempotency records and journal; Polyv settings; clock; faults and their counters |
 //! | `GET /_emulator/requests?limit=N` | the most recent requests (a bounded ring, 1000 by default): method, path, vendor, client, status, message, fault |
 //! | `GET /_emulator/journal` | every applied coin change, in order |
+//! | `GET /_emulator/rate-limit` | `{"limit":{"requests":…,"per_ms":…,"block_ms":…},"clients":[…]}`: per client IP, whether it is `banned` (and `banned_for_ms`), its `bans`, `refused_while_banned`, `max_requests_in_a_window` and its `windows` (`started_ms`, `requests`, `over_limit`; the last 64 finished ones, then the current one) |
 //! | `GET /_emulator/faults` | `{"faults":…,"seed":…,"stats":{"eligible":…,"injected":{…}}}` |
 //! | `PUT /_emulator/faults?seed=N` | replace the configuration with the JSON body (a [`Faults`]); `seed` restarts the sequence |
 //! | `DELETE /_emulator/faults` | stop injecting faults |

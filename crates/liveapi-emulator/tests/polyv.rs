@@ -542,6 +542,19 @@ async fn the_rate_limit_answers_qps_exceeded() {
     assert_eq!(reply.status, 429);
     // LinkV is not limited.
     register(&emu, "not-limited").await;
+    // The inspection API shows the window and the ban of this client's IP.
+    let status = send(emu.addr(), "GET", "/_emulator/rate-limit", &[], b"")
+        .await
+        .reply()
+        .json();
+    assert_eq!(status["limit"]["requests"], 3);
+    let client = &status["clients"][0];
+    assert_eq!(client["ip"], "127.0.0.1");
+    assert_eq!(client["banned"], true);
+    assert_eq!(client["bans"], 1);
+    assert_eq!(client["refused_while_banned"], 1);
+    assert_eq!(client["windows"][0]["requests"], 4);
+    assert_eq!(client["windows"][0]["over_limit"], 1);
 
     let unlimited = Emulator::builder().rate_limit(None).start().await.unwrap();
     let creds = polyv_creds(&unlimited);

@@ -154,6 +154,9 @@ pub struct ClientBuilder {
     coin_lifetime_days: u32,
     resend_window: Option<Duration>,
     allow_insecure_http: bool,
+    /// A Redis limiter to build with the Polyv app id, replacing the engine's limiter.
+    #[cfg(feature = "redis")]
+    polyv_redis: Option<crate::RedisRateLimiterBuilder>,
 }
 
 impl Default for ClientBuilder {
@@ -169,14 +172,18 @@ impl Default for ClientBuilder {
             coin_lifetime_days: DEFAULT_COIN_LIFETIME_DAYS,
             resend_window: Some(DEFAULT_RESEND_WINDOW),
             allow_insecure_http: false,
+            #[cfg(feature = "redis")]
+            polyv_redis: None,
         }
     }
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("linkv", &self.linkv)
+        let mut f = f.debug_struct("ClientBuilder");
+        #[cfg(feature = "redis")]
+        f.field("polyv_redis", &self.polyv_redis);
+        f.field("linkv", &self.linkv)
             .field("polyv", &self.polyv)
             .field("engine", &self.engine)
             .field("retry", &self.retry)
@@ -237,15 +244,47 @@ impl ClientBuilder {
     }
 
     /// An in-process limit on Polyv calls (default [`RateLimit::POLYV`]); `None` turns it
-    /// off.
+    /// off. Replaces any limiter set before.
     pub fn polyv_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.engine = self.engine.polyv_rate_limit(limit);
+        #[cfg(feature = "redis")]
+        {
+            self.polyv_redis = None;
+        }
         self
     }
 
-    /// The limiter every Polyv attempt waits on, such as one shared by several processes.
+    /// The limiter every Polyv attempt waits on, such as a `RedisRateLimiter` shared by
+    /// several processes (feature `redis`) or one of your own. Replaces any limiter set
+    /// before.
     pub fn polyv_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.engine = self.engine.polyv_rate_limiter(limiter);
+        #[cfg(feature = "redis")]
+        {
+            self.polyv_redis = None;
+        }
+        self
+    }
+
+    /// Shares the Polyv budget with every process that uses the same Redis key: the
+    /// limiter is built by [`build`](Self::build), named by the Polyv credentials' app id
+    /// unless the builder has one. Replaces any limiter set before. See
+    /// [`RedisRateLimiter`](crate::RedisRateLimiter).
+    ///
+    /// ```
+    /// use liveapi::{Client, PolyvCredentials, RedisRateLimiter};
+    ///
+    /// // No runtime and no connection yet: Redis is first asked by the first Polyv call.
+    /// let client = Client::builder()
+    ///     .polyv(PolyvCredentials::new("my_polyv_app", "app_secret")?)
+    ///     .polyv_redis_rate_limit(RedisRateLimiter::builder("redis://127.0.0.1:6379/0").processes(3))
+    ///     .build()?;
+    /// assert!(format!("{:?}", client.engine()).contains("liveapi:rate-limit:polyv:my_polyv_app:default"));
+    /// # Ok::<(), liveapi::Error>(())
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn polyv_redis_rate_limit(mut self, limiter: crate::RedisRateLimiterBuilder) -> Self {
+        self.polyv_redis = Some(limiter);
         self
     }
 
@@ -395,6 +434,80 @@ impl ClientBuilder {
         if let Some(window) = vars.resend_window {
             self = self.resend_window(window);
         }
+        self.polyv_limit_from_env(
+            vars.polyv_rate_limit,
+            vars.polyv_processes,
+            vars.polyv_redis_url,
+            vars.polyv_egress,
+        )
+    }
+
+    /// The Polyv rate limit from the environment: shared through Redis with a URL, else this
+    /// process's share of the budget. A Redis limiter set in code keeps its URL and takes the
+    /// budget, process count and egress label from the variables that are set.
+    fn polyv_limit_from_env(
+        mut self,
+        limit: Option<RateLimit>,
+        processes: Option<u32>,
+        redis_url: Option<liveapi_request::Secret>,
+        egress: Option<String>,
+    ) -> Result<Self, Error> {
+        #[cfg(feature = "redis")]
+        {
+            if let Some(url) = redis_url {
+                let processes = processes.ok_or_else(|| ConfigError::Incomplete {
+                    vendor: Vendor::Polyv,
+                    missing: vec![env::POLYV_RATE_LIMIT_PROCESSES],
+                })?;
+                let mut redis = crate::RedisRateLimiter::builder(url)
+                    .limit(limit.unwrap_or(RateLimit::POLYV))
+                    .processes(processes);
+                if let Some(egress) = egress {
+                    redis = redis.egress(egress);
+                }
+                return Ok(self.polyv_redis_rate_limit(redis));
+            }
+            if let Some(redis) = self.polyv_redis.take() {
+                let mut redis = redis;
+                if let Some(limit) = limit {
+                    redis.set_limit(limit);
+                }
+                if let Some(processes) = processes {
+                    redis.set_processes(processes);
+                }
+                if let Some(egress) = egress {
+                    redis = redis.egress(egress);
+                }
+                self.polyv_redis = Some(redis);
+                return Ok(self);
+            }
+        }
+        #[cfg(not(feature = "redis"))]
+        if redis_url.is_some() {
+            return Err(ConfigError::Variable {
+                variable: env::POLYV_RATE_LIMIT_REDIS_URL,
+                problem:
+                    "is set, but this build of liveapi has no Redis support (its `redis` feature)"
+                        .to_owned(),
+            }
+            .into());
+        }
+        if egress.is_some() {
+            return Err(ConfigError::Variable {
+                variable: env::POLYV_RATE_LIMIT_EGRESS,
+                problem: format!(
+                    "applies only together with {}",
+                    env::POLYV_RATE_LIMIT_REDIS_URL
+                ),
+            }
+            .into());
+        }
+        if limit.is_some() || processes.is_some() {
+            let share = limit
+                .unwrap_or(RateLimit::POLYV)
+                .share(processes.unwrap_or(1));
+            self = self.polyv_rate_limit(Some(share));
+        }
         Ok(self)
     }
 
@@ -435,10 +548,24 @@ impl ClientBuilder {
             Some(transport) => transport,
             None => Transport::new(self.hyper.build()?),
         };
+        #[cfg(feature = "redis")]
+        let engine = match (self.polyv_redis, &self.polyv) {
+            (Some(redis), Some(polyv)) => {
+                let redis = if redis.has_app_id() {
+                    redis
+                } else {
+                    redis.app_id(polyv.app_id())
+                };
+                self.engine.polyv_rate_limiter(Arc::new(redis.build()?))
+            }
+            // Without Polyv credentials no call waits on it.
+            _ => self.engine,
+        };
+        #[cfg(not(feature = "redis"))]
+        let engine = self.engine;
         Ok(Client {
             inner: Arc::new(Inner {
-                engine: self
-                    .engine
+                engine: engine
                     .retry_policy(self.retry)
                     .allow_insecure_http(self.allow_insecure_http)
                     .build(),

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use liveapi_request::{LinkvCredentials, PolyvCredentials, Vendor};
+use liveapi_request::{LinkvCredentials, PolyvCredentials, RateLimit, Secret, Vendor};
 use liveapi_sign::polyv::SignatureMethod;
 
 use crate::ConfigError;
@@ -38,6 +38,24 @@ pub const ALLOW_INSECURE_HTTP: &str = "LIVEAPI_ALLOW_INSECURE_HTTP";
 /// How old a coin change may be and still be sent, in seconds (at least 1), or `off` to
 /// trust the server to remember request ids for ever.
 pub const RESEND_WINDOW_SECS: &str = "LIVEAPI_RESEND_WINDOW_SECS";
+/// The Polyv budget of this process, or of the fleet with [`POLYV_RATE_LIMIT_REDIS_URL`]:
+/// requests per 10 s (`1200`, the default), or per a window of its own (`100/1s`,
+/// `50/500ms`). At least 1, and at most Polyv's 1500 in any 10 s.
+pub const POLYV_RATE_LIMIT: &str = "LIVEAPI_POLYV_RATE_LIMIT";
+/// How many processes share the Polyv budget (at least 1). Without
+/// [`POLYV_RATE_LIMIT_REDIS_URL`] each keeps to `budget / processes`; with it, that is the
+/// share each keeps to while Redis is unreachable, and it is required.
+pub const POLYV_RATE_LIMIT_PROCESSES: &str = "LIVEAPI_POLYV_RATE_LIMIT_PROCESSES";
+/// A Redis URL (`redis://[user:password@]host[:port][/db]`): the processes share one Polyv
+/// budget there (feature `redis`). It may hold a password and is never printed.
+pub const POLYV_RATE_LIMIT_REDIS_URL: &str = "LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL";
+/// A label for the egress IP of the processes sharing the budget through Redis (default
+/// `default`): Polyv counts per source IP, so each egress IP gets its own budget.
+pub const POLYV_RATE_LIMIT_EGRESS: &str = "LIVEAPI_POLYV_RATE_LIMIT_EGRESS";
+
+/// Polyv's own limit: 1500 requests per 10 s per IP (API-NOTES, "Responses and errors").
+const POLYV_VENDOR_LIMIT: u128 = 1_500;
+const POLYV_VENDOR_WINDOW: Duration = Duration::from_secs(10);
 
 /// The value of `name` in this process's environment; blank counts as unset.
 pub(crate) fn var(name: &str) -> Option<String> {
@@ -59,6 +77,10 @@ pub(crate) struct Vars {
     pub(crate) allow_insecure_http: Option<bool>,
     /// `Some(None)`: `off`.
     pub(crate) resend_window: Option<Option<Duration>>,
+    pub(crate) polyv_rate_limit: Option<RateLimit>,
+    pub(crate) polyv_processes: Option<u32>,
+    pub(crate) polyv_redis_url: Option<Secret>,
+    pub(crate) polyv_egress: Option<String>,
 }
 
 impl Vars {
@@ -76,8 +98,63 @@ impl Vars {
                 Some(v) if v.trim().eq_ignore_ascii_case("off") => Some(None),
                 _ => positive(&get, RESEND_WINDOW_SECS)?.map(|s| Some(Duration::from_secs(s))),
             },
+            polyv_rate_limit: get(POLYV_RATE_LIMIT)
+                .map(|v| parse_rate_limit(&v))
+                .transpose()
+                .map_err(|problem| ConfigError::Variable {
+                    variable: POLYV_RATE_LIMIT,
+                    problem,
+                })?,
+            polyv_processes: positive(&get, POLYV_RATE_LIMIT_PROCESSES)?
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            polyv_redis_url: get(POLYV_RATE_LIMIT_REDIS_URL).map(|url| Secret::new(url.trim())),
+            polyv_egress: get(POLYV_RATE_LIMIT_EGRESS).map(|label| label.trim().to_owned()),
         })
     }
+}
+
+/// A Polyv budget: `N` requests per 10 s, or `N/<window>` with the window in `s` or `ms`.
+/// Refused when it lets more than Polyv's 1500 through in some 10 s (API-NOTES, "Responses
+/// and errors"): a sliding window of `w` allows `N` in each of the `floor(10 s / w) + 1`
+/// windows that touch one 10 s span.
+fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
+    let text = text.trim();
+    let (count, window) = match text.split_once('/') {
+        None => (text, POLYV_VENDOR_WINDOW),
+        Some((count, window)) => {
+            let window = window.trim();
+            let (digits, unit) = if let Some(ms) = window.strip_suffix("ms") {
+                (ms, Duration::from_millis(1))
+            } else if let Some(s) = window.strip_suffix('s') {
+                (s, Duration::from_secs(1))
+            } else {
+                return Err(format!(
+                    "is `{text}`: the window needs a unit, as in `100/1s` or `50/500ms`"
+                ));
+            };
+            let n: u32 = digits.trim().parse().map_err(|_| {
+                format!("is `{text}`: the window must be a whole number of s or ms")
+            })?;
+            (count, unit * n)
+        }
+    };
+    let count: u32 = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("is `{text}`, not requests per 10 s (`1200`) or `N/<window>`"))?;
+    let limit = RateLimit::new(count, window)
+        .ok_or_else(|| format!("is `{text}`: requests and window must be at least 1"))?;
+    let per_ten_seconds = if window >= POLYV_VENDOR_WINDOW {
+        u128::from(count)
+    } else {
+        u128::from(count) * (POLYV_VENDOR_WINDOW.as_nanos() / window.as_nanos() + 1)
+    };
+    if per_ten_seconds > POLYV_VENDOR_LIMIT {
+        return Err(format!(
+            "is `{text}`: it lets up to {per_ten_seconds} requests through in 10 s, above Polyv's limit of 1500 per 10 s per IP, which blocks the IP for 5 minutes"
+        ));
+    }
+    Ok(limit)
 }
 
 /// The LinkV app id, secret and base URL together (or none of them), and an optional alias.
@@ -310,6 +387,57 @@ mod tests {
         );
         assert_eq!(read(&[]).unwrap().allow_insecure_http, None);
         assert!(read(&[(ALLOW_INSECURE_HTTP, "maybe")]).is_err());
+    }
+
+    #[test]
+    fn rate_limits_parse_and_bad_ones_are_named() {
+        let secs = Duration::from_secs;
+        for (text, limit, window) in [
+            ("1200", 1200, secs(10)),
+            (" 1500 ", 1500, secs(10)),
+            ("1200/10s", 1200, secs(10)),
+            ("100/1s", 100, secs(1)),
+            ("50/500ms", 50, Duration::from_millis(500)),
+            ("1500/60s", 1500, secs(60)),
+        ] {
+            assert_eq!(
+                parse_rate_limit(text),
+                Ok(RateLimit::new(limit, window).unwrap()),
+                "{text}"
+            );
+        }
+        for text in [
+            "0", "0/1s", "10/0s", "many", "-5", "100/1", "100/1m", "1501", "137/1s", "100/s", "1.5",
+        ] {
+            let err = read(&[(POLYV_RATE_LIMIT, text)]).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Variable { variable, .. } if variable == POLYV_RATE_LIMIT),
+                "{text}: {err}"
+            );
+        }
+        // 136 per second is 1496 in the 11 one-second windows touching 10 s; 137 is 1507.
+        assert!(parse_rate_limit("136/1s").is_ok());
+        let err = parse_rate_limit("1501").unwrap_err();
+        assert!(err.contains("1500"), "{err}");
+    }
+
+    #[test]
+    fn the_fleet_variables() {
+        let vars = read(&[
+            (POLYV_RATE_LIMIT_PROCESSES, "3"),
+            (POLYV_RATE_LIMIT_REDIS_URL, " redis://:hunter2@10.0.0.5/1 "),
+            (POLYV_RATE_LIMIT_EGRESS, "nat-a"),
+        ])
+        .unwrap();
+        assert_eq!(vars.polyv_processes, Some(3));
+        assert_eq!(
+            vars.polyv_redis_url.as_ref().map(Secret::expose),
+            Some("redis://:hunter2@10.0.0.5/1")
+        );
+        assert_eq!(vars.polyv_egress.as_deref(), Some("nat-a"));
+        assert!(!format!("{vars:?}").contains("hunter2"));
+        assert!(read(&[(POLYV_RATE_LIMIT_PROCESSES, "0")]).is_err());
+        assert!(read(&[(POLYV_RATE_LIMIT_PROCESSES, "three")]).is_err());
     }
 
     #[test]

@@ -226,6 +226,10 @@ pub enum ConfigError {
     /// The default transport could not be set up (TLS roots, certificates).
     #[error(transparent)]
     Transport(#[from] liveapi_hyper::ConfigError),
+    /// The Redis rate limiter cannot be configured as asked.
+    #[cfg(feature = "redis")]
+    #[error(transparent)]
+    RedisRateLimiter(#[from] crate::RedisLimiterError),
 }
 
 fn vendor_name(vendor: Vendor) -> &'static str {
@@ -448,6 +452,13 @@ from_kind! {
 
 impl From<liveapi_hyper::ConfigError> for Error {
     fn from(e: liveapi_hyper::ConfigError) -> Self {
+        ConfigError::from(e).into()
+    }
+}
+
+#[cfg(feature = "redis")]
+impl From<crate::RedisLimiterError> for Error {
+    fn from(e: crate::RedisLimiterError) -> Self {
         ConfigError::from(e).into()
     }
 }

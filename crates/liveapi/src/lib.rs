@@ -65,6 +65,10 @@
 //! | `LIVEAPI_MAX_ATTEMPTS` | optional number of attempts, retries included |
 //! | `LIVEAPI_ALLOW_INSECURE_HTTP` | optional: `1` allows plain `http://` to hosts other than this machine |
 //! | `LIVEAPI_RESEND_WINDOW_SECS` | optional: how old a coin change may be and still be sent (default 43 200, 12 h), or `off` |
+//! | `LIVEAPI_POLYV_RATE_LIMIT` | optional Polyv budget: requests per 10 s (default 1200), or `N/<window>` (`100/1s`, `50/500ms`); at most Polyv's 1500 in any 10 s |
+//! | `LIVEAPI_POLYV_RATE_LIMIT_PROCESSES` | optional: processes sharing the budget; each keeps to budget / N (with Redis: while Redis is unreachable, and then it is required) |
+//! | `LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL` | optional: share the budget through this Redis (`RedisRateLimiter`, feature `redis`); never printed |
+//! | `LIVEAPI_POLYV_RATE_LIMIT_EGRESS` | optional, with the Redis URL: a label for this egress IP, one budget per label |
 //!
 //! The LinkV app id, secret and base URL go together; a partial set is an error that names
 //! what is missing. Numbers must be at least 1. [`env`](mod@env) has the names as constants.
@@ -75,8 +79,17 @@
 //! the operating system's roots on request. `sha256`: Polyv's `signatureMethod=SHA256`.
 //! `console-credentials`: [`LinkvCredentials::from_console`](request::LinkvCredentials) from
 //! the console's encrypted `app_secret`. `reqwest` and `tower`: the
-//! [transports](transport) of those names. `test-util`: `ManualClock` and `SeededEntropy` for
+//! [transports](transport) of those names. `redis`: `RedisRateLimiter`, one Polyv budget
+//! for every process of a fleet. `test-util`: `ManualClock` and `SeededEntropy` for
 //! deterministic tests.
+//!
+//! # Several processes
+//!
+//! Polyv blocks an IP for five minutes past 1500 requests per 10 s. One client keeps to 1200
+//! per 10 s ([`RateLimit::POLYV`]); processes behind one egress IP share one budget through
+//! `RedisRateLimiter` (feature `redis`;
+//! [`ClientBuilder::polyv_redis_rate_limit`](ClientBuilder) or the variables above), or each
+//! keep to a share of it (`LIVEAPI_POLYV_RATE_LIMIT_PROCESSES` alone).
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -88,6 +101,8 @@ mod client;
 mod coins;
 pub mod env;
 mod error;
+#[cfg(feature = "redis")]
+mod redis_limiter;
 pub mod transport;
 
 pub use call::{Call, CallFuture};
@@ -96,11 +111,17 @@ pub use client::{
 };
 pub use coins::{ChangeCoins, CompleteOrder, SendChange};
 pub use error::{ClockError, ConfigError, Error, ErrorKind};
+#[cfg(feature = "redis")]
+pub use redis_limiter::{
+    DEFAULT_EGRESS, DEFAULT_KEY_PREFIX, DEFAULT_PROBE_INTERVAL, DEFAULT_REDIS_TIMEOUT,
+    DEFAULT_TRANSIT_MARGIN, RedisLimiterError, RedisLink, RedisRateLimiter,
+    RedisRateLimiterBuilder,
+};
 
 pub use liveapi_request::retry::RetryPolicy;
 pub use liveapi_request::{
-    CallSettings, ClockOffset, Context, LinkvCredentials, PolyvCredentials, RateLimit, RateLimiter,
-    Secret,
+    CallSettings, ClockOffset, Context, LinkvCredentials, LocalRateLimiter, PolyvCredentials,
+    RateLimit, RateLimiter, Secret, Throttled,
 };
 #[cfg(feature = "test-util")]
 pub use liveapi_request::{ManualClock, SeededEntropy};
