@@ -118,6 +118,10 @@ impl BaseUrl {
 }
 
 fn is_loopback_host(host: &str) -> bool {
+    // Checked on every attempt: the common spellings are answered without parsing an address.
+    if matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        return true;
+    }
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || host

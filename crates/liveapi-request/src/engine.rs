@@ -656,7 +656,9 @@ impl Call<'_> {
         let time_left = self.remaining().map_or(self.attempt_timeout, |remaining| {
             remaining.min(self.attempt_timeout)
         });
-        let started = self.timer.now();
+        // Latency is read for the debug events only: a clock read per attempt is measurable
+        // at tens of thousands of calls per second.
+        let started = tracing::enabled!(tracing::Level::DEBUG).then(|| self.timer.now());
         let response = if time_left.is_zero() {
             Err(TransportError::new(TransportErrorKind::Timeout))
         } else {
@@ -664,8 +666,9 @@ impl Call<'_> {
                 .await
                 .unwrap_or_else(|| Err(TransportError::new(TransportErrorKind::Timeout)))
         };
-        let latency_ms =
-            u64::try_from((self.timer.now() - started).as_millis()).unwrap_or(u64::MAX);
+        let latency_ms = started.map(|started| {
+            u64::try_from((self.timer.now() - started).as_millis()).unwrap_or(u64::MAX)
+        });
         let response = match response {
             Ok(response) => {
                 tracing::debug!(status = response.status().as_u16(), latency_ms, "answered");
@@ -676,15 +679,18 @@ impl Call<'_> {
                 return (Err(AttemptError::Transport(e)), None);
             }
         };
-        let received = self.engine.context.now();
-        let answer = Answer {
-            retry_after: headers::retry_after(response.headers(), received),
-            clock_offset: headers::server_date(response.headers())
-                .map(|server| ClockOffset::between(received, server)),
-        };
-        (
-            operation.parse(&response).map_err(AttemptError::Api),
-            Some(answer),
-        )
+        match operation.parse(&response) {
+            Ok(output) => (Ok(output), None),
+            // What the headers say matters only to a failed attempt's next step.
+            Err(e) => {
+                let received = self.engine.context.now();
+                let answer = Answer {
+                    retry_after: headers::retry_after(response.headers(), received),
+                    clock_offset: headers::server_date(response.headers())
+                        .map(|server| ClockOffset::between(received, server)),
+                };
+                (Err(AttemptError::Api(e)), Some(answer))
+            }
+        }
     }
 }

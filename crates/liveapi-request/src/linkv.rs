@@ -7,7 +7,7 @@ use liveapi_model::linkv::{
     ChangeGold, GetUserTokens, LinkvError, LinkvRequest, OrderSuccess, RequestId, ThGetToken,
 };
 
-use crate::operation::http_request;
+use crate::operation::{FORM, http_request};
 use crate::{BuildError, Entropy, LinkvCredentials, Operation, Vendor};
 
 /// Every parameter, sorted as they are signed, then the signature; form-encoded.
@@ -19,7 +19,7 @@ fn build<R: LinkvRequest>(
 ) -> Result<http::Request<Bytes>, BuildError> {
     let mut params = request.params();
     params.push(("app_id", credentials.app_id().to_owned()));
-    params.push(("nonce_str", entropy.nonce(now)?.to_string()));
+    params.push(("nonce_str", entropy.nonce(now)?.as_str().to_owned()));
     if R::SENDS_CHANNEL {
         let alias = credentials.alias().ok_or(BuildError::MissingAlias)?;
         params.push(("channel", alias.to_owned()));
@@ -34,7 +34,7 @@ fn build<R: LinkvRequest>(
     Ok(http_request(
         http::Method::POST,
         credentials.base_url().join(R::PATH, None)?,
-        Some("application/x-www-form-urlencoded"),
+        Some(FORM),
         Bytes::from(form.finish()),
     ))
 }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use liveapi_model::polyv::{GetDonate, Method, PolyvError, PolyvRequest, UpdateCash, UpdateGoods};
 use liveapi_sign::polyv::{SIGNATURE_METHOD_PARAM, SignatureMethod};
 
-use crate::operation::http_request;
+use crate::operation::{JSON, http_request};
 use crate::{BuildError, Entropy, Operation, PolyvCredentials, Vendor};
 
 fn build<R: PolyvRequest>(
@@ -46,12 +46,7 @@ fn build<R: PolyvRequest>(
         Method::Post => {
             // An empty POST would change settings to nothing the caller asked for.
             let body = request.body().ok_or(BuildError::MissingBody)?;
-            http_request(
-                http::Method::POST,
-                uri,
-                Some("application/json; charset=utf-8"),
-                Bytes::from(body),
-            )
+            http_request(http::Method::POST, uri, Some(JSON), Bytes::from(body))
         }
         Method::Get => http_request(http::Method::GET, uri, None, Bytes::new()),
     })

@@ -423,8 +423,8 @@ impl LinkvRequest for OrderSuccess {
 
     fn params(&self) -> Params {
         let mut params = vec![
-            ("uid", self.uid.to_string()),
-            ("request_id", self.request_id.to_string()),
+            ("uid", self.uid.as_str().to_owned()),
+            ("request_id", self.request_id.as_str().to_owned()),
             ("type", self.change_type.as_str().to_owned()),
             ("value", self.value.to_string()),
             ("order_id", self.order_id.to_string()),
@@ -631,8 +631,8 @@ impl LinkvRequest for ChangeGold {
 
     fn params(&self) -> Params {
         let mut params = vec![
-            ("uid", self.uid.to_string()),
-            ("request_id", self.request_id.to_string()),
+            ("uid", self.uid.as_str().to_owned()),
+            ("request_id", self.request_id.as_str().to_owned()),
             ("type", self.change_type.as_str().to_owned()),
             ("value", self.value.to_string()),
         ];
@@ -699,7 +699,7 @@ impl LinkvRequest for GetUserTokens {
     const PATH: &'static str = "/open/finanv0/getUserTokens";
 
     fn params(&self) -> Params {
-        vec![("uid", self.uid.to_string())]
+        vec![("uid", self.uid.as_str().to_owned())]
     }
 
     fn from_params(source: &(impl ParamSource + ?Sized)) -> Result<Self, ValidationError> {
