@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use liveapi_emulator::{Emulator, FaultKind, FaultWeights, Faults, RateLimit, RunningEmulator};
+use liveapi_emulator::{Emulator, FaultKind, FaultWeights, Faults, IpRateLimit, RunningEmulator};
 
 /// Arguments of `liveapi emulator`.
 #[derive(Debug, clap::Args)]
@@ -212,7 +212,7 @@ pub(crate) fn run(args: Args) -> ExitCode {
         if args.no_rate_limit {
             builder = builder.rate_limit(None);
         } else {
-            builder = builder.rate_limit(Some(RateLimit::default()));
+            builder = builder.rate_limit(Some(IpRateLimit::default()));
         }
         let emulator = match builder.start().await {
             Ok(emulator) => emulator,

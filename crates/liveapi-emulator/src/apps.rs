@@ -32,6 +32,7 @@ pub const DEMO_POLYV_CHANNELS: [u64; 2] = [1_000_001, 1_000_002];
 /// assert!(!format!("{app:?}").contains(&app.app_secret));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LinkvApp {
     /// `live_app_key`: the `app_id` parameter.
     pub app_key: String,
@@ -84,6 +85,7 @@ impl fmt::Debug for LinkvApp {
 /// assert!(!format!("{app:?}").contains(&app.secret));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PolyvApp {
     /// The `appId` parameter.
     pub app_id: String,

@@ -72,6 +72,7 @@ fn system_ms() -> u64 {
 }
 
 fn millis(at: SystemTime) -> u64 {
+    // The emulator's clock can be set anywhere, 1970 included; before it counts as 1970.
     let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
     u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }

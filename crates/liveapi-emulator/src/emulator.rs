@@ -25,8 +25,8 @@ use crate::request_log::RequestLog;
 use crate::state::{Limits, LinkvEntry, PolyvEntry, Shared, lock};
 use crate::state_file::{self, Document, Persist};
 use crate::{
-    AppliedChange, ClockStart, EmulatorClock, FaultStats, Faults, FaultsError, LinkvApp, PolyvApp,
-    RateLimit, RequestRecord,
+    AppliedChange, ClockStart, EmulatorClock, FaultStats, Faults, FaultsError, IpRateLimit,
+    LinkvApp, PolyvApp, RequestRecord,
 };
 
 /// Where an emulator listens unless told otherwise: a free port on the IPv4 loopback.
@@ -69,14 +69,14 @@ impl Emulator {
 ///
 /// ```
 /// use std::time::Duration;
-/// use liveapi_emulator::{ClockStart, Emulator, Faults, PolyvApp, RateLimit};
+/// use liveapi_emulator::{ClockStart, Emulator, Faults, PolyvApp, IpRateLimit};
 ///
 /// let builder = Emulator::builder()
 ///     .polyv_app(PolyvApp::new("my_app", "my_secret", [42]))
 ///     .faults(Faults::new(0.1))
 ///     .seed(7)
 ///     .clock(ClockStart::Behind(Duration::from_secs(30)))
-///     .rate_limit(Some(RateLimit::new(100, Duration::from_secs(1))))
+///     .rate_limit(Some(IpRateLimit::new(100, Duration::from_secs(1))))
 ///     .body_limit(64 * 1024);
 /// assert!(!format!("{builder:?}").contains("my_secret"));
 /// ```
@@ -89,7 +89,7 @@ pub struct EmulatorBuilder {
     faults: Faults,
     seed: u64,
     clock: ClockStart,
-    rate_limit: Option<RateLimit>,
+    rate_limit: Option<IpRateLimit>,
     body_limit: usize,
     state_file: Option<PathBuf>,
     idempotency_window: Duration,
@@ -111,7 +111,7 @@ impl Default for EmulatorBuilder {
             faults: Faults::none(),
             seed: 0,
             clock: ClockStart::System,
-            rate_limit: Some(RateLimit::default()),
+            rate_limit: Some(IpRateLimit::default()),
             body_limit: DEFAULT_BODY_LIMIT,
             state_file: None,
             idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
@@ -179,7 +179,7 @@ impl EmulatorBuilder {
 
     /// Polyv's per-IP rate limit, or `None` for no limit (for load tests).
     #[must_use]
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+    pub fn rate_limit(mut self, limit: Option<IpRateLimit>) -> Self {
         self.rate_limit = limit;
         self
     }

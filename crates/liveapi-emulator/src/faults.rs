@@ -37,6 +37,7 @@ use crate::rng;
 /// The `*_after_apply` kinds are the ones that make a naive retry apply a coin change twice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FaultKind {
     /// The answer is held back by a delay drawn from the configured latency range.
     Latency,
@@ -155,6 +156,7 @@ impl FromStr for FaultKind {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FaultWeights {
     /// Weight of [`FaultKind::Latency`].
     pub latency: u32,
@@ -295,6 +297,7 @@ impl FaultWeights {
 /// object is present, and all 1 when it is absent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Faults {
     /// The probability, from 0 to 1, that an eligible request gets a fault.
     pub rate: f64,
@@ -455,6 +458,7 @@ impl std::error::Error for FaultsError {}
 
 /// How many requests were eligible for faults and how many of each kind were injected.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FaultStats {
     /// Requests that drew from the fault sequence (vendor requests in scope while faults
     /// were active).

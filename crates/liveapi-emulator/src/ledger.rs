@@ -273,14 +273,16 @@ impl Ledger {
     /// A LinkV-like open id for `user_id`: 19 digits, derived from the app and the user so that
     /// the same user gets the same id in every emulator.
     fn derive_open_id(&self, user_id: &str) -> String {
-        (0u64..)
-            .map(|attempt| {
-                let attempt = attempt.to_string();
-                let h = rng::splitmix64(rng::fnv1a(&[&self.app_key, user_id, &attempt]));
-                (1_000_000_000_000_000_000 + h % 9_000_000_000_000_000_000).to_string()
-            })
-            .find(|id| !self.users.contains_key(id))
-            .unwrap_or_default()
+        let mut attempt = 0u64;
+        loop {
+            let salt = attempt.to_string();
+            let h = rng::splitmix64(rng::fnv1a(&[&self.app_key, user_id, &salt]));
+            let id = (1_000_000_000_000_000_000 + h % 9_000_000_000_000_000_000).to_string();
+            if !self.users.contains_key(&id) {
+                return id;
+            }
+            attempt += 1;
+        }
     }
 
     fn next_token(&mut self) -> String {

@@ -144,7 +144,7 @@
 //! | injected server failure | 500 | `system error` | the emulator's own words for the seed's code 500 |
 //! | unknown path under `/live/` / wrong method | 404 / 405 | `not found` / `method not allowed` | the emulator's own |
 //!
-//! The rate limit ([`RateLimit`]) is Polyv's by default: 1500 requests per 10 seconds per client
+//! The rate limit ([`IpRateLimit`]) is Polyv's by default: 1500 requests per 10 seconds per client
 //! IP on the Polyv paths, then five minutes of refusals. A window starts with an IP's first
 //! request and counts every request for its length; the request that passes the limit starts
 //! the block, and requests during the block count in no window. It runs on the monotonic
@@ -253,5 +253,5 @@ pub use emulator::{
 };
 pub use faults::{FaultKind, FaultStats, FaultWeights, Faults, FaultsError, Vendor};
 pub use ledger::{AppliedChange, ChangeKind};
-pub use rate_limit::RateLimit;
+pub use rate_limit::IpRateLimit;
 pub use request_log::RequestRecord;

@@ -11,19 +11,21 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-/// Polyv's rate limit: `requests` per `per` from one client IP, then `block_for` of refusals
-/// (`qps exceeds number of calls`).
+/// The limit the emulated Polyv server enforces on each client IP: `requests` per `per`, then
+/// `block_for` of refusals (`qps exceeds number of calls`). It is the server's rule, with its
+/// ban; the budget a client keeps to stay under it is `liveapi_request::RateLimit`.
 ///
 /// ```
 /// use std::time::Duration;
-/// use liveapi_emulator::RateLimit;
-/// let polyv = RateLimit::default();
+/// use liveapi_emulator::IpRateLimit;
+/// let polyv = IpRateLimit::default();
 /// assert_eq!((polyv.requests, polyv.per), (1500, Duration::from_secs(10)));
-/// let strict = RateLimit::new(5, Duration::from_secs(60)).with_block(Duration::ZERO);
+/// let strict = IpRateLimit::new(5, Duration::from_secs(60)).with_block(Duration::ZERO);
 /// assert_eq!(strict.block_for, Duration::ZERO);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
+#[non_exhaustive]
+pub struct IpRateLimit {
     /// Requests allowed per window.
     pub requests: u32,
     /// The window.
@@ -33,7 +35,7 @@ pub struct RateLimit {
     pub block_for: Duration,
 }
 
-impl Default for RateLimit {
+impl Default for IpRateLimit {
     /// Polyv's: 1500 requests per 10 seconds, then five minutes of refusals.
     fn default() -> Self {
         Self {
@@ -44,7 +46,7 @@ impl Default for RateLimit {
     }
 }
 
-impl RateLimit {
+impl IpRateLimit {
     /// `requests` per `per`, with the five-minute block.
     #[must_use]
     pub fn new(requests: u32, per: Duration) -> Self {
@@ -165,12 +167,12 @@ pub(crate) struct ClientStatus {
 
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
-    limit: Option<RateLimit>,
+    limit: Option<IpRateLimit>,
     clients: Mutex<HashMap<IpAddr, Client>>,
 }
 
 impl RateLimiter {
-    pub(crate) fn new(limit: Option<RateLimit>) -> Self {
+    pub(crate) fn new(limit: Option<IpRateLimit>) -> Self {
         Self {
             limit,
             clients: Mutex::new(HashMap::new()),
@@ -260,7 +262,7 @@ mod tests {
 
     #[test]
     fn counts_per_ip_and_blocks() {
-        let limiter = RateLimiter::new(Some(RateLimit::new(3, Duration::from_secs(3_600))));
+        let limiter = RateLimiter::new(Some(IpRateLimit::new(3, Duration::from_secs(3_600))));
         let a = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
         let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
         assert!((0..3).all(|_| limiter.allow(a)));
@@ -273,7 +275,7 @@ mod tests {
     #[test]
     fn the_status_shows_windows_and_bans_per_ip() {
         let limiter = RateLimiter::new(Some(
-            RateLimit::new(2, Duration::from_millis(30)).with_block(Duration::from_secs(3_600)),
+            IpRateLimit::new(2, Duration::from_millis(30)).with_block(Duration::from_secs(3_600)),
         ));
         let a = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
         let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
@@ -312,7 +314,7 @@ mod tests {
 
     #[test]
     fn history_is_bounded() {
-        let limiter = RateLimiter::new(Some(RateLimit::new(5, Duration::from_millis(1))));
+        let limiter = RateLimiter::new(Some(IpRateLimit::new(5, Duration::from_millis(1))));
         let a = IpAddr::V4(Ipv4Addr::LOCALHOST);
         for _ in 0..(HISTORY + 10) {
             assert!(limiter.allow(a));

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use liveapi_emulator::{ClockStart, Emulator, RateLimit};
+use liveapi_emulator::{ClockStart, Emulator, IpRateLimit};
 use liveapi_model::polyv::{
     CashSettings, Cashes, Cents, ChannelId, DonateGood, DonateGoods, Enabled, GetDonate, GoodImage,
     GoodName, GoodSettings, PolyvError, Scope, UpdateCash, UpdateGoods,
@@ -518,7 +518,7 @@ async fn wrong_methods_and_paths() {
 #[tokio::test]
 async fn the_rate_limit_answers_qps_exceeded() {
     let emu = Emulator::builder()
-        .rate_limit(Some(RateLimit::new(3, Duration::from_secs(3_600))))
+        .rate_limit(Some(IpRateLimit::new(3, Duration::from_secs(3_600))))
         .start()
         .await
         .unwrap();
