@@ -627,6 +627,25 @@ mod tests {
         ledger.get_token(&req).unwrap().open_id
     }
 
+    #[test]
+    fn open_ids_are_19_digits_spread_by_user_and_a_taken_one_is_skipped() {
+        let mut ledger = Ledger::new("app", 1, RETENTION);
+        let ids: std::collections::HashSet<String> = (0..10)
+            .map(|n| ledger.derive_open_id(&format!("user{n}")))
+            .collect();
+        assert_eq!(ids.len(), 10);
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 19 && id.bytes().all(|b| b.is_ascii_digit()))
+        );
+        let first = ledger.derive_open_id("ann");
+        assert_eq!(register(&mut ledger, "ann"), first);
+        // The id is taken now: the next candidate is used, still of the same shape.
+        let next = ledger.derive_open_id("ann");
+        assert_ne!(next, first);
+        assert_eq!(next.len(), 19);
+    }
+
     fn change<'a>(
         rid: &'a str,
         uid: &'a str,
