@@ -226,6 +226,7 @@
 
 mod apps;
 mod clock;
+mod connections;
 mod donate;
 mod emulator;
 mod faults;
@@ -246,6 +247,10 @@ pub use apps::{
     DEMO_POLYV_CHANNELS, DEMO_POLYV_SECRET, LinkvApp, PolyvApp,
 };
 pub use clock::{ClockStart, ClockStatus, EmulatorClock};
+pub use connections::{
+    ConnectionStats, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+};
 pub use emulator::{
     DEFAULT_BODY_LIMIT, DEFAULT_IDEMPOTENCY_CAPACITY, DEFAULT_IDEMPOTENCY_WINDOW,
     DEFAULT_JOURNAL_CAPACITY, DEFAULT_LISTEN, DEFAULT_REQUEST_LOG_CAPACITY, Emulator,
