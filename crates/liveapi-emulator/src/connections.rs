@@ -29,9 +29,10 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// File descriptors kept for the emulator's own use (listener, runtime, state file, standard
 /// streams) when the connection cap is derived from the file limit.
 const FD_HEADROOM: u64 = 64;
-/// At most this many refused connections are answered at once; beyond it they are closed
-/// without a word, so refusing cannot itself run the process out of descriptors.
-const MAX_REFUSING: usize = 64;
+/// At most this many refused connections are answered at once (fewer under a small cap: a
+/// sixteenth of it), each holding a descriptor for a moment; beyond it they are closed
+/// without a word, so that refusing cannot itself use up the descriptors kept in reserve.
+const MAX_REFUSING: usize = 32;
 
 /// The limits on connections, fixed at start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -311,9 +312,10 @@ impl Connections {
     /// Takes a place for answering a refused connection, or `None` if too many are being
     /// answered already.
     pub(crate) fn refusing(self: &Arc<Self>) -> Option<Refusing> {
+        let max = (self.limits.max_connections / 16).clamp(1, MAX_REFUSING);
         self.refusing
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < MAX_REFUSING).then_some(n + 1)
+                (n < max).then_some(n + 1)
             })
             .ok()
             .map(|_| Refusing(Arc::clone(self)))
@@ -576,11 +578,16 @@ mod tests {
 
     #[test]
     fn refusals_answered_at_once_are_bounded() {
-        let c = Arc::new(Connections::new(limits()));
-        let held: Vec<_> = (0..MAX_REFUSING).map(|_| c.refusing().unwrap()).collect();
-        assert!(c.refusing().is_none());
-        drop(held);
-        assert!(c.refusing().is_some());
+        for (cap, answered) in [(2, 1), (32, 2), (160, 10), (10_000, MAX_REFUSING)] {
+            let c = Arc::new(Connections::new(ConnectionLimits {
+                max_connections: cap,
+                ..limits()
+            }));
+            let held: Vec<_> = (0..answered).map(|_| c.refusing().unwrap()).collect();
+            assert!(c.refusing().is_none(), "cap {cap}");
+            drop(held);
+            assert!(c.refusing().is_some());
+        }
     }
 
     #[test]
