@@ -143,7 +143,7 @@ fn count(stats: &Value, key: &str) -> u64 {
 enum Fate {
     /// Closed by the emulator after this long.
     Closed(Duration),
-    /// Refused at once (503 or a close before the first byte was written).
+    /// Refused at once: a 503, or a close before the emulator took the first byte.
     Refused,
     /// Still open when the attack gave up on it.
     Kept,
@@ -151,7 +151,7 @@ enum Fate {
 
 /// Connects and sends one byte of a never-ending head every `every`, until the emulator
 /// closes the connection.
-async fn attacker(addr: std::net::SocketAddr, every: Duration, give_up: Duration) -> Fate {
+async fn attacker(addr: SocketAddr, every: Duration, give_up: Duration) -> Fate {
     let Ok(mut stream) = TcpStream::connect(addr).await else {
         return Fate::Refused;
     };
@@ -162,16 +162,22 @@ async fn attacker(addr: std::net::SocketAddr, every: Duration, give_up: Duration
         if opened.elapsed() > give_up {
             return Fate::Kept;
         }
-        if stream.write_all(&[*byte]).await.is_err() {
-            return Fate::Closed(opened.elapsed());
-        }
-        match tokio::time::timeout(every, stream.read(&mut buf)).await {
-            // Anything read before a byte of ours was taken is the refusal's 503.
-            Ok(Ok(n)) if n > 0 && sent == 0 && buf.starts_with(b"HTTP/1.1 503") => {
-                return Fate::Refused;
+        let closed = if stream.write_all(&[*byte]).await.is_err() {
+            true
+        } else {
+            // Anything the emulator sends to a head it has not finished is a refusal.
+            match tokio::time::timeout(every, stream.read(&mut buf)).await {
+                Ok(Ok(0) | Err(_)) => true,
+                Ok(Ok(_)) => return Fate::Refused,
+                Err(_) => false,
             }
-            Ok(Ok(0) | Err(_)) => return Fate::Closed(opened.elapsed()),
-            Ok(Ok(_)) | Err(_) => {}
+        };
+        if closed {
+            return if sent == 0 {
+                Fate::Refused
+            } else {
+                Fate::Closed(opened.elapsed())
+            };
         }
     }
     Fate::Kept
@@ -258,7 +264,6 @@ async fn attack(target: &Target, config: &Config, header_timeout: Duration) -> b
     let mut latencies = Vec::new();
     let mut failures = 0u32;
     let mut peak_rss = None;
-    let mut peak_open = 0;
     while attackers.iter().any(|a| !a.is_finished()) {
         let asked = Instant::now();
         let mut answered = false;
@@ -282,13 +287,10 @@ async fn attack(target: &Target, config: &Config, header_timeout: Duration) -> b
             failures += 1;
         }
         peak_rss = peak_rss.max(target.rss_kib());
-        if let Some(open) = target.stats().await["open"].as_u64() {
-            peak_open = peak_open.max(open);
-        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     println!(
-        "  RSS during the attack, at most: {:.1} MiB ({peak_open} connections open at most)",
+        "  RSS during the attack, at most: {:.1} MiB",
         peak_rss.unwrap_or(0) as f64 / 1024.0
     );
 
@@ -329,7 +331,8 @@ async fn attack(target: &Target, config: &Config, header_timeout: Duration) -> b
     // The connection that asks for the counters is itself open.
     let open = count(&after, "open").saturating_sub(u64::from(config.target.is_some()));
     println!(
-        "  emulator: open {open}, accepted {}, refused {}, closed by header timeout {}, by keep-alive timeout {}, accept errors {}",
+        "  emulator: open {open} (peak {}), accepted {}, refused {}, closed by header timeout {}, by keep-alive timeout {}, accept errors {}",
+        count(&after, "peak"),
         since("accepted"),
         since("refused"),
         since("header_timeouts"),
