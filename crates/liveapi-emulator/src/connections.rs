@@ -136,26 +136,32 @@ struct Progress {
 impl Progress {
     /// When the connection must be closed if nothing changes, and why; `None` for never.
     fn deadline(&self, limits: &ConnectionLimits) -> Option<(Instant, Expiry)> {
-        match self.phase {
+        let phase = match self.phase {
             Phase::Head {
                 since, first: true, ..
-            } => Some((
-                since.checked_add(limits.header_read_timeout)?,
-                Expiry::Header,
-            )),
+            } => since
+                .checked_add(limits.header_read_timeout)
+                .map(|at| (at, Expiry::Header)),
             Phase::Head {
                 started: Some(at), ..
-            } => Some((at.checked_add(limits.header_read_timeout)?, Expiry::Header)),
-            Phase::Head { since, .. } => Some((
-                since.checked_add(limits.keep_alive_timeout)?,
-                Expiry::KeepAlive,
-            )),
-            // The body's stalls are the handler's to catch (it answers 408); only a client
-            // that does not read its answer is the connection's.
-            Phase::Request => Some((
-                self.write_blocked?.checked_add(limits.body_read_timeout)?,
-                Expiry::Write,
-            )),
+            } => at
+                .checked_add(limits.header_read_timeout)
+                .map(|at| (at, Expiry::Header)),
+            Phase::Head { since, .. } => since
+                .checked_add(limits.keep_alive_timeout)
+                .map(|at| (at, Expiry::KeepAlive)),
+            // The body's stalls are the handler's to catch (it answers 408).
+            Phase::Request => None,
+        };
+        // A client that does not read: in any phase, since an answer whose body hyper has
+        // taken whole may still be waiting to be flushed while the next request is awaited.
+        let write = self
+            .write_blocked
+            .and_then(|at| at.checked_add(limits.body_read_timeout))
+            .map(|at| (at, Expiry::Write));
+        match (phase, write) {
+            (Some(p), Some(w)) => Some(if w.0 < p.0 { w } else { p }),
+            (p, w) => p.or(w),
         }
     }
 }
@@ -540,6 +546,27 @@ mod tests {
         assert_eq!(
             a.check(&limits(), t0 + secs(107)),
             Check::WaitUntil(t0 + secs(114))
+        );
+    }
+
+    #[test]
+    fn an_unread_answer_counts_between_requests_too() {
+        let t0 = Instant::now();
+        let a = Activity::new(t0);
+        a.request_started();
+        a.answer_ended(t0);
+        a.write(true, t0 + secs(1));
+        // The write stall (7 s) comes before the keep-alive timeout (60 s).
+        assert_eq!(
+            a.check(&limits(), t0 + secs(8)),
+            Check::Expired(Expiry::Write)
+        );
+        // On a fresh connection the header timeout (10 s) can come first.
+        let b = Activity::new(t0);
+        b.write(true, t0 + secs(5));
+        assert_eq!(
+            b.check(&limits(), t0 + secs(10)),
+            Check::Expired(Expiry::Header)
         );
     }
 

@@ -232,6 +232,44 @@ async fn a_next_request_started_but_not_finished_gets_the_header_timeout() {
 }
 
 #[tokio::test]
+async fn a_client_that_does_not_read_its_answers_is_closed() {
+    let emu = start_with(patient().body_read_timeout(Duration::from_millis(500))).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    // A small receive window, so that the unread answers fill the buffers sooner.
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(emu.addr()).await.unwrap();
+    let (_reader, mut writer) = stream.into_split();
+    // Requests for the index (the longest small answer) back to back, never reading.
+    let flood = tokio::spawn(async move {
+        let request = b"GET /_emulator HTTP/1.1\r\nHost: emulator\r\n\r\n".repeat(64);
+        while writer.write_all(&request).await.is_ok() {}
+    });
+    tokio::time::timeout(PATIENCE, async {
+        while emu.connection_stats().write_timeouts == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("never given up: {:?}", emu.connection_stats()));
+    wait_open(&emu, 0).await;
+    let stats = emu.connection_stats();
+    assert_eq!(
+        (
+            stats.write_timeouts,
+            stats.keep_alive_timeouts,
+            stats.header_timeouts
+        ),
+        (1, 0, 0),
+        "{stats:?}"
+    );
+    // The flood ends once the connection is gone.
+    tokio::time::timeout(PATIENCE, flood)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
 async fn connections_over_the_cap_get_a_fast_503_while_the_others_work() {
     let emu = start_with(patient().max_connections(2)).await;
     let mut first = connect(emu.addr()).await;
