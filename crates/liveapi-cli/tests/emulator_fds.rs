@@ -1,5 +1,8 @@
 //! `liveapi emulator` under a low open-file limit (`ulimit -n 64`): more idle connections than
 //! it has descriptors for must not stop it answering a well-behaved client.
+//!
+//! Linux only: the default cap is derived from `/proc/self/limits`.
+#![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
