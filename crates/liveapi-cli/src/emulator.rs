@@ -55,6 +55,37 @@ pub(crate) struct Args {
     /// `text/html; charset=UTF-8`.
     #[arg(long)]
     linkv_json_content_type: bool,
+
+    /// Close a connection whose request head is not complete this many seconds after the
+    /// connection opened (or after the head's first byte, for later requests).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "10")]
+    header_read_timeout: Duration,
+
+    /// Answer 408 and close when a request body sends nothing for this many seconds (a slow
+    /// but steady upload is fine); also the longest wait for a client to read its answer.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "10")]
+    body_read_timeout: Duration,
+
+    /// Close a connection idle between requests for this many seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "60")]
+    keep_alive_timeout: Duration,
+
+    /// At most this many open connections; more get `503` at once. By default 1024, or less
+    /// when the open-file limit (`ulimit -n`) is lower.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
+}
+
+/// A positive number of seconds, fractions allowed (`0.5`).
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(format!("`{text}` must be a positive number of seconds")),
+    }
 }
 
 fn parse_weights(text: &str) -> Result<FaultWeights, String> {
@@ -148,6 +179,12 @@ fn write_banner(
             "text/html, as the real server's"
         }
     )?;
+    let connections = emulator.connection_stats();
+    writeln!(
+        out,
+        "  connections: at most {}; timeouts: header {:?}, body {:?}, keep-alive {:?}",
+        connections.max, args.header_read_timeout, args.body_read_timeout, args.keep_alive_timeout
+    )?;
     writeln!(out, "  inspect: {base}/_emulator")?;
     if let Some(state) = &args.state {
         writeln!(out, "  state file: {}", state.display())?;
@@ -205,7 +242,13 @@ pub(crate) fn run(args: Args) -> ExitCode {
             .seed(args.seed)
             .faults(args.faults())
             .linkv_error_http_status(args.linkv_error_http_status)
-            .linkv_json_content_type(args.linkv_json_content_type);
+            .linkv_json_content_type(args.linkv_json_content_type)
+            .header_read_timeout(args.header_read_timeout)
+            .body_read_timeout(args.body_read_timeout)
+            .keep_alive_timeout(args.keep_alive_timeout);
+        if let Some(max) = args.max_connections {
+            builder = builder.max_connections(max as usize);
+        }
         if let Some(state) = &args.state {
             builder = builder.state_file(state);
         }
@@ -260,5 +303,14 @@ mod tests {
         assert_eq!(parse_latency("250").unwrap(), (250, 250));
         assert_eq!(parse_latency("10..2000").unwrap(), (10, 2000));
         assert!(parse_latency("fast").is_err());
+    }
+
+    #[test]
+    fn seconds_parse_and_must_be_positive() {
+        assert_eq!(parse_seconds("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_seconds("0.25").unwrap(), Duration::from_millis(250));
+        for bad in ["0", "-1", "soon", "NaN", "inf", "1e300"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
     }
 }

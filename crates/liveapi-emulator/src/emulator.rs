@@ -16,6 +16,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::connections::{
+    self, ConnectionLimits, ConnectionStats, Connections, DEFAULT_BODY_READ_TIMEOUT,
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
+};
 use crate::donate::{Donate, DonateSnapshot};
 use crate::faults::FaultInjector;
 use crate::ledger::{Ledger, LedgerSnapshot, Retention};
@@ -50,7 +54,9 @@ pub struct Emulator;
 
 impl Emulator {
     /// A builder with the defaults: `127.0.0.1:0`, the demo apps, no faults, seed 0, the
-    /// system clock, Polyv's rate limit, a 1 MiB body limit, no state file.
+    /// system clock, Polyv's rate limit, a 1 MiB body limit, no state file, 10-second header
+    /// and body read timeouts, a 60-second keep-alive timeout, and a cap of 1024 open
+    /// connections (fewer under a lower file limit).
     #[must_use]
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
@@ -99,6 +105,11 @@ pub struct EmulatorBuilder {
     linkv_nonce_window: Duration,
     polyv_timestamp_window: Duration,
     linkv_answers: LinkvAnswers,
+    header_read_timeout: Duration,
+    body_read_timeout: Duration,
+    keep_alive_timeout: Duration,
+    /// `None`: derived from the file limit at start.
+    max_connections: Option<usize>,
 }
 
 impl Default for EmulatorBuilder {
@@ -121,6 +132,10 @@ impl Default for EmulatorBuilder {
             linkv_nonce_window: liveapi_sign::linkv::DEFAULT_WINDOW,
             polyv_timestamp_window: liveapi_sign::polyv::DEFAULT_WINDOW,
             linkv_answers: LinkvAnswers::default(),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
+            max_connections: None,
         }
     }
 }
@@ -273,6 +288,73 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a client has to send a whole request head: from the connection's start for
+    /// its first request, from the request's first byte for the next ones. A connection that
+    /// has not sent it by then is closed without an answer. 10 seconds by default
+    /// ([`DEFAULT_HEADER_READ_TIMEOUT`](crate::DEFAULT_HEADER_READ_TIMEOUT)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = liveapi_emulator::Emulator::builder()
+    ///     .header_read_timeout(Duration::from_secs(5))
+    ///     .body_read_timeout(Duration::from_secs(5))
+    ///     .keep_alive_timeout(Duration::from_secs(30))
+    ///     .max_connections(256);
+    /// # drop(builder);
+    /// ```
+    #[must_use]
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a request body may stall: the longest wait for its next bytes, so that a slow
+    /// but steady upload goes through. A stalled body gets HTTP 408 (in the vendor's envelope)
+    /// and the connection is closed. The same wait bounds how long an answer waits for a
+    /// client that does not read it. 10 seconds by default
+    /// ([`DEFAULT_BODY_READ_TIMEOUT`](crate::DEFAULT_BODY_READ_TIMEOUT)).
+    #[must_use]
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may sit idle between requests before it is closed. 60 seconds
+    /// by default ([`DEFAULT_KEEP_ALIVE_TIMEOUT`](crate::DEFAULT_KEEP_ALIVE_TIMEOUT)), under
+    /// the 90 seconds that common client pools keep idle connections.
+    #[must_use]
+    pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.keep_alive_timeout = timeout;
+        self
+    }
+
+    /// How many connections may be open at once. A connection over the cap gets a
+    /// `503 Service Unavailable` with `Connection: close` at once, its request unread.
+    ///
+    /// By default [`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS) (1024), or less
+    /// where the process may open fewer files (Linux: the soft `RLIMIT_NOFILE` minus 64
+    /// descriptors for the emulator's own use, or half of a limit under 128), so that the cap
+    /// is reached before the descriptors run out.
+    #[must_use]
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = Some(connections);
+        self
+    }
+
+    fn connection_limits(&self) -> Result<ConnectionLimits, StartError> {
+        let limits = ConnectionLimits {
+            header_read_timeout: self.header_read_timeout,
+            body_read_timeout: self.body_read_timeout,
+            keep_alive_timeout: self.keep_alive_timeout,
+            max_connections: self
+                .max_connections
+                .unwrap_or_else(connections::default_max_connections),
+        };
+        limits.validate().map_err(StartError::Config)?;
+        Ok(limits)
+    }
+
     fn apps(&self) -> Result<(Vec<LinkvApp>, Vec<PolyvApp>), StartError> {
         let mut linkv = self.linkv_apps.clone();
         let mut polyv = self.polyv_apps.clone();
@@ -335,6 +417,7 @@ impl EmulatorBuilder {
         self.faults
             .validate()
             .map_err(|e| StartError::Config(e.to_string()))?;
+        let conns = Arc::new(Connections::new(self.connection_limits()?));
         let retention = Retention {
             idempotency_window_ms: u64::try_from(self.idempotency_window.as_millis())
                 .unwrap_or(u64::MAX),
@@ -432,6 +515,7 @@ impl EmulatorBuilder {
         let server = tokio::spawn(crate::server::serve(
             listener,
             Arc::clone(&shared),
+            Arc::clone(&conns),
             shutdown_rx.clone(),
         ));
         let saver = shared
@@ -441,6 +525,7 @@ impl EmulatorBuilder {
         Ok(RunningEmulator {
             addr,
             shared,
+            conns,
             linkv_app,
             linkv_apps,
             polyv_app,
@@ -509,6 +594,7 @@ impl From<FaultsError> for StartError {
 pub struct RunningEmulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    conns: Arc<Connections>,
     /// The first of the apps, kept apart so that handing it out cannot fail.
     linkv_app: LinkvApp,
     linkv_apps: Vec<LinkvApp>,
@@ -662,6 +748,13 @@ impl RunningEmulator {
         let json = serde_json::to_string(&view).ok()?;
         let raw = RawValue::from_string(json).ok()?;
         DonateSettings::from_data(Some(&raw)).ok()
+    }
+
+    /// Open connections now and at the peak, how many were accepted and refused over the cap,
+    /// and how many each timeout closed (`GET /_emulator/connections`).
+    #[must_use]
+    pub fn connection_stats(&self) -> ConnectionStats {
+        self.conns.stats()
     }
 
     /// The most recent requests, oldest first (up to the request log's capacity).

@@ -1,4 +1,5 @@
-//! The inspection API under `/_emulator/`: state, request log, journal, faults and clock.
+//! The inspection API under `/_emulator/`: state, request log, journal, faults, clock and
+//! connections.
 //!
 //! It is for tests and people, never subject to faults or rate limits, and has no
 //! authentication: keep the emulator on a loopback address.
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Faults;
+use crate::connections::Connections;
 use crate::reply::Reply;
 use crate::server::{BodyFailure, read_body};
 use crate::state::Shared;
@@ -31,6 +33,10 @@ const INDEX: &[(&str, &str)] = &[
         "the most recent requests",
     ),
     ("GET /_emulator/journal", "applied coin changes"),
+    (
+        "GET /_emulator/connections",
+        "open connections, peak, accepted, refused over the cap, closed by each timeout",
+    ),
     (
         "GET /_emulator/rate-limit",
         "Polyv's rate limit: requests per window and bans, per client IP",
@@ -104,13 +110,21 @@ fn faults_view(shared: &Shared) -> Value {
     })
 }
 
-pub(crate) async fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> Reply {
-    let (parts, body) = match read_body(request, shared.limits.body_limit).await {
+pub(crate) async fn handle(
+    shared: &Arc<Shared>,
+    conns: &Connections,
+    request: Request<Incoming>,
+) -> Reply {
+    let (parts, body) = match read_body(request, shared.limits.body_limit, conns).await {
         Ok(read) => read,
         Err(BodyFailure::TooLarge) => {
             return Reply::plain_error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
                 .closing();
         }
+        Err(BodyFailure::TimedOut) => {
+            return Reply::plain_error(StatusCode::REQUEST_TIMEOUT, "request timeout").closing();
+        }
+        Err(BodyFailure::Malformed) => return bad("malformed request body").closing(),
         Err(BodyFailure::Aborted) => return bad("request body could not be read"),
     };
     let path = parts.uri.path().trim_end_matches('/');
@@ -131,6 +145,7 @@ pub(crate) async fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> 
             Ok(ok(json!(shared.log.recent(limit))))
         }
         (&Method::GET, "/_emulator/journal") => Ok(ok(json!(shared.journal()))),
+        (&Method::GET, "/_emulator/connections") => Ok(ok(json!(conns.stats()))),
         (&Method::GET, "/_emulator/rate-limit") => Ok(ok(shared.limiter.status())),
         (&Method::GET, "/_emulator/faults") => Ok(ok(faults_view(shared))),
         (&Method::PUT | &Method::POST, "/_emulator/faults") => set_faults(shared, query, &body),

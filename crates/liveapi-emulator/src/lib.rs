@@ -157,6 +157,36 @@
 //! vendor's 4xx; a 5xx comes only from an injected fault. Paths outside `/open/`, `/live/` and
 //! `/_emulator/` get 404 `{"error":"not found"}`.
 //!
+//! # Connections
+//!
+//! A client cannot hold a connection for ever, nor can enough of them stop the emulator
+//! answering others:
+//!
+//! - a request head must be complete within the header read timeout (10 s by default,
+//!   [`EmulatorBuilder::header_read_timeout`]), counted from the connection's start for its
+//!   first request and from the first byte for later ones; else the connection is closed;
+//! - a request body may pause between bytes for at most the body read timeout (10 s,
+//!   [`EmulatorBuilder::body_read_timeout`]): a slow but steady upload goes through, a stalled
+//!   one gets HTTP 408 (`request timeout` in the vendor's envelope) and a close. An answer
+//!   that the client does not read for as long is given up, and the connection closed;
+//! - a connection idle between requests is closed after the keep-alive timeout (60 s,
+//!   [`EmulatorBuilder::keep_alive_timeout`]);
+//! - at most [`DEFAULT_MAX_CONNECTIONS`] connections are open at once, fewer where the process
+//!   may open fewer files ([`EmulatorBuilder::max_connections`]). One over the cap gets
+//!   `503 Service Unavailable` with `Connection: close` and `{"error":"too many connections"}`
+//!   in a single write, its request unread (or, while many are being refused at once, a
+//!   plain close). A failed accept (out of descriptors) is retried after 20 ms.
+//!
+//! A malformed request body (a bad chunk size line, a chunk longer than it said) gets HTTP 400
+//! in the vendor's envelope (`malformed request body`) and a close; hyper answers a
+//! malformed head (bad bytes in a header, an unreadable `Content-Length`, a transfer coding
+//! other than chunked) with a bare 400 of its own.
+//!
+//! Every answer carries a `Date` from the emulator's clock, not the host's: the SDK corrects
+//! its clock skew by it, so a test that moves the emulator's clock moves the `Date` too. The
+//! bare 400s hyper writes for malformed heads carry none, nor do answers while the clock is
+//! set past the year 9999, which the format cannot write.
+//!
 //! # Faults
 //!
 //! [`Faults`] sets an overall rate, a weight per [`FaultKind`] and a latency range, optionally
@@ -187,6 +217,7 @@
 //! | `GET /_emulator/state` | the whole state: each app's users, lots, balances, orders, idempotency records and journal; Polyv settings; clock; faults and their counters |
 //! | `GET /_emulator/requests?limit=N` | the most recent requests (a bounded ring, 1000 by default): method, path, vendor, client, status, message, fault |
 //! | `GET /_emulator/journal` | every applied coin change, in order |
+//! | `GET /_emulator/connections` | a [`ConnectionStats`]: `open`, `peak`, `max`, `accepted`, `refused`, `accept_errors`, `header_timeouts`, `body_timeouts`, `keep_alive_timeouts`, `write_timeouts`, `malformed_bodies`, and the three timeouts in ms |
 //! | `GET /_emulator/rate-limit` | `{"limit":{"requests":…,"per_ms":…,"block_ms":…},"clients":[…]}`: per client IP, whether it is `banned` (and `banned_for_ms`), its `bans`, `refused_while_banned`, `max_requests_in_a_window` and its `windows` (`started_ms`, `requests`, `over_limit`; the last 64 finished ones, then the current one) |
 //! | `GET /_emulator/faults` | `{"faults":…,"seed":…,"stats":{"eligible":…,"injected":{…}}}` |
 //! | `PUT /_emulator/faults?seed=N` | replace the configuration with the JSON body (a [`Faults`]); `seed` restarts the sequence |
@@ -226,6 +257,7 @@
 
 mod apps;
 mod clock;
+mod connections;
 mod donate;
 mod emulator;
 mod faults;
@@ -246,6 +278,10 @@ pub use apps::{
     DEMO_POLYV_CHANNELS, DEMO_POLYV_SECRET, LinkvApp, PolyvApp,
 };
 pub use clock::{ClockStart, ClockStatus, EmulatorClock};
+pub use connections::{
+    ConnectionStats, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+};
 pub use emulator::{
     DEFAULT_BODY_LIMIT, DEFAULT_IDEMPOTENCY_CAPACITY, DEFAULT_IDEMPOTENCY_WINDOW,
     DEFAULT_JOURNAL_CAPACITY, DEFAULT_LISTEN, DEFAULT_REQUEST_LOG_CAPACITY, Emulator,

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
@@ -58,6 +59,20 @@ impl LinkvAnswers {
         }
         reply
     }
+}
+
+/// The first instant IMF-fixdate cannot write: 10000-01-01T00:00:00Z.
+const YEAR_10000: Duration = Duration::from_secs(253_402_300_800);
+
+/// `at` as the value of a `Date` header (IMF-fixdate, RFC 9110 section 5.6.7), or `None` for
+/// a time the format cannot hold (a clock set past the year 9999): a server without a usable
+/// clock sends no `Date` (section 6.6.1).
+pub(crate) fn http_date(at: SystemTime) -> Option<HeaderValue> {
+    let since_epoch = at.duration_since(UNIX_EPOCH).ok()?;
+    if since_epoch >= YEAR_10000 {
+        return None;
+    }
+    HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
 }
 
 /// LinkV's message for a server failure: the seed lists 500 系统错误 without its words, so they

@@ -1,5 +1,5 @@
-//! The HTTP side: accepting connections, routing, reading bodies within the limit, and
-//! carrying out injected faults.
+//! The HTTP side: accepting connections under the cap, closing those that stall, routing,
+//! reading bodies within the limits, and carrying out injected faults.
 
 use std::fmt;
 use std::io;
@@ -8,14 +8,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, EXPECT};
+use http::header::{CONTENT_LENGTH, DATE, EXPECT};
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -24,8 +24,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::connections::{Activity, Check, Connections, Refusing};
 use crate::faults::FaultKind;
-use crate::reply::{Body, Reply};
+use crate::reply::{Body, Reply, http_date};
 use crate::request_log::RequestRecord;
 use crate::state::Shared;
 use crate::{Vendor, inspect, linkv, polyv};
@@ -35,11 +36,21 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How much of an oversized request body is read and thrown away so that the client, still
 /// sending, is able to read the 413 instead of a reset. Beyond it the connection is dropped.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+/// How long to wait after a failed accept (out of file descriptors, most likely): long enough
+/// not to spin, short enough that a descriptor freed meanwhile is used soon.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
+/// How long a refused connection is read from after its 503, so that the client's request,
+/// still unread, does not turn the close into a reset that destroys the answer.
+const REFUSE_LINGER: Duration = Duration::from_millis(500);
+/// How much of a refused connection's request is read and thrown away at most.
+const REFUSE_DRAIN: usize = 64 * 1024;
 
-/// A connection that can be made to end with a TCP reset instead of an orderly close.
+/// A connection that can be made to end with a TCP reset instead of an orderly close, and
+/// that tells its [`Activity`] when bytes arrive and when writing stalls.
 struct ConnIo {
     stream: TcpStream,
     reset: Arc<AtomicBool>,
+    activity: Arc<Activity>,
 }
 
 impl Drop for ConnIo {
@@ -61,7 +72,20 @@ impl AsyncRead for ConnIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.activity.read(Instant::now());
+        }
+        polled
+    }
+}
+
+impl ConnIo {
+    fn wrote<T>(&self, polled: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        self.activity.write(polled.is_pending(), Instant::now());
+        polled
     }
 }
 
@@ -71,11 +95,15 @@ impl AsyncWrite for ConnIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.wrote(polled)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_flush(cx);
+        this.wrote(polled)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -87,7 +115,9 @@ impl AsyncWrite for ConnIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.wrote(polled)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -111,10 +141,13 @@ impl std::error::Error for Aborted {}
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
+    conns: Arc<Connections>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
-    let http = http1::Builder::new();
+    let mut http = http1::Builder::new();
+    // Every answer carries a `Date` from the emulator's clock instead (see `with_date`).
+    http.auto_date_header(false);
     loop {
         let accepted = tokio::select! {
             biased;
@@ -124,32 +157,152 @@ pub(crate) async fn serve(
         let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(_) => {
-                // Out of file descriptors or similar: wait instead of spinning.
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                // Out of file descriptors or similar: wait instead of spinning, and go on.
+                conns.accept_failed();
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
+        let Some(slot) = conns.admit() else {
+            if let Some(refusing) = conns.refusing() {
+                tokio::spawn(refuse(stream, http_date(shared.clock.now()), refusing));
+            }
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let reset = Arc::new(AtomicBool::new(false));
+        let activity = Arc::new(Activity::new(Instant::now()));
         let io = TokioIo::new(ConnIo {
             stream,
             reset: Arc::clone(&reset),
+            activity: Arc::clone(&activity),
         });
-        let shared = Arc::clone(&shared);
-        let service = service_fn(move |request| {
-            handle(Arc::clone(&shared), request, peer, Arc::clone(&reset))
-        });
+        let service = {
+            let (shared, conns, activity) = (
+                Arc::clone(&shared),
+                Arc::clone(&conns),
+                Arc::clone(&activity),
+            );
+            service_fn(move |request| {
+                activity.request_started();
+                let (shared, conns, activity, reset) = (
+                    Arc::clone(&shared),
+                    Arc::clone(&conns),
+                    Arc::clone(&activity),
+                    Arc::clone(&reset),
+                );
+                async move {
+                    let response = handle(&shared, &conns, request, peer, reset).await?;
+                    Ok::<_, Aborted>(with_date(response, &shared).map(|body| Answer {
+                        body,
+                        _end: AnswerEnd(activity),
+                    }))
+                }
+            })
+        };
         let connection = graceful.watch(http.serve_connection(io, service));
+        let conns = Arc::clone(&conns);
         tokio::spawn(async move {
-            // A connection ends with an error when a client goes away or a fault aborts it;
-            // neither is the server's concern.
-            let _ = connection.await;
+            // The place under the cap is given back when this task ends, however it ends.
+            let _slot = slot;
+            let mut connection = std::pin::pin!(connection);
+            loop {
+                match activity.check(&conns.limits, Instant::now()) {
+                    Check::Expired(why) => {
+                        // Dropping the connection closes the socket.
+                        conns.expired(why);
+                        return;
+                    }
+                    Check::WaitUntil(at) => {
+                        tokio::select! {
+                            // A connection ends with an error when a client goes away or a
+                            // fault aborts it; neither is the server's concern.
+                            _ = &mut connection => return,
+                            () = tokio::time::sleep_until(at.into()) => {}
+                        }
+                    }
+                }
+            }
         });
     }
     drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {}
+    }
+}
+
+/// Answers a connection over the cap with a 503 in one write, without reading its request,
+/// then reads briefly so that the close does not become a reset before the client has read it.
+async fn refuse(mut stream: TcpStream, date: Option<http::HeaderValue>, _refusing: Refusing) {
+    const BODY: &str = r#"{"error":"too many connections"}"#;
+    let date = date
+        .and_then(|d| d.to_str().ok().map(|d| format!("date: {d}\r\n")))
+        .unwrap_or_default();
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\n{date}connection: close\r\nretry-after: 1\r\n\
+         content-type: application/json;charset=UTF-8\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    // A fresh socket's send buffer takes these few bytes at once; if not, the client gets a
+    // close instead, which is as good a refusal.
+    let _ = stream.try_write(answer.as_bytes());
+    let _ = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_shutdown(cx)).await;
+    let mut buf = [0u8; 4096];
+    let mut drained = 0;
+    let _ = tokio::time::timeout(REFUSE_LINGER, async {
+        while drained < REFUSE_DRAIN {
+            let mut read = ReadBuf::new(&mut buf);
+            match std::future::poll_fn(|cx| Pin::new(&mut stream).poll_read(cx, &mut read)).await {
+                Ok(()) if !read.filled().is_empty() => drained += read.filled().len(),
+                _ => return,
+            }
+        }
+    })
+    .await;
+}
+
+/// Puts the emulator's time in the answer's `Date`, the time the SDK corrects its clock by.
+fn with_date(mut response: Response<Body>, shared: &Shared) -> Response<Body> {
+    if let Some(date) = http_date(shared.clock.now()) {
+        response.headers_mut().insert(DATE, date);
+    }
+    response
+}
+
+/// Tells the connection's [`Activity`] that its answer is over when hyper drops the body,
+/// written or abandoned.
+struct AnswerEnd(Arc<Activity>);
+
+impl Drop for AnswerEnd {
+    fn drop(&mut self) {
+        self.0.answer_ended(Instant::now());
+    }
+}
+
+/// An answer's body, marking the end of the answer when it is dropped.
+struct Answer {
+    body: Body,
+    _end: AnswerEnd,
+}
+
+impl hyper::body::Body for Answer {
+    type Data = Bytes;
+    type Error = <Body as hyper::body::Body>::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -167,16 +320,68 @@ fn vendor_of(path: &str) -> Option<Vendor> {
 pub(crate) enum BodyFailure {
     /// Longer than the limit; the answer must ask to close the connection.
     TooLarge,
+    /// No bytes came for the body read timeout; the answer (408) must close the connection.
+    TimedOut,
+    /// Not valid HTTP framing (a bad chunk size line, a body shorter than its
+    /// `Content-Length`…); the answer (400) must close the connection.
+    Malformed,
     /// The client went away.
     Aborted,
 }
 
-/// Reads a request body of at most `limit` bytes.
+impl BodyFailure {
+    /// Whether this body error is the client's malformed framing rather than its leaving:
+    /// hyper's decoder reports framing as `InvalidInput` or `InvalidData`.
+    fn of(error: &hyper::Error) -> Self {
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            if let Some(io) = cause.downcast_ref::<io::Error>() {
+                return match io.kind() {
+                    io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => Self::Malformed,
+                    _ => Self::Aborted,
+                };
+            }
+            source = cause.source();
+        }
+        Self::Aborted
+    }
+}
+
+/// The next frame of a body, or the failure that ends it. No byte within `idle` is a
+/// timeout: the wait restarts with every frame, so a slow but steady upload goes through.
+async fn next_frame(
+    body: &mut Incoming,
+    idle: Duration,
+) -> Result<Option<Frame<Bytes>>, BodyFailure> {
+    match tokio::time::timeout(idle, body.frame()).await {
+        Err(_) => Err(BodyFailure::TimedOut),
+        Ok(None) => Ok(None),
+        Ok(Some(Ok(frame))) => Ok(Some(frame)),
+        Ok(Some(Err(e))) => Err(BodyFailure::of(&e)),
+    }
+}
+
+/// Reads a request body of at most `limit` bytes, counting timeouts and malformed bodies.
 pub(crate) async fn read_body(
     request: Request<Incoming>,
     limit: usize,
+    conns: &Connections,
 ) -> Result<(Parts, Bytes), BodyFailure> {
-    let (parts, body) = request.into_parts();
+    let read = read_within(request, limit, conns.limits.body_read_timeout).await;
+    match &read {
+        Err(BodyFailure::TimedOut) => conns.body_timed_out(),
+        Err(BodyFailure::Malformed) => conns.body_malformed(),
+        _ => {}
+    }
+    read
+}
+
+async fn read_within(
+    request: Request<Incoming>,
+    limit: usize,
+    idle: Duration,
+) -> Result<(Parts, Bytes), BodyFailure> {
+    let (parts, mut body) = request.into_parts();
     let declared = parts
         .headers
         .get(CONTENT_LENGTH)
@@ -187,48 +392,45 @@ pub(crate) async fn read_body(
         if parts.headers.contains_key(EXPECT) {
             return Err(BodyFailure::TooLarge);
         }
-        drain(body).await;
+        drain(body, idle).await;
         return Err(BodyFailure::TooLarge);
     }
-    let mut body = body;
     let mut collected = Vec::new();
-    loop {
-        match body.frame().await {
-            None => return Ok((parts, Bytes::from(collected))),
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    if collected.len() + data.len() > limit {
-                        drain(body).await;
-                        return Err(BodyFailure::TooLarge);
-                    }
-                    collected.extend_from_slice(&data);
-                }
+    while let Some(frame) = next_frame(&mut body, idle).await? {
+        if let Ok(data) = frame.into_data() {
+            if collected.len() + data.len() > limit {
+                drain(body, idle).await;
+                return Err(BodyFailure::TooLarge);
             }
-            Some(Err(_)) => return Err(BodyFailure::Aborted),
+            collected.extend_from_slice(&data);
         }
     }
+    Ok((parts, Bytes::from(collected)))
 }
 
-/// Reads and discards up to [`DRAIN_LIMIT`] bytes of a body.
-async fn drain(mut body: Incoming) {
+/// Reads and discards up to [`DRAIN_LIMIT`] bytes of a body, giving up when it stalls.
+async fn drain(mut body: Incoming, idle: Duration) {
     let mut drained = 0usize;
     while drained < DRAIN_LIMIT {
-        match body.frame().await {
-            Some(Ok(frame)) => drained += frame.data_ref().map_or(0, Bytes::len),
+        match next_frame(&mut body, idle).await {
+            Ok(Some(frame)) => drained += frame.data_ref().map_or(0, Bytes::len),
             _ => return,
         }
     }
 }
 
 async fn handle(
-    shared: Arc<Shared>,
+    shared: &Arc<Shared>,
+    conns: &Connections,
     request: Request<Incoming>,
     peer: SocketAddr,
     reset: Arc<AtomicBool>,
 ) -> Result<Response<Body>, Aborted> {
     let path = request.uri().path().to_owned();
     if path == "/_emulator" || path.starts_with("/_emulator/") {
-        return Ok(inspect::handle(&shared, request).await.into_response());
+        return Ok(inspect::handle(shared, conns, request)
+            .await
+            .into_response());
     }
     let vendor = vendor_of(&path);
     let mut record = RequestRecord {
@@ -259,7 +461,7 @@ async fn handle(
     }
     // The body is read even for an injected server error, so that a client still sending it
     // gets the error page rather than a reset.
-    let read = read_body(request, shared.limits.body_limit).await;
+    let read = read_body(request, shared.limits.body_limit, conns).await;
     let reply = match (
         record
             .fault
@@ -270,6 +472,14 @@ async fn handle(
             shared.log.push(record);
             return Err(Aborted);
         }
+        // A request that is not whole is answered as such, fault or not: there is no request
+        // to fail.
+        (_, Err(BodyFailure::TimedOut)) => {
+            Reply::vendor_error(vendor, StatusCode::REQUEST_TIMEOUT, "request timeout").closing()
+        }
+        (_, Err(BodyFailure::Malformed)) => {
+            Reply::vendor_error(vendor, StatusCode::BAD_REQUEST, "malformed request body").closing()
+        }
         (Some(failure), _) => failure,
         (None, Err(BodyFailure::TooLarge)) => Reply::vendor_error(
             vendor,
@@ -278,8 +488,8 @@ async fn handle(
         )
         .closing(),
         (None, Ok((parts, body))) => match vendor {
-            Vendor::Linkv => linkv::handle(&shared, &parts, &body),
-            Vendor::Polyv => polyv::handle(&shared, &parts, &body, peer.ip()),
+            Vendor::Linkv => linkv::handle(shared, &parts, &body),
+            Vendor::Polyv => polyv::handle(shared, &parts, &body, peer.ip()),
         },
     };
     record.status = Some(reply.status.as_u16());

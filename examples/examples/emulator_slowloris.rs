@@ -1,0 +1,371 @@
+//! A slow-loris attack on the emulator, at full scale: hundreds of connections that each send
+//! one byte of a request head every few seconds and never finish it. The header read timeout
+//! closes them all while a health check keeps answering; the memory they took is measured
+//! before, during and after.
+//!
+//! ```sh
+//! cargo run --release -p liveapi-examples --example emulator_slowloris
+//! cargo run --release -p liveapi-examples --example emulator_slowloris -- --connections 500 --max-connections 200
+//! # An emulator in a process of its own, so that its memory is measured without the attackers'.
+//! liveapi emulator --listen 127.0.0.1:8080 & sleep 1
+//! cargo run --release -p liveapi-examples --example emulator_slowloris -- --target 127.0.0.1:8080 --target-pid $!
+//! ```
+//!
+//! Options: `--connections N` (500 attackers), `--byte-every-ms N` (2000), `--header-timeout-ms N`
+//! (the emulator's default, 10 s), `--max-connections N` (the emulator's default), `--rounds N`
+//! (2: memory the first round leaves with the allocator must be reused, not added to),
+//! `--target ADDR` and `--target-pid PID` (attack a running emulator and measure that process;
+//! `--header-timeout-ms` and `--max-connections` are then its own). The process
+//! holds both ends of every connection: it needs twice `--connections` descriptors and then
+//! some (`ulimit -n`). Exits non-zero if a health check failed or an attacker outlived the
+//! timeout by far.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use liveapi_emulator::{Emulator, RunningEmulator};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct Config {
+    connections: usize,
+    byte_every: Duration,
+    header_timeout: Duration,
+    max_connections: Option<usize>,
+    rounds: u32,
+    target: Option<SocketAddr>,
+    target_pid: Option<u32>,
+}
+
+fn parse(args: &[String]) -> Result<Config, String> {
+    let mut config = Config {
+        connections: 500,
+        byte_every: Duration::from_secs(2),
+        header_timeout: liveapi_emulator::DEFAULT_HEADER_READ_TIMEOUT,
+        max_connections: None,
+        rounds: 2,
+        target: None,
+        target_pid: None,
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        if flag == "--target" {
+            config.target = Some(
+                value
+                    .parse()
+                    .map_err(|_| format!("--target: `{value}` is not HOST:PORT"))?,
+            );
+            continue;
+        }
+        let number = value
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{flag}: `{value}` is not a positive whole number"))?;
+        match flag.as_str() {
+            "--connections" => config.connections = number as usize,
+            "--byte-every-ms" => config.byte_every = Duration::from_millis(number),
+            "--header-timeout-ms" => config.header_timeout = Duration::from_millis(number),
+            "--max-connections" => config.max_connections = Some(number as usize),
+            "--rounds" => config.rounds = u32::try_from(number).unwrap_or(u32::MAX),
+            "--target-pid" => config.target_pid = u32::try_from(number).ok(),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(config)
+}
+
+/// The emulator under attack: in this process, or another one.
+enum Target {
+    InProcess(Box<RunningEmulator>),
+    External { addr: SocketAddr, pid: Option<u32> },
+}
+
+impl Target {
+    fn addr(&self) -> SocketAddr {
+        match self {
+            Self::InProcess(emulator) => emulator.addr(),
+            Self::External { addr, .. } => *addr,
+        }
+    }
+
+    /// The emulator's resident memory in KiB, from `/proc/…/status` (Linux).
+    fn rss_kib(&self) -> Option<u64> {
+        let path = match self {
+            Self::InProcess(_) => "/proc/self/status".to_owned(),
+            Self::External { pid, .. } => format!("/proc/{}/status", (*pid)?),
+        };
+        let status = std::fs::read_to_string(path).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    fn show_rss(&self, when: &str) {
+        match self.rss_kib() {
+            Some(kib) => println!("RSS {when}: {:.1} MiB", kib as f64 / 1024.0),
+            None => println!("RSS {when}: unknown"),
+        }
+    }
+
+    /// The connection counters, as `GET /_emulator/connections` shows them.
+    async fn stats(&self) -> Value {
+        match self {
+            Self::InProcess(emulator) => {
+                serde_json::to_value(emulator.connection_stats()).unwrap_or(Value::Null)
+            }
+            Self::External { addr, .. } => fetch_stats(*addr).await.unwrap_or(Value::Null),
+        }
+    }
+}
+
+async fn fetch_stats(addr: SocketAddr) -> Option<Value> {
+    let mut stream = TcpStream::connect(addr).await.ok()?;
+    let request =
+        b"GET /_emulator/connections HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\n\r\n";
+    stream.write_all(request).await.ok()?;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .ok()?
+        .ok()?;
+    let start = answer.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    serde_json::from_slice(&answer[start..]).ok()
+}
+
+fn count(stats: &Value, key: &str) -> u64 {
+    stats[key].as_u64().unwrap_or(0)
+}
+
+/// How an attacker's connection ended.
+enum Fate {
+    /// Closed by the emulator after this long.
+    Closed(Duration),
+    /// Refused at once: a 503, or a close before the emulator took the first byte.
+    Refused,
+    /// Still open when the attack gave up on it.
+    Kept,
+}
+
+/// Connects and sends one byte of a never-ending head every `every`, until the emulator
+/// closes the connection.
+async fn attacker(addr: SocketAddr, every: Duration, give_up: Duration) -> Fate {
+    let Ok(mut stream) = TcpStream::connect(addr).await else {
+        return Fate::Refused;
+    };
+    let opened = Instant::now();
+    let head = b"POST /open/v0/thGetToken HTTP/1.1\r\nHost: emulator\r\nX-Slow: ";
+    let mut buf = [0u8; 512];
+    for (sent, byte) in head.iter().chain(std::iter::repeat(&b'a')).enumerate() {
+        if opened.elapsed() > give_up {
+            return Fate::Kept;
+        }
+        let closed = if stream.write_all(&[*byte]).await.is_err() {
+            true
+        } else {
+            // Anything the emulator sends to a head it has not finished is a refusal.
+            match tokio::time::timeout(every, stream.read(&mut buf)).await {
+                Ok(Ok(0) | Err(_)) => true,
+                Ok(Ok(_)) => return Fate::Refused,
+                Err(_) => false,
+            }
+        };
+        if closed {
+            return if sent == 0 {
+                Fate::Refused
+            } else {
+                Fate::Closed(opened.elapsed())
+            };
+        }
+    }
+    Fate::Kept
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match parse(&args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("emulator_slowloris: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let target = match config.target {
+        Some(addr) => Target::External {
+            addr,
+            pid: config.target_pid,
+        },
+        None => {
+            let mut builder = Emulator::builder().header_read_timeout(config.header_timeout);
+            if let Some(max) = config.max_connections {
+                builder = builder.max_connections(max);
+            }
+            match builder.start().await {
+                Ok(emulator) => Target::InProcess(Box::new(emulator)),
+                Err(e) => {
+                    eprintln!("emulator_slowloris: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+    let stats = target.stats().await;
+    println!(
+        "{} attackers, a byte every {:?}; header read timeout {} ms, at most {} connections",
+        config.connections,
+        config.byte_every,
+        count(&stats, "header_read_timeout_ms"),
+        count(&stats, "max"),
+    );
+    target.show_rss("idle");
+    let header_timeout = Duration::from_millis(count(&stats, "header_read_timeout_ms"));
+    let mut ok = true;
+    // Several rounds: memory the first one leaves with the allocator must be reused by the
+    // next rather than added to, which is how retained per-connection state would show.
+    for round in 1..=config.rounds {
+        println!("round {round}:");
+        ok &= attack(&target, &config, header_timeout).await;
+        target.show_rss(&format!("after round {round}"));
+    }
+    if let Target::InProcess(emulator) = target {
+        let _ = emulator.shutdown().await;
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// One attack; whether every health check answered and every attacker was closed.
+async fn attack(target: &Target, config: &Config, header_timeout: Duration) -> bool {
+    let addr = target.addr();
+    let before = target.stats().await;
+    // The health check keeps its connection (as a pooled client would), opening a new one
+    // when the emulator closes it.
+    let mut probe = TcpStream::connect(addr).await.ok();
+    let give_up = header_timeout * 3 + config.byte_every * 2;
+    let attack_started = Instant::now();
+    let attackers: Vec<_> = (0..config.connections)
+        .map(|_| tokio::spawn(attacker(addr, config.byte_every, give_up)))
+        .collect();
+
+    let mut latencies = Vec::new();
+    let mut failures = 0u32;
+    let mut peak_rss = None;
+    while attackers.iter().any(|a| !a.is_finished()) {
+        let asked = Instant::now();
+        let mut answered = false;
+        for _ in 0..2 {
+            let stream = match probe.as_mut() {
+                Some(stream) => stream,
+                None => probe.insert(match TcpStream::connect(addr).await {
+                    Ok(stream) => stream,
+                    Err(_) => break,
+                }),
+            };
+            if health(stream).await {
+                answered = true;
+                break;
+            }
+            probe = None;
+        }
+        if answered {
+            latencies.push(asked.elapsed());
+        } else {
+            failures += 1;
+        }
+        peak_rss = peak_rss.max(target.rss_kib());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!(
+        "  RSS during the attack, at most: {:.1} MiB",
+        peak_rss.unwrap_or(0) as f64 / 1024.0
+    );
+
+    let mut lifetimes = Vec::new();
+    let (mut refused, mut kept) = (0, 0);
+    for attacker in attackers {
+        match attacker.await {
+            Ok(Fate::Closed(lived)) => lifetimes.push(lived),
+            Ok(Fate::Refused) => refused += 1,
+            Ok(Fate::Kept) | Err(_) => kept += 1,
+        }
+    }
+    lifetimes.sort();
+    latencies.sort();
+    println!(
+        "  attack over after {:.1} s",
+        attack_started.elapsed().as_secs_f64()
+    );
+    println!(
+        "  attackers closed by the emulator: {} (lived min {:.2} s, median {:.2} s, max {:.2} s); refused at once: {refused}; never closed: {kept}",
+        lifetimes.len(),
+        lifetimes.first().copied().unwrap_or_default().as_secs_f64(),
+        percentile(&lifetimes, 0.5).as_secs_f64(),
+        lifetimes.last().copied().unwrap_or_default().as_secs_f64(),
+    );
+    println!(
+        "  health checks: {} answered (p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms), {failures} failed",
+        latencies.len(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+    drop(probe);
+    // Let the emulator see the last closes, then look at what is left.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = target.stats().await;
+    let since = |key: &str| count(&after, key).saturating_sub(count(&before, key));
+    // The connection that asks for the counters is itself open.
+    let open = count(&after, "open").saturating_sub(u64::from(config.target.is_some()));
+    println!(
+        "  emulator: open {open} (peak {}), accepted {}, refused {}, closed by header timeout {}, by keep-alive timeout {}, accept errors {}",
+        count(&after, "peak"),
+        since("accepted"),
+        since("refused"),
+        since("header_timeouts"),
+        since("keep_alive_timeouts"),
+        since("accept_errors"),
+    );
+    if failures > 0 || kept > 0 || open > 0 {
+        eprintln!(
+            "emulator_slowloris: {failures} health checks failed, {kept} attackers kept, {open} connections still open"
+        );
+        return false;
+    }
+    true
+}
+
+/// One health check on a kept connection; whether it answered 200.
+async fn health(stream: &mut TcpStream) -> bool {
+    let request = b"GET /_emulator/health HTTP/1.1\r\nHost: emulator\r\n\r\n";
+    if stream.write_all(request).await.is_err() {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        // The answer is small and has a Content-Length; its end is the body `{"ok":true}`.
+        while !answer.ends_with(b"}") {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+        true
+    })
+    .await;
+    matches!(read, Ok(true)) && answer.starts_with(b"HTTP/1.1 200")
+}
