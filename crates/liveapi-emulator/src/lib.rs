@@ -240,6 +240,8 @@ mod rng;
 mod server;
 mod state;
 mod state_file;
+mod store;
+mod wal;
 
 pub use apps::{
     DEMO_LINKV_ALIAS, DEMO_LINKV_APP_KEY, DEMO_LINKV_APP_SECRET, DEMO_POLYV_APP_ID,
