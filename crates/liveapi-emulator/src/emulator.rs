@@ -734,6 +734,17 @@ impl RunningEmulator {
         }
     }
 
+    /// Waits until every change made so far is durable in the state file's log (at once
+    /// without a state file). Answers over HTTP already wait for this; changes made through
+    /// this handle (the clock, the faults) are queued at once and synced with the next group
+    /// commit.
+    ///
+    /// # Errors
+    /// The IO error that stopped the log from being written.
+    pub async fn sync_state(&self) -> io::Result<()> {
+        self.shared.settle().await.map_err(io::Error::other)
+    }
+
     /// The state store's status as `GET /_emulator/store` shows it (path, log size, records
     /// since the last snapshot, syncs, a dropped torn record, the last error), or `None`
     /// without a state file.

@@ -226,10 +226,11 @@ pub(crate) fn open(path: &Path, layout: &Layout<'_>) -> io::Result<(Store, Books
     let mut orphan_ledgers = HashMap::new();
     for (key, value) in document.linkv {
         let ledger = restore(&key, value)?;
-        if books.ledgers.contains_key(&key) {
-            books.ledgers.insert(key, ledger);
-        } else {
-            orphan_ledgers.insert(key, ledger);
+        match books.ledgers.get_mut(&key) {
+            Some(slot) => *slot = ledger,
+            None => {
+                orphan_ledgers.insert(key, ledger);
+            }
         }
     }
     let mut orphan_donates = BTreeMap::new();
@@ -474,7 +475,13 @@ impl Store {
         let shared = Arc::clone(shared);
         let handle = std::thread::Builder::new()
             .name("emulator-state".into())
-            .spawn(move || write_loop(&shared, file))?;
+            .spawn(move || {
+                if let Some(store) = &shared.store {
+                    let now_ms = || shared.clock.now_ms();
+                    let document = |store: &Store, seq| shared.document(store, seq);
+                    write_loop(store, file, &now_ms, &document);
+                }
+            })?;
         *lock(&store.writer) = Some(handle);
         Ok(())
     }
@@ -560,11 +567,13 @@ impl Shared {
     }
 }
 
+/// Reads the emulator's time.
+type NowMs<'a> = &'a dyn Fn() -> u64;
+/// Takes a snapshot of the whole state, covering the log up to a sequence number.
+type Snapshot<'a> = &'a dyn Fn(&Store, u64) -> Document;
+
 /// The writer thread: group commit, compaction, and the last write at stop.
-fn write_loop(shared: &Shared, mut file: File) {
-    let Some(store) = &shared.store else {
-        return;
-    };
+fn write_loop(store: &Store, mut file: File, now_ms: NowMs<'_>, document: Snapshot<'_>) {
     loop {
         let (bytes, records, last, compact, stop) = {
             let mut queue = lock(&store.queue);
@@ -592,7 +601,7 @@ fn write_loop(shared: &Shared, mut file: File) {
                     status.log_bytes += bytes.len() as u64;
                     status.records_since_snapshot += records;
                     status.records_written += records;
-                    status.last_sync_ms = Some(shared.clock.now_ms());
+                    status.last_sync_ms = Some(now_ms());
                 }
                 Err(e) => store.fail(format!("cannot append to {}: {e}", store.log.display())),
             }
@@ -606,7 +615,7 @@ fn write_loop(shared: &Shared, mut file: File) {
         };
         let final_snapshot = bytes.is_empty() && stop == Some(true) && pending;
         if (compact || big || final_snapshot) && !store.durable.borrow().failed {
-            let ok = match compact_now(shared, store, &mut file) {
+            let ok = match compact_now(store, &mut file, now_ms, document) {
                 Ok(()) => true,
                 Err(e) => {
                     // Not fatal: the old snapshot and the log still hold everything.
@@ -634,10 +643,15 @@ fn write_loop(shared: &Shared, mut file: File) {
 }
 
 /// Writes a snapshot of everything synced so far, then replaces the log with an empty one.
-fn compact_now(shared: &Shared, store: &Store, file: &mut File) -> io::Result<()> {
+fn compact_now(
+    store: &Store,
+    file: &mut File,
+    now_ms: NowMs<'_>,
+    document: Snapshot<'_>,
+) -> io::Result<()> {
     // Everything up to `covered` is written and synced, so the state read now holds it.
     let covered = store.durable.borrow().seq;
-    let document = shared.document(store, covered);
+    let document = document(store, covered);
     let bytes = serde_json::to_vec_pretty(&document).map_err(io::Error::other)?;
     state_file::write_atomically(&store.path, &bytes)?;
     // Records after `covered` are still queued: they go to the new log.
@@ -646,6 +660,135 @@ fn compact_now(shared: &Shared, store: &Store, file: &mut File) -> io::Result<()
     status.log_bytes = wal::HEADER_LEN as u64;
     status.records_since_snapshot = 0;
     status.snapshots += 1;
-    status.last_snapshot_ms = Some(shared.clock.now_ms());
+    status.last_snapshot_ms = Some(now_ms());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RETENTION: Retention = Retention {
+        idempotency_window_ms: 1_000,
+        idempotency_capacity: 10,
+        journal_capacity: 10,
+    };
+
+    fn open_empty(dir: &Path) -> Arc<Store> {
+        let layout = Layout {
+            linkv: &[],
+            polyv: &[],
+            seed: 0,
+            retention: RETENTION,
+            compact_after: DEFAULT_COMPACT_AFTER,
+        };
+        Arc::new(open(&dir.join("state.json"), &layout).unwrap().0)
+    }
+
+    fn spawn_writer(store: &Arc<Store>) -> std::thread::JoinHandle<()> {
+        let file = lock(&store.file).take().unwrap();
+        let store = Arc::clone(store);
+        std::thread::spawn(move || {
+            write_loop(&store, file, &|| 7, &|_, seq| Document::new(seq));
+        })
+    }
+
+    fn clock_record(i: u64) -> Record {
+        Record::Clock {
+            mode: Mode::Frozen { at_ms: i },
+        }
+    }
+
+    fn settle(store: &Store) {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(store.settle())
+            .unwrap();
+    }
+
+    #[test]
+    fn records_queued_during_a_sync_share_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_empty(dir.path());
+        // Queued from many threads while no sync can run: one sync makes them all durable.
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let store = &store;
+                scope.spawn(move || {
+                    for i in 0..50 {
+                        store.append(&clock_record(t * 100 + i));
+                    }
+                });
+            }
+        });
+        let writer = spawn_writer(&store);
+        settle(&store);
+        assert_eq!(store.durable.borrow().seq, 400);
+        assert_eq!(store.syncs(), 1);
+        // Then appends while the writer runs: every record durable, never more syncs than
+        // records.
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let store = &store;
+                scope.spawn(move || {
+                    for i in 0..50 {
+                        store.append(&clock_record(t * 100 + i));
+                        settle(store);
+                    }
+                });
+            }
+        });
+        assert_eq!(store.durable.borrow().seq, 800);
+        let status = store.describe();
+        assert_eq!(status["records_written"], 800);
+        assert!(store.syncs() <= 401, "{status}");
+        store.stop(false);
+        writer.join().unwrap();
+
+        // All 800 records read back, in order.
+        let bytes = fs::read(dir.path().join("state.json.log")).unwrap();
+        let scan = wal::scan(&bytes).unwrap();
+        assert_eq!(scan.records.len(), 800);
+        let seqs: Vec<u64> = scan
+            .records
+            .iter()
+            .map(|(_, p)| serde_json::from_slice::<Entry>(p).unwrap().seq)
+            .collect();
+        assert_eq!(seqs, (1..=800).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_compaction_covers_what_was_synced_and_starts_an_empty_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_empty(dir.path());
+        for i in 0..5 {
+            store.append(&clock_record(i));
+        }
+        let writer = spawn_writer(&store);
+        settle(&store);
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(store.compact())
+            .unwrap();
+        store.append(&clock_record(99));
+        store.stop(false);
+        writer.join().unwrap();
+        let snapshot = state_file::load(&dir.path().join("state.json")).unwrap();
+        assert_eq!(snapshot.log_seq, 5);
+        let bytes = fs::read(dir.path().join("state.json.log")).unwrap();
+        let scan = wal::scan(&bytes).unwrap();
+        assert_eq!(scan.records.len(), 1);
+        let entry: Entry = serde_json::from_slice(scan.records[0].1).unwrap();
+        assert_eq!((entry.seq, entry.record), (6, clock_record(99)));
+        let status = store.describe();
+        assert_eq!(
+            (
+                status["snapshots"].as_u64(),
+                status["last_snapshot_ms"].as_u64()
+            ),
+            (Some(1), Some(7))
+        );
+    }
 }
