@@ -595,13 +595,16 @@ fn write_loop(store: &Store, mut file: File, now_ms: NowMs<'_>, document: Snapsh
         if !bytes.is_empty() && !failed {
             match file.write_all(&bytes).and_then(|()| file.sync_data()) {
                 Ok(()) => {
+                    // The status first: whoever the sync wakes sees it counted.
+                    {
+                        let mut status = lock(&store.status);
+                        status.syncs += 1;
+                        status.log_bytes += bytes.len() as u64;
+                        status.records_since_snapshot += records;
+                        status.records_written += records;
+                        status.last_sync_ms = Some(now_ms());
+                    }
                     store.durable.send_modify(|d| d.seq = last);
-                    let mut status = lock(&store.status);
-                    status.syncs += 1;
-                    status.log_bytes += bytes.len() as u64;
-                    status.records_since_snapshot += records;
-                    status.records_written += records;
-                    status.last_sync_ms = Some(now_ms());
                 }
                 Err(e) => store.fail(format!("cannot append to {}: {e}", store.log.display())),
             }
@@ -613,7 +616,10 @@ fn write_loop(store: &Store, mut file: File, now_ms: NowMs<'_>, document: Snapsh
                 status.records_since_snapshot > 0,
             )
         };
-        let final_snapshot = bytes.is_empty() && stop == Some(true) && pending;
+        // A clean stop leaves a snapshot of everything (and an empty log), unless the last
+        // one is still current.
+        let final_snapshot =
+            bytes.is_empty() && stop == Some(true) && (pending || !store.path.exists());
         if (compact || big || final_snapshot) && !store.durable.borrow().failed {
             let ok = match compact_now(store, &mut file, now_ms, document) {
                 Ok(()) => true,
