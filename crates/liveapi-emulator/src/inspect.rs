@@ -181,6 +181,10 @@ pub(crate) async fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> 
         _ => Err(Reply::plain_error(StatusCode::NOT_FOUND, "not found")),
     };
     let reply = result.unwrap_or_else(|reply| reply);
+    if parts.method == Method::GET {
+        // Reads answer at once, so that the store's status shows even when it has failed.
+        return reply;
+    }
     // A clock or fault change is answered once it is durable, as a vendor call is.
     match shared.settle().await {
         Ok(()) => reply,

@@ -77,6 +77,8 @@ struct Durable {
     compaction_ok: bool,
     /// The log could not be written: nothing more will be durable.
     failed: bool,
+    /// The writer has stopped (at shutdown): nothing more will be written.
+    stopped: bool,
 }
 
 #[derive(Debug, Default)]
@@ -426,7 +428,10 @@ impl Store {
             return Ok(());
         }
         let mut durable = self.durable.subscribe();
-        match durable.wait_for(|d| d.seq >= target || d.failed).await {
+        match durable
+            .wait_for(|d| d.seq >= target || d.failed || d.stopped)
+            .await
+        {
             Ok(d) if d.seq >= target => Ok(()),
             _ => Err(self.failure()),
         }
@@ -442,7 +447,7 @@ impl Store {
         lock(&self.queue).compact = true;
         self.wake.notify_one();
         match durable
-            .wait_for(|d| d.compactions > before || d.failed)
+            .wait_for(|d| d.compactions > before || d.failed || d.stopped)
             .await
         {
             Ok(d) if !d.failed && d.compaction_ok => Ok(()),
@@ -595,14 +600,17 @@ fn write_loop(store: &Store, mut file: File, now_ms: NowMs<'_>, document: Snapsh
         if !bytes.is_empty() && !failed {
             match file.write_all(&bytes).and_then(|()| file.sync_data()) {
                 Ok(()) => {
-                    // The status first: whoever the sync wakes sees it counted.
+                    // The status first: whoever the sync wakes sees it counted. The time is
+                    // read before the status lock: the clock's lock is taken before the
+                    // store's when the clock logs a change.
+                    let now = now_ms();
                     {
                         let mut status = lock(&store.status);
                         status.syncs += 1;
                         status.log_bytes += bytes.len() as u64;
                         status.records_since_snapshot += records;
                         status.records_written += records;
-                        status.last_sync_ms = Some(now_ms());
+                        status.last_sync_ms = Some(now);
                     }
                     store.durable.send_modify(|d| d.seq = last);
                 }
@@ -643,6 +651,7 @@ fn write_loop(store: &Store, mut file: File, now_ms: NowMs<'_>, document: Snapsh
         }
         // Stop once everything queued before the stop is written.
         if stop.is_some() && bytes.is_empty() && !compact {
+            store.durable.send_modify(|d| d.stopped = true);
             return;
         }
     }
@@ -662,11 +671,12 @@ fn compact_now(
     state_file::write_atomically(&store.path, &bytes)?;
     // Records after `covered` are still queued: they go to the new log.
     *file = fresh_log(&store.log)?;
+    let now = now_ms();
     let mut status = lock(&store.status);
     status.log_bytes = wal::HEADER_LEN as u64;
     status.records_since_snapshot = 0;
     status.snapshots += 1;
-    status.last_snapshot_ms = Some(now_ms());
+    status.last_snapshot_ms = Some(now);
     Ok(())
 }
 
@@ -796,5 +806,35 @@ mod tests {
             ),
             (Some(1), Some(7))
         );
+    }
+
+    #[test]
+    fn a_log_that_cannot_be_written_fails_every_wait_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_empty(dir.path());
+        // A handle that cannot write: the next append fails.
+        let read_only = File::open(dir.path().join("state.json.log")).unwrap();
+        *lock(&store.file) = Some(read_only);
+        let writer = spawn_writer(&store);
+        store.append(&clock_record(1));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let err = runtime.block_on(store.settle()).unwrap_err();
+        assert!(err.contains("cannot append"), "{err}");
+        let status = store.describe();
+        assert_eq!(status["failed"], true);
+        assert_eq!(status["durable_seq"], 0);
+        assert!(
+            status["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("state.json.log")
+        );
+        // Later records are not acknowledged either.
+        store.append(&clock_record(2));
+        assert!(runtime.block_on(store.settle()).is_err());
+        store.stop(false);
+        writer.join().unwrap();
     }
 }
