@@ -94,7 +94,7 @@ fn main() -> ExitCode {
             println!(
                 "{} SIGKILLs, {} writers, {:.1} s: {} credits acknowledged ({} coins), at most {} \
                  in flight at a kill, {} acknowledged credits resent after restarts, coins lost: \
-                 {}, final balance {} (= acknowledged)",
+                 {}, final balance {} (= acknowledged), torn last records dropped at {} restarts",
                 report.kills,
                 config.writers,
                 report.elapsed.as_secs_f64(),
@@ -103,7 +103,8 @@ fn main() -> ExitCode {
                 report.most_in_flight,
                 report.resent,
                 report.lost_coins,
-                report.final_balance
+                report.final_balance,
+                report.torn_tails
             );
             ExitCode::SUCCESS
         }

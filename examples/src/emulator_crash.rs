@@ -61,6 +61,8 @@ pub struct Report {
     pub lost_coins: u64,
     /// The balance at the end.
     pub final_balance: u64,
+    /// Restarts that dropped a torn last log record (a kill in the middle of a write).
+    pub torn_tails: usize,
     /// How long the run took.
     pub elapsed: Duration,
 }
@@ -292,6 +294,10 @@ pub fn run(config: &Config) -> Result<Report, String> {
                 let mut addr = gate.write().unwrap_or_else(PoisonError::into_inner);
                 process = start(config).map_err(|e| format!("restart {}: {e}", report.kills))?;
                 *addr = process.addr;
+                let store = get(process.addr, "/_emulator/store")?;
+                if !store["torn_tail_dropped"].is_null() {
+                    report.torn_tails += 1;
+                }
                 let (acked, in_flight): (Vec<(String, u64)>, u64) = {
                     let l = lock(&ledger);
                     report.most_in_flight = report.most_in_flight.max(l.unacknowledged.len());

@@ -86,8 +86,9 @@ fn prints_the_address_and_the_demo_credentials_and_serves() {
 #[cfg(unix)]
 #[test]
 fn stops_gracefully_on_sigterm_and_keeps_its_state() {
-    let dir = std::env::temp_dir().join(format!("liveapi-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // Removed even when an assertion fails.
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
     let state = dir.join("state.json");
     let (mut running, addr, lines) = start(&["--state", state.to_str().unwrap()]);
     assert!(lines.iter().any(|l| l.contains("state file:")));
@@ -113,7 +114,6 @@ fn stops_gracefully_on_sigterm_and_keeps_its_state() {
         std::fs::metadata(dir.join("state.json.log")).unwrap().len(),
         12
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
