@@ -848,6 +848,43 @@ mod tests {
     }
 
     #[test]
+    fn replay_applies_each_logged_event_once_after_the_snapshot() {
+        let seq = AtomicU64::new(0);
+        let mut live = Ledger::new("app", 0, RETENTION);
+        let uid = register(&mut live, "u1");
+        let mut events = Vec::new();
+        for (i, rid) in ["a", "b", "c"].into_iter().enumerate() {
+            let c = change(rid, &uid, ChangeKind::Add, 10 + i as u64, NOW + 100);
+            events.push(live.change(&c, NOW_MS, &seq).unwrap().event);
+        }
+        let repeat = change("a", &uid, ChangeKind::Add, 10, NOW + 100);
+        events.push(live.change(&repeat, NOW_MS, &seq).unwrap().event);
+        let spend = change("d", &uid, ChangeKind::Remove, 15, NOW);
+        events.push(live.change(&spend, NOW_MS, &seq).unwrap().event);
+
+        // A snapshot that holds the registration and the first credit (log records 1 and 2).
+        let mut base = Ledger::new("app", 0, RETENTION);
+        let grant = base.get_token(&ThGetToken::register(
+            UserId::new("u1").unwrap(),
+            UserName::new("Ann").unwrap(),
+            PortraitUri::new("https://x/a.png").unwrap(),
+        ));
+        base.set_log_seq(1);
+        base.apply(2, events[0].clone());
+        assert_eq!(grant.unwrap().open_id, uid);
+        let mut replayed = Ledger::restore("app", 0, RETENTION, base.snapshot(NOW));
+        // The log still holds record 2 (a crash before it was emptied): skipped.
+        for (log_seq, event) in (2..).zip(events.iter().cloned()) {
+            replayed.apply(log_seq, event);
+        }
+        assert_eq!(replayed.balance(&uid, NOW).unwrap(), 10 + 11 + 12 - 15);
+        assert_eq!(replayed.snapshot(NOW).journal, live.snapshot(NOW).journal);
+        assert_eq!(replayed.journal().next().unwrap().repeats, 1);
+        assert_eq!(replayed.applied_total(), 4);
+        assert_eq!(replayed.log_seq(), 6);
+    }
+
+    #[test]
     fn open_ids_are_stable_digits() {
         let mut a = Ledger::new("app", 1, RETENTION);
         let mut b = Ledger::new("app", 2, RETENTION);

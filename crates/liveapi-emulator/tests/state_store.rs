@@ -361,3 +361,41 @@ async fn a_state_file_of_the_first_format_is_read_and_rewritten() {
     );
     emu.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_crash_between_the_snapshot_and_the_new_log_replays_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let emu = start_at(&path).await;
+    let uid = register(&emu, "between").await;
+    let creds = linkv_creds(&emu);
+    for i in 0..5 {
+        call(&emu, &credit_op(&emu, &uid, request_id(i), 2), &creds)
+            .await
+            .unwrap();
+    }
+    crash(emu).await;
+    let old_log = std::fs::read(log_of(&path)).unwrap();
+
+    // A clean stop writes the snapshot and empties the log; putting the old log back is the
+    // state a crash between the two steps leaves.
+    let emu = start_at(&path).await;
+    emu.shutdown().await.unwrap();
+    std::fs::write(log_of(&path), &old_log).unwrap();
+    let emu = start_at(&path).await;
+    assert_eq!(balance(&emu, &uid).await, 10);
+    assert_eq!(emu.journal().len(), 5);
+    assert_eq!(emu.applied_total(), 5);
+    // New records continue after the old ones.
+    call(
+        &emu,
+        &credit_op(&emu, &uid, request_id(9), 1),
+        &linkv_creds(&emu),
+    )
+    .await
+    .unwrap();
+    crash(emu).await;
+    let emu = start_at(&path).await;
+    assert_eq!(balance(&emu, &uid).await, 11);
+    emu.shutdown().await.unwrap();
+}
