@@ -239,7 +239,9 @@
 //! snapshot already covers and replay skips. [`RunningEmulator::shutdown`] (SIGINT or
 //! SIGTERM for the command) lets answers in flight finish, syncs the log and writes a last
 //! snapshot if anything changed since the previous one; [`RunningEmulator::save_state`]
-//! (`POST /_emulator/save`) writes one at once.
+//! (`POST /_emulator/save`) writes one at once. The writer thread writes the snapshot, so
+//! answers that wait for a sync wait for it too: with a large state (a million remembered
+//! `request_id`s is over a hundred megabytes of JSON) that is a pause of seconds.
 //!
 //! At start, the snapshot is read and the log replayed. A crash can leave the log's last
 //! record torn (cut short, zeros, or a checksum that does not match): it was never synced, so

@@ -280,19 +280,17 @@ pub(crate) fn open(path: &Path, layout: &Layout<'_>) -> io::Result<(Store, Books
                 ledger.apply(entry.seq, event);
             }
             Record::Polyv { app, settings } => {
-                if let Some(donate) = books.donates.get_mut(&app) {
-                    let channels = layout
-                        .polyv
-                        .iter()
-                        .find(|a| a.app_id == app)
-                        .map(|a| a.channels.clone())
-                        .unwrap_or_default();
-                    // The record holds the whole account: start from the defaults.
-                    *donate = Donate::new(channels);
-                    donate.restore(settings);
-                } else {
-                    let value = serde_json::to_value(settings).map_err(io::Error::other)?;
-                    orphan_donates.insert(app, value);
+                match layout.polyv.iter().find(|a| a.app_id == app) {
+                    Some(config) => {
+                        // The record holds the whole account: start from the defaults.
+                        let mut donate = Donate::new(config.channels.iter().copied());
+                        donate.restore(settings);
+                        books.donates.insert(app, donate);
+                    }
+                    None => {
+                        let value = serde_json::to_value(settings).map_err(io::Error::other)?;
+                        orphan_donates.insert(app, value);
+                    }
                 }
             }
             Record::Clock { mode } => books.clock = Some(mode),
