@@ -116,6 +116,42 @@ fn stops_gracefully_on_sigterm_and_keeps_its_state() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn a_torn_last_log_record_is_dropped_with_a_warning_on_stderr() {
+    let temp = tempfile::tempdir().unwrap();
+    let state = temp.path().join("state.json");
+    // The log's header, then a record cut off after its length and two bytes.
+    let mut log = b"LAEMULOG".to_vec();
+    log.extend_from_slice(&1u32.to_le_bytes());
+    log.extend_from_slice(&[40, 0, 0, 0, 1, 2]);
+    std::fs::write(temp.path().join("state.json.log"), &log).unwrap();
+    let (mut running, addr, _) = start(&["--state", state.to_str().unwrap()]);
+    let store = get(addr, "/_emulator/store");
+    assert!(store.contains("dropped a torn last record"), "{store}");
+    let pid = running.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(running.0.wait().unwrap().success());
+    let mut stderr = String::new();
+    running
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("warning: dropped a torn last record (6 bytes at byte offset 12"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn bad_arguments_are_refused_with_a_message() {
     let output = liveapi()
