@@ -15,9 +15,15 @@ pub(crate) struct Args {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
 
-    /// Keep the books in this file: read at start, written after changes and at exit.
+    /// Keep the state durably: a snapshot at FILE and a write-ahead log at FILE.log. Every
+    /// change is synced to the log before it is answered, so a crash loses nothing that was
+    /// acknowledged; both are read at start.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+
+    /// Compact the state log into a new snapshot once it passes this many MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64, requires = "state")]
+    state_compact_mib: u64,
 
     /// The fraction of LinkV and Polyv requests that get a fault, from 0 to 1.
     #[arg(long, value_name = "RATE", default_value_t = 0.0)]
@@ -187,7 +193,12 @@ fn write_banner(
     )?;
     writeln!(out, "  inspect: {base}/_emulator")?;
     if let Some(state) = &args.state {
-        writeln!(out, "  state file: {}", state.display())?;
+        writeln!(
+            out,
+            "  state file: {} (log: {}.log)",
+            state.display(),
+            state.display()
+        )?;
     }
     if emulator.faults().is_active() {
         writeln!(
@@ -250,7 +261,9 @@ pub(crate) fn run(args: Args) -> ExitCode {
             builder = builder.max_connections(max as usize);
         }
         if let Some(state) = &args.state {
-            builder = builder.state_file(state);
+            builder = builder
+                .state_file(state)
+                .state_compact_after(args.state_compact_mib.saturating_mul(1 << 20));
         }
         if args.no_rate_limit {
             builder = builder.rate_limit(None);
@@ -272,13 +285,20 @@ pub(crate) fn run(args: Args) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        // The library warns through `tracing`, which this binary does not print.
+        if let Some(warning) = emulator
+            .state_status()
+            .and_then(|status| status["torn_tail_dropped"].as_str().map(str::to_owned))
+        {
+            eprintln!("liveapi emulator: warning: {warning}");
+        }
         announce(&emulator, &args);
         stop.await;
         eprintln!("liveapi emulator: stopping");
         match emulator.shutdown().await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("liveapi emulator: could not write the state file: {e}");
+                eprintln!("liveapi emulator: could not sync the state file: {e}");
                 ExitCode::FAILURE
             }
         }

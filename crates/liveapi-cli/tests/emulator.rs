@@ -86,8 +86,9 @@ fn prints_the_address_and_the_demo_credentials_and_serves() {
 #[cfg(unix)]
 #[test]
 fn stops_gracefully_on_sigterm_and_keeps_its_state() {
-    let dir = std::env::temp_dir().join(format!("liveapi-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // Removed even when an assertion fails.
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
     let state = dir.join("state.json");
     let (mut running, addr, lines) = start(&["--state", state.to_str().unwrap()]);
     assert!(lines.iter().any(|l| l.contains("state file:")));
@@ -106,10 +107,49 @@ fn stops_gracefully_on_sigterm_and_keeps_its_state() {
         .read_to_string(&mut stderr)
         .unwrap();
     assert!(stderr.contains("stopping"), "{stderr}");
-    // The final write happened even though nothing changed.
+    // The final snapshot was written even though nothing changed, beside an empty log.
     let written = std::fs::read_to_string(&state).unwrap();
-    assert!(written.contains("\"version\": 1"), "{written}");
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(written.contains("\"version\": 2"), "{written}");
+    assert_eq!(
+        std::fs::metadata(dir.join("state.json.log")).unwrap().len(),
+        12
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_torn_last_log_record_is_dropped_with_a_warning_on_stderr() {
+    let temp = tempfile::tempdir().unwrap();
+    let state = temp.path().join("state.json");
+    // The log's header, then a record cut off after its length and two bytes.
+    let mut log = b"LAEMULOG".to_vec();
+    log.extend_from_slice(&1u32.to_le_bytes());
+    log.extend_from_slice(&[40, 0, 0, 0, 1, 2]);
+    std::fs::write(temp.path().join("state.json.log"), &log).unwrap();
+    let (mut running, addr, _) = start(&["--state", state.to_str().unwrap()]);
+    let store = get(addr, "/_emulator/store");
+    assert!(store.contains("dropped a torn last record"), "{store}");
+    let pid = running.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(running.0.wait().unwrap().success());
+    let mut stderr = String::new();
+    running
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("warning: dropped a torn last record (6 bytes at byte offset 12"),
+        "{stderr}"
+    );
 }
 
 #[test]

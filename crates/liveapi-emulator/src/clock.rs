@@ -3,7 +3,8 @@
 //! It decides whether a LinkV nonce or a Polyv timestamp is fresh, when coins expire and when
 //! idempotency entries are forgotten. Rate limiting is not tied to it (see `rate_limit`).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -31,8 +32,10 @@ pub enum ClockStart {
     FrozenAt(SystemTime),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
+/// How the clock runs: what the state store keeps of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Mode {
     Running { offset_ms: i64 },
     Frozen { at_ms: u64 },
 }
@@ -62,9 +65,26 @@ pub struct ClockStatus {
 /// assert_eq!(clock.now(), start + Duration::from_secs(90));
 /// assert!(clock.status().frozen);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EmulatorClock {
     mode: Arc<Mutex<Mode>>,
+    /// Told of every change of mode, under the clock's lock so that changes reach it in the
+    /// order they were made: the state store logs them.
+    observer: Arc<OnceLock<Observer>>,
+}
+
+/// What is told of the clock's changes.
+pub(crate) type Observer = Box<dyn Fn(Mode) + Send + Sync>;
+
+impl fmt::Debug for EmulatorClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorClock")
+            .field(
+                "mode",
+                &*self.mode.lock().unwrap_or_else(PoisonError::into_inner),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 fn system_ms() -> u64 {
@@ -107,13 +127,36 @@ impl EmulatorClock {
         };
         Self {
             mode: Arc::new(Mutex::new(mode)),
+            observer: Arc::new(OnceLock::new()),
         }
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Mode) -> R) -> R {
         // The mode is a plain value that no panic can leave half-written.
         let mut mode = self.mode.lock().unwrap_or_else(PoisonError::into_inner);
-        f(&mut mode)
+        let before = *mode;
+        let result = f(&mut mode);
+        if *mode != before
+            && let Some(observer) = self.observer.get()
+        {
+            observer(*mode);
+        }
+        result
+    }
+
+    /// How the clock runs now.
+    pub(crate) fn mode(&self) -> Mode {
+        *self.mode.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs the clock as `mode` says, without telling the observer: for a restored state.
+    pub(crate) fn restore(&self, mode: Mode) {
+        *self.mode.lock().unwrap_or_else(PoisonError::into_inner) = mode;
+    }
+
+    /// Sets what is told of every later change; only the first call counts.
+    pub(crate) fn observe(&self, observer: Observer) {
+        let _ = self.observer.set(observer);
     }
 
     /// The emulator's current time, to the millisecond.

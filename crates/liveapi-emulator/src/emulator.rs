@@ -20,14 +20,14 @@ use crate::connections::{
     self, ConnectionLimits, ConnectionStats, Connections, DEFAULT_BODY_READ_TIMEOUT,
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
 };
-use crate::donate::{Donate, DonateSnapshot};
+use crate::donate::Donate;
 use crate::faults::FaultInjector;
-use crate::ledger::{Ledger, LedgerSnapshot, Retention};
+use crate::ledger::{Ledger, Retention};
 use crate::rate_limit::RateLimiter;
 use crate::reply::LinkvAnswers;
 use crate::request_log::RequestLog;
 use crate::state::{Limits, LinkvEntry, PolyvEntry, Shared, lock};
-use crate::state_file::{self, Document, Persist};
+use crate::store::{self, Books, Layout, Store};
 use crate::{
     AppliedChange, ClockStart, EmulatorClock, FaultStats, Faults, FaultsError, IpRateLimit,
     LinkvApp, PolyvApp, RequestRecord,
@@ -98,6 +98,7 @@ pub struct EmulatorBuilder {
     rate_limit: Option<IpRateLimit>,
     body_limit: usize,
     state_file: Option<PathBuf>,
+    state_compact_after: u64,
     idempotency_window: Duration,
     idempotency_capacity: usize,
     journal_capacity: usize,
@@ -125,6 +126,7 @@ impl Default for EmulatorBuilder {
             rate_limit: Some(IpRateLimit::default()),
             body_limit: DEFAULT_BODY_LIMIT,
             state_file: None,
+            state_compact_after: store::DEFAULT_COMPACT_AFTER,
             idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
             idempotency_capacity: DEFAULT_IDEMPOTENCY_CAPACITY,
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
@@ -206,11 +208,22 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Keeps the state in a file: read at start if it exists, written (atomically) after
-    /// changes and at shutdown.
+    /// Keeps the state durably at `path`: a snapshot at `path` and a write-ahead log beside
+    /// it at `path` + `.log` (see the crate documentation, "State file"). Every change is in
+    /// the log, synced to disk, before its answer goes out; both files are read at start.
+    /// A state file of the earlier format (one JSON file) is read as a snapshot.
     #[must_use]
     pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.state_file = Some(path.into());
+        self
+    }
+
+    /// How large the state file's log may grow before it is compacted into a new snapshot
+    /// (64 MiB by default). A snapshot rewrites the whole state, so a small value trades
+    /// throughput for a shorter replay at start.
+    #[must_use]
+    pub fn state_compact_after(mut self, bytes: u64) -> Self {
+        self.state_compact_after = bytes;
         self
     }
 
@@ -425,36 +438,66 @@ impl EmulatorBuilder {
             journal_capacity: self.journal_capacity,
         };
 
-        let state_path = self.state_file.clone().unwrap_or_default();
-        let state_error = |source: io::Error| StartError::StateFile {
-            path: state_path.clone(),
-            source,
+        let layout = Layout {
+            linkv: &linkv_apps,
+            polyv: &polyv_apps,
+            seed: self.seed,
+            retention,
+            compact_after: self.state_compact_after,
         };
-        let mut document = match &self.state_file {
+        let (store, mut books) = match &self.state_file {
             Some(path) => {
                 let path = path.clone();
-                tokio::task::spawn_blocking(move || state_file::load(&path))
+                // Reading and replaying is blocking IO: off the runtime's threads.
+                let opened = {
+                    let (linkv, polyv) = (linkv_apps.clone(), polyv_apps.clone());
+                    let (seed, compact_after) = (self.seed, self.state_compact_after);
+                    tokio::task::spawn_blocking(move || {
+                        store::open(
+                            &path,
+                            &Layout {
+                                linkv: &linkv,
+                                polyv: &polyv,
+                                seed,
+                                retention,
+                                compact_after,
+                            },
+                        )
+                    })
                     .await
                     .map_err(io::Error::other)
-                    .and_then(|loaded| loaded)
-                    .map_err(state_error)?
+                    .and_then(|opened| opened)
+                };
+                let (store, books) = opened.map_err(|source| StartError::StateFile {
+                    path: self.state_file.clone().unwrap_or_default(),
+                    source,
+                })?;
+                (Some(Arc::new(store)), books)
             }
-            None => Document::default(),
+            None => (None, Books::fresh(&layout)),
         };
-        let invalid =
-            |e: serde_json::Error| state_error(io::Error::new(io::ErrorKind::InvalidData, e));
 
+        let clock = EmulatorClock::new(self.clock);
+        if let Some(mode) = books.clock {
+            clock.restore(mode);
+        }
+        let faults = match books.faults.take() {
+            Some(setting) => {
+                setting
+                    .faults
+                    .validate()
+                    .map_err(|e| StartError::Config(format!("stored faults: {e}")))?;
+                FaultInjector::new(setting.faults, setting.seed)
+            }
+            None => FaultInjector::new(self.faults, self.seed),
+        };
         let mut linkv = HashMap::new();
         let mut last_seq = 0;
         for app in &linkv_apps {
-            let ledger = match document.linkv.remove(&app.app_key) {
-                Some(value) => {
-                    let snapshot: LedgerSnapshot =
-                        serde_json::from_value(value).map_err(invalid)?;
-                    Ledger::restore(&app.app_key, self.seed, retention, snapshot)
-                }
-                None => Ledger::new(&app.app_key, self.seed, retention),
-            };
+            let ledger = books
+                .ledgers
+                .remove(&app.app_key)
+                .unwrap_or_else(|| Ledger::new(&app.app_key, self.seed, retention));
             last_seq = last_seq.max(ledger.last_seq());
             linkv.insert(
                 app.app_key.clone(),
@@ -466,11 +509,10 @@ impl EmulatorBuilder {
         }
         let mut polyv = HashMap::new();
         for app in &polyv_apps {
-            let mut donate = Donate::new(app.channels.iter().copied());
-            if let Some(value) = document.polyv.remove(&app.app_id) {
-                let snapshot: DonateSnapshot = serde_json::from_value(value).map_err(invalid)?;
-                donate.restore(snapshot);
-            }
+            let donate = books
+                .donates
+                .remove(&app.app_id)
+                .unwrap_or_else(|| Donate::new(app.channels.iter().copied()));
             polyv.insert(
                 app.app_id.clone(),
                 PolyvEntry {
@@ -499,29 +541,33 @@ impl EmulatorBuilder {
                 polyv_timestamp_window: self.polyv_timestamp_window,
                 linkv_answers: self.linkv_answers,
             },
-            clock: EmulatorClock::new(self.clock),
-            faults: FaultInjector::new(self.faults, self.seed),
+            clock,
+            faults,
             log: RequestLog::new(self.request_log_capacity),
             limiter: RateLimiter::new(self.rate_limit),
             linkv,
             polyv,
             journal_seq: AtomicU64::new(last_seq),
-            persist: self
-                .state_file
-                .clone()
-                .map(|path| Persist::new(path, document)),
+            store,
+            settings: Mutex::new(()),
             shutdown: shutdown_rx.clone(),
         });
+        if let Some(store) = &shared.store {
+            let store = Arc::clone(store);
+            shared
+                .clock
+                .observe(Box::new(move |mode| store.clock_changed(mode)));
+        }
+        Store::start(&shared).map_err(|source| StartError::StateFile {
+            path: self.state_file.clone().unwrap_or_default(),
+            source,
+        })?;
         let server = tokio::spawn(crate::server::serve(
             listener,
             Arc::clone(&shared),
             Arc::clone(&conns),
             shutdown_rx.clone(),
         ));
-        let saver = shared
-            .persist
-            .is_some()
-            .then(|| tokio::spawn(state_file::run_saver(Arc::clone(&shared), shutdown_rx)));
         Ok(RunningEmulator {
             addr,
             shared,
@@ -532,7 +578,6 @@ impl EmulatorBuilder {
             polyv_apps,
             shutdown: shutdown_tx,
             server: Some(server),
-            saver,
         })
     }
 }
@@ -602,7 +647,6 @@ pub struct RunningEmulator {
     polyv_apps: Vec<PolyvApp>,
     shutdown: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
-    saver: Option<JoinHandle<()>>,
 }
 
 impl fmt::Debug for RunningEmulator {
@@ -675,12 +719,12 @@ impl RunningEmulator {
     /// # Errors
     /// A [`FaultsError`] for an invalid configuration, which is then not applied.
     pub fn set_faults(&self, faults: Faults) -> Result<(), FaultsError> {
-        self.shared.faults.set(faults)
+        self.shared.set_faults(faults)
     }
 
     /// Restarts the fault sequence from its beginning under `seed`.
     pub fn reseed(&self, seed: u64) {
-        self.shared.faults.reseed(seed);
+        self.shared.reseed(seed);
     }
 
     /// How many requests were eligible for faults, and how many of each kind were injected.
@@ -769,33 +813,67 @@ impl RunningEmulator {
         self.shared.dump()
     }
 
-    /// Writes the state file now (nothing happens without one).
+    /// Makes every change so far durable and writes a snapshot of the whole state, starting
+    /// a new log (nothing happens without a state file). Changes made through this handle
+    /// (the clock, the faults) are logged at once and synced with the next group commit; this
+    /// waits for them.
     ///
     /// # Errors
-    /// The IO error if the file cannot be written.
+    /// The IO error if the log or the snapshot cannot be written.
     pub async fn save_state(&self) -> io::Result<()> {
-        state_file::save(Arc::clone(&self.shared)).await
+        match &self.shared.store {
+            Some(store) => store.compact().await.map_err(io::Error::other),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until every change made so far is durable in the state file's log (at once
+    /// without a state file). Answers over HTTP already wait for this; changes made through
+    /// this handle (the clock, the faults) are queued at once and synced with the next group
+    /// commit.
+    ///
+    /// # Errors
+    /// The IO error that stopped the log from being written.
+    pub async fn sync_state(&self) -> io::Result<()> {
+        self.shared.settle().await.map_err(io::Error::other)
+    }
+
+    /// The state store's status as `GET /_emulator/store` shows it (path, log size, records
+    /// since the last snapshot, syncs, a dropped torn record, the last error), or `None`
+    /// without a state file.
+    #[must_use]
+    pub fn state_status(&self) -> Option<Value> {
+        self.shared.store.as_ref().map(|store| store.describe())
     }
 
     /// Stops accepting connections, lets answers in flight finish (for up to five seconds;
-    /// injected delays are cut short), and writes the state file one last time.
+    /// injected delays are cut short), syncs the log and writes a last snapshot if anything
+    /// changed since the previous one.
     ///
     /// # Errors
-    /// The IO error if the final write of the state file fails.
+    /// The IO error if the log or the snapshot cannot be written.
     pub async fn shutdown(mut self) -> io::Result<()> {
         self.shutdown.send_replace(true);
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
-        if let Some(saver) = self.saver.take() {
-            let _ = saver.await;
-        }
-        state_file::save(Arc::clone(&self.shared)).await
+        let Some(store) = self.shared.store.clone() else {
+            return Ok(());
+        };
+        store.stop(true);
+        tokio::task::spawn_blocking(move || store.join())
+            .await
+            .map_err(io::Error::other)?
+            .map_err(io::Error::other)
     }
 }
 
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
         self.shutdown.send_replace(true);
+        // Without `shutdown`: what is queued is still written and synced, without a snapshot.
+        if let Some(store) = &self.shared.store {
+            store.stop(false);
+        }
     }
 }

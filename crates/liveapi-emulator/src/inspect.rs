@@ -17,7 +17,6 @@ use crate::connections::Connections;
 use crate::reply::Reply;
 use crate::server::{BodyFailure, read_body};
 use crate::state::Shared;
-use crate::state_file;
 
 /// How many request records `GET /_emulator/requests` returns without `?limit=`.
 const DEFAULT_REQUESTS: usize = 100;
@@ -59,7 +58,14 @@ const INDEX: &[(&str, &str)] = &[
         "POST /_emulator/clock/advance",
         r#"{"seconds":…} or {"ms":…}"#,
     ),
-    ("POST /_emulator/save", "write the state file now"),
+    (
+        "GET /_emulator/store",
+        "the state store: paths, log size, records since the snapshot, syncs, warnings",
+    ),
+    (
+        "POST /_emulator/save",
+        "sync the log and write a snapshot of the state now",
+    ),
 ];
 
 #[derive(Deserialize)]
@@ -150,7 +156,7 @@ pub(crate) async fn handle(
         (&Method::GET, "/_emulator/faults") => Ok(ok(faults_view(shared))),
         (&Method::PUT | &Method::POST, "/_emulator/faults") => set_faults(shared, query, &body),
         (&Method::DELETE, "/_emulator/faults") => {
-            let _ = shared.faults.set(Faults::none());
+            let _ = shared.set_faults(Faults::none());
             Ok(ok(faults_view(shared)))
         }
         (&Method::GET, "/_emulator/clock") => Ok(ok(json!(shared.clock.status()))),
@@ -161,13 +167,22 @@ pub(crate) async fn handle(
             );
             ok(json!(shared.clock.status()))
         }),
-        (&Method::POST, "/_emulator/save") => match state_file::save(Arc::clone(shared)).await {
-            Ok(()) => Ok(ok(json!({"saved": shared.persist.is_some()}))),
-            Err(e) => Ok(Reply::plain_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("cannot write the state file: {e}"),
-            )),
-        },
+        (&Method::GET, "/_emulator/store") => Ok(ok(json!(
+            shared.store.as_ref().map(|store| store.describe())
+        ))),
+        (&Method::POST, "/_emulator/save") => {
+            let saved = match &shared.store {
+                Some(store) => store.compact().await.map(|()| true),
+                None => Ok(false),
+            };
+            Ok(match saved {
+                Ok(saved) => ok(json!({"saved": saved})),
+                Err(e) => Reply::plain_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("cannot write the state file: {e}"),
+                ),
+            })
+        }
         (_, route)
             if INDEX
                 .iter()
@@ -180,7 +195,19 @@ pub(crate) async fn handle(
         }
         _ => Err(Reply::plain_error(StatusCode::NOT_FOUND, "not found")),
     };
-    result.unwrap_or_else(|reply| reply)
+    let reply = result.unwrap_or_else(|reply| reply);
+    if parts.method == Method::GET {
+        // Reads answer at once, so that the store's status shows even when it has failed.
+        return reply;
+    }
+    // A clock or fault change is answered once it is durable, as a vendor call is.
+    match shared.settle().await {
+        Ok(()) => reply,
+        Err(e) => Reply::plain_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("the state store cannot write: {e}"),
+        ),
+    }
 }
 
 fn set_faults(shared: &Shared, query: Option<&str>, body: &[u8]) -> Result<Reply, Reply> {
@@ -192,9 +219,9 @@ fn set_faults(shared: &Shared, query: Option<&str>, body: &[u8]) -> Result<Reply
         ),
         None => None,
     };
-    shared.faults.set(faults).map_err(|e| bad(&e.to_string()))?;
+    shared.set_faults(faults).map_err(|e| bad(&e.to_string()))?;
     if let Some(seed) = seed {
-        shared.faults.reseed(seed);
+        shared.reseed(seed);
     }
     Ok(ok(faults_view(shared)))
 }

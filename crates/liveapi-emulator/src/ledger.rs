@@ -36,9 +36,11 @@ impl From<ChangeType> for ChangeKind {
 
 /// One coin change the emulator applied: an entry of the journal.
 ///
-/// Every applied `orderSuccess` or `changeGold` appears exactly once; a repeat of a
-/// `request_id` that was answered from the idempotency store does not. A test that wants to
-/// prove that nothing was applied twice checks that no `request_id` appears twice.
+/// Every applied `orderSuccess` or `changeGold` appears exactly once: the entry is the
+/// `request_id`'s first (and only) application. A repeat answered from the idempotency store
+/// adds no entry; it counts in the entry's [`repeats`](Self::repeats) instead, across restarts
+/// of an emulator with a state file. A test that wants to prove that nothing was applied twice
+/// checks that no `request_id` appears twice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AppliedChange {
@@ -66,6 +68,10 @@ pub struct AppliedChange {
     pub balance_after: u64,
     /// When it was applied, in the emulator's unix milliseconds.
     pub at_ms: u64,
+    /// How many times a repeat of this `request_id` was answered from the idempotency store
+    /// without being applied again.
+    #[serde(default)]
+    pub repeats: u64,
 }
 
 /// Why the ledger refused something. Nothing was changed.
@@ -173,6 +179,8 @@ pub(crate) struct TokenGrant {
     pub(crate) open_id: String,
     pub(crate) token: String,
     pub(crate) aid: Option<String>,
+    /// What the state store logs.
+    pub(crate) event: Event,
 }
 
 /// What a change does: a credit always has its expiry; a removal may carry one, unused.
@@ -213,11 +221,36 @@ pub(crate) struct Change<'a> {
 }
 
 /// What a successful change answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ChangeOutcome {
     pub(crate) balance_after: u64,
-    /// Answered from the idempotency store; nothing was changed.
+    /// Answered from the idempotency store; no coins moved (only the repeat was counted).
     pub(crate) replayed: bool,
+    /// What the state store logs.
+    pub(crate) event: Event,
+}
+
+/// A change to a ledger as the state store logs it. The events of a ledger, applied in the
+/// order they happened to the snapshot they followed ([`Ledger::apply`]), give the same
+/// ledger: they carry results (the profile after, the change with its balance), not requests
+/// to judge again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub(crate) enum Event {
+    /// `thGetToken`: a user registered or logged in (a token was issued).
+    User {
+        open_id: String,
+        user_id: String,
+        profile: Profile,
+        tokens_issued: u64,
+    },
+    /// A coin change was applied, with its idempotency record.
+    Applied {
+        change: AppliedChange,
+        fingerprint: String,
+    },
+    /// A repeat was answered from the idempotency store.
+    Repeat { request_id: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,6 +258,9 @@ struct Recorded {
     fingerprint: String,
     balance_after: u64,
     at_ms: u64,
+    /// The journal entry of the first application, to count repeats on.
+    #[serde(default)]
+    seq: u64,
 }
 
 /// How long and how many idempotency records are kept, and how much journal.
@@ -251,6 +287,9 @@ pub(crate) struct Ledger {
     journal: VecDeque<AppliedChange>,
     applied_total: u64,
     tokens_issued: u64,
+    /// The state store's sequence number of the last event logged for this ledger: replay
+    /// skips events up to it, which a snapshot taken after them already holds.
+    log_seq: u64,
 }
 
 impl Ledger {
@@ -267,6 +306,7 @@ impl Ledger {
             journal: VecDeque::new(),
             applied_total: 0,
             tokens_issued: 0,
+            log_seq: 0,
         }
     }
 
@@ -318,15 +358,22 @@ impl Ledger {
                 open_id
             }
         };
-        let aid = match self.users.get_mut(&open_id) {
+        let (aid, profile) = match self.users.get_mut(&open_id) {
             Some(user) => {
                 user.profile.update(req);
-                user.profile.aid.clone()
+                (user.profile.aid.clone(), user.profile.clone())
             }
-            None => None,
+            None => (None, Profile::default()),
         };
+        let token = self.next_token();
         Ok(TokenGrant {
-            token: self.next_token(),
+            token,
+            event: Event::User {
+                open_id: open_id.clone(),
+                user_id: user_id.to_owned(),
+                profile,
+                tokens_issued: self.tokens_issued,
+            },
             open_id,
             aid,
         })
@@ -383,60 +430,40 @@ impl Ledger {
             if recorded.fingerprint != change.fingerprint {
                 return Err(LedgerError::RequestIdReused);
             }
+            let balance_after = recorded.balance_after;
+            self.count_repeat(change.request_id);
             return Ok(ChangeOutcome {
-                balance_after: recorded.balance_after,
+                balance_after,
                 replayed: true,
+                event: Event::Repeat {
+                    request_id: change.request_id.to_owned(),
+                },
             });
         }
         let now_secs = now_ms / 1_000;
-        let user = self
-            .users
-            .get_mut(change.uid)
-            .ok_or(LedgerError::UnknownUid)?;
+        let user = self.users.get(change.uid).ok_or(LedgerError::UnknownUid)?;
         if let Some(order_id) = change.order_id
             && self.orders.contains_key(order_id)
         {
             return Err(LedgerError::OrderCompleted);
         }
         let balance = user.balance(now_secs);
+        // Checked here, applied by `record`, which replay runs too.
         let balance_after = match change.delta {
             Delta::Add { expires_at } => {
                 if expires_at <= now_secs {
                     return Err(LedgerError::ExpirationPast);
                 }
-                let after = balance
+                balance
                     .checked_add(change.value)
                     .filter(|b| *b <= Coins::MAX.get())
-                    .ok_or(LedgerError::Overflow)?;
-                let lot = user.lots.entry(expires_at).or_insert(0);
-                *lot = lot.saturating_add(change.value);
-                after
+                    .ok_or(LedgerError::Overflow)?
             }
-            Delta::Remove { .. } => {
-                let after = balance
-                    .checked_sub(change.value)
-                    .ok_or(LedgerError::InsufficientBalance)?;
-                user.take(now_secs, change.value);
-                after
-            }
+            Delta::Remove { .. } => balance
+                .checked_sub(change.value)
+                .ok_or(LedgerError::InsufficientBalance)?,
         };
-
-        if let Some(order_id) = change.order_id {
-            self.orders
-                .insert(order_id.to_owned(), change.request_id.to_owned());
-        }
-        self.idempotency.insert(
-            change.request_id.to_owned(),
-            Recorded {
-                fingerprint: change.fingerprint.clone(),
-                balance_after,
-                at_ms: now_ms,
-            },
-        );
-        self.idempotency_order
-            .push_back((now_ms, change.request_id.to_owned()));
-        self.applied_total += 1;
-        self.journal.push_back(AppliedChange {
+        let applied = AppliedChange {
             seq: seq.fetch_add(1, Ordering::Relaxed) + 1,
             app_key: self.app_key.clone(),
             endpoint: change.endpoint.to_owned(),
@@ -448,14 +475,112 @@ impl Ledger {
             order_id: change.order_id.map(str::to_owned),
             balance_after,
             at_ms: now_ms,
-        });
-        while self.journal.len() > self.retention.journal_capacity {
-            self.journal.pop_front();
-        }
+            repeats: 0,
+        };
+        self.record(&applied, &change.fingerprint);
         Ok(ChangeOutcome {
             balance_after,
             replayed: false,
+            event: Event::Applied {
+                change: applied,
+                fingerprint: change.fingerprint.clone(),
+            },
         })
+    }
+
+    /// Applies a checked change: moves the coins, completes the order, remembers the
+    /// `request_id` and journals it. Live changes and replayed ones both come through here.
+    fn record(&mut self, applied: &AppliedChange, fingerprint: &str) {
+        let now_secs = applied.at_ms / 1_000;
+        if let Some(user) = self.users.get_mut(&applied.uid) {
+            match (applied.change, applied.expiration) {
+                (ChangeKind::Add, Some(expires_at)) => {
+                    let lot = user.lots.entry(expires_at).or_insert(0);
+                    *lot = lot.saturating_add(applied.value);
+                }
+                // A credit always carries its expiry (`Delta::Add`); none means no lot.
+                (ChangeKind::Add, None) => {}
+                (ChangeKind::Remove, _) => user.take(now_secs, applied.value),
+            }
+        }
+        if let Some(order_id) = &applied.order_id {
+            self.orders
+                .insert(order_id.clone(), applied.request_id.clone());
+        }
+        self.idempotency.insert(
+            applied.request_id.clone(),
+            Recorded {
+                fingerprint: fingerprint.to_owned(),
+                balance_after: applied.balance_after,
+                at_ms: applied.at_ms,
+                seq: applied.seq,
+            },
+        );
+        self.idempotency_order
+            .push_back((applied.at_ms, applied.request_id.clone()));
+        self.applied_total += 1;
+        self.journal.push_back(applied.clone());
+        while self.journal.len() > self.retention.journal_capacity {
+            self.journal.pop_front();
+        }
+    }
+
+    /// Counts a repeat on the journal entry of the `request_id`'s first application, if the
+    /// journal still holds it.
+    fn count_repeat(&mut self, request_id: &str) {
+        let Some(seq) = self.idempotency.get(request_id).map(|r| r.seq) else {
+            return;
+        };
+        // Journal entries are in increasing `seq` order.
+        if let Ok(i) = self.journal.binary_search_by_key(&seq, |c| c.seq)
+            && let Some(entry) = self.journal.get_mut(i)
+        {
+            entry.repeats += 1;
+        }
+    }
+
+    /// Applies a logged event again, at start. Events up to the ledger's `log_seq` are
+    /// already in the snapshot it was restored from and are skipped.
+    pub(crate) fn apply(&mut self, log_seq: u64, event: Event) {
+        if log_seq <= self.log_seq {
+            return;
+        }
+        self.log_seq = log_seq;
+        match event {
+            Event::User {
+                open_id,
+                user_id,
+                profile,
+                tokens_issued,
+            } => {
+                self.by_user_id.insert(user_id.clone(), open_id.clone());
+                let user = self.users.entry(open_id).or_insert_with(|| User {
+                    user_id,
+                    profile: Profile::default(),
+                    lots: BTreeMap::new(),
+                });
+                user.profile = profile;
+                self.tokens_issued = tokens_issued;
+            }
+            Event::Applied {
+                change,
+                fingerprint,
+            } => {
+                self.evict(change.at_ms);
+                self.record(&change, &fingerprint);
+            }
+            Event::Repeat { request_id } => self.count_repeat(&request_id),
+        }
+    }
+
+    /// The state store's sequence number of the last event logged for this ledger.
+    pub(crate) fn log_seq(&self) -> u64 {
+        self.log_seq
+    }
+
+    /// Notes the state store's sequence number of the event just logged for this ledger.
+    pub(crate) fn set_log_seq(&mut self, log_seq: u64) {
+        self.log_seq = log_seq;
     }
 
     /// The journal, oldest first.
@@ -515,6 +640,7 @@ impl Ledger {
             journal: self.journal.iter().cloned().collect(),
             applied_total: self.applied_total,
             tokens_issued: self.tokens_issued,
+            log_seq: self.log_seq,
         }
     }
 
@@ -554,6 +680,7 @@ impl Ledger {
         ledger.journal = snapshot.journal.into();
         ledger.applied_total = snapshot.applied_total;
         ledger.tokens_issued = snapshot.tokens_issued;
+        ledger.log_seq = snapshot.log_seq;
         ledger
     }
 }
@@ -573,6 +700,9 @@ pub(crate) struct LedgerSnapshot {
     applied_total: u64,
     #[serde(default)]
     tokens_issued: u64,
+    /// The state store's sequence number of the last event the snapshot holds.
+    #[serde(default)]
+    log_seq: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -736,6 +866,43 @@ mod tests {
         assert_eq!(restored.open_id("u1"), Some(uid));
         assert_eq!(restored.applied_total(), 1);
         assert_eq!(restored.last_seq(), 1);
+    }
+
+    #[test]
+    fn replay_applies_each_logged_event_once_after_the_snapshot() {
+        let seq = AtomicU64::new(0);
+        let mut live = Ledger::new("app", 0, RETENTION);
+        let uid = register(&mut live, "u1");
+        let mut events = Vec::new();
+        for (i, rid) in ["a", "b", "c"].into_iter().enumerate() {
+            let c = change(rid, &uid, ChangeKind::Add, 10 + i as u64, NOW + 100);
+            events.push(live.change(&c, NOW_MS, &seq).unwrap().event);
+        }
+        let repeat = change("a", &uid, ChangeKind::Add, 10, NOW + 100);
+        events.push(live.change(&repeat, NOW_MS, &seq).unwrap().event);
+        let spend = change("d", &uid, ChangeKind::Remove, 15, NOW);
+        events.push(live.change(&spend, NOW_MS, &seq).unwrap().event);
+
+        // A snapshot that holds the registration and the first credit (log records 1 and 2).
+        let mut base = Ledger::new("app", 0, RETENTION);
+        let grant = base.get_token(&ThGetToken::register(
+            UserId::new("u1").unwrap(),
+            UserName::new("Ann").unwrap(),
+            PortraitUri::new("https://x/a.png").unwrap(),
+        ));
+        base.set_log_seq(1);
+        base.apply(2, events[0].clone());
+        assert_eq!(grant.unwrap().open_id, uid);
+        let mut replayed = Ledger::restore("app", 0, RETENTION, base.snapshot(NOW));
+        // The log still holds record 2 (a crash before it was emptied): skipped.
+        for (log_seq, event) in (2..).zip(events.iter().cloned()) {
+            replayed.apply(log_seq, event);
+        }
+        assert_eq!(replayed.balance(&uid, NOW).unwrap(), 10 + 11 + 12 - 15);
+        assert_eq!(replayed.snapshot(NOW).journal, live.snapshot(NOW).journal);
+        assert_eq!(replayed.journal().next().unwrap().repeats, 1);
+        assert_eq!(replayed.applied_total(), 4);
+        assert_eq!(replayed.log_seq(), 6);
     }
 
     #[test]

@@ -21,9 +21,10 @@ use liveapi_model::linkv::{
 use liveapi_sign::{SignError, VerifyError, linkv};
 use serde_json::json;
 
-use crate::ledger::{Change, Delta, LedgerError};
+use crate::ledger::{Change, ChangeOutcome, Delta, Event, Ledger, LedgerError};
 use crate::reply::{LinkvAnswers, Reply};
 use crate::state::{LinkvEntry, Shared, lock};
+use crate::store::Record;
 
 /// Error messages, and where each comes from.
 ///
@@ -222,10 +223,12 @@ fn th_get_token(
     params: &[(String, String)],
 ) -> Result<Reply, Reply> {
     let request: ThGetToken = read(params)?;
-    let grant = lock(&entry.ledger)
-        .get_token(&request)
-        .map_err(|e| ledger_error(&e))?;
-    shared.changed();
+    let grant = {
+        let mut ledger = lock(&entry.ledger);
+        let grant = ledger.get_token(&request).map_err(|e| ledger_error(&e))?;
+        log_event(shared, entry, &mut ledger, grant.event.clone());
+        grant
+    };
     Ok(Reply::linkv_ok(Some(json!({
         "token": grant.token,
         "userId": request.user_id().as_str(),
@@ -254,12 +257,7 @@ fn order_success(
         order_id: Some(request.order_id().as_str()),
         fingerprint: fingerprint(&request, request.change_type()),
     };
-    let outcome = lock(&entry.ledger)
-        .change(&change, shared.clock.now_ms(), &shared.journal_seq)
-        .map_err(|e| ledger_error(&e))?;
-    if !outcome.replayed {
-        shared.changed();
-    }
+    let outcome = apply(shared, entry, &change)?;
     Ok(Reply::linkv_ok(Some(
         json!({"tokens": outcome.balance_after.to_string()}),
     )))
@@ -280,13 +278,28 @@ fn change_gold(
         order_id: None,
         fingerprint: fingerprint(&request, request.change_type()),
     };
-    let outcome = lock(&entry.ledger)
-        .change(&change, shared.clock.now_ms(), &shared.journal_seq)
-        .map_err(|e| ledger_error(&e))?;
-    if !outcome.replayed {
-        shared.changed();
-    }
+    apply(shared, entry, &change)?;
     Ok(Reply::linkv_ok(None))
+}
+
+/// Logs a ledger's event under its lock, so that the log has the ledger's changes in the
+/// order they were made.
+fn log_event(shared: &Shared, entry: &LinkvEntry, ledger: &mut Ledger, event: Event) {
+    let seq = shared.log(|| Record::Linkv {
+        app: entry.app.app_key.clone(),
+        event,
+    });
+    ledger.set_log_seq(seq);
+}
+
+/// Applies a coin change (or counts a repeat) and logs it.
+fn apply(shared: &Shared, entry: &LinkvEntry, change: &Change<'_>) -> Result<ChangeOutcome, Reply> {
+    let mut ledger = lock(&entry.ledger);
+    let outcome = ledger
+        .change(change, shared.clock.now_ms(), &shared.journal_seq)
+        .map_err(|e| ledger_error(&e))?;
+    log_event(shared, entry, &mut ledger, outcome.event.clone());
+    Ok(outcome)
 }
 
 fn get_user_tokens(

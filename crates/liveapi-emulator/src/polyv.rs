@@ -16,8 +16,10 @@ use liveapi_model::{ParamSource, Rule, ValidationError};
 use liveapi_sign::{SignError, VerifyError, polyv};
 use serde_json::Value;
 
+use crate::donate::Donate;
 use crate::reply::{Reply, clip};
 use crate::state::{PolyvEntry, Shared, lock};
+use crate::store::Record;
 
 /// Error messages, and where each comes from: the seed's error examples word for word, then
 /// API-NOTES' list of known messages; the two routing messages are the emulator's own.
@@ -138,6 +140,14 @@ fn scope(entry: &PolyvEntry, params: &[(String, String)]) -> Result<Option<u64>,
     }
 }
 
+/// Logs an account's settings under its lock, so that the last record has the last settings.
+fn log_settings(shared: &Shared, entry: &PolyvEntry, donate: &Donate) {
+    shared.log(|| Record::Polyv {
+        app: entry.app.app_id.clone(),
+        settings: donate.snapshot(),
+    });
+}
+
 pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8], client: IpAddr) -> Reply {
     if !shared.limiter.allow(client) {
         return error(StatusCode::TOO_MANY_REQUESTS, msg::QPS);
@@ -175,16 +185,18 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8], client: IpAddr
     match endpoint {
         Endpoint::UpdateCash => match CashSettings::from_json(body) {
             Ok(settings) => {
-                lock(&entry.donate).set_cash(channel, &settings);
-                shared.changed();
+                let mut donate = lock(&entry.donate);
+                donate.set_cash(channel, &settings);
+                log_settings(shared, entry, &donate);
                 Reply::polyv_ok(Value::Bool(true))
             }
             Err(e) => body_error(body, &e),
         },
         Endpoint::UpdateGoods => match GoodSettings::from_json(body) {
             Ok(settings) => {
-                lock(&entry.donate).set_goods(channel, &settings);
-                shared.changed();
+                let mut donate = lock(&entry.donate);
+                donate.set_goods(channel, &settings);
+                log_settings(shared, entry, &donate);
                 Reply::polyv_ok(Value::Bool(true))
             }
             Err(e) => body_error(body, &e),

@@ -487,10 +487,22 @@ async fn handle(
             "request entity too large",
         )
         .closing(),
-        (None, Ok((parts, body))) => match vendor {
-            Vendor::Linkv => linkv::handle(shared, &parts, &body),
-            Vendor::Polyv => polyv::handle(shared, &parts, &body, peer.ip()),
-        },
+        (None, Ok((parts, body))) => {
+            let reply = match vendor {
+                Vendor::Linkv => linkv::handle(shared, &parts, &body),
+                Vendor::Polyv => polyv::handle(shared, &parts, &body, peer.ip()),
+            };
+            // With a state file, nothing is answered before the changes it may have seen are
+            // durable; a log that cannot be written any more fails the request.
+            match shared.settle().await {
+                Ok(()) => reply,
+                Err(_) => Reply::vendor_error(
+                    vendor,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "state store failed",
+                ),
+            }
+        }
     };
     record.status = Some(reply.status.as_u16());
     record.message = reply.message.clone();

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -19,8 +19,9 @@ use crate::ledger::{AppliedChange, Ledger};
 use crate::rate_limit::RateLimiter;
 use crate::reply::LinkvAnswers;
 use crate::request_log::RequestLog;
-use crate::state_file::Persist;
-use crate::{EmulatorClock, LinkvApp, PolyvApp};
+use crate::state_file::FaultSetting;
+use crate::store::{Record, Store};
+use crate::{EmulatorClock, Faults, FaultsError, LinkvApp, PolyvApp};
 
 /// Locks a mutex, recovering the data if a previous holder panicked. The books are updated by
 /// code that checks everything before it writes, so a poisoned lock does not mean a
@@ -63,7 +64,10 @@ pub(crate) struct Shared {
     pub(crate) polyv: HashMap<String, PolyvEntry>,
     /// The last journal sequence number handed out, across apps.
     pub(crate) journal_seq: AtomicU64,
-    pub(crate) persist: Option<Persist>,
+    /// The durable state store, with `--state`.
+    pub(crate) store: Option<Arc<Store>>,
+    /// Serialises fault changes, so that they are logged in the order they were made.
+    pub(crate) settings: Mutex<()>,
     /// Tells long waits (injected latency) that the emulator is shutting down.
     pub(crate) shutdown: watch::Receiver<bool>,
 }
@@ -80,10 +84,46 @@ impl Shared {
         journal
     }
 
-    /// Records that the books changed, so the state file gets written.
-    pub(crate) fn changed(&self) {
-        if let Some(persist) = &self.persist {
-            persist.mark_dirty();
+    /// Logs a record; call it under the lock of what it describes. Returns its sequence
+    /// number (0 without a state store).
+    pub(crate) fn log(&self, record: impl FnOnce() -> Record) -> u64 {
+        self.store
+            .as_ref()
+            .map_or(0, |store| store.append(&record()))
+    }
+
+    /// Waits until every change made so far is durable (at once without a state store).
+    ///
+    /// # Errors
+    /// Why the state store can no longer write.
+    pub(crate) async fn settle(&self) -> Result<(), String> {
+        match &self.store {
+            Some(store) => store.settle().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Replaces the fault configuration, and logs it.
+    pub(crate) fn set_faults(&self, faults: Faults) -> Result<(), FaultsError> {
+        let _order = lock(&self.settings);
+        self.faults.set(faults)?;
+        self.faults_changed();
+        Ok(())
+    }
+
+    /// Restarts the fault sequence under `seed`, and logs it.
+    pub(crate) fn reseed(&self, seed: u64) {
+        let _order = lock(&self.settings);
+        self.faults.reseed(seed);
+        self.faults_changed();
+    }
+
+    fn faults_changed(&self) {
+        if let Some(store) = &self.store {
+            store.faults_changed(FaultSetting {
+                faults: (*self.faults.config()).clone(),
+                seed: self.faults.seed(),
+            });
         }
     }
 
@@ -137,7 +177,7 @@ impl Shared {
             "seed": self.faults.seed(),
             "faults": *self.faults.config(),
             "fault_stats": self.faults.stats(),
-            "state_file": self.persist.as_ref().map(Persist::describe),
+            "state_file": self.store.as_ref().map(|store| store.describe()),
             "linkv": linkv,
             "polyv": polyv,
         })

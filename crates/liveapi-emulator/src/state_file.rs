@@ -1,40 +1,60 @@
-//! The optional state file: read at start, written after changes and at shutdown, so that a
-//! restarted emulator loses nothing.
+//! The state store's snapshot file: the whole state as JSON, written atomically when the log
+//! is compacted and at shutdown, read at start before the log is replayed.
 //!
-//! Writes are atomic: the whole state goes to a temporary file next to the target, which is
-//! flushed to disk and then renamed over it, so a crash leaves either the old file or the new
-//! one, never half of one. A burst of changes is coalesced into one write (at most one every
-//! [`SAVE_SPACING`]); `RunningEmulator::shutdown` and `RunningEmulator::save_state` write at
-//! once.
+//! Writes go to a temporary file next to the target, which is synced and renamed over it (and
+//! the directory synced), so a crash leaves either the old snapshot or the new one. Version 1
+//! files (the whole state, from before the log) read as a snapshot that covers no log record.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::{Notify, watch};
 
-use crate::state::{Shared, lock};
+use crate::Faults;
+use crate::clock::Mode;
 
-/// The shortest time between two background writes (longer when writes are slow).
-pub(crate) const SAVE_SPACING: Duration = Duration::from_millis(200);
+/// The version this code writes.
+const VERSION: u32 = 2;
 
-const VERSION: u32 = 1;
-
-/// The file's format: each app's books under its id. Books of apps that are not configured
-/// are kept as they are and written back, so starting once with fewer apps loses nothing.
+/// The file's format: each app's books under its id, and the settings changed at run time.
+/// Books of apps that are not configured are kept as they are and written back, so starting
+/// once with fewer apps loses nothing.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Document {
     version: u32,
+    /// The last log record whose effect the snapshot holds: replay starts after it.
+    #[serde(default)]
+    pub(crate) log_seq: u64,
     #[serde(default)]
     pub(crate) linkv: BTreeMap<String, Value>,
     #[serde(default)]
     pub(crate) polyv: BTreeMap<String, Value>,
+    /// The clock, once it was moved at run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) clock: Option<Mode>,
+    /// The faults, once they were set at run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) faults: Option<FaultSetting>,
+}
+
+impl Document {
+    pub(crate) fn new(log_seq: u64) -> Self {
+        Self {
+            version: VERSION,
+            log_seq,
+            ..Self::default()
+        }
+    }
+}
+
+/// The fault configuration and seed, as set at run time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FaultSetting {
+    pub(crate) faults: Faults,
+    pub(crate) seed: u64,
 }
 
 /// Reads the state file; a missing file is an empty state.
@@ -46,11 +66,11 @@ pub(crate) fn load(path: &Path) -> io::Result<Document> {
     };
     let document: Document = serde_json::from_slice(&bytes)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    if document.version != VERSION {
+    if !(1..=VERSION).contains(&document.version) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!(
-                "state file version {} is not supported (expected {VERSION})",
+                "state file version {} is not supported (expected 1 to {VERSION})",
                 document.version
             ),
         ));
@@ -58,125 +78,36 @@ pub(crate) fn load(path: &Path) -> io::Result<Document> {
     Ok(document)
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// `path` with `suffix` added to its file name: `state.json` → `state.json.log`.
+pub(crate) fn sibling(path: &Path, suffix: &str) -> io::Result<PathBuf> {
     let mut name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "state file has no name"))?
         .to_os_string();
-    name.push(".tmp");
-    let tmp = path.with_file_name(name);
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&tmp, path)?;
-    // Make the rename itself durable; not every platform can open a directory, hence best effort.
+    name.push(suffix);
+    Ok(path.with_file_name(name))
+}
+
+/// Makes a rename in `path`'s directory durable. Not every platform can open a directory,
+/// hence best effort.
+pub(crate) fn sync_dir(path: &Path) {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         && let Ok(dir) = fs::File::open(dir)
     {
         let _ = dir.sync_all();
     }
-    Ok(())
 }
 
-/// The link between the running emulator and its state file.
-#[derive(Debug)]
-pub(crate) struct Persist {
-    path: PathBuf,
-    dirty: AtomicBool,
-    notify: Notify,
-    /// Serialises writers (the background task, explicit saves, shutdown), so an older
-    /// snapshot can never be renamed over a newer one.
-    writing: Mutex<()>,
-    orphans: Document,
-    last_error: Mutex<Option<String>>,
-}
-
-impl Persist {
-    pub(crate) fn new(path: PathBuf, orphans: Document) -> Self {
-        Self {
-            path,
-            dirty: AtomicBool::new(false),
-            notify: Notify::new(),
-            writing: Mutex::new(()),
-            orphans,
-            last_error: Mutex::new(None),
-        }
-    }
-
-    pub(crate) fn mark_dirty(&self) {
-        self.dirty.store(true, Ordering::Release);
-        self.notify.notify_one();
-    }
-
-    pub(crate) fn describe(&self) -> Value {
-        serde_json::json!({
-            "path": self.path.display().to_string(),
-            "last_error": *lock(&self.last_error),
-        })
-    }
-}
-
-/// Writes the current state now. Blocking: call it from a blocking thread.
-pub(crate) fn save_now(shared: &Shared) -> io::Result<()> {
-    let Some(persist) = &shared.persist else {
-        return Ok(());
-    };
-    let _writing = lock(&persist.writing);
-    // Cleared before the snapshot: a change made while it is taken marks the state dirty
-    // again and gets its own write.
-    persist.dirty.store(false, Ordering::Release);
-    let (mut linkv, mut polyv) = shared.books();
-    for (key, value) in &persist.orphans.linkv {
-        linkv.entry(key.clone()).or_insert_with(|| value.clone());
-    }
-    for (key, value) in &persist.orphans.polyv {
-        polyv.entry(key.clone()).or_insert_with(|| value.clone());
-    }
-    let document = Document {
-        version: VERSION,
-        linkv,
-        polyv,
-    };
-    let bytes = serde_json::to_vec_pretty(&document)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    let result = write_atomically(&persist.path, &bytes);
-    *lock(&persist.last_error) = result.as_ref().err().map(ToString::to_string);
-    result
-}
-
-/// Writes the state on a blocking thread.
-pub(crate) async fn save(shared: Arc<Shared>) -> io::Result<()> {
-    tokio::task::spawn_blocking(move || save_now(&shared))
-        .await
-        .map_err(io::Error::other)?
-}
-
-/// The background writer: waits for changes, writes, pauses, until shutdown.
-pub(crate) async fn run_saver(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
-    let Some(persist) = &shared.persist else {
-        return;
-    };
-    loop {
-        tokio::select! {
-            () = persist.notify.notified() => {}
-            _ = shutdown.wait_for(|stop| *stop) => return,
-        }
-        if !persist.dirty.load(Ordering::Acquire) {
-            continue;
-        }
-        // Errors are kept in `last_error` for the inspection API; the next change retries.
-        let started = Instant::now();
-        let _ = save(Arc::clone(&shared)).await;
-        // A big state takes long to write: keep writing it from taking more than a fifth of
-        // the time, however busy the emulator is.
-        let pause = SAVE_SPACING.max(started.elapsed().saturating_mul(4));
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return,
-        }
-    }
+/// Writes `bytes` to `path` through a temporary file, a sync and a rename, and returns the
+/// temporary file's handle (now `path`'s), positioned after `bytes`.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<fs::File> {
+    let tmp = sibling(path, ".tmp")?;
+    let mut file = fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    fs::rename(&tmp, path)?;
+    sync_dir(path);
+    Ok(file)
 }
 
 #[cfg(test)]
