@@ -10,6 +10,8 @@
 //! Polyv budget through Redis).
 
 pub mod chaos;
+/// The emulator crash test's driver, kept with the `liveapi-cli` test that runs it small.
+#[path = "../../crates/liveapi-cli/tests/support/emulator_crash.rs"]
 pub mod emulator_crash;
 pub mod fleet;
 pub mod histogram;

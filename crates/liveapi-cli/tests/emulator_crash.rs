@@ -1,9 +1,9 @@
 //! `liveapi emulator --state` survives SIGKILL: the crash test of the emulator's state store
-//! at a small size (the `emulator_crash` example runs it at scale). Its driver is shared with
-//! the example.
+//! at a small size (the `emulator_crash` example runs it at scale). The driver lives with this
+//! test, so that the published crate's tests are whole; the example includes it from here.
 
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../examples/src/emulator_crash.rs"]
+#[path = "support/emulator_crash.rs"]
 mod emulator_crash;
 
 use std::time::Duration;
