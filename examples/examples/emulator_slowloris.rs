@@ -3,6 +3,15 @@
 //! closes them all while a health check keeps answering; the memory they took is measured
 //! before, during and after.
 //!
+//! Memory is measured two ways. The resident set (`VmRSS`) is what the system sees, but the
+//! allocator keeps memory freed by closed connections for reuse, so RSS stays near the
+//! high-water mark of an attack. The live heap, counted by this example's global allocator
+//! (bytes and blocks allocated and not yet freed), shows what the process really still holds:
+//! after each round, once the emulator reports no connection open and the attackers' own
+//! sockets and tasks are gone, it must be back within [`LEAK_SLACK`] of its idle level, or the
+//! example fails. The heap is counted in this process only: with `--target` the emulator is
+//! another process, and only its RSS is shown.
+//!
 //! ```sh
 //! cargo run --release -p liveapi-examples --example emulator_slowloris
 //! cargo run --release -p liveapi-examples --example emulator_slowloris -- --connections 500 --max-connections 200
@@ -17,17 +26,136 @@
 //! `--target ADDR` and `--target-pid PID` (attack a running emulator and measure that process;
 //! `--header-timeout-ms` and `--max-connections` are then its own). The process
 //! holds both ends of every connection: it needs twice `--connections` descriptors and then
-//! some (`ulimit -n`). Exits non-zero if a health check failed or an attacker outlived the
-//! timeout by far.
+//! some (`ulimit -n`). Exits non-zero if a health check failed, an attacker outlived the
+//! timeout by far, or (in this process) the live heap after a round exceeds its idle level by
+//! more than [`LEAK_SLACK`].
 
+// The counting global allocator below needs `unsafe impl GlobalAlloc`; nothing else does.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use liveapi_emulator::{Emulator, RunningEmulator};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// How far the live heap after a round may be above its idle level. An open connection holds
+/// about 30 KiB, both ends counted; a round of 500 that each left even 2 KiB behind would
+/// exceed this.
+const LEAK_SLACK: usize = 1024 * 1024;
+
+/// The system allocator, counting the bytes and blocks allocated and not yet freed, and the
+/// most bytes held at once since [`Heap::reset_peak`].
+struct Counting;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+static LIVE_BLOCKS: AtomicUsize = AtomicUsize::new(0);
+static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+impl Counting {
+    fn added(size: usize) {
+        let live = LIVE_BYTES.fetch_add(size, Relaxed).wrapping_add(size);
+        PEAK_BYTES.fetch_max(live, Relaxed);
+    }
+}
+
+// SAFETY: every method passes its arguments unchanged to `System`, so the caller's obligations
+// under `GlobalAlloc` are `System`'s and every pointer returned is `System`'s. The counting
+// only touches atomics (it never allocates), and only after `System` succeeded.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `alloc`'s contract (a layout of non-zero size).
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            LIVE_BLOCKS.fetch_add(1, Relaxed);
+            Self::added(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            LIVE_BLOCKS.fetch_add(1, Relaxed);
+            Self::added(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller passes a block this allocator (that is, `System`) returned, with
+        // the layout it was allocated with.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE_BLOCKS.fetch_sub(1, Relaxed);
+        LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `dealloc`, and the caller's `new_size` is valid for `layout`'s
+        // alignment.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            Self::added(new_size);
+            LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The live heap of this process.
+#[derive(Clone, Copy)]
+struct Heap {
+    bytes: usize,
+    blocks: usize,
+}
+
+impl Heap {
+    fn now() -> Self {
+        Self {
+            bytes: LIVE_BYTES.load(Relaxed),
+            blocks: LIVE_BLOCKS.load(Relaxed),
+        }
+    }
+
+    /// The most bytes held at once since the last reset.
+    fn peak_bytes() -> usize {
+        PEAK_BYTES.load(Relaxed)
+    }
+
+    fn reset_peak() {
+        PEAK_BYTES.store(LIVE_BYTES.load(Relaxed), Relaxed);
+    }
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Asks glibc to give the free memory of its arenas back to the system; elsewhere, nothing.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim() -> bool {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: `malloc_trim` takes a plain integer, touches only the allocator's own free
+    // lists, and is safe to call from any thread at any time.
+    unsafe { malloc_trim(0) };
+    true
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() -> bool {
+    false
+}
 
 struct Config {
     connections: usize,
@@ -107,6 +235,39 @@ impl Target {
         match self.rss_kib() {
             Some(kib) => println!("RSS {when}: {:.1} MiB", kib as f64 / 1024.0),
             None => println!("RSS {when}: unknown"),
+        }
+    }
+
+    /// The live heap, when the emulator is in this process.
+    fn heap(&self) -> Option<Heap> {
+        matches!(self, Self::InProcess(_)).then(Heap::now)
+    }
+
+    /// Shows the live heap now, and returns it.
+    fn show_heap(&self, when: &str) -> Option<Heap> {
+        let heap = self.heap();
+        match heap {
+            Some(heap) => println!(
+                "live heap {when}: {:.2} MiB in {} blocks",
+                mib(heap.bytes),
+                heap.blocks
+            ),
+            None => println!("live heap {when}: not counted (the emulator is another process)"),
+        }
+        heap
+    }
+
+    /// Waits (up to 15 s) until the emulator reports no connection open, other than the one
+    /// that asks; the number still open.
+    async fn wait_closed(&self) -> u64 {
+        let own = u64::from(matches!(self, Self::External { .. }));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let open = count(&self.stats().await, "open").saturating_sub(own);
+            if open == 0 || Instant::now() > deadline {
+                return open;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
@@ -228,15 +389,54 @@ async fn main() -> ExitCode {
         count(&stats, "header_read_timeout_ms"),
         count(&stats, "max"),
     );
-    target.show_rss("idle");
     let header_timeout = Duration::from_millis(count(&stats, "header_read_timeout_ms"));
+    drop(stats);
+    // A warm-up health check on a connection of its own, so that what the first request
+    // allocates once (in the emulator and in the runtime) is part of the idle level.
+    let warmed = match TcpStream::connect(target.addr()).await {
+        Ok(mut stream) => health(&mut stream).await,
+        Err(_) => false,
+    };
+    if !warmed || target.wait_closed().await > 0 {
+        eprintln!("emulator_slowloris: the warm-up health check failed");
+        return ExitCode::FAILURE;
+    }
+    settle().await;
+    target.show_rss("idle");
+    let idle = target.show_heap("idle");
     let mut ok = true;
     // Several rounds: memory the first one leaves with the allocator must be reused by the
     // next rather than added to, which is how retained per-connection state would show.
     for round in 1..=config.rounds {
         println!("round {round}:");
         ok &= attack(&target, &config, header_timeout).await;
+        // Every attacker's socket and task is gone by now; wait for the emulator's side.
+        target.wait_closed().await;
+        settle().await;
         target.show_rss(&format!("after round {round}"));
+        let after = target.show_heap(&format!("after round {round}"));
+        if let (Some(idle), Some(after)) = (idle, after) {
+            let above = after.bytes.saturating_sub(idle.bytes);
+            println!(
+                "  live heap above idle: {:.1} KiB, {} blocks",
+                above as f64 / 1024.0,
+                after.blocks as i64 - idle.blocks as i64
+            );
+            if above > LEAK_SLACK {
+                eprintln!(
+                    "emulator_slowloris: after round {round} the live heap is {:.2} MiB above its idle level (at most {:.2} MiB allowed)",
+                    mib(above),
+                    mib(LEAK_SLACK)
+                );
+                ok = false;
+            }
+        }
+    }
+    // What the allocator keeps for reuse is free memory, no longer the emulator's: asked to,
+    // glibc gives it back. Only after the last round, so that every round's RSS is that of a
+    // process left to itself.
+    if matches!(target, Target::InProcess(_)) && trim() {
+        target.show_rss("after the last round and malloc_trim(0)");
     }
     if let Target::InProcess(emulator) = target {
         let _ = emulator.shutdown().await;
@@ -248,10 +448,17 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Lets the runtime finish freeing what closed connections leave to it (completed tasks, the
+/// I/O driver's released registrations) before the heap is sampled.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
 /// One attack; whether every health check answered and every attacker was closed.
 async fn attack(target: &Target, config: &Config, header_timeout: Duration) -> bool {
     let addr = target.addr();
     let before = target.stats().await;
+    Heap::reset_peak();
     // The health check keeps its connection (as a pooled client would), opening a new one
     // when the emulator closes it.
     let mut probe = TcpStream::connect(addr).await.ok();
@@ -293,6 +500,13 @@ async fn attack(target: &Target, config: &Config, header_timeout: Duration) -> b
         "  RSS during the attack, at most: {:.1} MiB",
         peak_rss.unwrap_or(0) as f64 / 1024.0
     );
+    if target.heap().is_some() {
+        // The attackers' sockets and tasks are in this process too.
+        println!(
+            "  live heap during the attack, at most: {:.2} MiB (emulator and attackers)",
+            mib(Heap::peak_bytes())
+        );
+    }
 
     let mut lifetimes = Vec::new();
     let (mut refused, mut kept) = (0, 0);
@@ -325,7 +539,7 @@ async fn attack(target: &Target, config: &Config, header_timeout: Duration) -> b
     );
     drop(probe);
     // Let the emulator see the last closes, then look at what is left.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    target.wait_closed().await;
     let after = target.stats().await;
     let since = |key: &str| count(&after, key).saturating_sub(count(&before, key));
     // The connection that asks for the counters is itself open.
