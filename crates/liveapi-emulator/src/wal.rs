@@ -293,4 +293,17 @@ mod tests {
         assert!(scan(b"").unwrap().torn.is_none());
         assert_eq!(scan(&header()[..5]).unwrap().torn.unwrap().bytes, 5);
     }
+
+    #[test]
+    fn a_short_file_is_a_header_being_created_only_if_it_could_become_one() {
+        // Zeros: the file was extended before the header reached the disk.
+        let scan_zeros = scan(&[0; 7]).unwrap();
+        assert_eq!(
+            (scan_zeros.good_len, scan_zeros.torn.unwrap().bytes),
+            (0, 7)
+        );
+        // Anything else that short is not a log.
+        assert_eq!(scan(b"{}").unwrap_err().offset, 0);
+        assert_eq!(scan(b"LAEX").unwrap_err().offset, 0);
+    }
 }
