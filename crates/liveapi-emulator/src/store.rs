@@ -689,14 +689,7 @@ mod tests {
     };
 
     fn open_empty(dir: &Path) -> Arc<Store> {
-        let layout = Layout {
-            linkv: &[],
-            polyv: &[],
-            seed: 0,
-            retention: RETENTION,
-            compact_after: DEFAULT_COMPACT_AFTER,
-        };
-        Arc::new(open(&dir.join("state.json"), &layout).unwrap().0)
+        Arc::new(open(&dir.join("state.json"), &layout()).unwrap().0)
     }
 
     fn spawn_writer(store: &Arc<Store>) -> std::thread::JoinHandle<()> {
@@ -804,6 +797,40 @@ mod tests {
             ),
             (Some(1), Some(7))
         );
+    }
+
+    fn layout() -> Layout<'static> {
+        Layout {
+            linkv: &[],
+            polyv: &[],
+            seed: 0,
+            retention: RETENTION,
+            compact_after: DEFAULT_COMPACT_AFTER,
+        }
+    }
+
+    #[test]
+    fn a_log_cut_inside_its_header_is_started_afresh_with_a_whole_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let log = dir.path().join("state.json.log");
+        fs::write(&log, &wal::header()[..5]).unwrap();
+        let (store, _) = open(&path, &layout()).unwrap();
+        assert_eq!(fs::read(&log).unwrap(), wal::header());
+        assert!(store.describe()["torn_tail_dropped"].is_string());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_log_that_exists_but_cannot_be_read_is_an_error_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let log = dir.path().join("state.json.log");
+        // A link to itself: it exists, and reading it fails with something else than "not
+        // found". Opening must not replace it with an empty log.
+        std::os::unix::fs::symlink(&log, &log).unwrap();
+        assert!(open(&path, &layout()).is_err());
+        assert!(fs::symlink_metadata(&log).unwrap().file_type().is_symlink());
     }
 
     #[test]
