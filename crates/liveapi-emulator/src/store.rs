@@ -809,6 +809,42 @@ mod tests {
         }
     }
 
+    fn polyv_record(app_len: usize) -> Record {
+        Record::Polyv {
+            app: "a".repeat(app_len),
+            settings: DonateSnapshot::default(),
+        }
+    }
+
+    #[test]
+    fn records_up_to_the_longest_length_are_logged_and_a_longer_one_fails_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_empty(dir.path());
+        let json = serde_json::to_string(&polyv_record(0)).unwrap();
+        // The payload as `append` frames it, for a one-digit sequence number.
+        let overhead = format!("{{\"seq\":1,\"record\":{json}}}").len();
+        let longest = wal::MAX_RECORD - overhead;
+        assert_eq!(store.append(&polyv_record(longest)), 1);
+        let writer = spawn_writer(&store);
+        settle(&store);
+        assert_eq!(store.describe()["failed"], false);
+
+        // One byte more (the sequence number has one digit still) cannot be logged.
+        assert_eq!(store.append(&polyv_record(longest + 1)), 1);
+        let status = store.describe();
+        assert_eq!(status["failed"], true);
+        assert!(
+            status["last_error"].as_str().unwrap().contains("too long"),
+            "{status}"
+        );
+        store.stop(false);
+        writer.join().unwrap();
+        let bytes = fs::read(dir.path().join("state.json.log")).unwrap();
+        let scan = wal::scan(&bytes).unwrap();
+        assert_eq!(scan.records.len(), 1);
+        assert_eq!(scan.records[0].1.len(), wal::MAX_RECORD);
+    }
+
     #[test]
     fn a_log_cut_inside_its_header_is_started_afresh_with_a_whole_header() {
         let dir = tempfile::tempdir().unwrap();
