@@ -846,6 +846,28 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_that_cannot_be_written_fails_the_compaction_but_not_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_empty(dir.path());
+        // A directory where the snapshot goes: renaming the new snapshot onto it fails.
+        fs::create_dir(dir.path().join("state.json")).unwrap();
+        store.append(&clock_record(1));
+        let writer = spawn_writer(&store);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let err = runtime.block_on(store.compact()).unwrap_err();
+        assert!(err.contains("cannot write snapshot"), "{err}");
+        // The log still holds everything: later records are still acknowledged.
+        store.append(&clock_record(2));
+        runtime.block_on(store.settle()).unwrap();
+        assert_eq!(store.describe()["failed"], false);
+        store.stop(false);
+        writer.join().unwrap();
+        assert!(store.join().is_ok());
+    }
+
+    #[test]
     fn a_log_cut_inside_its_header_is_started_afresh_with_a_whole_header() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
