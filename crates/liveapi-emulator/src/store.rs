@@ -919,5 +919,8 @@ mod tests {
         assert!(runtime.block_on(store.settle()).is_err());
         store.stop(false);
         writer.join().unwrap();
+        // And the end says so.
+        let err = store.join().unwrap_err();
+        assert!(err.contains("cannot append"), "{err}");
     }
 }
