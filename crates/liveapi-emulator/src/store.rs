@@ -837,6 +837,12 @@ mod tests {
             status["last_error"].as_str().unwrap().contains("too long"),
             "{status}"
         );
+        // Nothing after a failure is written or acknowledged.
+        assert_eq!(store.append(&clock_record(1)), 2);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(runtime.block_on(store.settle()).is_err());
         store.stop(false);
         writer.join().unwrap();
         let bytes = fs::read(dir.path().join("state.json.log")).unwrap();
