@@ -774,11 +774,14 @@ mod tests {
         }
         let writer = spawn_writer(&store);
         settle(&store);
+        // What a clean stop would have to snapshot (it decides whether to write one).
+        assert_eq!(store.describe()["records_since_snapshot"], 5);
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
             .block_on(store.compact())
             .unwrap();
+        assert_eq!(store.describe()["records_since_snapshot"], 0);
         store.append(&clock_record(99));
         store.stop(false);
         writer.join().unwrap();
