@@ -601,6 +601,16 @@ mod tests {
         );
         drop((two, three));
         assert_eq!(c.stats().open, 0);
+        // The limits, as the inspection API reports them.
+        assert_eq!(
+            (
+                stats.max,
+                stats.header_read_timeout_ms,
+                stats.body_read_timeout_ms,
+                stats.keep_alive_timeout_ms
+            ),
+            (2, 10_000, 7_000, 60_000)
+        );
     }
 
     #[test]

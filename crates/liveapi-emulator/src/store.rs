@@ -689,14 +689,7 @@ mod tests {
     };
 
     fn open_empty(dir: &Path) -> Arc<Store> {
-        let layout = Layout {
-            linkv: &[],
-            polyv: &[],
-            seed: 0,
-            retention: RETENTION,
-            compact_after: DEFAULT_COMPACT_AFTER,
-        };
-        Arc::new(open(&dir.join("state.json"), &layout).unwrap().0)
+        Arc::new(open(&dir.join("state.json"), &layout()).unwrap().0)
     }
 
     fn spawn_writer(store: &Arc<Store>) -> std::thread::JoinHandle<()> {
@@ -781,11 +774,14 @@ mod tests {
         }
         let writer = spawn_writer(&store);
         settle(&store);
+        // What a clean stop would have to snapshot (it decides whether to write one).
+        assert_eq!(store.describe()["records_since_snapshot"], 5);
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
             .block_on(store.compact())
             .unwrap();
+        assert_eq!(store.describe()["records_since_snapshot"], 0);
         store.append(&clock_record(99));
         store.stop(false);
         writer.join().unwrap();
@@ -804,6 +800,104 @@ mod tests {
             ),
             (Some(1), Some(7))
         );
+    }
+
+    fn layout() -> Layout<'static> {
+        Layout {
+            linkv: &[],
+            polyv: &[],
+            seed: 0,
+            retention: RETENTION,
+            compact_after: DEFAULT_COMPACT_AFTER,
+        }
+    }
+
+    fn polyv_record(app_len: usize) -> Record {
+        Record::Polyv {
+            app: "a".repeat(app_len),
+            settings: DonateSnapshot::default(),
+        }
+    }
+
+    #[test]
+    fn records_up_to_the_longest_length_are_logged_and_a_longer_one_fails_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_empty(dir.path());
+        let json = serde_json::to_string(&polyv_record(0)).unwrap();
+        // The payload as `append` frames it, for a one-digit sequence number.
+        let overhead = format!("{{\"seq\":1,\"record\":{json}}}").len();
+        let longest = wal::MAX_RECORD - overhead;
+        assert_eq!(store.append(&polyv_record(longest)), 1);
+        let writer = spawn_writer(&store);
+        settle(&store);
+        assert_eq!(store.describe()["failed"], false);
+
+        // One byte more (the sequence number has one digit still) cannot be logged.
+        assert_eq!(store.append(&polyv_record(longest + 1)), 1);
+        let status = store.describe();
+        assert_eq!(status["failed"], true);
+        assert!(
+            status["last_error"].as_str().unwrap().contains("too long"),
+            "{status}"
+        );
+        // Nothing after a failure is written or acknowledged.
+        assert_eq!(store.append(&clock_record(1)), 2);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(runtime.block_on(store.settle()).is_err());
+        store.stop(false);
+        writer.join().unwrap();
+        let bytes = fs::read(dir.path().join("state.json.log")).unwrap();
+        let scan = wal::scan(&bytes).unwrap();
+        assert_eq!(scan.records.len(), 1);
+        assert_eq!(scan.records[0].1.len(), wal::MAX_RECORD);
+    }
+
+    #[test]
+    fn a_snapshot_that_cannot_be_written_fails_the_compaction_but_not_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_empty(dir.path());
+        // A directory where the snapshot goes: renaming the new snapshot onto it fails.
+        fs::create_dir(dir.path().join("state.json")).unwrap();
+        store.append(&clock_record(1));
+        let writer = spawn_writer(&store);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let err = runtime.block_on(store.compact()).unwrap_err();
+        assert!(err.contains("cannot write snapshot"), "{err}");
+        // The log still holds everything: later records are still acknowledged.
+        store.append(&clock_record(2));
+        runtime.block_on(store.settle()).unwrap();
+        assert_eq!(store.describe()["failed"], false);
+        store.stop(false);
+        writer.join().unwrap();
+        assert!(store.join().is_ok());
+    }
+
+    #[test]
+    fn a_log_cut_inside_its_header_is_started_afresh_with_a_whole_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let log = dir.path().join("state.json.log");
+        fs::write(&log, &wal::header()[..5]).unwrap();
+        let (store, _) = open(&path, &layout()).unwrap();
+        assert_eq!(fs::read(&log).unwrap(), wal::header());
+        assert!(store.describe()["torn_tail_dropped"].is_string());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_log_that_exists_but_cannot_be_read_is_an_error_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let log = dir.path().join("state.json.log");
+        // A link to itself: it exists, and reading it fails with something else than "not
+        // found". Opening must not replace it with an empty log.
+        std::os::unix::fs::symlink(&log, &log).unwrap();
+        assert!(open(&path, &layout()).is_err());
+        assert!(fs::symlink_metadata(&log).unwrap().file_type().is_symlink());
     }
 
     #[test]
@@ -834,5 +928,8 @@ mod tests {
         assert!(runtime.block_on(store.settle()).is_err());
         store.stop(false);
         writer.join().unwrap();
+        // And the end says so.
+        let err = store.join().unwrap_err();
+        assert!(err.contains("cannot append"), "{err}");
     }
 }

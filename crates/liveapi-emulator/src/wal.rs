@@ -270,6 +270,33 @@ mod tests {
     }
 
     #[test]
+    fn a_garbled_last_record_followed_by_zeros_is_torn() {
+        let mut bytes = log(&[b"first record", b"second record"]);
+        let last = HEADER_LEN + 8 + 12;
+        let end = bytes.len();
+        bytes[end - 1] ^= 1;
+        bytes.extend_from_slice(&[0; 16]);
+        let scan = scan(&bytes).unwrap();
+        assert_eq!((scan.records.len(), scan.good_len), (1, last));
+        assert_eq!(scan.torn.unwrap().bytes, end + 16 - last);
+    }
+
+    #[test]
+    fn a_length_up_to_the_longest_record_is_a_record_and_past_it_damage() {
+        let frame_head = |len: usize| {
+            let mut bytes = header().to_vec();
+            bytes.extend_from_slice(&u32::try_from(len).unwrap().to_le_bytes());
+            bytes.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
+            bytes
+        };
+        // The longest record, cut short: a torn tail.
+        let torn = scan(&frame_head(MAX_RECORD)).unwrap().torn.unwrap();
+        assert_eq!((torn.offset, torn.bytes), (HEADER_LEN, 10));
+        let err = scan(&frame_head(MAX_RECORD + 1)).unwrap_err();
+        assert_eq!(err.offset, HEADER_LEN);
+    }
+
+    #[test]
     fn damage_before_the_last_record_is_corruption_at_its_offset() {
         let mut bytes = log(&[b"first record", b"second record"]);
         bytes[HEADER_LEN + 8 + 2] ^= 0x20;
@@ -292,5 +319,18 @@ mod tests {
         // An empty file or a header cut short is a log being created.
         assert!(scan(b"").unwrap().torn.is_none());
         assert_eq!(scan(&header()[..5]).unwrap().torn.unwrap().bytes, 5);
+    }
+
+    #[test]
+    fn a_short_file_is_a_header_being_created_only_if_it_could_become_one() {
+        // Zeros: the file was extended before the header reached the disk.
+        let scan_zeros = scan(&[0; 7]).unwrap();
+        assert_eq!(
+            (scan_zeros.good_len, scan_zeros.torn.unwrap().bytes),
+            (0, 7)
+        );
+        // Anything else that short is not a log.
+        assert_eq!(scan(b"{}").unwrap_err().offset, 0);
+        assert_eq!(scan(b"LAEX").unwrap_err().offset, 0);
     }
 }

@@ -49,6 +49,37 @@ async fn index_health_and_unknown_routes() {
 }
 
 #[tokio::test]
+async fn connections_and_the_store_can_be_read() {
+    let emu = start().await;
+    let connections = get(&emu, "/_emulator/connections").await;
+    assert_eq!(connections.status, 200);
+    let stats = connections.json();
+    assert_eq!(
+        stats["max"].as_u64(),
+        Some(emu.connection_stats().max as u64),
+        "{stats}"
+    );
+    assert!(stats["accepted"].as_u64().unwrap() >= 1, "{stats}");
+    // Without a state file there is no store to describe.
+    let store = get(&emu, "/_emulator/store").await;
+    assert_eq!((store.status, store.json()), (200, json!(null)));
+
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Emulator::builder()
+        .state_file(dir.path().join("state.json"))
+        .start()
+        .await
+        .unwrap();
+    // A clock change is answered once its record is durable.
+    let changed = put(&emu, "POST", "/_emulator/clock/advance", r#"{"seconds":5}"#).await;
+    assert_eq!(changed.status, 200);
+    let store = get(&emu, "/_emulator/store").await.json();
+    assert!(store["last_seq"].as_u64().unwrap() >= 1, "{store}");
+    assert_eq!(store["durable_seq"], store["last_seq"], "{store}");
+    emu.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn state_requests_and_journal() {
     let emu = Emulator::builder()
         .request_log_capacity(3)
