@@ -832,6 +832,59 @@ mod tests {
     }
 
     #[test]
+    fn removals_never_take_expired_coins() {
+        let seq = AtomicU64::new(0);
+        let mut l = Ledger::new("app", 0, RETENTION);
+        let uid = register(&mut l, "u1");
+        l.change(
+            &change("a", &uid, ChangeKind::Add, 5, NOW + 50),
+            NOW_MS,
+            &seq,
+        )
+        .unwrap();
+        l.change(
+            &change("b", &uid, ChangeKind::Add, 10, NOW + 100),
+            NOW_MS,
+            &seq,
+        )
+        .unwrap();
+        // At +60 the 5 have expired: the removal takes 7 of the 10, none of the dead lot.
+        let later_ms = (NOW + 60) * 1_000;
+        let out = l
+            .change(
+                &change("c", &uid, ChangeKind::Remove, 7, NOW),
+                later_ms,
+                &seq,
+            )
+            .unwrap();
+        assert_eq!(out.balance_after, 3);
+        assert_eq!(l.balance(&uid, NOW + 60).unwrap(), 3);
+        assert_eq!(l.balance(&uid, NOW + 99).unwrap(), 3);
+    }
+
+    #[test]
+    fn the_journal_keeps_exactly_its_capacity_of_latest_changes() {
+        let seq = AtomicU64::new(0);
+        let retention = Retention {
+            journal_capacity: 2,
+            ..RETENTION
+        };
+        let mut l = Ledger::new("app", 0, retention);
+        let uid = register(&mut l, "u1");
+        for rid in ["a", "b", "c"] {
+            l.change(
+                &change(rid, &uid, ChangeKind::Add, 1, NOW + 100),
+                NOW_MS,
+                &seq,
+            )
+            .unwrap();
+        }
+        let kept: Vec<&str> = l.journal().map(|c| c.request_id.as_str()).collect();
+        assert_eq!(kept, ["b", "c"]);
+        assert_eq!(l.applied_total(), 3);
+    }
+
+    #[test]
     fn eviction_forgets_old_request_ids_only() {
         let seq = AtomicU64::new(0);
         let retention = Retention {
