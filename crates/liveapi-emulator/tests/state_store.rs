@@ -399,3 +399,17 @@ async fn a_crash_between_the_snapshot_and_the_new_log_replays_nothing_twice() {
     assert_eq!(balance(&emu, &uid).await, 11);
     emu.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_clean_stop_leaves_a_snapshot_even_when_nothing_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let emu = start_at(&path).await;
+    assert!(!path.exists());
+    emu.shutdown().await.unwrap();
+    // A first run that changed nothing still leaves its snapshot, so the next start reads a
+    // state file instead of starting from nothing by accident.
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(snapshot["version"], 2);
+}
