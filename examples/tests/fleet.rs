@@ -18,7 +18,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use liveapi_emulator::{DEMO_POLYV_APP_ID, DEMO_POLYV_SECRET, Emulator, RunningEmulator};
-use liveapi_examples::fleet::{PrivateRedis, Report, redis_url, unique_label};
+use liveapi_examples::fleet::Report;
+use liveapi_examples::fleet::redis::{PrivateRedis, redis_url, unique_prefix};
 use serde_json::Value;
 
 /// The fleet's budget: the client's default, 1200 per 10 s.
@@ -199,7 +200,7 @@ async fn a_fleet_sharing_redis_is_never_banned() {
     let Some(url) = redis_url() else { return };
     let _fleet = one_fleet_at_a_time();
     let emulator = emulator_builder().start().await.unwrap();
-    let egress = unique_label("fleet");
+    let egress = unique_prefix("fleet");
     let flags = ["--calls", "1000", "--seconds", "11"];
     let fleet = run_fleet(
         (0..PROCESSES)
@@ -248,7 +249,7 @@ async fn a_redis_outage_mid_run_keeps_the_fleet_under_the_limit() {
     };
     let emulator = emulator_builder().start().await.unwrap();
     let url = redis.url();
-    let egress = unique_label("outage");
+    let egress = unique_prefix("outage");
     let flags = ["--calls", "1000", "--seconds", "28"];
     let commands = (0..PROCESSES)
         .map(|_| worker(&emulator, Some((&url, &egress)), &flags))

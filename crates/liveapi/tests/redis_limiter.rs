@@ -269,7 +269,7 @@ async fn an_outage_falls_back_to_the_share_and_recovers() {
         try_acquire(&limiter, ms(10)).await.unwrap();
     }
     assert_eq!(limiter.link(), RedisLink::Fallback);
-    redis.restart();
+    redis.restart().unwrap();
     // Still on the share until the next probe is due.
     for _ in 0..2 {
         try_acquire(&limiter, ms(10)).await.unwrap();

@@ -3,6 +3,10 @@
 //!
 //! In CI (`LIVEAPI_CI` set) a missing server is a failure; elsewhere the test prints why it
 //! is skipped and passes.
+//!
+//! The examples' fleet test includes this file too (`liveapi_examples::fleet::redis`), so the
+//! items are `pub`; it lives here so that the published crate's tests are whole.
+#![allow(unreachable_pub, dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -21,20 +25,21 @@ fn unavailable<T>(what: &str) -> Option<T> {
     None
 }
 
-/// The shared Redis of this machine or CI.
-pub(crate) fn redis_url() -> Option<String> {
+/// The shared Redis of this machine or CI, from `LIVEAPI_TEST_REDIS_URL`.
+#[must_use]
+pub fn redis_url() -> Option<String> {
     match std::env::var("LIVEAPI_TEST_REDIS_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => unavailable("LIVEAPI_TEST_REDIS_URL is not set"),
     }
 }
 
-/// A key prefix no other test, run or process uses.
-pub(crate) fn unique_prefix(test: &str) -> String {
+/// A key prefix (or egress label) no other test, run or process uses.
+#[must_use]
+pub fn unique_prefix(test: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+        .map_or(0, |d| d.as_nanos());
     format!("liveapi-test:{test}:{}:{nanos}", std::process::id())
 }
 
@@ -50,8 +55,10 @@ fn answers(port: u16) -> bool {
         && &reply == b"+PONG\r\n"
 }
 
-/// A `redis-server` of the test's own on a free loopback port, keeping nothing on disk.
-pub(crate) struct PrivateRedis {
+/// A `redis-server` of the test's own on a free loopback port, keeping nothing on disk, that
+/// the test may kill and start again.
+#[derive(Debug)]
+pub struct PrivateRedis {
     port: u16,
     dir: PathBuf,
     child: Option<Child>,
@@ -59,7 +66,7 @@ pub(crate) struct PrivateRedis {
 
 impl PrivateRedis {
     /// Starts one, or `None` where `redis-server` cannot be run (see [`unavailable`]).
-    pub(crate) fn start() -> Option<Self> {
+    pub fn start() -> Option<Self> {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -102,12 +109,13 @@ impl PrivateRedis {
     }
 
     /// `redis://127.0.0.1:PORT/0`.
-    pub(crate) fn url(&self) -> String {
+    #[must_use]
+    pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
     /// Kills the server (as a crash would) and waits until it is gone.
-    pub(crate) fn kill(&mut self) {
+    pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -115,9 +123,12 @@ impl PrivateRedis {
     }
 
     /// Starts it again on the same port, empty.
-    pub(crate) fn restart(&mut self) {
+    ///
+    /// # Errors
+    /// Why it did not come back.
+    pub fn restart(&mut self) -> Result<(), String> {
         self.kill();
-        self.spawn().unwrap();
+        self.spawn()
     }
 }
 
