@@ -65,7 +65,7 @@ pub struct PrivateRedis {
 }
 
 impl PrivateRedis {
-    /// Starts one, or `None` where `redis-server` cannot be run (see [`unavailable`]).
+    /// Starts one, or `None` where `redis-server` cannot be run (which a CI run treats as a failure).
     pub fn start() -> Option<Self> {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
