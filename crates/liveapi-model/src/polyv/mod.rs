@@ -11,7 +11,7 @@
 
 mod channel;
 mod donate;
-mod error;
+pub(crate) mod error;
 mod money;
 mod response;
 
@@ -20,6 +20,5 @@ pub use donate::{
     BodyError, CashSettings, Cashes, DonateGood, DonateGoods, Enabled, GetDonate, GoodImage,
     GoodName, GoodSettings, Method, PolyvRequest, UpdateCash, UpdateGoods,
 };
-pub use error::PolyvError;
 pub use money::{Amount, Cents, GoodPrice};
 pub use response::{DonateSettings, GoodSetting, PolyvResponse, decode};
