@@ -63,7 +63,11 @@ pub enum ApiErrorKind {
 /// assert_eq!(err.channel(), Some("10001"));
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+/// Behind a box, so that a `Result` carrying an error stays one pointer wide on the hot path.
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
     vendor: Vendor,
     kind: ApiErrorKind,
     http_status: u16,
@@ -84,7 +88,7 @@ impl ApiError {
     /// [`polyv`](Self::polyv), which apply them.
     #[must_use]
     pub fn new(vendor: Vendor, kind: ApiErrorKind, code: i64, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             vendor,
             kind,
             http_status: 200,
@@ -93,7 +97,7 @@ impl ApiError {
             reason: None,
             channel: None,
             body: None,
-        }
+        }))
     }
 
     /// The LinkV error a failed `status` and its `msg` stand for, by LinkV's table
@@ -137,7 +141,7 @@ impl ApiError {
         let message = message.into();
         let (kind, channel) = crate::polyv::error::kind(code, status, &message);
         let mut error = Self::new(Vendor::Polyv, kind, code, message);
-        error.channel = channel;
+        error.0.channel = channel;
         error
     }
 
@@ -151,7 +155,7 @@ impl ApiError {
         reason: impl Into<String>,
         body: RawBody,
     ) -> Self {
-        Self {
+        Self(Box::new(Inner {
             vendor,
             kind: ApiErrorKind::UnreadableAnswer,
             http_status,
@@ -160,7 +164,7 @@ impl ApiError {
             reason: Some(reason.into()),
             channel: None,
             body: Some(body),
-        }
+        }))
     }
 
     /// A success of `vendor` whose `data` is not what the call returns
@@ -172,7 +176,7 @@ impl ApiError {
         reason: impl Into<String>,
         body: RawBody,
     ) -> Self {
-        Self {
+        Self(Box::new(Inner {
             vendor,
             kind: ApiErrorKind::UnreadableData,
             http_status,
@@ -181,88 +185,89 @@ impl ApiError {
             reason: Some(reason.into()),
             channel: None,
             body: Some(body),
-        }
+        }))
     }
 
     /// This error, as received with HTTP status `status`.
     #[must_use]
     pub fn with_http_status(mut self, status: u16) -> Self {
-        self.http_status = status;
+        self.0.http_status = status;
         self
     }
 
     /// This error, with the start of the body it came in.
     #[must_use]
     pub fn with_body(mut self, body: RawBody) -> Self {
-        self.body = Some(body);
+        self.0.body = Some(body);
         self
     }
 
     /// The vendor whose server answered.
     #[must_use]
     pub fn vendor(&self) -> Vendor {
-        self.vendor
+        self.0.vendor
     }
 
     /// What kind of answer it was.
     #[must_use]
     pub fn kind(&self) -> ApiErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The HTTP status of the answer (LinkV's server answers its errors with 200).
     #[must_use]
     pub fn http_status(&self) -> u16 {
-        self.http_status
+        self.0.http_status
     }
 
     /// The status (LinkV) or code (Polyv) in the answer's body, which decides its kind; `None`
     /// when the answer could not be read.
     #[must_use]
     pub fn code(&self) -> Option<i64> {
-        self.code
+        self.0.code
     }
 
     /// The server's message (`msg`, `message`); empty when the answer could not be read.
     #[must_use]
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// Why the answer, or its data, could not be read.
     #[must_use]
     pub fn reason(&self) -> Option<&str> {
-        self.reason.as_deref()
+        self.0.reason.as_deref()
     }
 
     /// The channel an [`IllegalChannel`](ApiErrorKind::IllegalChannel) message names.
     #[must_use]
     pub fn channel(&self) -> Option<&str> {
-        self.channel.as_deref()
+        self.0.channel.as_deref()
     }
 
     /// The start of the answer's body, withheld when it may carry a live token.
     #[must_use]
     pub fn body(&self) -> Option<&RawBody> {
-        self.body.as_ref()
+        self.0.body.as_ref()
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let vendor = self.vendor;
-        let code = self.code.unwrap_or(i64::from(self.http_status));
-        let message = &self.message;
-        let what = match self.kind {
+        let this = &*self.0;
+        let vendor = this.vendor;
+        let code = this.code.unwrap_or(i64::from(this.http_status));
+        let message = &this.message;
+        let what = match this.kind {
             ApiErrorKind::UnreadableAnswer | ApiErrorKind::UnreadableData => {
-                let reason = self.reason.as_deref().unwrap_or_default();
+                let reason = this.reason.as_deref().unwrap_or_default();
                 let empty = RawBody::new(b"");
-                let body = self.body.as_ref().unwrap_or(&empty);
-                return if self.kind == ApiErrorKind::UnreadableAnswer {
+                let body = this.body.as_ref().unwrap_or(&empty);
+                return if this.kind == ApiErrorKind::UnreadableAnswer {
                     write!(
                         f,
                         "unexpected {vendor} response (HTTP {}): {reason}; body: {body}",
-                        self.http_status
+                        this.http_status
                     )
                 } else {
                     write!(
@@ -286,20 +291,21 @@ impl fmt::Display for ApiError {
 
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let this = &*self.0;
         let mut debug = f.debug_struct("ApiError");
         debug
-            .field("vendor", &self.vendor)
-            .field("kind", &self.kind)
-            .field("http_status", &self.http_status)
-            .field("code", &self.code)
-            .field("message", &self.message);
-        if let Some(reason) = &self.reason {
+            .field("vendor", &this.vendor)
+            .field("kind", &this.kind)
+            .field("http_status", &this.http_status)
+            .field("code", &this.code)
+            .field("message", &this.message);
+        if let Some(reason) = &this.reason {
             debug.field("reason", reason);
         }
-        if let Some(channel) = &self.channel {
+        if let Some(channel) = &this.channel {
             debug.field("channel", channel);
         }
-        if let Some(body) = &self.body {
+        if let Some(body) = &this.body {
             debug.field("body", body);
         }
         debug.finish()
@@ -315,14 +321,26 @@ mod tests {
     #[test]
     fn every_kind_reads_as_a_sentence_naming_the_vendor() {
         let cases = [
-            (ApiError::linkv(400, "param err"), "LinkV refused a parameter (400): param err"),
-            (ApiError::linkv(403, "sign err"), "LinkV rejected the signature (403): sign err"),
-            (ApiError::linkv(429, "slow"), "LinkV is rate limiting (429): slow"),
+            (
+                ApiError::linkv(400, "param err"),
+                "LinkV refused a parameter (400): param err",
+            ),
+            (
+                ApiError::linkv(403, "sign err"),
+                "LinkV rejected the signature (403): sign err",
+            ),
+            (
+                ApiError::linkv(429, "slow"),
+                "LinkV is rate limiting (429): slow",
+            ),
             (
                 ApiError::linkv(500, "system err"),
                 "LinkV failed with a server error (500): system err",
             ),
-            (ApiError::linkv(404, "gone"), "LinkV answered an undocumented status (404): gone"),
+            (
+                ApiError::linkv(404, "gone"),
+                "LinkV answered an undocumented status (404): gone",
+            ),
             (
                 ApiError::polyv(400, "error", "application not found."),
                 "Polyv does not know this app id (400): application not found.",
@@ -336,7 +354,12 @@ mod tests {
                 "Polyv refused the channel (403): illegal channel id: 7",
             ),
             (
-                ApiError::unreadable_answer(Vendor::Polyv, 502, "not JSON", RawBody::new(b"<html>")),
+                ApiError::unreadable_answer(
+                    Vendor::Polyv,
+                    502,
+                    "not JSON",
+                    RawBody::new(b"<html>"),
+                ),
                 "unexpected Polyv response (HTTP 502): not JSON; body: \"<html>\"",
             ),
             (
@@ -359,10 +382,14 @@ mod tests {
         assert_eq!(err.body().map(RawBody::text), Some(r#"{"status":"403"}"#));
         assert_eq!(err.reason(), None);
         assert_eq!(err.channel(), None);
-        let unreadable = ApiError::unreadable_answer(Vendor::Linkv, 502, "HTML", RawBody::new(b"x"));
+        let unreadable =
+            ApiError::unreadable_answer(Vendor::Linkv, 502, "HTML", RawBody::new(b"x"));
         assert_eq!((unreadable.code(), unreadable.message()), (None, ""));
         assert_eq!(unreadable.reason(), Some("HTML"));
         let debug = format!("{unreadable:?}");
-        assert!(debug.contains("UnreadableAnswer") && debug.contains("HTML"), "{debug}");
+        assert!(
+            debug.contains("UnreadableAnswer") && debug.contains("HTML"),
+            "{debug}"
+        );
     }
 }

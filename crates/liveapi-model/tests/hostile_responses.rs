@@ -9,7 +9,10 @@ use proptest::prelude::*;
 fn linkv_unexpected<T: linkv::LinkvResponse + std::fmt::Debug>(status: u16, body: &[u8]) -> String {
     match linkv::decode::<T>(status, body) {
         Err(e) if e.kind() == ApiErrorKind::UnreadableAnswer => {
-            assert_eq!((e.vendor(), e.http_status(), e.code()), (Vendor::Linkv, status, None));
+            assert_eq!(
+                (e.vendor(), e.http_status(), e.code()),
+                (Vendor::Linkv, status, None)
+            );
             assert!(e.body().is_some_and(|kept| kept.len() == body.len()));
             e.reason().unwrap_or_default().to_owned()
         }
@@ -217,18 +220,27 @@ fn both_balance_field_names_and_unknown_fields() {
 #[test]
 fn error_statuses_as_numbers_strings_and_unknown_values() {
     let err = linkv::decode::<()>(200, br#"{"status":500,"msg":"system err"}"#).unwrap_err();
-    assert_eq!((err.kind(), err.code()), (ApiErrorKind::ServerError, Some(500)));
+    assert_eq!(
+        (err.kind(), err.code()),
+        (ApiErrorKind::ServerError, Some(500))
+    );
     let err = linkv::decode::<()>(200, br#"{"status":"400","msg":"param err: uid"}"#).unwrap_err();
     assert_eq!(err.kind(), ApiErrorKind::BadParameter);
     assert_eq!(err.message(), "param err: uid");
     let err = linkv::decode::<()>(200, br#"{"status":"418","msg":{"odd":1}}"#).unwrap_err();
-    assert_eq!((err.kind(), err.code(), err.message()), (ApiErrorKind::Unrecognised, Some(418), ""));
+    assert_eq!(
+        (err.kind(), err.code(), err.message()),
+        (ApiErrorKind::Unrecognised, Some(418), "")
+    );
     let err = polyv::decode::<()>(
         500,
         br#"{"code":500,"status":"fail","message":"boom","data":""}"#,
     )
     .unwrap_err();
-    assert_eq!((err.kind(), err.http_status()), (ApiErrorKind::ServerError, 500));
+    assert_eq!(
+        (err.kind(), err.http_status()),
+        (ApiErrorKind::ServerError, 500)
+    );
     let err = polyv::decode::<()>(
         200,
         br#"{"code":200,"status":"error","message":"qps exceeds number of calls"}"#,

@@ -39,7 +39,12 @@ fn linkv_sign_errors_with_and_without_data() {
         let err = linkv::decode::<UserToken>(200, body).unwrap_err();
         assert_eq!(
             (err.vendor(), err.kind(), err.code(), err.message()),
-            (Vendor::Linkv, ApiErrorKind::BadSignature, Some(403), "sign err")
+            (
+                Vendor::Linkv,
+                ApiErrorKind::BadSignature,
+                Some(403),
+                "sign err"
+            )
         );
         assert!(linkv::decode::<Coins>(200, body).is_err());
         assert!(linkv::decode::<()>(200, body).is_err());

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{Coins, OpenId};
-use crate::{ApiError, Vendor};
 use crate::RawBody;
 use crate::lenient::{self, AnyText};
 use crate::validate::ISSUED_BYTES;
+use crate::{ApiError, Vendor};
 
 /// A live token for the 互动娱乐 SDK (`token`).
 ///

@@ -181,7 +181,11 @@ mod tests {
             (600, "error", ApiErrorKind::Unrecognised),
             (404, "error", ApiErrorKind::Unrecognised),
         ] {
-            assert_eq!(kind(code, status, "something"), (expected, None), "{code} {status}");
+            assert_eq!(
+                kind(code, status, "something"),
+                (expected, None),
+                "{code} {status}"
+            );
         }
         assert_eq!(
             kind(403, "error", "illegal channel id: 10001"),
@@ -196,6 +200,9 @@ mod tests {
             (ApiErrorKind::BadSignature, None)
         );
         // Outside the client errors a documented message refines nothing.
-        assert_eq!(kind(200, "error", "invalid timestamp.").0, ApiErrorKind::Unrecognised);
+        assert_eq!(
+            kind(200, "error", "invalid timestamp.").0,
+            ApiErrorKind::Unrecognised
+        );
     }
 }

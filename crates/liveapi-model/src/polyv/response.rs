@@ -7,9 +7,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::{Cents, Enabled};
-use crate::{ApiError, Vendor};
 use crate::RawBody;
 use crate::lenient::{self, AnyText};
+use crate::{ApiError, Vendor};
 
 /// A response type that can be read from the `data` of a Polyv envelope.
 pub trait PolyvResponse: Sized {
