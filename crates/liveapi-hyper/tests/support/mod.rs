@@ -141,11 +141,11 @@ impl CallerBuilder {
     pub(crate) fn add_root_certificate_pem(
         mut self,
         pem: &[u8],
-    ) -> Result<Self, liveapi_hyper::ConfigError> {
+    ) -> Result<Self, liveapi_hyper::TlsSetupError> {
         self.transport = self.transport.add_root_certificate_pem(pem)?;
         Ok(self)
     }
-    pub(crate) fn build(self) -> Result<Caller, liveapi_hyper::ConfigError> {
+    pub(crate) fn build(self) -> Result<Caller, liveapi_hyper::TlsSetupError> {
         Ok(Caller {
             engine: self.engine.build(),
             transport: self.transport.build()?,
