@@ -159,14 +159,14 @@ mod tests {
             (polyv(400, "invalid timestamp."), Status::Local),
             (transport(TransportErrorKind::Timeout), Status::Unavailable),
             (transport(TransportErrorKind::Tls), Status::Unavailable),
-            (transport(TransportErrorKind::Throttled), Status::Unavailable),
+            (
+                transport(TransportErrorKind::Throttled),
+                Status::Unavailable,
+            ),
             (Error::from(BuildError::MissingBody), Status::Local),
             (Error::from(BuildError::MissingAlias), Status::Usage),
             (Error::from(ConfigError::NoCredentials), Status::Usage),
-            (
-                Error::from(OpenId::new("").unwrap_err()),
-                Status::Usage,
-            ),
+            (Error::from(OpenId::new("").unwrap_err()), Status::Usage),
             (
                 Error::from(ErrorKind::ResendWindowPassed {
                     age: Duration::from_secs(90_000),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use liveapi::{Client, RetryPolicy};
 use liveapi::model::linkv::{Coins, PendingChange, RequestId};
+use liveapi::{Client, RetryPolicy};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
@@ -356,8 +356,7 @@ impl Outbox {
                 lease: DEFAULT_LEASE,
                 concurrency: DEFAULT_CONCURRENCY,
                 poll_interval: DEFAULT_POLL_INTERVAL,
-                backoff: RetryPolicy::default()
-                    .with_backoff(DEFAULT_RETRY_BASE, DEFAULT_RETRY_MAX),
+                backoff: RetryPolicy::default().with_backoff(DEFAULT_RETRY_BASE, DEFAULT_RETRY_MAX),
             },
             owner: None,
         }

@@ -166,7 +166,7 @@ impl Caller {
         &self,
         operation: &O,
         credentials: &O::Credentials,
-    ) -> Result<O::Output, liveapi_request::CallError<O::Error>> {
+    ) -> Result<O::Output, liveapi_request::CallError> {
         self.engine
             .execute(&self.transport, operation, credentials)
             .await
@@ -187,8 +187,8 @@ pub(crate) fn linkv_creds(base_url: &str) -> liveapi_request::LinkvCredentials {
 
 /// The kind of a call's transport failure.
 #[allow(dead_code)]
-pub(crate) fn transport_kind<E: std::fmt::Debug>(
-    err: &liveapi_request::CallError<E>,
+pub(crate) fn transport_kind(
+    err: &liveapi_request::CallError,
 ) -> liveapi_request::TransportErrorKind {
     match err.last() {
         liveapi_request::AttemptError::Transport(e) => e.kind(),

@@ -425,11 +425,7 @@ pub(crate) async fn reconciliation_is_settled_without_a_resend(outbox: &Outbox) 
         reconcile,
         [("old-1".to_owned(), ReconcileKind::ResendWindowPassed)]
     );
-    let conflict = outbox
-        .get(conflicting.request_id())
-        .await
-        .unwrap()
-        .unwrap();
+    let conflict = outbox.get(conflicting.request_id()).await.unwrap().unwrap();
     match conflict.state() {
         State::Refused { refusal, .. } => {
             assert!(
