@@ -2,6 +2,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use uuid::{Builder, Uuid, Variant, Version};
+
 use crate::validate::{ISSUED_BYTES, Rule, UNDOCUMENTED_INPUT_BYTES, string_newtype};
 
 fn is_user_id_char(c: char) -> bool {
@@ -117,19 +119,8 @@ impl RequestId {
     /// ```
     #[must_use]
     pub fn from_unix_millis(millis: u64, random: [u8; 10]) -> Self {
-        let mut bytes = [0u8; 16];
-        bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
-        bytes[6..].copy_from_slice(&random);
-        // Version 7 in the high nibble of byte 6, variant 10 in the top bits of byte 8.
-        bytes[6] = (bytes[6] & 0x0F) | 0x70;
-        bytes[8] = (bytes[8] & 0x3F) | 0x80;
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut text = String::with_capacity(32);
-        for b in bytes {
-            text.push(char::from(HEX[usize::from(b >> 4)]));
-            text.push(char::from(HEX[usize::from(b & 0x0F)]));
-        }
-        Self(text)
+        let id = Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
+        Self(id.simple().to_string())
     }
 
     /// When the id was made, if it is a time-ordered id of the shape
@@ -146,16 +137,17 @@ impl RequestId {
     /// ```
     #[must_use]
     pub fn created_at(&self) -> Option<SystemTime> {
-        let text = self.0.as_bytes();
-        let lower_hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
-        if text.len() != 32
-            || !text.iter().all(lower_hex)
-            || text[12] != b'7'
-            || !matches!(text[16], b'8' | b'9' | b'a' | b'b')
-        {
+        // `try_parse` also takes the hyphenated and upper-case forms; only the exact text
+        // `from_unix_millis` writes counts as one of ours.
+        if self.0.len() != 32 || self.0.bytes().any(|b| b.is_ascii_uppercase()) {
             return None;
         }
-        let millis = u64::from_str_radix(&self.0[..12], 16).ok()?;
+        let id = Uuid::try_parse(&self.0).ok()?;
+        if id.get_version() != Some(Version::SortRand) || id.get_variant() != Variant::RFC4122 {
+            return None;
+        }
+        let (secs, nanos) = id.get_timestamp()?.to_unix();
+        let millis = secs * 1000 + u64::from(nanos / 1_000_000);
         (PLAUSIBLE_SINCE_MS..PLAUSIBLE_UNTIL_MS)
             .contains(&millis)
             .then(|| UNIX_EPOCH + Duration::from_millis(millis))
@@ -196,5 +188,59 @@ string_newtype! {
     /// ```
     DeviceId, field = "aid", check = |c, s| {
         c.max_bytes(s, UNDOCUMENTED_INPUT_BYTES)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::RequestId;
+
+    const MILLIS: u64 = 1_700_000_000_000;
+
+    #[test]
+    fn only_the_text_from_unix_millis_writes_carries_a_time() {
+        let id = RequestId::from_unix_millis(MILLIS, [0xA5; 10]);
+        assert_eq!(id.as_str().len(), 32);
+        assert_eq!(
+            id.created_at(),
+            Some(UNIX_EPOCH + Duration::from_millis(MILLIS))
+        );
+
+        // The same UUID in the other forms a UUID parser takes is somebody else's id.
+        let upper = RequestId::new(id.as_str().to_ascii_uppercase()).unwrap();
+        assert_eq!(upper.created_at(), None);
+        let s = id.as_str();
+        let hyphenated = format!(
+            "{}-{}-{}-{}-{}",
+            &s[..8],
+            &s[8..12],
+            &s[12..16],
+            &s[16..20],
+            &s[20..]
+        );
+        assert_eq!(RequestId::new(hyphenated).unwrap().created_at(), None);
+        let braced = format!("{{{s}}}");
+        assert_eq!(RequestId::new(braced).unwrap().created_at(), None);
+    }
+
+    #[test]
+    fn a_version_7_id_of_another_variant_or_an_implausible_time_carries_none() {
+        let id = RequestId::from_unix_millis(MILLIS, [0; 10]);
+        // Variant bits 11 (Microsoft's reserved) instead of 10.
+        let mut other_variant = id.as_str().to_owned();
+        other_variant.replace_range(16..17, "c");
+        assert_eq!(RequestId::new(other_variant).unwrap().created_at(), None);
+
+        assert_eq!(RequestId::from_unix_millis(0, [0; 10]).created_at(), None);
+        let after_2200 = RequestId::from_unix_millis(7_258_118_400_000, [0; 10]);
+        assert_eq!(after_2200.created_at(), None);
+    }
+
+    #[test]
+    fn the_time_wraps_to_48_bits_as_rfc_9562_lays_it_out() {
+        let wrapped = RequestId::from_unix_millis((1 << 48) + MILLIS, [0; 10]);
+        assert_eq!(wrapped, RequestId::from_unix_millis(MILLIS, [0; 10]));
     }
 }
