@@ -13,8 +13,8 @@ fn is_user_id_char(c: char) -> bool {
 string_newtype! {
     /// Your app's id for a user (`userId`): 1 to 64 bytes of `A-Z a-z 0-9 + = - _`.
     ///
-    /// Both rules are the seed's ("支持大小写英文字母、数字、部分特殊符号 + = - _ 的组合方式，
-    /// 最大长度 64 字节"); a longer one is its documented 400 参数长度错误. LinkV treats two
+    /// Both rules are the vendor's (`docs/linkv.md#validation-rules`); a longer id gets its
+    /// documented `400` parameter-length error (`docs/linkv.md#errors`). LinkV treats two
     /// requests with the same `userId` as the same user.
     ///
     /// This is the id your app sends. The `userId` a `thGetToken` answer echoes is kept as
@@ -37,8 +37,8 @@ string_newtype! {
     /// LinkV's id for a user (`openId` in responses, `uid` in the coin calls): 1 to 4096 bytes
     /// of any text.
     ///
-    /// The server issues it, and the seed gives it no format (`uid`: "通过接口获取到的
-    /// live_open_id", the open id the API returned; its example is 21 digits), so it is held
+    /// The server issues it, and the vendor gives it no format (`uid` is the open id the API
+    /// returned; its example is 21 digits: `docs/linkv.md#validation-rules`), so it is held
     /// to no input rule: whatever the server issued is accepted here and sent back as it came.
     /// The bound only keeps a runaway answer out of memory.
     ///
@@ -57,11 +57,12 @@ string_newtype! {
     /// The idempotency key of a coin change (`request_id`): 1 to 64 printable ASCII characters
     /// (space to `~`).
     ///
-    /// The seed asks for "32位长度随机字符串" (32 random characters, a UUID recommended), and
-    /// [`from_unix_millis`](Self::from_unix_millis) makes exactly that. The official SDKs in
-    /// production send other shapes, `live_app_key` without its first two characters, `-` and
-    /// 9 random characters, 31 characters long from the Node SDK, and the real server takes
-    /// them (API-NOTES, "What the production SDKs send"). So any printable ASCII id is
+    /// The vendor asks for 32 random characters, a UUID recommended
+    /// (`docs/linkv.md#validation-rules`), and [`from_unix_millis`](Self::from_unix_millis)
+    /// makes exactly that. The official SDKs in production send other shapes, `live_app_key`
+    /// without its first two characters, `-` and 9 random characters, 31 characters long from
+    /// the Node SDK, and the real server takes them
+    /// (`docs/linkv.md#what-the-official-sdks-send`). So any printable ASCII id is
     /// accepted, up to 64 characters: twice the documented length, above every production
     /// SDK's.
     ///
@@ -98,11 +99,11 @@ const PLAUSIBLE_SINCE_MS: u64 = 1_577_836_800_000;
 const PLAUSIBLE_UNTIL_MS: u64 = 7_258_118_400_000;
 
 impl RequestId {
-    /// A time-ordered (version 7) UUID in its 32-digit lowercase form: the 48-bit unix time
-    /// in milliseconds, then 74 random bits (RFC 9562, section 5.7). It is what the seed asks
-    /// for ("32位长度随机字符串 … 推荐算法(uuid)": 32 random characters, a UUID recommended), and
-    /// it carries the time it was made, so that [`created_at`](Self::created_at) can tell how
-    /// old a request id is and a resend can derive the same defaults from it.
+    /// A time-ordered (version 7) UUID in its 32-digit lowercase form: the 48-bit unix time in
+    /// milliseconds, then 74 random bits (RFC 9562, section 5.7). It is what the vendor asks for
+    /// (32 random characters, a UUID recommended: `docs/linkv.md#validation-rules`), and it carries
+    /// the time it was made, so that [`created_at`](Self::created_at) can tell how old a request id
+    /// is and a resend can derive the same defaults from it.
     ///
     /// The random bytes must come from a cryptographically secure source; this crate has none
     /// of its own (`liveapi-request` supplies it).
@@ -158,7 +159,7 @@ string_newtype! {
     /// The id of a top-up order (`order_id`): 1 to 4096 bytes of any text. An order can be
     /// completed once.
     ///
-    /// The vendor's client SDK issues it (the seed: "通过互动娱乐SDK获取的order_id") and
+    /// The vendor's client SDK issues it (`docs/linkv.md#validation-rules`) and the vendor
     /// documents no format, so it is carried as it came; the bound only keeps a runaway
     /// value out.
     ///
@@ -176,9 +177,10 @@ string_newtype! {
 string_newtype! {
     /// A device id of the user (`aid`): 1 to 1024 bytes of any text.
     ///
-    /// The seed says only "用户唯一设备id(非物理设备id)" (a unique device id of the user, not
-    /// the physical one), with no length, so the bound is a generous one of this crate's.
-    /// Required by the 2020 doc, dropped by the 2021 doc (API-NOTES, endpoints): optional here.
+    /// The vendor says only that it is a unique device id of the user, not the physical one,
+    /// with no length (`docs/linkv.md#validation-rules`), so the bound is a generous one of
+    /// this crate's. Required by the vendor's 2020 doc, dropped by its 2021 doc
+    /// (`docs/linkv.md#calls`): optional here.
     ///
     /// ```
     /// use liveapi_model::linkv::DeviceId;

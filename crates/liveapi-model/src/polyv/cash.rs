@@ -8,8 +8,8 @@ use super::{Amount, BodyError, Enabled};
 use crate::ValidationError;
 use crate::validate::{Check, Rule};
 
-/// The six cash amounts a viewer can pick from (`cashes`): exactly six (the seed:
-/// "数组的长度必须为6"), each 0.01–9999.99 (see [`Amount`]).
+/// The six cash amounts a viewer can pick from (`cashes`): exactly six, each 0.01–9999.99
+/// (see [`Amount`]; `docs/polyv.md#validation-rules`).
 ///
 /// ```
 /// use liveapi_model::polyv::{Amount, Cashes};
@@ -86,11 +86,12 @@ impl TryFrom<&[Amount]> for Cashes {
 /// one of them: `{"cashes":[…6],"cashMin":0.02,"enabled":"Y"}`, `{"enabled":"N"}`,
 /// `{"cashMin":0.5}`.
 ///
-/// The seed leaves the "必选" (required) column blank for all three, so an update may change
-/// any one alone. **A field left out is left as it is, the switch included**: an update
-/// without `enabled` never switches cash tips on or off. (The seed's "不传默认开启", on when
-/// not sent, is the state of a switch never set: cash tips start on.) An update with nothing
-/// in it is refused, as the seed refuses an empty JSON ("json为空", `param validate error`).
+/// The vendor marks none of the three required, so an update may change any one alone
+/// (`docs/polyv.md#validation-rules`). **A field left out is left as it is, the switch
+/// included**: an update without `enabled` never switches cash tips on or off. (The
+/// documented "on when not sent" is the state of a switch never set: cash tips start on.) An
+/// update with nothing in it is refused, as the vendor refuses an empty JSON object with
+/// `param validate error` (`docs/polyv.md#errors`).
 ///
 /// ```
 /// use liveapi_model::polyv::{CashSettings, Cashes, Enabled};

@@ -9,7 +9,8 @@ use serde_json::value::RawValue;
 use crate::ValidationError;
 use crate::validate::{Check, Rule};
 
-/// A Y/N switch (`enabled`, `goodEnabled`): the seed's "值为 Y/N , Y为开启" (Y or N, Y is on).
+/// A Y/N switch (`enabled`, `goodEnabled`): `Y` is on, `N` is off
+/// (`docs/polyv.md#validation-rules`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Enabled {
     /// `Y`: on.

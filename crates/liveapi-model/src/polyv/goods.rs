@@ -9,8 +9,8 @@ use crate::ValidationError;
 use crate::validate::{Check, Rule, string_newtype};
 
 string_newtype! {
-    /// The name of a gift (`goodName`): 1 to 5 characters of any text (API-NOTES, donate
-    /// endpoints: `goodName ≤5 chars`).
+    /// The name of a gift (`goodName`): 1 to 5 characters of any text
+    /// (`docs/polyv.md#validation-rules`).
     ///
     /// ```
     /// use liveapi_model::polyv::GoodName;
@@ -24,8 +24,8 @@ string_newtype! {
 }
 
 string_newtype! {
-    /// The image of a gift (`goodImg`): a URL of 1 to 120 characters (API-NOTES, donate
-    /// endpoints: `goodImg ≤120 chars`), sent as given.
+    /// The image of a gift (`goodImg`): a URL of 1 to 120 characters, sent as given
+    /// (`docs/polyv.md#validation-rules`).
     ///
     /// ```
     /// use liveapi_model::polyv::GoodImage;
@@ -130,7 +130,8 @@ impl DonateGood {
     }
 }
 
-/// The gifts of a channel or account (`goods`): 1 to 9 of them (API-NOTES, donate endpoints).
+/// The gifts of a channel or account (`goods`): 1 to 9 of them
+/// (`docs/polyv.md#validation-rules`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct DonateGoods(Vec<DonateGood>);
 
@@ -180,7 +181,7 @@ impl DonateGoods {
 
 /// The JSON body of `donate/update-good`: `{"goods":[…1–9],"enabled":"Y"}`.
 ///
-/// `goods` is required (API-NOTES, donate endpoints); `enabled` is optional, and an update
+/// `goods` is required (`docs/polyv.md#validation-rules`); `enabled` is optional, and an update
 /// without it leaves the switch as it is.
 ///
 /// ```
