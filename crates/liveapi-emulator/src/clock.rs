@@ -1,7 +1,7 @@
 //! The emulator's clock: the system time by default, or moved, offset or frozen by a test.
 //!
 //! It decides whether a LinkV nonce or a Polyv timestamp is fresh, when coins expire and when
-//! idempotency entries are forgotten. Rate limiting is not tied to it (see `rate_limit`).
+//! idempotency entries are forgotten. Rate limiting is not tied to it (see `vendors::rate_limit`).
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};

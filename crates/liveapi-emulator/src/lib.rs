@@ -308,40 +308,32 @@
 )]
 
 mod apps;
+mod books;
+mod builder;
 mod clock;
-mod connections;
-mod donate;
-mod emulator;
 mod faults;
+mod http;
 mod inspect;
-mod ledger;
-mod linkv;
-mod polyv;
-mod rate_limit;
-mod reply;
-mod request_log;
+mod persistence;
 mod rng;
-mod server;
-mod state;
-mod state_file;
-mod store;
-mod wal;
+mod shared;
+mod vendors;
 
 pub use apps::{
     DEMO_LINKV_ALIAS, DEMO_LINKV_APP_KEY, DEMO_LINKV_APP_SECRET, DEMO_POLYV_APP_ID,
     DEMO_POLYV_CHANNELS, DEMO_POLYV_SECRET, LinkvApp, PolyvApp,
 };
-pub use clock::{ClockStart, ClockStatus, EmulatorClock};
-pub use connections::{
-    ConnectionStats, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT,
-    DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
-};
-pub use emulator::{
+pub use books::ledger::{AppliedChange, ChangeKind};
+pub use builder::{
     DEFAULT_BODY_LIMIT, DEFAULT_IDEMPOTENCY_CAPACITY, DEFAULT_IDEMPOTENCY_WINDOW,
     DEFAULT_JOURNAL_CAPACITY, DEFAULT_LISTEN, DEFAULT_REQUEST_LOG_CAPACITY, Emulator,
     EmulatorBuilder, RunningEmulator, StartError,
 };
+pub use clock::{ClockStart, ClockStatus, EmulatorClock};
 pub use faults::{FaultKind, FaultStats, FaultWeights, Faults, FaultsError, Vendor};
-pub use ledger::{AppliedChange, ChangeKind};
-pub use rate_limit::IpRateLimit;
-pub use request_log::RequestRecord;
+pub use http::connections::{
+    ConnectionStats, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT,
+    DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+};
+pub use http::request_log::RequestRecord;
+pub use vendors::rate_limit::IpRateLimit;

@@ -31,12 +31,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+use crate::books::donate::{Donate, DonateSnapshot};
+use crate::books::ledger::{Event, Ledger, LedgerSnapshot, Retention};
 use crate::clock::Mode;
-use crate::donate::{Donate, DonateSnapshot};
-use crate::ledger::{Event, Ledger, LedgerSnapshot, Retention};
-use crate::state::{Shared, lock};
-use crate::state_file::{self, Document, FaultSetting};
-use crate::wal;
+use crate::persistence::snapshot::{self, Document, FaultSetting};
+use crate::persistence::wal;
+use crate::shared::{Shared, lock};
 use crate::{LinkvApp, PolyvApp};
 
 /// The log size past which it is compacted into a snapshot by default: 64 MiB.
@@ -190,7 +190,7 @@ fn system_secs() -> u64 {
 /// Creates an empty log at `log` (through a temporary file and a rename) and returns it open
 /// for appending.
 fn fresh_log(log: &Path) -> io::Result<File> {
-    state_file::write_atomically(log, &wal::header())
+    snapshot::write_atomically(log, &wal::header())
 }
 
 /// Opens the store at `path`: reads the snapshot, replays the log, drops a torn last record
@@ -200,8 +200,8 @@ fn fresh_log(log: &Path) -> io::Result<File> {
 /// Unreadable files, and a log damaged anywhere but in its last record (the message names the
 /// file and the byte offset).
 pub(crate) fn open(path: &Path, layout: &Layout<'_>) -> io::Result<(Store, Books)> {
-    let log = state_file::sibling(path, ".log")?;
-    let document = state_file::load(path)?;
+    let log = snapshot::sibling(path, ".log")?;
+    let document = snapshot::load(path)?;
     let bytes = match fs::read(&log) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -666,7 +666,7 @@ fn compact_now(
     let covered = store.durable.borrow().seq;
     let document = document(store, covered);
     let bytes = serde_json::to_vec_pretty(&document).map_err(io::Error::other)?;
-    state_file::write_atomically(&store.path, &bytes)?;
+    snapshot::write_atomically(&store.path, &bytes)?;
     // Records after `covered` are still queued: they go to the new log.
     *file = fresh_log(&store.log)?;
     let now = now_ms();
@@ -785,7 +785,7 @@ mod tests {
         store.append(&clock_record(99));
         store.stop(false);
         writer.join().unwrap();
-        let snapshot = state_file::load(&dir.path().join("state.json")).unwrap();
+        let snapshot = snapshot::load(&dir.path().join("state.json")).unwrap();
         assert_eq!(snapshot.log_seq, 5);
         let bytes = fs::read(dir.path().join("state.json.log")).unwrap();
         let scan = wal::scan(&bytes).unwrap();

@@ -16,18 +16,18 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::connections::{
+use crate::books::donate::Donate;
+use crate::books::ledger::{Ledger, Retention};
+use crate::faults::FaultInjector;
+use crate::http::connections::{
     self, ConnectionLimits, ConnectionStats, Connections, DEFAULT_BODY_READ_TIMEOUT,
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
 };
-use crate::donate::Donate;
-use crate::faults::FaultInjector;
-use crate::ledger::{Ledger, Retention};
-use crate::rate_limit::RateLimiter;
-use crate::reply::LinkvAnswers;
-use crate::request_log::RequestLog;
-use crate::state::{Limits, LinkvEntry, PolyvEntry, Shared, lock};
-use crate::store::{self, Books, Layout, Store};
+use crate::http::reply::LinkvAnswers;
+use crate::http::request_log::RequestLog;
+use crate::persistence::store::{self, Books, Layout, Store};
+use crate::shared::{Limits, LinkvEntry, PolyvEntry, Shared, lock};
+use crate::vendors::rate_limit::RateLimiter;
 use crate::{
     AppliedChange, ClockStart, EmulatorClock, FaultStats, Faults, FaultsError, IpRateLimit,
     LinkvApp, PolyvApp, RequestRecord,
@@ -562,7 +562,7 @@ impl EmulatorBuilder {
             path: self.state_file.clone().unwrap_or_default(),
             source,
         })?;
-        let server = tokio::spawn(crate::server::serve(
+        let server = tokio::spawn(crate::http::server::serve(
             listener,
             Arc::clone(&shared),
             Arc::clone(&conns),

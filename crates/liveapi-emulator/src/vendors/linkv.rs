@@ -21,10 +21,10 @@ use liveapi_model::linkv::{
 use liveapi_sign::{SignError, VerifyError, linkv};
 use serde_json::json;
 
-use crate::ledger::{Change, ChangeOutcome, Delta, Event, Ledger, LedgerError};
-use crate::reply::{LinkvAnswers, Reply};
-use crate::state::{LinkvEntry, Shared, lock};
-use crate::store::Record;
+use crate::books::ledger::{Change, ChangeOutcome, Delta, Event, Ledger, LedgerError};
+use crate::http::reply::{LinkvAnswers, Reply};
+use crate::persistence::store::Record;
+use crate::shared::{LinkvEntry, Shared, lock};
 
 /// Error messages, and where each comes from.
 ///
@@ -115,7 +115,7 @@ fn verify_error(e: &VerifyError) -> Reply {
         VerifyError::Invalid(SignError::DuplicateKey { key }) => bad(format!(
             "{}: {} is given more than once",
             msg::PARAM_ERR,
-            crate::reply::clip(key, 64)
+            crate::http::reply::clip(key, 64)
         )),
         VerifyError::Invalid(SignError::MalformedNonce) => bad(msg::MALFORMED_NONCE),
         VerifyError::Invalid(_) => denied(msg::SIGN_ERR),

@@ -16,10 +16,10 @@ use liveapi_model::{ParamSource, Rule, ValidationError};
 use liveapi_sign::{SignError, VerifyError, polyv};
 use serde_json::Value;
 
-use crate::donate::Donate;
-use crate::reply::{Reply, clip};
-use crate::state::{PolyvEntry, Shared, lock};
-use crate::store::Record;
+use crate::books::donate::Donate;
+use crate::http::reply::{Reply, clip};
+use crate::persistence::store::Record;
+use crate::shared::{PolyvEntry, Shared, lock};
 
 /// Error messages, and where each comes from: the seed's error examples word for word, then
 /// API-NOTES' list of known messages; the two routing messages are the emulator's own.

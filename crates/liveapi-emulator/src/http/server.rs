@@ -24,12 +24,13 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::connections::{Activity, Check, Connections, Refusing};
 use crate::faults::FaultKind;
-use crate::reply::{Body, Reply, http_date};
-use crate::request_log::RequestRecord;
-use crate::state::Shared;
-use crate::{Vendor, inspect, linkv, polyv};
+use crate::http::connections::{Activity, Check, Connections, Refusing};
+use crate::http::reply::{Body, Reply, http_date};
+use crate::http::request_log::RequestRecord;
+use crate::shared::Shared;
+use crate::vendors::{linkv, polyv};
+use crate::{Vendor, inspect};
 
 /// How long shutdown waits for answers in flight before it drops their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
