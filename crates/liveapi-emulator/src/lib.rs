@@ -316,7 +316,9 @@ mod http;
 mod inspect;
 mod persistence;
 mod rng;
+mod running;
 mod shared;
+mod start;
 mod vendors;
 
 pub use apps::{
@@ -327,7 +329,7 @@ pub use books::ledger::{AppliedChange, ChangeKind};
 pub use builder::{
     DEFAULT_BODY_LIMIT, DEFAULT_IDEMPOTENCY_CAPACITY, DEFAULT_IDEMPOTENCY_WINDOW,
     DEFAULT_JOURNAL_CAPACITY, DEFAULT_LISTEN, DEFAULT_REQUEST_LOG_CAPACITY, Emulator,
-    EmulatorBuilder, RunningEmulator, StartError,
+    EmulatorBuilder,
 };
 pub use clock::{ClockStart, ClockStatus, EmulatorClock};
 pub use faults::{FaultKind, FaultStats, FaultWeights, Faults, FaultsError, Vendor};
@@ -336,4 +338,6 @@ pub use http::connections::{
     DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
 };
 pub use http::request_log::RequestRecord;
+pub use running::RunningEmulator;
+pub use start::StartError;
 pub use vendors::rate_limit::IpRateLimit;
