@@ -8,7 +8,7 @@ use crate::http::connections::{
     DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
 };
 use crate::http::reply::LinkvAnswers;
-use crate::persistence::store;
+use crate::persistence;
 use crate::{ClockStart, Faults, IpRateLimit, LinkvApp, PolyvApp, RunningEmulator, StartError};
 
 /// Where an emulator listens unless told otherwise: a free port on the IPv4 loopback.
@@ -104,7 +104,7 @@ impl Default for EmulatorBuilder {
             rate_limit: Some(IpRateLimit::default()),
             body_limit: DEFAULT_BODY_LIMIT,
             state_file: None,
-            state_compact_after: store::DEFAULT_COMPACT_AFTER,
+            state_compact_after: persistence::DEFAULT_COMPACT_AFTER,
             idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
             idempotency_capacity: DEFAULT_IDEMPOTENCY_CAPACITY,
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,

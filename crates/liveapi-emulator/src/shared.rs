@@ -18,8 +18,7 @@ use crate::books::ledger::{AppliedChange, Ledger};
 use crate::faults::FaultInjector;
 use crate::http::reply::LinkvAnswers;
 use crate::http::request_log::RequestLog;
-use crate::persistence::snapshot::FaultSetting;
-use crate::persistence::store::{Record, Store};
+use crate::persistence::{FaultSetting, Record, Store};
 use crate::vendors::rate_limit::RateLimiter;
 use crate::{EmulatorClock, Faults, FaultsError, LinkvApp, PolyvApp};
 

@@ -17,7 +17,7 @@ use crate::books::ledger::{Ledger, Retention};
 use crate::faults::FaultInjector;
 use crate::http::connections::{self, ConnectionLimits, Connections};
 use crate::http::request_log::RequestLog;
-use crate::persistence::store::{self, Books, Layout, Store};
+use crate::persistence::{self, Books, Layout, Store};
 use crate::shared::{Limits, LinkvEntry, PolyvEntry, Shared};
 use crate::vendors::rate_limit::RateLimiter;
 use crate::{EmulatorBuilder, EmulatorClock, FaultsError, LinkvApp, PolyvApp, RunningEmulator};
@@ -64,7 +64,7 @@ impl EmulatorBuilder {
                     let (linkv, polyv) = (linkv_apps.clone(), polyv_apps.clone());
                     let (seed, compact_after) = (self.seed, self.state_compact_after);
                     tokio::task::spawn_blocking(move || {
-                        store::open(
+                        persistence::open(
                             &path,
                             &Layout {
                                 linkv: &linkv,

@@ -23,7 +23,7 @@ use serde_json::json;
 
 use crate::books::ledger::{Change, ChangeOutcome, Delta, Event, Ledger, LedgerError};
 use crate::http::reply::{LinkvAnswers, Reply};
-use crate::persistence::store::Record;
+use crate::persistence::Record;
 use crate::shared::{LinkvEntry, Shared, lock};
 
 /// Error messages, and where each comes from.

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::books::donate::Donate;
 use crate::http::reply::{Reply, clip};
-use crate::persistence::store::Record;
+use crate::persistence::Record;
 use crate::shared::{PolyvEntry, Shared, lock};
 
 /// Error messages, and where each comes from: the seed's error examples word for word, then
