@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Faults;
+use crate::http::body::{BodyFailure, read_body};
 use crate::http::connections::Connections;
 use crate::http::reply::Reply;
-use crate::http::server::{BodyFailure, read_body};
 use crate::shared::Shared;
 
 /// How many request records `GET /_emulator/requests` returns without `?limit=`.

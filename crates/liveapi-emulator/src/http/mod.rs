@@ -2,7 +2,10 @@
 //! and closing those that stall, reading request bodies within the limits, dressing answers
 //! in the vendors' envelopes, and remembering recent requests for the inspection API.
 
+pub(crate) mod body;
+mod conn_io;
 pub(crate) mod connections;
+mod dispatch;
 pub(crate) mod reply;
 pub(crate) mod request_log;
 pub(crate) mod server;

@@ -1,21 +1,17 @@
-//! The HTTP side: accepting connections under the cap, closing those that stall, routing,
-//! reading bodies within the limits, and carrying out injected faults.
+//! The accept loop: connections admitted under the cap (or refused with a quick 503), each
+//! watched by a deadline that closes it if it stalls, every answer dated by the emulator's
+//! clock, and a graceful end at shutdown.
 
-use std::fmt;
-use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, DATE, EXPECT};
-use http::request::Parts;
-use http::{Request, Response, StatusCode};
-use http_body_util::BodyExt;
-use hyper::body::{Frame, Incoming, SizeHint};
+use http::Response;
+use http::header::DATE;
+use hyper::body::{Frame, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -24,19 +20,14 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::faults::FaultKind;
+use crate::http::conn_io::{Aborted, ConnIo};
 use crate::http::connections::{Activity, Check, Connections, Refusing};
-use crate::http::reply::{Body, Reply, http_date};
-use crate::http::request_log::RequestRecord;
+use crate::http::dispatch::handle;
+use crate::http::reply::{Body, http_date};
 use crate::shared::Shared;
-use crate::vendors::{linkv, polyv};
-use crate::{Vendor, inspect};
 
 /// How long shutdown waits for answers in flight before it drops their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-/// How much of an oversized request body is read and thrown away so that the client, still
-/// sending, is able to read the 413 instead of a reset. Beyond it the connection is dropped.
-const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 /// How long to wait after a failed accept (out of file descriptors, most likely): long enough
 /// not to spin, short enough that a descriptor freed meanwhile is used soon.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
@@ -45,98 +36,6 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 const REFUSE_LINGER: Duration = Duration::from_millis(500);
 /// How much of a refused connection's request is read and thrown away at most.
 const REFUSE_DRAIN: usize = 64 * 1024;
-
-/// A connection that can be made to end with a TCP reset instead of an orderly close, and
-/// that tells its [`Activity`] when bytes arrive and when writing stalls.
-struct ConnIo {
-    stream: TcpStream,
-    reset: Arc<AtomicBool>,
-    activity: Arc<Activity>,
-}
-
-impl Drop for ConnIo {
-    fn drop(&mut self) {
-        if self.reset.load(Ordering::Acquire) {
-            // A zero linger turns the close into an RST, which is what a crashing server or a
-            // middlebox gives a client. Zero linger does not block, unlike the non-zero
-            // lingers the deprecation warns about; `set_zero_linger` is newer than our MSRV
-            // of tokio.
-            #[allow(deprecated)]
-            let _ = self.stream.set_linger(Some(Duration::ZERO));
-        }
-    }
-}
-
-impl AsyncRead for ConnIo {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            this.activity.read(Instant::now());
-        }
-        polled
-    }
-}
-
-impl ConnIo {
-    fn wrote<T>(&self, polled: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
-        self.activity.write(polled.is_pending(), Instant::now());
-        polled
-    }
-}
-
-impl AsyncWrite for ConnIo {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
-        this.wrote(polled)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.stream).poll_flush(cx);
-        this.wrote(polled)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
-        this.wrote(polled)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
-    }
-}
-
-/// Ends the connection without an answer (hyper closes it, [`ConnIo`] makes it a reset).
-#[derive(Debug)]
-pub(crate) struct Aborted;
-
-impl fmt::Display for Aborted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("connection aborted")
-    }
-}
-
-impl std::error::Error for Aborted {}
 
 /// Accepts connections until shutdown, then lets answers in flight finish.
 pub(crate) async fn serve(
@@ -304,229 +203,5 @@ impl hyper::body::Body for Answer {
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
-    }
-}
-
-fn vendor_of(path: &str) -> Option<Vendor> {
-    if path.starts_with("/open/") {
-        Some(Vendor::Linkv)
-    } else if path.starts_with("/live/") {
-        Some(Vendor::Polyv)
-    } else {
-        None
-    }
-}
-
-/// Why a request body could not be read.
-pub(crate) enum BodyFailure {
-    /// Longer than the limit; the answer must ask to close the connection.
-    TooLarge,
-    /// No bytes came for the body read timeout; the answer (408) must close the connection.
-    TimedOut,
-    /// Not valid HTTP framing (a bad chunk size line, a body shorter than its
-    /// `Content-Length`…); the answer (400) must close the connection.
-    Malformed,
-    /// The client went away.
-    Aborted,
-}
-
-impl BodyFailure {
-    /// Whether this body error is the client's malformed framing rather than its leaving:
-    /// hyper's decoder reports framing as `InvalidInput` or `InvalidData`.
-    fn of(error: &hyper::Error) -> Self {
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            if let Some(io) = cause.downcast_ref::<io::Error>() {
-                return match io.kind() {
-                    io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => Self::Malformed,
-                    _ => Self::Aborted,
-                };
-            }
-            source = cause.source();
-        }
-        Self::Aborted
-    }
-}
-
-/// The next frame of a body, or the failure that ends it. No byte within `idle` is a
-/// timeout: the wait restarts with every frame, so a slow but steady upload goes through.
-async fn next_frame(
-    body: &mut Incoming,
-    idle: Duration,
-) -> Result<Option<Frame<Bytes>>, BodyFailure> {
-    match tokio::time::timeout(idle, body.frame()).await {
-        Err(_) => Err(BodyFailure::TimedOut),
-        Ok(None) => Ok(None),
-        Ok(Some(Ok(frame))) => Ok(Some(frame)),
-        Ok(Some(Err(e))) => Err(BodyFailure::of(&e)),
-    }
-}
-
-/// Reads a request body of at most `limit` bytes, counting timeouts and malformed bodies.
-pub(crate) async fn read_body(
-    request: Request<Incoming>,
-    limit: usize,
-    conns: &Connections,
-) -> Result<(Parts, Bytes), BodyFailure> {
-    let read = read_within(request, limit, conns.limits.body_read_timeout).await;
-    match &read {
-        Err(BodyFailure::TimedOut) => conns.body_timed_out(),
-        Err(BodyFailure::Malformed) => conns.body_malformed(),
-        _ => {}
-    }
-    read
-}
-
-async fn read_within(
-    request: Request<Incoming>,
-    limit: usize,
-    idle: Duration,
-) -> Result<(Parts, Bytes), BodyFailure> {
-    let (parts, mut body) = request.into_parts();
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        // A client that waits for `100 Continue` has not sent the body: refuse it unread.
-        if parts.headers.contains_key(EXPECT) {
-            return Err(BodyFailure::TooLarge);
-        }
-        drain(body, idle).await;
-        return Err(BodyFailure::TooLarge);
-    }
-    let mut collected = Vec::new();
-    while let Some(frame) = next_frame(&mut body, idle).await? {
-        if let Ok(data) = frame.into_data() {
-            if collected.len() + data.len() > limit {
-                drain(body, idle).await;
-                return Err(BodyFailure::TooLarge);
-            }
-            collected.extend_from_slice(&data);
-        }
-    }
-    Ok((parts, Bytes::from(collected)))
-}
-
-/// Reads and discards up to [`DRAIN_LIMIT`] bytes of a body, giving up when it stalls.
-async fn drain(mut body: Incoming, idle: Duration) {
-    let mut drained = 0usize;
-    while drained < DRAIN_LIMIT {
-        match next_frame(&mut body, idle).await {
-            Ok(Some(frame)) => drained += frame.data_ref().map_or(0, Bytes::len),
-            _ => return,
-        }
-    }
-}
-
-async fn handle(
-    shared: &Arc<Shared>,
-    conns: &Connections,
-    request: Request<Incoming>,
-    peer: SocketAddr,
-    reset: Arc<AtomicBool>,
-) -> Result<Response<Body>, Aborted> {
-    let path = request.uri().path().to_owned();
-    if path == "/_emulator" || path.starts_with("/_emulator/") {
-        return Ok(inspect::handle(shared, conns, request)
-            .await
-            .into_response());
-    }
-    let vendor = vendor_of(&path);
-    let mut record = RequestRecord {
-        seq: shared.log.next_seq(),
-        at_ms: shared.clock.now_ms(),
-        method: request.method().as_str().to_owned(),
-        path,
-        vendor,
-        client: peer.ip().to_string(),
-        status: None,
-        message: String::new(),
-        fault: None,
-    };
-    let Some(vendor) = vendor else {
-        let reply = Reply::plain_error(StatusCode::NOT_FOUND, "not found");
-        record.status = Some(reply.status.as_u16());
-        record.message = reply.message.clone();
-        shared.log.push(record);
-        return Ok(reply.into_response());
-    };
-
-    let fault = shared.faults.decide(vendor, &record.path);
-    record.fault = fault.map(|f| f.kind);
-    if record.fault == Some(FaultKind::ResetBeforeApply) {
-        reset.store(true, Ordering::Release);
-        shared.log.push(record);
-        return Err(Aborted);
-    }
-    // The body is read even for an injected server error, so that a client still sending it
-    // gets the error page rather than a reset.
-    let read = read_body(request, shared.limits.body_limit, conns).await;
-    let reply = match (
-        record
-            .fault
-            .and_then(|kind| Reply::injected(kind, vendor, shared.limits.linkv_answers)),
-        read,
-    ) {
-        (_, Err(BodyFailure::Aborted)) => {
-            shared.log.push(record);
-            return Err(Aborted);
-        }
-        // A request that is not whole is answered as such, fault or not: there is no request
-        // to fail.
-        (_, Err(BodyFailure::TimedOut)) => {
-            Reply::vendor_error(vendor, StatusCode::REQUEST_TIMEOUT, "request timeout").closing()
-        }
-        (_, Err(BodyFailure::Malformed)) => {
-            Reply::vendor_error(vendor, StatusCode::BAD_REQUEST, "malformed request body").closing()
-        }
-        (Some(failure), _) => failure,
-        (None, Err(BodyFailure::TooLarge)) => Reply::vendor_error(
-            vendor,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request entity too large",
-        )
-        .closing(),
-        (None, Ok((parts, body))) => {
-            let reply = match vendor {
-                Vendor::Linkv => linkv::handle(shared, &parts, &body),
-                Vendor::Polyv => polyv::handle(shared, &parts, &body, peer.ip()),
-            };
-            // With a state file, nothing is answered before the changes it may have seen are
-            // durable; a log that cannot be written any more fails the request.
-            match shared.settle().await {
-                Ok(()) => reply,
-                Err(_) => Reply::vendor_error(
-                    vendor,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "state store failed",
-                ),
-            }
-        }
-    };
-    record.status = Some(reply.status.as_u16());
-    record.message = reply.message.clone();
-
-    match fault {
-        Some(f) if f.kind == FaultKind::ResetAfterApply => {
-            record.status = None;
-            reset.store(true, Ordering::Release);
-            shared.log.push(record);
-            Err(Aborted)
-        }
-        Some(f) if f.kind == FaultKind::TruncateAfterApply => {
-            shared.log.push(record);
-            Ok(reply.truncated())
-        }
-        Some(f) if f.kind == FaultKind::Latency => {
-            shared.log.push(record);
-            shared.sleep(f.delay).await;
-            Ok(reply.into_response())
-        }
-        _ => {
-            shared.log.push(record);
-            Ok(reply.into_response())
-        }
     }
 }
