@@ -158,7 +158,7 @@ impl EmulatorBuilder {
         self
     }
 
-    /// The seed of every deterministic choice: which requests get faults, and tokens.
+    /// Seeds every deterministic choice: which requests get faults, and tokens.
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -252,10 +252,10 @@ impl EmulatorBuilder {
     /// Whether LinkV errors carry the HTTP status matching their `status` (400, 403, 500…)
     /// instead of HTTP 200.
     ///
-    /// Off by default: the real server answers its errors with HTTP 200 and the error in the
-    /// body (`{"status":"403","msg":"sign err","data":[]}`; API-NOTES, "How the real server
-    /// answers"). Turn it on to test a client's handling of HTTP error statuses too. Injected
-    /// faults keep their own HTTP form either way.
+    /// Off by default: the real server answers its errors with HTTP 200 and the error in the body
+    /// (`{"status":"403","msg":"sign err","data":[]}`;
+    /// `docs/linkv.md#how-the-real-server-answers`). Turn it on to test a client's handling of HTTP
+    /// error statuses too. Injected faults keep their own HTTP form either way.
     ///
     /// ```
     /// let builder = liveapi_emulator::Emulator::builder().linkv_error_http_status(true);
@@ -270,9 +270,9 @@ impl EmulatorBuilder {
     /// Whether LinkV answers say `Content-Type: application/json;charset=UTF-8` instead of
     /// `text/html; charset=UTF-8`.
     ///
-    /// Off by default: the real server most likely answers `text/html`, PHP's default (the
-    /// official Node SDK would break on a JSON content type; API-NOTES, "How the real server
-    /// answers"). The body is the same JSON either way. Polyv answers are always JSON.
+    /// Off by default: the real server most likely answers `text/html`, PHP's default (the official
+    /// Node SDK would break on a JSON content type; `docs/linkv.md#how-the-real-server-answers`).
+    /// The body is the same JSON either way. Polyv answers are always JSON.
     #[must_use]
     pub fn linkv_json_content_type(mut self, on: bool) -> Self {
         self.linkv_answers.json_content_type = on;

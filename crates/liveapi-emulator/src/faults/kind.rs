@@ -43,7 +43,7 @@ pub enum FaultKind {
     /// The request is handled, then only half of the answer's body is sent.
     TruncateAfterApply,
     /// HTTP 200 whose JSON body says 500: the real LinkV server's way of failing (its official
-    /// SDKs retry exactly this: API-NOTES, "How the real server answers").
+    /// SDKs retry exactly this: `docs/linkv.md#how-the-real-server-answers`).
     Http200Status500,
 }
 
