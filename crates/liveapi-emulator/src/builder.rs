@@ -27,6 +27,11 @@ pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 1_000;
 
 /// The LinkV and Polyv emulator. Start one with [`Emulator::builder`] (or [`Emulator::start`]
 /// for the defaults).
+///
+/// A running emulator answers LinkV under `/open/`, Polyv under `/live/` and its inspection
+/// API under `/_emulator/`, all at [`RunningEmulator::base_url`]. The full reference (every
+/// check and error, the books, the state file, the inspection routes) is
+/// [`docs/emulator.md`](https://github.com/liveapi-rs/liveapi/blob/main/docs/emulator.md).
 #[derive(Debug)]
 pub struct Emulator;
 
@@ -144,7 +149,9 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Leaves out the demo apps. At least one app of each vendor must then be added.
+    /// Leaves out the demo apps ([`DEMO_LINKV_APP_KEY`](crate::DEMO_LINKV_APP_KEY) and
+    /// [`DEMO_POLYV_APP_ID`](crate::DEMO_POLYV_APP_ID), with their secrets). At least one app
+    /// of each vendor must then be added.
     #[must_use]
     pub fn without_demo_apps(mut self) -> Self {
         self.demo_apps = false;
@@ -158,7 +165,9 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Seeds every deterministic choice: which requests get faults, and tokens.
+    /// Seeds every deterministic choice: which requests get faults, and tokens. With the same
+    /// seed and fault configuration, the `n`th request eligible for a fault always gets the
+    /// same fate, whatever the timing.
     #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -172,7 +181,9 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Polyv's per-IP rate limit, or `None` for no limit (for load tests).
+    /// Polyv's per-IP rate limit, or `None` for no limit (for load tests). By default
+    /// [`IpRateLimit::default`], the real server's. It applies to the Polyv paths only and runs
+    /// on the monotonic clock, so moving the emulator's clock does not change it.
     #[must_use]
     pub fn rate_limit(mut self, limit: Option<IpRateLimit>) -> Self {
         self.rate_limit = limit;
@@ -187,9 +198,18 @@ impl EmulatorBuilder {
     }
 
     /// Keeps the state durably at `path`: a snapshot at `path` and a write-ahead log beside
-    /// it at `path` + `.log` (see the crate documentation, "State file"). Every change is in
-    /// the log, synced to disk, before its answer goes out; both files are read at start.
-    /// A state file of the earlier format (one JSON file) is read as a snapshot.
+    /// it at `path` + `.log`. Every change is in the log, synced to disk, before its answer
+    /// goes out (concurrent requests share one sync), so a crash loses nothing acknowledged;
+    /// both files are read at start. A state file of the earlier format (one JSON file) is
+    /// read as a snapshot.
+    ///
+    /// Kept are the books (users, coins, orders, idempotency records, journals), the Polyv
+    /// donate settings, and the clock and faults once changed at run time; not the request
+    /// log, the fault counters or the rate limit's windows. A torn last log record, left by a
+    /// crash before its sync, is dropped with a warning; any other damage makes
+    /// [`start`](Self::start) fail with [`StartError::StateFile`]. The formats and the
+    /// durability rules are in
+    /// [`docs/emulator.md`](https://github.com/liveapi-rs/liveapi/blob/main/docs/emulator.md#durable-state).
     #[must_use]
     pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.state_file = Some(path.into());
@@ -207,6 +227,11 @@ impl EmulatorBuilder {
 
     /// How long, in emulator time, a `request_id` is remembered: a repeat after that is applied
     /// again. 24 hours by default.
+    ///
+    /// Until then, a repeat of `orderSuccess` or `changeGold` with the same call and business
+    /// parameters (not `nonce_str`, `sign`, `app_id` or `channel`) answers the first result and
+    /// changes nothing, and a repeat with other parameters is refused. Only successes are
+    /// remembered.
     #[must_use]
     pub fn idempotency_window(mut self, window: Duration) -> Self {
         self.idempotency_window = window;

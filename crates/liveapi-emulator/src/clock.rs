@@ -55,6 +55,10 @@ pub struct ClockStatus {
 /// The emulator's clock, shared by every request. Cloning gives another handle to the same
 /// clock.
 ///
+/// It decides whether a LinkV nonce or a Polyv timestamp is fresh, when coins expire, when
+/// idempotency records are forgotten, and the `Date` of every answer (the time the SDK
+/// corrects its clock skew by). Polyv's rate limit does not follow it.
+///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use liveapi_emulator::{ClockStart, EmulatorClock};

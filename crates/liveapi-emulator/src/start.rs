@@ -256,7 +256,9 @@ impl EmulatorBuilder {
 pub enum StartError {
     /// The configuration cannot work.
     Config(String),
-    /// The state file exists but cannot be read or is not a state file.
+    /// The state file exists but cannot be read or is not a state file, or its log is damaged
+    /// anywhere but in a torn last record (the message names the file and the byte offset).
+    /// Nothing is loaded in part.
     StateFile {
         /// The file.
         path: PathBuf,
