@@ -50,6 +50,15 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+// The emulator's parts, for whoever works on it:
+// - builder, start, running: configuring, starting and holding a running emulator;
+// - http: connections, reading requests, answers, the request log (whatever the vendor);
+// - vendors: the LinkV and Polyv handlers, and Polyv's per-IP rate limit;
+// - books: what the emulator keeps (LinkV ledgers, Polyv donate settings), pure bookkeeping;
+// - persistence: the state file (snapshot, write-ahead log, replay) behind `state_file`;
+// - shared: what every handler shares; inspect: the routes under `/_emulator/`;
+// - apps, clock, faults, rng: the apps' credentials, the emulator's time, injected faults and
+//   the deterministic draws behind them.
 mod apps;
 mod books;
 mod builder;
