@@ -1,135 +1,65 @@
 //! A unified diff of two texts, to show what a dry run would write.
 //!
-//! Myers' O((N+M)·D) algorithm over lines: the release edits a handful of lines of files that
-//! may be long (a changelog grows forever), so the cost follows the size of the change.
+//! Lines are diffed with `similar`'s Myers algorithm: the release edits a handful of lines of
+//! files that may be long (a changelog grows forever), so the cost follows the size of the
+//! change. The text is written here rather than by `similar`'s own formatter (its `text`
+//! feature), which drops the length of one-line ranges (`-10` where this output has always
+//! written `-10,1`).
 
-/// One line of an edit script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    /// In both: old index, new index.
-    Keep(usize, usize),
-    /// Only in the old text.
-    Delete(usize),
-    /// Only in the new text.
-    Insert(usize),
-}
+use std::ops::Range;
 
-/// The shortest edit script turning `a` into `b`.
-fn edit_script(a: &[&str], b: &[&str]) -> Vec<Op> {
-    let (n, m) = (a.len(), b.len());
-    let max = n + m;
-    let offset = max + 1;
-    // v[k + offset]: the furthest x reached on diagonal k = x - y.
-    let mut v = vec![0usize; 2 * max + 3];
-    let mut trace: Vec<Vec<usize>> = Vec::new();
-    'search: for d in 0..=max {
-        trace.push(v.clone());
-        for k in (offset - d..=offset + d).step_by(2) {
-            let down = k == offset - d || (k != offset + d && v[k - 1] < v[k + 1]);
-            let mut x = if down { v[k + 1] } else { v[k - 1] + 1 };
-            let mut y = (x + offset).wrapping_sub(k);
-            while x < n && y < m && a[x] == b[y] {
-                x += 1;
-                y += 1;
-            }
-            v[k] = x;
-            if x >= n && y >= m {
-                break 'search;
-            }
-        }
-    }
-    // Walk back from the end through the saved frontiers.
-    let mut ops = Vec::with_capacity(max);
-    let (mut x, mut y) = (n, m);
-    for (d, v) in trace.iter().enumerate().rev() {
-        if d == 0 {
-            // The snake the search started with, from (0, 0).
-            while x > 0 && y > 0 {
-                x -= 1;
-                y -= 1;
-                ops.push(Op::Keep(x, y));
-            }
-            break;
-        }
-        let k = x + offset - y;
-        let down = k == offset - d || (k != offset + d && v[k - 1] < v[k + 1]);
-        let prev_k = if down { k + 1 } else { k - 1 };
-        let prev_x = v[prev_k];
-        let prev_y = (prev_x + offset).wrapping_sub(prev_k);
-        while x > prev_x && y > prev_y {
-            x -= 1;
-            y -= 1;
-            ops.push(Op::Keep(x, y));
-        }
-        if x == prev_x {
-            y -= 1;
-            ops.push(Op::Insert(y));
-        } else {
-            x -= 1;
-            ops.push(Op::Delete(x));
-        }
-    }
-    ops.reverse();
-    ops
-}
+use similar::{Algorithm, DiffOp, DiffTag, capture_diff_slices, group_diff_ops};
 
 /// The unified diff (`---`/`+++` headers, `@@` hunks with `context` lines around each change)
 /// from `old` to `new`, or an empty string when they are equal.
 pub(crate) fn unified(path: &str, old: &str, new: &str, context: usize) -> String {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
-    let ops = edit_script(&a, &b);
-    let changed: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, op)| !matches!(op, Op::Keep(..)))
-        .map(|(i, _)| i)
-        .collect();
-    if changed.is_empty() {
+    let hunks = group_diff_ops(edit_script(&a, &b), context);
+    if hunks.is_empty() {
         return String::new();
     }
-    // Group changes whose context overlaps into hunks of op indices.
-    let mut hunks: Vec<(usize, usize)> = Vec::new();
-    for &i in &changed {
-        let start = i.saturating_sub(context);
-        let end = (i + context + 1).min(ops.len());
-        match hunks.last_mut() {
-            Some(last) if start <= last.1 => last.1 = end,
-            _ => hunks.push((start, end)),
-        }
-    }
     let mut out = format!("--- a/{path}\n+++ b/{path}\n");
-    for (start, end) in hunks {
-        let slice = &ops[start..end];
-        // Line numbers (1-based) where the hunk starts in each text.
-        let (mut old_at, mut new_at) = (0, 0);
-        for op in &ops[..start] {
-            match op {
-                Op::Keep(..) => {
-                    old_at += 1;
-                    new_at += 1;
-                }
-                Op::Delete(_) => old_at += 1,
-                Op::Insert(_) => new_at += 1,
-            }
-        }
-        let old_len = slice.iter().filter(|o| !matches!(o, Op::Insert(_))).count();
-        let new_len = slice.iter().filter(|o| !matches!(o, Op::Delete(_))).count();
-        let first = |at: usize, len: usize| if len == 0 { at } else { at + 1 };
+    for hunk in hunks {
+        let (Some(first), Some(last)) = (hunk.first(), hunk.last()) else {
+            continue;
+        };
+        let old_lines = first.old_range().start..last.old_range().end;
+        let new_lines = first.new_range().start..last.new_range().end;
+        // 1-based first line; an empty range names the line before it, as diff(1) does.
+        let start = |r: &Range<usize>| if r.is_empty() { r.start } else { r.start + 1 };
         out.push_str(&format!(
-            "@@ -{},{old_len} +{},{new_len} @@\n",
-            first(old_at, old_len),
-            first(new_at, new_len)
+            "@@ -{},{} +{},{} @@\n",
+            start(&old_lines),
+            old_lines.len(),
+            start(&new_lines),
+            new_lines.len()
         ));
-        for op in slice {
-            match *op {
-                Op::Keep(i, _) => out.push_str(&format!(" {}\n", a[i])),
-                Op::Delete(i) => out.push_str(&format!("-{}\n", a[i])),
-                Op::Insert(j) => out.push_str(&format!("+{}\n", b[j])),
+        for op in &hunk {
+            let (tag, old_range, new_range) = op.as_tag_tuple();
+            let (kept, deleted, inserted) = match tag {
+                DiffTag::Equal => (old_range, 0..0, 0..0),
+                DiffTag::Delete => (0..0, old_range, 0..0),
+                DiffTag::Insert => (0..0, 0..0, new_range),
+                DiffTag::Replace => (0..0, old_range, new_range),
+            };
+            for line in &a[kept] {
+                out.push_str(&format!(" {line}\n"));
+            }
+            for line in &a[deleted] {
+                out.push_str(&format!("-{line}\n"));
+            }
+            for line in &b[inserted] {
+                out.push_str(&format!("+{line}\n"));
             }
         }
     }
     out
+}
+
+/// The shortest edit script turning lines `a` into lines `b`.
+fn edit_script(a: &[&str], b: &[&str]) -> Vec<DiffOp> {
+    capture_diff_slices(Algorithm::Myers, a, b)
 }
 
 #[cfg(test)]
@@ -137,17 +67,22 @@ mod tests {
     use super::*;
 
     /// Applies an edit script to `a`, to check it yields `b`.
-    fn apply(a: &[&str], b: &[&str], ops: &[Op]) -> Vec<String> {
-        ops.iter()
-            .filter_map(|op| match *op {
-                Op::Keep(i, j) => {
-                    assert_eq!(a[i], b[j]);
-                    Some(a[i].to_owned())
+    fn apply(a: &[&str], b: &[&str], ops: &[DiffOp]) -> Vec<String> {
+        let mut out = Vec::new();
+        for op in ops {
+            let (tag, old_range, new_range) = op.as_tag_tuple();
+            match tag {
+                DiffTag::Equal => {
+                    assert_eq!(a[old_range.clone()], b[new_range]);
+                    out.extend(a[old_range].iter().map(|l| (*l).to_owned()));
                 }
-                Op::Delete(_) => None,
-                Op::Insert(j) => Some(b[j].to_owned()),
-            })
-            .collect()
+                DiffTag::Delete => {}
+                DiffTag::Insert | DiffTag::Replace => {
+                    out.extend(b[new_range].iter().map(|l| (*l).to_owned()));
+                }
+            }
+        }
+        out
     }
 
     #[test]
@@ -165,7 +100,13 @@ mod tests {
             let b: Vec<&str> = new.lines().collect();
             let ops = edit_script(&a, &b);
             assert_eq!(apply(&a, &b, &ops), b, "{old:?} -> {new:?}");
-            let count = ops.iter().filter(|o| !matches!(o, Op::Keep(..))).count();
+            let count: usize = ops
+                .iter()
+                .map(|op| match op.tag() {
+                    DiffTag::Equal => 0,
+                    _ => op.old_range().len() + op.new_range().len(),
+                })
+                .sum();
             assert_eq!(count, edits, "{old:?} -> {new:?}");
         }
     }
@@ -179,5 +120,21 @@ mod tests {
             "--- a/f\n+++ b/f\n@@ -2,3 +2,3 @@\n 2\n-3\n+three\n 4\n@@ -10,1 +10,2 @@\n 10\n+eleven\n"
         );
         assert_eq!(unified("f", old, old, 3), "");
+    }
+
+    #[test]
+    fn an_empty_side_starts_at_line_zero_and_replacements_delete_first() {
+        assert_eq!(
+            unified("f", "", "x\ny\n", 3),
+            "--- a/f\n+++ b/f\n@@ -0,0 +1,2 @@\n+x\n+y\n"
+        );
+        assert_eq!(
+            unified("f", "x\ny\n", "", 3),
+            "--- a/f\n+++ b/f\n@@ -1,2 +0,0 @@\n-x\n-y\n"
+        );
+        assert_eq!(
+            unified("f", "keep\na\nb\nkeep\n", "keep\nc\nd\nkeep\n", 0),
+            "--- a/f\n+++ b/f\n@@ -2,2 +2,2 @@\n-a\n-b\n+c\n+d\n"
+        );
     }
 }

@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// The demo LinkV `live_app_key`, sent as `app_id`: 24 characters, `LM` and 22 digits, the
-/// shape of a real key (API-NOTES, "What the production SDKs send"), so that the request ids
+/// shape of a real key (`docs/linkv.md#what-the-official-sdks-send`), so that the request ids
 /// the official SDKs build from it (the key without `LM`, `-`, 9 random characters) come out
 /// at their real length of 32.
 pub const DEMO_LINKV_APP_KEY: &str = "LM6000100000000000000042";

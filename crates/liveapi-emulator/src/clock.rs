@@ -1,7 +1,7 @@
 //! The emulator's clock: the system time by default, or moved, offset or frozen by a test.
 //!
 //! It decides whether a LinkV nonce or a Polyv timestamp is fresh, when coins expire and when
-//! idempotency entries are forgotten. Rate limiting is not tied to it (see `rate_limit`).
+//! idempotency entries are forgotten. Rate limiting is not tied to it (see `vendors::rate_limit`).
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -54,6 +54,10 @@ pub struct ClockStatus {
 
 /// The emulator's clock, shared by every request. Cloning gives another handle to the same
 /// clock.
+///
+/// It decides whether a LinkV nonce or a Polyv timestamp is fresh, when coins expire, when
+/// idempotency records are forgotten, and the `Date` of every answer (the time the SDK
+/// corrects its clock skew by). Polyv's rate limit does not follow it.
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};

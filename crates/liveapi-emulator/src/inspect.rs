@@ -13,10 +13,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Faults;
-use crate::connections::Connections;
-use crate::reply::Reply;
-use crate::server::{BodyFailure, read_body};
-use crate::state::Shared;
+use crate::http::body::{BodyFailure, read_body};
+use crate::http::connections::Connections;
+use crate::http::reply::Reply;
+use crate::shared::Shared;
 
 /// How many request records `GET /_emulator/requests` returns without `?limit=`.
 const DEFAULT_REQUESTS: usize = 100;

@@ -1,5 +1,5 @@
 //! Deterministic pseudo-randomness: every "random" choice of the emulator (faults, tokens) is a
-//! pure function of the seed and a counter, so a run can be replayed exactly.
+//! pure function of a seed and a counter, so a run can be replayed exactly.
 
 /// SplitMix64's output function: a fast, well-mixed bijection on `u64`.
 pub(crate) fn splitmix64(x: u64) -> u64 {

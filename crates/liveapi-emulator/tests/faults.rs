@@ -1,5 +1,5 @@
 //! Fault injection over real sockets: every kind does what it says, at the configured rate,
-//! deterministically from the seed, and retries with the same request_id never apply twice.
+//! deterministically from a seed, and retries with the same request_id never apply twice.
 
 mod common;
 

@@ -278,7 +278,8 @@ async fn a_wrong_signature_is_sign_err() {
         .unwrap();
     let request = build(&emu, &GetUserTokens::new(uid), &wrong);
     let reply = send_request(emu.addr(), &request).await.reply();
-    // The seed's error example, in an HTTP 200 answer as the real server sends it.
+    // The documented error example (docs/linkv.md#errors), in an HTTP 200 answer as the real
+    // server sends it.
     assert_eq!(reply.status, 200);
     assert_eq!(
         reply.json(),
@@ -530,9 +531,9 @@ async fn unknown_paths_and_methods() {
     assert_eq!(reply.json(), serde_json::json!({"error": "not found"}));
 }
 
-/// The real server answers errors with HTTP 200 and `text/html` (API-NOTES, "How the real
-/// server answers"); the options give the matching HTTP status and JSON instead. The body is
-/// the same in every style, and the SDK reads the same error from each.
+/// The real server answers errors with HTTP 200 and `text/html`
+/// (`docs/linkv.md#how-the-real-server-answers`); the options give the matching HTTP status and
+/// JSON instead. The body is the same in every style, and the SDK reads the same error from each.
 #[tokio::test]
 async fn both_answer_styles_carry_the_same_envelopes() {
     for (error_http_status, json) in [(false, false), (true, false), (false, true), (true, true)] {

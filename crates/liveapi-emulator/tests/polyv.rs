@@ -87,7 +87,7 @@ async fn channels_fall_back_to_account_settings_then_defaults() {
         .await
         .unwrap();
     assert_eq!(fresh.global_setting_enabled, Some(Enabled::Yes));
-    // Both switches start on: the seed's "不传默认开启".
+    // Both switches start on: "不传默认开启", on when not sent (docs/polyv.md#calls).
     assert_eq!(fresh.cash_enabled, Some(Enabled::Yes));
     assert_eq!(fresh.good_enabled, Some(Enabled::Yes));
     assert_eq!(fresh.cashes.len(), 6);
@@ -312,7 +312,8 @@ async fn body_validation_messages() {
         (CASH, "{", "json format error"),
         (CASH, "cashes=1", "json format error"),
         (CASH, "[1,2,3]", "param validate error"),
-        // Every field is optional, but an update with none of them is the seed's "json为空".
+        // Every field is optional, but an update with none of them is the documented
+        // "json为空" (docs/polyv.md#errors).
         (CASH, "{}", "param validate error"),
         (CASH, r#"{"channelId":1000001}"#, "param validate error"),
         (
@@ -405,8 +406,8 @@ async fn body_validation_messages() {
     assert_eq!(settings.global_setting_enabled, Some(Enabled::Yes));
 }
 
-/// The seed's `update-cash` fields are all optional: each can be changed alone, and an update
-/// without `enabled` never switches tips on or off.
+/// The documented `update-cash` fields are all optional (`docs/polyv.md#calls`): each can be
+/// changed alone, and an update without `enabled` never switches tips on or off.
 #[tokio::test]
 async fn update_cash_changes_only_what_it_gives() {
     let emu = start().await;

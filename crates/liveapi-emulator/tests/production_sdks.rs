@@ -1,7 +1,7 @@
 //! Requests shaped exactly as the vendor's official SDKs send them in production, sent by a
 //! hand-written client over a plain socket and signed as those SDKs sign (with an MD5 of this
-//! test's own). The real server accepts all of them, so the emulator must (API-NOTES, "What the
-//! production SDKs send"):
+//! test's own). The real server accepts all of them, so the emulator must
+//! (`docs/linkv.md#what-the-official-sdks-send`):
 //!
 //! - `request_id` = `live_app_key` without its first two characters, `-`, 9 random characters:
 //!   32 characters with a real key (Go, Python), sometimes 31 (Node);

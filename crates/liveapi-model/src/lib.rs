@@ -4,8 +4,9 @@
 //!   the vendor's documented limits when it is created ([`linkv::UserId`] is 1–64 bytes of
 //!   `A-Z a-z 0-9 + = - _`, [`polyv::Amount`] is 0.01–9999.99 yuan, …), so a mistake is a
 //!   [`ValidationError`] before anything is sent, never a rejected call. There are no other
-//!   rules: each type's docs cite the seed or API-NOTES line its rule comes from, and where
-//!   the documents give no limit the bound is a generous one, said to be this crate's.
+//!   rules: each type's docs cite the section of `docs/linkv.md` or `docs/polyv.md` its rule
+//!   comes from, and where the vendor gives no limit the bound is a generous one, said to be
+//!   this crate's.
 //!   Values the server issues ([`linkv::OpenId`], a live token) are only bounded, never judged.
 //! - **Responses** are read tolerantly, the way the servers really answer: statuses as strings
 //!   or numbers, `data` as an object, `[]` or absent, balances under either of their names,

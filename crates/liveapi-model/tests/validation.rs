@@ -209,7 +209,8 @@ fn polyv_bodies_read_by_a_server() {
             "{body:?}"
         );
     }
-    // Every field is optional (the seed's "required" column is blank for all three).
+    // Every field is optional: the vendor marks none of the three required
+    // (docs/polyv.md#validation-rules).
     for partial in [
         &br#"{"cashMin":0.02}"#[..],
         br#"{"cashes":[1,2,3,4,5,6]}"#,

@@ -10,6 +10,7 @@ use aes::cipher::block_padding::Pkcs7;
 use aes::cipher::{BlockModeDecrypt, KeyIvInit};
 use serde::Deserialize;
 use sha2::{Digest, Sha384};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::{CredentialsError, LinkvCredentials};
 
@@ -26,6 +27,13 @@ struct Sensor {
     app_secret: Option<String>,
     alias: Option<String>,
     url: Option<String>,
+}
+
+/// A `sensor` section given up on (another field missing) still held the secret.
+impl Drop for Sensor {
+    fn drop(&mut self) {
+        self.app_secret.zeroize();
+    }
 }
 
 fn console(why: &'static str) -> CredentialsError {
@@ -58,8 +66,11 @@ impl LinkvCredentials {
     /// `app_id`, or does not hold the live credentials; any other [`CredentialsError`] if the
     /// credentials it holds are malformed. No error contains the plaintext.
     pub fn from_console(app_id: &str, app_secret_hex: &str) -> Result<Self, CredentialsError> {
-        let mut buf = hex::decode(app_secret_hex.trim())
-            .map_err(|_| console("app_secret is not hexadecimal"))?;
+        // Decrypted in place: once decrypted, the buffer holds the secret, so it is wiped on drop.
+        let mut buf = Zeroizing::new(
+            hex::decode(app_secret_hex.trim())
+                .map_err(|_| console("app_secret is not hexadecimal"))?,
+        );
         if buf.is_empty() || buf.len() % 16 != 0 {
             return Err(console("app_secret is not a whole number of AES blocks"));
         }
@@ -69,15 +80,15 @@ impl LinkvCredentials {
             .map_err(|_| console("bad padding: wrong app_id or corrupted app_secret"))?;
         let payload: Payload = serde_json::from_slice(plaintext)
             .map_err(|_| console("the decrypted text is not the expected JSON"))?;
-        let sensor = payload
+        let mut sensor = payload
             .sensor
             .ok_or(console("the decrypted JSON has no `sensor` section"))?;
         let missing = || console("the `sensor` section lacks app_key, app_secret, alias or url");
         Self::builder()
-            .app_id(sensor.app_key.ok_or_else(missing)?)
-            .secret(sensor.app_secret.ok_or_else(missing)?)
-            .alias(sensor.alias.ok_or_else(missing)?)
-            .base_url(sensor.url.ok_or_else(missing)?)
+            .app_id(sensor.app_key.take().ok_or_else(missing)?)
+            .secret(sensor.app_secret.take().ok_or_else(missing)?)
+            .alias(sensor.alias.take().ok_or_else(missing)?)
+            .base_url(sensor.url.take().ok_or_else(missing)?)
             .build()
     }
 }

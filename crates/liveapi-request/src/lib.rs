@@ -16,7 +16,8 @@
 //!   above it.
 //! - [`AsyncHttpSend`] / [`HttpSend`] are what a transport implements (closures do); a
 //!   transport reports failures as a [`TransportError`].
-//! - [`LinkvCredentials`] and [`PolyvCredentials`] never show their secret in `Debug`.
+//! - [`LinkvCredentials`] and [`PolyvCredentials`] never show their secret in `Debug`, and
+//!   wipe it from memory when dropped.
 //! - [`Clock`] and [`Entropy`] are the seams that make signing deterministic in tests
 //!   (`ManualClock` and `SeededEntropy` with the `test-util` feature).
 //!

@@ -3,7 +3,8 @@
 //! This crate is pure: no IO, no clock and no random number generator of its own. The time
 //! and randomness a signature needs are arguments, so signing is deterministic and testable,
 //! and the crate can sit under any HTTP stack (or none, in a server that verifies requests).
-//! It depends on `md-5` only, plus `sha2` with the `sha256` feature.
+//! It depends on `md-5` and `subtle` (constant-time comparison) only, plus `sha2` with the
+//! `sha256` feature.
 //!
 //! | vendor | module | string signed | digest |
 //! |---|---|---|---|

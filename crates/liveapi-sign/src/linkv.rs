@@ -261,7 +261,7 @@ where
 
 /// Verifies like [`verify`], and also accepts the signatures the vendor's official SDKs
 /// compute over other canonical strings, for a server that must take whatever the real one
-/// takes (API-NOTES, "What the production SDKs send"):
+/// takes (`docs/linkv.md#what-the-official-sdks-send`):
 ///
 /// - empty values signed as `k=` (the Go and Python SDKs), where the documented rule leaves
 ///   them out;

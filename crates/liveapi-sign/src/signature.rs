@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use subtle::ConstantTimeEq;
+
 use crate::SignError;
 
 /// Longest signature text: SHA-256 in hexadecimal.
@@ -85,11 +87,7 @@ impl Signature {
 /// does not tell an attacker how many leading characters of a forged signature were right.
 /// Lengths are public (32 or 64) and compared first.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
+    a.ct_eq(b).into()
 }
 
 impl PartialEq for Signature {

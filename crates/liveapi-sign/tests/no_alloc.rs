@@ -50,6 +50,38 @@ fn nonce_and_timestamp_do_not_allocate() {
 }
 
 #[test]
+fn verifying_32_params_does_not_allocate() {
+    use std::time::{Duration, UNIX_EPOCH};
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let window = Duration::from_secs(300);
+    let secret = "0123456789abcdef0123456789abcdef";
+    let nonce = linkv::Nonce::generate(now, |b| b.fill(3)).unwrap();
+    let ts = polyv::timestamp(now).unwrap();
+    let keys = keys();
+    let mut linkv_params: Vec<(&str, &str)> = keys[..INLINE_PARAMS - 2]
+        .iter()
+        .map(|k| (k.as_str(), "v"))
+        .collect();
+    linkv_params.push(("nonce_str", nonce.as_str()));
+    let mut polyv_params = linkv_params.clone();
+    polyv_params[INLINE_PARAMS - 3] = ("timestamp", ts.as_str());
+    let linkv_sign = linkv::sign(linkv_params.iter().copied(), secret).unwrap();
+    let polyv_sign = polyv::sign(polyv_params.iter().copied(), secret).unwrap();
+    linkv_params.push(("sign", linkv_sign.as_str()));
+    polyv_params.push(("sign", polyv_sign.as_str()));
+    let mut outcome = None;
+    let info = allocation_counter::measure(|| {
+        let l = linkv::verify(linkv_params.iter().copied(), secret, now, window);
+        let p = polyv::verify(polyv_params.iter().copied(), secret, now, window);
+        let m = linkv_sign.matches(linkv_sign.as_str());
+        outcome = Some(std::hint::black_box((l, p, m)));
+    });
+    assert_eq!(info.count_total, 0, "{info:?}");
+    // What was measured is the accepting path, not an early rejection.
+    assert_eq!(outcome, Some((Ok(()), Ok(()), true)));
+}
+
+#[test]
 fn more_than_32_params_still_sign_correctly() {
     let keys = keys();
     let params: Vec<(&str, &str)> = keys.iter().map(|k| (k.as_str(), "v")).collect();

@@ -238,7 +238,7 @@ pub async fn call<O: Operation>(
 }
 
 pub fn request_id(seed: u64) -> RequestId {
-    // A fixed time: the id depends on the seed alone.
+    // A fixed time: the id depends on its seed alone.
     let made = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     SeededEntropy::new(seed).request_id(made).unwrap()
 }

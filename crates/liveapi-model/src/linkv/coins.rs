@@ -31,8 +31,9 @@ const I64_RANGE: &str = "at most 9223372036854775807";
 
 /// A number of coins: a balance, or the size of a change (`value`, `tokens`).
 ///
-/// At most `i64::MAX`: the seed gives no limit, and this is the largest count a server's
-/// integer holds (PHP's, Java's or Go's), so a larger one could only be misread.
+/// At most `i64::MAX`: the vendor gives no limit (`docs/linkv.md#validation-rules`), and this is
+/// the largest count a server's integer holds (PHP's, Java's or Go's), so a larger one could only
+/// be misread.
 ///
 /// ```
 /// use liveapi_model::linkv::Coins;
@@ -101,8 +102,8 @@ impl FromStr for Coins {
     }
 }
 
-/// An amount of money in US cents (`money` of `orderSuccess`: "充值美元(单位/分)" in the
-/// seed, an `int`).
+/// An amount of money in US cents (`money` of `orderSuccess`: the US dollars topped up, in
+/// cents, an `int`: `docs/linkv.md#validation-rules`).
 ///
 /// ```
 /// use liveapi_model::linkv::UsdCents;
@@ -226,12 +227,12 @@ impl FromStr for Expiration {
 
     /// Parses whole seconds as the server reads them (what a server or an emulator does).
     ///
-    /// The seed documents an `int`, and this crate always sends one. The official Python SDK
-    /// in production sends a float's text (`1796343222.0`), which the server's integer cast
-    /// takes (API-NOTES, "What the production SDKs send"), so digits followed by a fraction of
-    /// zeros are read too. Anything else (`1.5`, `1e9`, `-1`, ` 1`) is refused. At most
-    /// `i64::MAX`, the largest a server's integer holds; the Node SDK's string-concatenated
-    /// expiries (`1796084294259200`) fit.
+    /// The vendor documents an `int`, and this crate always sends one. The official Python SDK in
+    /// production sends a float's text (`1796343222.0`), which the server's integer cast takes
+    /// (`docs/linkv.md#what-the-official-sdks-send`), so digits followed by a fraction of zeros are
+    /// read too. Anything else (`1.5`, `1e9`, `-1`, ` 1`) is refused. At most `i64::MAX`, the
+    /// largest a server's integer holds; the Node SDK's string-concatenated expiries
+    /// (`1796084294259200`) fit.
     ///
     /// ```
     /// use liveapi_model::linkv::Expiration;
@@ -264,7 +265,8 @@ impl FromStr for Expiration {
     }
 }
 
-/// Whether a change adds or removes coins (`type`): the seed's "1.订单增加金币;2.订单删除金币".
+/// Whether a change adds or removes coins (`type`): `1` adds, `2` removes
+/// (`docs/linkv.md#validation-rules`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChangeType {
     /// `1`: credit coins.
@@ -308,7 +310,8 @@ impl fmt::Display for ChangeType {
     }
 }
 
-/// Where a top-up was paid (`platform`): the seed's "支付平台：h5;ios;android".
+/// Where a top-up was paid (`platform`): `h5`, `ios` or `android`
+/// (`docs/linkv.md#validation-rules`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Platform {
     /// `h5`: a web page.

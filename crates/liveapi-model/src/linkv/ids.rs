@@ -2,6 +2,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use uuid::{Builder, Uuid, Variant, Version};
+
 use crate::validate::{ISSUED_BYTES, Rule, UNDOCUMENTED_INPUT_BYTES, string_newtype};
 
 fn is_user_id_char(c: char) -> bool {
@@ -11,8 +13,8 @@ fn is_user_id_char(c: char) -> bool {
 string_newtype! {
     /// Your app's id for a user (`userId`): 1 to 64 bytes of `A-Z a-z 0-9 + = - _`.
     ///
-    /// Both rules are the seed's ("支持大小写英文字母、数字、部分特殊符号 + = - _ 的组合方式，
-    /// 最大长度 64 字节"); a longer one is its documented 400 参数长度错误. LinkV treats two
+    /// Both rules are the vendor's (`docs/linkv.md#validation-rules`); a longer id gets its
+    /// documented `400` parameter-length error (`docs/linkv.md#errors`). LinkV treats two
     /// requests with the same `userId` as the same user.
     ///
     /// This is the id your app sends. The `userId` a `thGetToken` answer echoes is kept as
@@ -35,8 +37,8 @@ string_newtype! {
     /// LinkV's id for a user (`openId` in responses, `uid` in the coin calls): 1 to 4096 bytes
     /// of any text.
     ///
-    /// The server issues it, and the seed gives it no format (`uid`: "通过接口获取到的
-    /// live_open_id", the open id the API returned; its example is 21 digits), so it is held
+    /// The server issues it, and the vendor gives it no format (`uid` is the open id the API
+    /// returned; its example is 21 digits: `docs/linkv.md#validation-rules`), so it is held
     /// to no input rule: whatever the server issued is accepted here and sent back as it came.
     /// The bound only keeps a runaway answer out of memory.
     ///
@@ -55,11 +57,12 @@ string_newtype! {
     /// The idempotency key of a coin change (`request_id`): 1 to 64 printable ASCII characters
     /// (space to `~`).
     ///
-    /// The seed asks for "32位长度随机字符串" (32 random characters, a UUID recommended), and
-    /// [`from_unix_millis`](Self::from_unix_millis) makes exactly that. The official SDKs in
-    /// production send other shapes, `live_app_key` without its first two characters, `-` and
-    /// 9 random characters, 31 characters long from the Node SDK, and the real server takes
-    /// them (API-NOTES, "What the production SDKs send"). So any printable ASCII id is
+    /// The vendor asks for 32 random characters, a UUID recommended
+    /// (`docs/linkv.md#validation-rules`), and [`from_unix_millis`](Self::from_unix_millis)
+    /// makes exactly that. The official SDKs in production send other shapes, `live_app_key`
+    /// without its first two characters, `-` and 9 random characters, 31 characters long from
+    /// the Node SDK, and the real server takes them
+    /// (`docs/linkv.md#what-the-official-sdks-send`). So any printable ASCII id is
     /// accepted, up to 64 characters: twice the documented length, above every production
     /// SDK's.
     ///
@@ -96,11 +99,11 @@ const PLAUSIBLE_SINCE_MS: u64 = 1_577_836_800_000;
 const PLAUSIBLE_UNTIL_MS: u64 = 7_258_118_400_000;
 
 impl RequestId {
-    /// A time-ordered (version 7) UUID in its 32-digit lowercase form: the 48-bit unix time
-    /// in milliseconds, then 74 random bits (RFC 9562, section 5.7). It is what the seed asks
-    /// for ("32位长度随机字符串 … 推荐算法(uuid)": 32 random characters, a UUID recommended), and
-    /// it carries the time it was made, so that [`created_at`](Self::created_at) can tell how
-    /// old a request id is and a resend can derive the same defaults from it.
+    /// A time-ordered (version 7) UUID in its 32-digit lowercase form: the 48-bit unix time in
+    /// milliseconds, then 74 random bits (RFC 9562, section 5.7). It is what the vendor asks for
+    /// (32 random characters, a UUID recommended: `docs/linkv.md#validation-rules`), and it carries
+    /// the time it was made, so that [`created_at`](Self::created_at) can tell how old a request id
+    /// is and a resend can derive the same defaults from it.
     ///
     /// The random bytes must come from a cryptographically secure source; this crate has none
     /// of its own (`liveapi-request` supplies it).
@@ -117,19 +120,8 @@ impl RequestId {
     /// ```
     #[must_use]
     pub fn from_unix_millis(millis: u64, random: [u8; 10]) -> Self {
-        let mut bytes = [0u8; 16];
-        bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
-        bytes[6..].copy_from_slice(&random);
-        // Version 7 in the high nibble of byte 6, variant 10 in the top bits of byte 8.
-        bytes[6] = (bytes[6] & 0x0F) | 0x70;
-        bytes[8] = (bytes[8] & 0x3F) | 0x80;
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut text = String::with_capacity(32);
-        for b in bytes {
-            text.push(char::from(HEX[usize::from(b >> 4)]));
-            text.push(char::from(HEX[usize::from(b & 0x0F)]));
-        }
-        Self(text)
+        let id = Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
+        Self(id.simple().to_string())
     }
 
     /// When the id was made, if it is a time-ordered id of the shape
@@ -146,16 +138,17 @@ impl RequestId {
     /// ```
     #[must_use]
     pub fn created_at(&self) -> Option<SystemTime> {
-        let text = self.0.as_bytes();
-        let lower_hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
-        if text.len() != 32
-            || !text.iter().all(lower_hex)
-            || text[12] != b'7'
-            || !matches!(text[16], b'8' | b'9' | b'a' | b'b')
-        {
+        // `try_parse` also takes the hyphenated and upper-case forms; only the exact text
+        // `from_unix_millis` writes counts as one of ours.
+        if self.0.len() != 32 || self.0.bytes().any(|b| b.is_ascii_uppercase()) {
             return None;
         }
-        let millis = u64::from_str_radix(&self.0[..12], 16).ok()?;
+        let id = Uuid::try_parse(&self.0).ok()?;
+        if id.get_version() != Some(Version::SortRand) || id.get_variant() != Variant::RFC4122 {
+            return None;
+        }
+        let (secs, nanos) = id.get_timestamp()?.to_unix();
+        let millis = secs * 1000 + u64::from(nanos / 1_000_000);
         (PLAUSIBLE_SINCE_MS..PLAUSIBLE_UNTIL_MS)
             .contains(&millis)
             .then(|| UNIX_EPOCH + Duration::from_millis(millis))
@@ -166,7 +159,7 @@ string_newtype! {
     /// The id of a top-up order (`order_id`): 1 to 4096 bytes of any text. An order can be
     /// completed once.
     ///
-    /// The vendor's client SDK issues it (the seed: "通过互动娱乐SDK获取的order_id") and
+    /// The vendor's client SDK issues it (`docs/linkv.md#validation-rules`) and the vendor
     /// documents no format, so it is carried as it came; the bound only keeps a runaway
     /// value out.
     ///
@@ -184,9 +177,10 @@ string_newtype! {
 string_newtype! {
     /// A device id of the user (`aid`): 1 to 1024 bytes of any text.
     ///
-    /// The seed says only "用户唯一设备id(非物理设备id)" (a unique device id of the user, not
-    /// the physical one), with no length, so the bound is a generous one of this crate's.
-    /// Required by the 2020 doc, dropped by the 2021 doc (API-NOTES, endpoints): optional here.
+    /// The vendor says only that it is a unique device id of the user, not the physical one,
+    /// with no length (`docs/linkv.md#validation-rules`), so the bound is a generous one of
+    /// this crate's. Required by the vendor's 2020 doc, dropped by its 2021 doc
+    /// (`docs/linkv.md#calls`): optional here.
     ///
     /// ```
     /// use liveapi_model::linkv::DeviceId;
@@ -196,5 +190,59 @@ string_newtype! {
     /// ```
     DeviceId, field = "aid", check = |c, s| {
         c.max_bytes(s, UNDOCUMENTED_INPUT_BYTES)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::RequestId;
+
+    const MILLIS: u64 = 1_700_000_000_000;
+
+    #[test]
+    fn only_the_text_from_unix_millis_writes_carries_a_time() {
+        let id = RequestId::from_unix_millis(MILLIS, [0xA5; 10]);
+        assert_eq!(id.as_str().len(), 32);
+        assert_eq!(
+            id.created_at(),
+            Some(UNIX_EPOCH + Duration::from_millis(MILLIS))
+        );
+
+        // The same UUID in the other forms a UUID parser takes is somebody else's id.
+        let upper = RequestId::new(id.as_str().to_ascii_uppercase()).unwrap();
+        assert_eq!(upper.created_at(), None);
+        let s = id.as_str();
+        let hyphenated = format!(
+            "{}-{}-{}-{}-{}",
+            &s[..8],
+            &s[8..12],
+            &s[12..16],
+            &s[16..20],
+            &s[20..]
+        );
+        assert_eq!(RequestId::new(hyphenated).unwrap().created_at(), None);
+        let braced = format!("{{{s}}}");
+        assert_eq!(RequestId::new(braced).unwrap().created_at(), None);
+    }
+
+    #[test]
+    fn a_version_7_id_of_another_variant_or_an_implausible_time_carries_none() {
+        let id = RequestId::from_unix_millis(MILLIS, [0; 10]);
+        // Variant bits 11 (Microsoft's reserved) instead of 10.
+        let mut other_variant = id.as_str().to_owned();
+        other_variant.replace_range(16..17, "c");
+        assert_eq!(RequestId::new(other_variant).unwrap().created_at(), None);
+
+        assert_eq!(RequestId::from_unix_millis(0, [0; 10]).created_at(), None);
+        let after_2200 = RequestId::from_unix_millis(7_258_118_400_000, [0; 10]);
+        assert_eq!(after_2200.created_at(), None);
+    }
+
+    #[test]
+    fn the_time_wraps_to_48_bits_as_rfc_9562_lays_it_out() {
+        let wrapped = RequestId::from_unix_millis((1 << 48) + MILLIS, [0; 10]);
+        assert_eq!(wrapped, RequestId::from_unix_millis(MILLIS, [0; 10]));
     }
 }

@@ -12,7 +12,8 @@ use super::{
     Platform, RequestId, UsdCents,
 };
 
-/// The call a pending change makes: one of the two coin calls the seed documents.
+/// The call a pending change makes: one of the two coin calls the vendor documents
+/// (`docs/linkv.md#calls`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CoinRequest {
     /// `orderSuccess`: a top-up order completed, or refunded.

@@ -10,9 +10,10 @@ string_newtype! {
     /// The name shown when the user goes live (`name`): 1 to 128 bytes of any text, spaces
     /// and line breaks included. Required when a user registers.
     ///
-    /// The limit is the seed's ("最大长度 128 字节"; "注册必传", required to register), which
-    /// says nothing of the characters. Empty is refused because an empty value is not sent at
-    /// all (it would not be signed: API-NOTES, signing), so it could not set a name.
+    /// The limit and the requirement are the vendor's (`docs/linkv.md#validation-rules`),
+    /// which say nothing of the characters. Empty is refused because an empty value is not
+    /// sent at all (it would not be signed: `docs/linkv.md#signing`), so it could not set a
+    /// name.
     ///
     /// ```
     /// use liveapi_model::linkv::UserName;
@@ -29,8 +30,8 @@ string_newtype! {
     /// The URI of the user's portrait (`portraitUri`): 1 to 1024 bytes of any text.
     /// Required when a user registers.
     ///
-    /// The limit is the seed's ("最大长度 1024 字节"; "注册必传"), which gives no format; a
-    /// URI with spaces in it is sent as given.
+    /// The limit and the requirement are the vendor's (`docs/linkv.md#validation-rules`),
+    /// which give no format; a URI with spaces in it is sent as given.
     ///
     /// ```
     /// use liveapi_model::linkv::PortraitUri;
@@ -46,10 +47,10 @@ string_newtype! {
 string_newtype! {
     /// The user's e-mail address (`email`): 1 to 254 bytes without control characters.
     ///
-    /// The seed says only "用户邮箱" (the user's e-mail), so no shape is checked: what your
-    /// users typed is sent. The 254 bytes are the longest address SMTP can carry (RFC 5321,
-    /// 4.5.3.1.3: a path of 256 octets with its angle brackets); control characters cannot be
-    /// part of an address (RFC 5322, 3.2.3).
+    /// The vendor says only that it is the user's e-mail (`docs/linkv.md#validation-rules`), so no
+    /// shape is checked: what your users typed is sent. The 254 bytes are the longest address SMTP
+    /// can carry (RFC 5321, 4.5.3.1.3: a path of 256 octets with its angle brackets); control
+    /// characters cannot be part of an address (RFC 5322, 3.2.3).
     ///
     /// ```
     /// use liveapi_model::linkv::Email;
@@ -68,9 +69,9 @@ string_newtype! {
     /// The user's country (`countryCode`): two letters, written in capitals on the wire, like
     /// `US`.
     ///
-    /// The seed's example is `US` ("用户国家码 如：US"), an ISO 3166-1 alpha-2 code; any case
-    /// is accepted and put in capitals (`us` becomes `US`). Whether the code is assigned is
-    /// not checked.
+    /// The vendor's example is `US` (`docs/linkv.md#validation-rules`), an ISO 3166-1 alpha-2 code;
+    /// any case is accepted and put in capitals (`us` becomes `US`). Whether the code is assigned
+    /// is not checked.
     ///
     /// ```
     /// use liveapi_model::linkv::CountryCode;
@@ -92,9 +93,8 @@ string_newtype! {
 string_newtype! {
     /// The user's birthday (`birthday`): a real calendar date written `YYYY-MM-DD`.
     ///
-    /// The format is the seed's example ("用户生日。2010-01-01") and API-NOTES' (endpoints:
-    /// `birthday (YYYY-MM-DD)`); a date that does not exist is refused because no server can
-    /// store it as a date.
+    /// The format is the vendor's (`2010-01-01` in its example; `docs/linkv.md#calls`); a date
+    /// that does not exist is refused because no server can store it as a date.
     ///
     /// ```
     /// use liveapi_model::linkv::Birthday;
@@ -152,8 +152,8 @@ fn is_calendar_date(s: &str) -> bool {
     year >= 1 && (1..=days).contains(&day)
 }
 
-/// The user's sex (`sex`): `-1` unknown, `1` male, `0` female, the seed's three values
-/// ("性别 -1：未知，1：男，0：女").
+/// The user's sex (`sex`): `-1` unknown, `1` male, `0` female, the vendor's three values
+/// (`docs/linkv.md#validation-rules`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sex {
     /// `-1`.

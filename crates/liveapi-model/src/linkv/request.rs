@@ -40,8 +40,8 @@ pub trait LinkvRequest: Sized {
     fn from_params(source: &(impl ParamSource + ?Sized)) -> Result<Self, ValidationError>;
 }
 
-/// A change of zero coins changes nothing: the seed's `value` is "要变化的金币数量" (the
-/// number of coins to change), so zero is refused before a request id is spent on it.
+/// A change of zero coins changes nothing: `value` is the number of coins to change
+/// (`docs/linkv.md#validation-rules`), so zero is refused before a request id is spent on it.
 fn positive(field: &'static str, coins: Coins) -> Result<Coins, ValidationError> {
     if coins.get() == 0 {
         return Err(Check { field }.fail(Rule::Range {
@@ -306,8 +306,8 @@ impl OrderSuccess {
 
     /// Refunds an order: takes its `value` coins back (`type=2`), soonest-expiring first.
     ///
-    /// The seed requires `expriation` on every `orderSuccess`, so a refund sends one too,
-    /// although it means nothing for a removal.
+    /// The vendor requires `expriation` on every `orderSuccess` (`docs/linkv.md#calls`), so a
+    /// refund sends one too, although it means nothing for a removal.
     ///
     /// # Errors
     /// A [`ValidationError`] if `value` is zero.
@@ -462,8 +462,8 @@ impl LinkvRequest for OrderSuccess {
 
 /// The `expriation` of a change read from the wire: required on a credit; optional on a
 /// removal, where it means nothing, because the official Go and Python SDKs in production
-/// leave it out of a removal and the real server takes that (API-NOTES, "What the production
-/// SDKs send").
+/// leave it out of a removal and the real server takes that
+/// (`docs/linkv.md#what-the-official-sdks-send`).
 fn wire_expiration(
     source: &(impl ParamSource + ?Sized),
     change_type: ChangeType,
@@ -477,8 +477,9 @@ fn wire_expiration(
 string_newtype! {
     /// Why coins were changed (`reason`): 1 to 1024 bytes of any text.
     ///
-    /// The seed says only "本次操作原因" (the reason for this change), optional and with no
-    /// length, so the bound is a generous one of this crate's.
+    /// The vendor says only that it is the reason for this change, optional and with no
+    /// length (`docs/linkv.md#validation-rules`), so the bound is a generous one of this
+    /// crate's.
     ///
     /// ```
     /// use liveapi_model::linkv::ChangeReason;
@@ -539,8 +540,8 @@ impl ChangeGold {
 
     /// Takes `value` coins away, soonest-expiring first.
     ///
-    /// The seed requires `expriation` on removals too, so one is sent; it has no effect on
-    /// them.
+    /// The vendor requires `expriation` on removals too (`docs/linkv.md#calls`), so one is
+    /// sent; it has no effect on them.
     ///
     /// # Errors
     /// A [`ValidationError`] if `value` is zero.

@@ -14,8 +14,8 @@ use crate::{ApiError, Vendor};
 
 /// A live token for the 互动娱乐 SDK (`token`).
 ///
-/// The seed says it is "长度在 256 字节以内" (within 256 bytes), but the server issues it, so
-/// an answer is not held to that: any non-empty token up to 4096 bytes is read.
+/// The vendor documents it as within 256 bytes (`docs/linkv.md#answers`), but the server
+/// issues it, so an answer is not held to that: any non-empty token up to 4096 bytes is read.
 ///
 /// It lets the user's app act as that user, so `Debug` does not print it.
 ///
@@ -132,9 +132,9 @@ fn secret_text(raw: Option<&RawValue>, field: &str) -> Result<String, String> {
     }
 }
 
-/// Server-issued values are read as they come (any text, numbers as their digits), only
-/// bounded: the seed's limits are rules for what is sent, not for what is answered. No error
-/// quotes any part of the answer: it may carry the user's live token.
+/// Server-issued values are read as they come (any text, numbers as their digits), only bounded:
+/// the documented limits (`docs/linkv.md#validation-rules`) are rules for what is sent, not for
+/// what is answered. No error quotes any part of the answer: it may carry the user's live token.
 impl LinkvResponse for UserToken {
     const SECRET: bool = true;
 
@@ -225,7 +225,8 @@ pub struct Balance {
     /// The coins that have not expired (`tokens`, formerly `livemeTokens`).
     pub coins: Coins,
     /// `isMigrate` as the server wrote it (a string, a number's digits, `true` or `false`),
-    /// if it sent one. API-NOTES says only that it "may appear"; its meaning is undocumented.
+    /// if it sent one. It is known only to appear at times (`docs/linkv.md#answers`); its
+    /// meaning is undocumented.
     pub is_migrate: Option<String>,
 }
 

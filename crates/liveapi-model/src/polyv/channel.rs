@@ -7,8 +7,8 @@ use std::str::FromStr;
 use crate::ValidationError;
 use crate::validate::{Check, Rule};
 
-/// A Polyv channel number (`channelId`): a positive integer (the seed's type is `int`; its
-/// channels are numbered from 1, like `209796`).
+/// A Polyv channel number (`channelId`): a positive integer (the vendor documents an `int`,
+/// and its channels are numbered from 1, like `209796`: `docs/polyv.md#validation-rules`).
 ///
 /// ```
 /// use liveapi_model::polyv::ChannelId;

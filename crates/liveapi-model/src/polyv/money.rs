@@ -237,8 +237,7 @@ macro_rules! bounded_cents {
 
 bounded_cents! {
     /// A cash tip amount (`cashes`, `cashMin`): 0.01 to 9999.99 yuan, at most two decimals
-    /// (API-NOTES, donate endpoints: "Amounts are yuan with at most 2 decimals, 0.01 to
-    /// 9999.99").
+    /// (`docs/polyv.md#validation-rules`).
     ///
     /// ```
     /// use liveapi_model::polyv::Amount;
@@ -254,8 +253,8 @@ bounded_cents! {
 bounded_cents! {
     /// The price of a gift (`goodPrice`): 0 (free) to 9999.99 yuan, at most two decimals.
     ///
-    /// The range and the decimals are API-NOTES' for amounts (donate endpoints); 0 is allowed
-    /// because Polyv's own default gifts (鲜花, 点赞) are free.
+    /// The range and the decimals are those of amounts (`docs/polyv.md#validation-rules`); 0
+    /// is allowed because Polyv's own default gifts (鲜花, 点赞) are free.
     ///
     /// ```
     /// use liveapi_model::polyv::GoodPrice;

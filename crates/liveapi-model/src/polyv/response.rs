@@ -20,9 +20,9 @@ pub trait PolyvResponse: Sized {
     fn from_data(data: Option<&RawValue>) -> Result<Self, String>;
 }
 
-/// The update calls: the seed's success answers `data: true`, but `code` and `status` are what
-/// say success, so other data (`"success"`, `1`, none at all) is success too. Only `false`,
-/// which says the opposite of the code, is not.
+/// The update calls: the documented success answers carry `data: true` (`docs/polyv.md#answers`),
+/// but `code` and `status` are what say success, so other data (`"success"`, `1`, none at all) is
+/// success too. Only `false`, which says the opposite of the code, is not.
 impl PolyvResponse for () {
     fn from_data(data: Option<&RawValue>) -> Result<Self, String> {
         match data.map(|raw| raw.get().trim()) {

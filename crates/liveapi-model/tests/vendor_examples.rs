@@ -1,5 +1,6 @@
-//! Every response example in the vendors' documentation decodes, copied here verbatim
-//! (trailing commas included: the LinkV examples are hand-written).
+//! Every response example in the vendors' documentation decodes (`docs/linkv.md#answers`,
+//! `docs/polyv.md#answers`), copied here verbatim (trailing commas included: the LinkV
+//! examples are hand-written).
 
 use liveapi_model::linkv::{self, Coins, UserToken};
 use liveapi_model::polyv;

@@ -16,33 +16,35 @@ use liveapi_model::{ParamSource, Rule, ValidationError};
 use liveapi_sign::{SignError, VerifyError, polyv};
 use serde_json::Value;
 
-use crate::donate::Donate;
-use crate::reply::{Reply, clip};
-use crate::state::{PolyvEntry, Shared, lock};
-use crate::store::Record;
+use crate::books::donate::Donate;
+use crate::http::reply::{Reply, clip};
+use crate::persistence::Record;
+use crate::shared::{PolyvEntry, Shared, lock};
 
-/// Error messages, and where each comes from: the seed's error examples word for word, then
-/// API-NOTES' list of known messages; the two routing messages are the emulator's own.
+/// Error messages, and where each comes from: the documented error examples word for word,
+/// then the other messages the real server is known to send (both in `docs/polyv.md#errors`);
+/// the two routing messages are the emulator's own.
 pub(crate) mod msg {
-    /// Seed: 未输入appId, code 400.
+    /// Documented: 未输入appId, code 400.
     pub(crate) const APP_ID_REQUIRED: &str = "appId is required.";
-    /// Seed: appId不正确, code 400.
+    /// Documented: appId不正确, code 400.
     pub(crate) const APP_NOT_FOUND: &str = "application not found.";
-    /// Seed: 时间戳错误, code 400.
+    /// Documented: 时间戳错误, code 400 (`docs/polyv.md#timestamp`).
     pub(crate) const TIMESTAMP: &str = "invalid timestamp.";
-    /// Seed: 签名错误, code 403.
+    /// Documented: 签名错误, code 403.
     pub(crate) const SIGNATURE: &str = "invalid signature.";
-    /// Seed: channelId非法错误, code 403, followed by the channel.
+    /// Documented: channelId非法错误, code 403, followed by the channel.
     pub(crate) const ILLEGAL_CHANNEL: &str = "illegal channel id: ";
-    /// Seed: 参数错误 and json为空, code 400.
+    /// Documented: 参数错误 and json为空, code 400.
     pub(crate) const PARAM: &str = "param validate error";
-    /// API-NOTES: Polyv's known messages.
+    /// Known from the real server.
     pub(crate) const JSON: &str = "json format error";
-    /// Seed: cashes/cashMin 数字类型校验错误, code 400.
+    /// Documented: cashes/cashMin 数字类型校验错误, code 400.
     pub(crate) const RANGE: &str = "number range error";
-    /// API-NOTES: Polyv's known messages, 400.
+    /// Known from the real server, 400.
     pub(crate) const BOOLEAN: &str = "param is not boolean (Y / N)";
-    /// API-NOTES: Polyv's known messages and rate limit; the code (429) is HTTP's.
+    /// Known from the real server and its rate limit (`docs/polyv.md#rate-limit`); the code
+    /// (429) is HTTP's.
     pub(crate) const QPS: &str = "qps exceeds number of calls";
     /// The emulator's own.
     pub(crate) const NOT_FOUND: &str = "not found";
@@ -212,10 +214,11 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8], client: IpAddr
 mod tests {
     use super::*;
 
-    /// The seed's error examples, word for word, with their codes; and the envelope it shows
+    /// The documented error examples (`docs/polyv.md#errors`), word for word, with their codes;
+    /// and the envelope it shows
     /// (`status` `error`, `data` `""`).
     #[test]
-    fn refusals_use_the_seeds_codes_words_and_envelope() {
+    fn refusals_use_the_documented_codes_words_and_envelope() {
         let documented = [
             (bad(msg::APP_ID_REQUIRED), 400, "appId is required."),
             (bad(msg::APP_NOT_FOUND), 400, "application not found."),
@@ -238,10 +241,10 @@ mod tests {
         }
     }
 
-    /// The seed's validation errors: an empty or unreadable JSON is `param validate error`,
+    /// The documented validation errors: an empty or unreadable JSON is `param validate error`,
     /// a number out of range or of the wrong type `number range error`.
     #[test]
-    fn body_errors_take_the_seeds_messages() {
+    fn body_errors_take_the_documented_messages() {
         for (body, message) in [
             (&b""[..], msg::PARAM),
             (b"{}", msg::PARAM),

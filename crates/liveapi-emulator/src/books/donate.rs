@@ -5,9 +5,10 @@
 //! defaults. `globalSettingEnabled` is `N` once the channel has any setting of its own.
 //!
 //! An update changes only what it gives and leaves the rest as it was, the switch included
-//! (the seed's `update-cash` fields are all optional). A scope's first update starts from what
-//! it effectively used until then. Both switches start on: the seed says of `enabled`
-//! "不传默认开启" (on when not sent), which is the state of a switch never set.
+//! (the documented `update-cash` fields are all optional, `docs/polyv.md#calls`). A scope's
+//! first update starts from what it effectively used until then. Both switches start on: the
+//! documentation says of `enabled` "不传默认开启" (on when not sent), which is the state of a
+//! switch never set.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,7 +1,7 @@
 //! The LinkV live server: `/open/v0/thGetToken` and the three `/open/finanv0/…` coin calls.
 //!
 //! It takes what the real server takes, which is what the vendor's official SDKs send in
-//! production (API-NOTES, "What the production SDKs send"): parameters from the query string
+//! production (`docs/linkv.md#what-the-official-sdks-send`): parameters from the query string
 //! and the form body together, by GET or POST (the Go and Python SDKs send `getUserTokens` as
 //! a GET with a query string); signatures over the documented canonical string or the forms
 //! those SDKs compute (`liveapi_sign::linkv::verify_lenient`); any printable `request_id` up to
@@ -21,38 +21,39 @@ use liveapi_model::linkv::{
 use liveapi_sign::{SignError, VerifyError, linkv};
 use serde_json::json;
 
-use crate::ledger::{Change, ChangeOutcome, Delta, Event, Ledger, LedgerError};
-use crate::reply::{LinkvAnswers, Reply};
-use crate::state::{LinkvEntry, Shared, lock};
-use crate::store::Record;
+use crate::books::ledger::{Change, ChangeOutcome, Delta, Event, Ledger, LedgerError};
+use crate::http::reply::{LinkvAnswers, Reply};
+use crate::persistence::Record;
+use crate::shared::{LinkvEntry, Shared, lock};
 
 /// Error messages, and where each comes from.
 ///
-/// The seed gives one message in its words, `sign err` (its error example, for 签名错误).
-/// `param err` is the seed's 参数错误 worded after it; the emulator adds `: ` and what is wrong,
-/// for people reading the answer. Every other message is the emulator's own, for a case the
-/// documents do not name; each says so. None was chosen to suit a client's classifier: a
-/// client classifies by `status`.
+/// The vendor's documentation gives one message in its words, `sign err` (its error example, for
+/// 签名错误; `docs/linkv.md#errors`). `param err` is its 参数错误 worded after it; the emulator adds `: `
+/// and what is wrong, for people reading the answer. Every other message is the emulator's own, for
+/// a case the documentation does not name; each says so. None was chosen to suit a client's
+/// classifier: a client classifies by `status`.
 pub(crate) mod msg {
-    /// 403 签名错误: the seed's error example, word for word.
+    /// 403 签名错误: the documented error example, word for word (`docs/linkv.md#errors`).
     pub(crate) const SIGN_ERR: &str = "sign err";
-    /// 400 参数错误 (the seed's error table), worded after `sign err`.
+    /// 400 参数错误 (the documented error table, `docs/linkv.md#errors`), worded after `sign err`.
     pub(crate) const PARAM_ERR: &str = "param err";
-    /// The emulator's own: the seed does not document an unknown `app_id`.
+    /// The emulator's own: the documentation names no error for an unknown `app_id`.
     pub(crate) const APP_NOT_FOUND: &str = "app_id not found";
-    /// The emulator's own: API-NOTES ("nonce_str and time") documents the refusal of a nonce
+    /// The emulator's own: `docs/linkv.md#nonce-and-time` documents the refusal of a nonce
     /// more than five minutes off, not its words.
     pub(crate) const NONCE_EXPIRED: &str = "nonce_str expired";
     pub(crate) const MISSING_APP_ID: &str = "param err: app_id is required";
     pub(crate) const MISSING_NONCE: &str = "param err: nonce_str is required";
     pub(crate) const MALFORMED_NONCE: &str = "param err: nonce_str must be 8 letters or digits, 10 digits of unix seconds, 8 letters or digits";
-    /// The seed: `name` and `portraitUri` "注册必传" (required to register).
+    /// `name` and `portraitUri` are "注册必传", required to register
+    /// (`docs/linkv.md#validation-rules`).
     pub(crate) const REGISTRATION: &str =
         "param err: name and portraitUri are required to register a new userId";
-    /// The seed: `channel` is required on `orderSuccess` and is the app's alias.
+    /// `channel` is required on `orderSuccess` and is the app's alias (`docs/linkv.md#calls`).
     pub(crate) const MISSING_CHANNEL: &str = "param err: channel is required";
     pub(crate) const WRONG_CHANNEL: &str = "param err: channel does not match the app alias";
-    /// The emulator's own, as are the ledger's refusals below: the documents name none.
+    /// The emulator's own, as are the ledger's refusals below: the documentation names none.
     pub(crate) const UNKNOWN_UID: &str = "uid not found";
     /// The emulator's own.
     pub(crate) const INSUFFICIENT: &str = "insufficient balance";
@@ -60,7 +61,7 @@ pub(crate) mod msg {
     pub(crate) const REQUEST_ID_REUSED: &str = "request_id already used with different parameters";
     /// The emulator's own.
     pub(crate) const ORDER_COMPLETED: &str = "order_id already completed";
-    /// The emulator's own rule and words: the documents say nothing of a past expiry.
+    /// The emulator's own rule and words: the documentation says nothing of a past expiry.
     pub(crate) const EXPIRATION_PAST: &str = "param err: expriation must be in the future";
     /// The emulator's own.
     pub(crate) const OVERFLOW: &str = "balance would exceed 9223372036854775807 coins";
@@ -115,7 +116,7 @@ fn verify_error(e: &VerifyError) -> Reply {
         VerifyError::Invalid(SignError::DuplicateKey { key }) => bad(format!(
             "{}: {} is given more than once",
             msg::PARAM_ERR,
-            crate::reply::clip(key, 64)
+            crate::http::reply::clip(key, 64)
         )),
         VerifyError::Invalid(SignError::MalformedNonce) => bad(msg::MALFORMED_NONCE),
         VerifyError::Invalid(_) => denied(msg::SIGN_ERR),
@@ -371,11 +372,11 @@ mod tests {
         all
     }
 
-    /// The seed's error table has three statuses: 400 参数错误 (and 参数长度错误), 403 签名错误
-    /// and 500 系统错误. Every refusal uses one of the first two, and its body is the seed's
-    /// error envelope (`status` as a string, `msg`, `data: []`).
+    /// The documented error table (`docs/linkv.md#errors`) has three statuses: 400 参数错误 (and
+    /// 参数长度错误), 403 签名错误 and 500 系统错误. Every refusal uses one of the first two, and its body is the
+    /// documented error envelope (`status` as a string, `msg`, `data: []`).
     #[test]
-    fn refusals_use_the_seeds_statuses_and_envelope() {
+    fn refusals_use_the_documented_statuses_and_envelope() {
         for (cause, reply) in refusals() {
             let status = reply.status.as_u16();
             assert!(matches!(status, 400 | 403), "{cause}: {status}");
@@ -386,8 +387,8 @@ mod tests {
         }
     }
 
-    /// A bad signature is the seed's own example, word for word; a parameter error starts
-    /// with the seed's 参数错误 in the same words.
+    /// A bad signature is the documented example, word for word; a parameter error starts
+    /// with the documented 参数错误 in the same words (`docs/linkv.md#errors`).
     #[test]
     fn documented_errors_use_the_documents_words() {
         let reply = verify_error(&VerifyError::Mismatch);
@@ -411,9 +412,9 @@ mod tests {
         }
     }
 
-    /// A client that classifies by `status`, as the seed's table says, gets every refusal's
+    /// A client that classifies by `status`, as the documented table says, gets every refusal's
     /// kind right, in both answer styles: the HTTP status does not matter. The three messages
-    /// the documents do not name but a client must tell apart (a stale nonce, an unknown app,
+    /// the documentation does not name but a client must tell apart (a stale nonce, an unknown app,
     /// a request id reused with other parameters) refine the kind; nothing else does.
     #[test]
     fn every_refusal_is_classified_by_its_status() {

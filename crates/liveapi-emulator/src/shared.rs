@@ -13,14 +13,13 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::donate::Donate;
+use crate::books::donate::Donate;
+use crate::books::ledger::{AppliedChange, Ledger};
 use crate::faults::FaultInjector;
-use crate::ledger::{AppliedChange, Ledger};
-use crate::rate_limit::RateLimiter;
-use crate::reply::LinkvAnswers;
-use crate::request_log::RequestLog;
-use crate::state_file::FaultSetting;
-use crate::store::{Record, Store};
+use crate::http::reply::LinkvAnswers;
+use crate::http::request_log::RequestLog;
+use crate::persistence::{FaultSetting, Record, Store};
+use crate::vendors::rate_limit::RateLimiter;
 use crate::{EmulatorClock, Faults, FaultsError, LinkvApp, PolyvApp};
 
 /// Locks a mutex, recovering the data if a previous holder panicked. The books are updated by

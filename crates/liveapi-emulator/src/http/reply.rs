@@ -16,13 +16,13 @@ use crate::{FaultKind, Vendor};
 
 const JSON: &str = "application/json;charset=UTF-8";
 const HTML: &str = "text/html";
-/// What the real LinkV server most likely sends with its JSON: PHP's default (API-NOTES, "How
-/// the real server answers").
+/// What the real LinkV server most likely sends with its JSON: PHP's default
+/// (`docs/linkv.md#how-the-real-server-answers`).
 const LINKV_HTML: &str = "text/html; charset=UTF-8";
 
 /// How the LinkV side answers, fixed at start.
 ///
-/// By default as the real server does (API-NOTES, "How the real server answers"): errors in an
+/// By default as the real server does (`docs/linkv.md#how-the-real-server-answers`): errors in an
 /// HTTP 200 answer, with the error in the body's `status` and `msg`, and a `text/html`
 /// content type on every answer. Each can be switched so that clients' other paths stay
 /// tested too.
@@ -75,8 +75,8 @@ pub(crate) fn http_date(at: SystemTime) -> Option<HeaderValue> {
     HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
 }
 
-/// LinkV's message for a server failure: the seed lists 500 系统错误 without its words, so they
-/// are made after the one it gives, `sign err` for 签名错误.
+/// LinkV's message for a server failure: the documentation lists 500 系统错误 without its words
+/// (`docs/linkv.md#errors`), so they are made after the one it gives, `sign err` for 签名错误.
 pub(crate) const LINKV_SYSTEM_ERR: &str = "system err";
 
 /// At most `max` bytes of `text`, cut at a character boundary, for echoing client input in a
@@ -213,7 +213,8 @@ impl Reply {
     }
 
     /// A vendor's server error envelope. LinkV's message is [`LINKV_SYSTEM_ERR`]; Polyv
-    /// documents code 500 (status `fail`) but no message for it, so it is the emulator's.
+    /// documents code 500 (status `fail`) but no message for it (`docs/polyv.md#errors`), so it
+    /// is the emulator's.
     fn server_error(vendor: Vendor, status: StatusCode) -> Self {
         match vendor {
             Vendor::Linkv => Self::linkv_error(status, LINKV_SYSTEM_ERR),

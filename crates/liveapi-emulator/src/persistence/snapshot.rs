@@ -1,14 +1,13 @@
-//! The state store's snapshot file: the whole state as JSON, written atomically when the log
-//! is compacted and at shutdown, read at start before the log is replayed.
+//! The state store's snapshot file: the whole state as JSON, written atomically (see `files`)
+//! when the log is compacted and at shutdown, read at start before the log is replayed.
 //!
-//! Writes go to a temporary file next to the target, which is synced and renamed over it (and
-//! the directory synced), so a crash leaves either the old snapshot or the new one. Version 1
-//! files (the whole state, from before the log) read as a snapshot that covers no log record.
+//! Version 1 files (the one-file format of earlier releases: the whole state, from before the
+//! log) read as a snapshot that covers no log record.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -78,53 +77,9 @@ pub(crate) fn load(path: &Path) -> io::Result<Document> {
     Ok(document)
 }
 
-/// `path` with `suffix` added to its file name: `state.json` → `state.json.log`.
-pub(crate) fn sibling(path: &Path, suffix: &str) -> io::Result<PathBuf> {
-    let mut name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "state file has no name"))?
-        .to_os_string();
-    name.push(suffix);
-    Ok(path.with_file_name(name))
-}
-
-/// Makes a rename in `path`'s directory durable. Not every platform can open a directory,
-/// hence best effort.
-pub(crate) fn sync_dir(path: &Path) {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && let Ok(dir) = fs::File::open(dir)
-    {
-        let _ = dir.sync_all();
-    }
-}
-
-/// Writes `bytes` to `path` through a temporary file, a sync and a rename, and returns the
-/// temporary file's handle (now `path`'s), positioned after `bytes`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<fs::File> {
-    let tmp = sibling(path, ".tmp")?;
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)?;
-    sync_dir(path);
-    Ok(file)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temporary_file() {
-        let dir = std::env::temp_dir().join(format!("liveapi-emulator-sf-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("state.json");
-        write_atomically(&path, b"one").unwrap();
-        write_atomically(&path, b"two").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"two");
-        assert!(!dir.join("state.json.tmp").exists());
-        fs::remove_dir_all(&dir).unwrap();
-    }
 
     #[test]
     fn missing_file_is_empty_state_and_bad_version_is_refused() {

@@ -1,0 +1,8 @@
+//! The two vendors' APIs as the emulator serves them: LinkV's coin and token calls under
+//! `/open/`, Polyv's donate settings under `/live/`, and Polyv's per-IP rate limit. Each
+//! handler checks a request in the vendor's order and answers with the vendor's codes and
+//! messages; the bookkeeping itself is in `books`.
+
+pub(crate) mod linkv;
+pub(crate) mod polyv;
+pub(crate) mod rate_limit;
