@@ -10,7 +10,7 @@
 //! channel's cash tips and reads them back, and shows a typed error.
 
 use liveapi::model::linkv::{
-    ChangeReason, Coins, LinkvError, OrderId, Platform, PortraitUri, UsdCents, UserId, UserName,
+    ChangeReason, Coins, OrderId, Platform, PortraitUri, UsdCents, UserId, UserName,
 };
 use liveapi::model::polyv::{CashSettings, Cashes, ChannelId, Enabled};
 use liveapi::{Client, ErrorKind, LinkvCredentials, PolyvCredentials};
@@ -120,11 +120,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(err) => err,
     };
     println!("\nSpending 1000 coins was refused: {err}");
-    if let ErrorKind::Linkv(LinkvError::BadParameter { message }) = err.kind() {
-        println!("  typed as ErrorKind::Linkv(LinkvError::BadParameter), message `{message}`");
+    if let ErrorKind::Api(answer) = err.kind() {
+        println!(
+            "  typed as ErrorKind::Api, kind {:?}, status {:?} in an HTTP {} answer, message `{}`",
+            answer.kind(),
+            answer.code(),
+            answer.http_status(),
+            answer.message()
+        );
     }
+    let meaning = err.meaning();
     println!(
-        "  retryable: {}, outcome unknown: {}; the balance is still {} coins",
+        "  class {}, retryable: {}, outcome unknown: {}; the balance is still {} coins",
+        meaning.class().as_str(),
         err.is_retryable(),
         err.outcome_unknown(),
         client.balance(&alice.open_id).await?

@@ -4,7 +4,8 @@ use std::error::Error as _;
 use std::future::Future;
 
 use liveapi::model::linkv::{Expiration, PendingChange};
-use liveapi::{ConfigError, DEFAULT_COIN_LIFETIME_DAYS, Error, ErrorKind};
+use liveapi::request::meaning::Class;
+use liveapi::{DEFAULT_COIN_LIFETIME_DAYS, Error, ErrorKind};
 
 use crate::exit::{Failure, Status};
 
@@ -33,25 +34,22 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, Failure> {
     Ok(runtime.block_on(future))
 }
 
-/// The exit status of a failed call.
+/// The exit status of a failed call, read from what the error means (`Error::meaning`, the
+/// SDK's one table of answers): this is the command line's mapping of it to numbers, nothing
+/// more.
 fn status(error: &Error) -> Status {
-    if error.needs_reconciliation() {
-        return Status::Reconcile;
-    }
-    match error.kind() {
-        ErrorKind::Config(ConfigError::Transport(_)) | ErrorKind::Build(_) => Status::Local,
-        ErrorKind::Invalid(_)
-        | ErrorKind::Credentials(_)
-        | ErrorKind::NotConfigured(_)
-        | ErrorKind::Config(_)
-        | ErrorKind::ExpiryRequired { .. } => Status::Usage,
-        // A clock refused twice is this machine's fault, unless an earlier attempt may have
-        // been applied: then what matters is to resend.
-        ErrorKind::Clock(_) if !error.outcome_unknown() => Status::Local,
-        _ if error.is_auth() => Status::Auth,
-        ErrorKind::Transport(_) => Status::Unavailable,
-        _ if error.is_retryable() || error.outcome_unknown() => Status::Unavailable,
-        _ => Status::Refused,
+    let meaning = error.meaning();
+    match meaning.class() {
+        Class::Reconcile => Status::Reconcile,
+        Class::Invalid | Class::Config => Status::Usage,
+        Class::Local => Status::Local,
+        // A clock refused is this machine's fault, unless an earlier attempt may have been
+        // applied: then what matters is to resend.
+        Class::Clock if !meaning.may_have_been_applied() => Status::Local,
+        Class::Auth => Status::Auth,
+        Class::Refused if !meaning.may_have_been_applied() => Status::Refused,
+        // No definite answer: unavailable, rate limited, or an outcome that may be applied.
+        _ => Status::Unavailable,
     }
 }
 
@@ -112,8 +110,10 @@ pub(crate) fn failure(error: &Error) -> Failure {
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
-    use liveapi::model::linkv::{ChangeGold, CoinRequest, Coins, LinkvError, OpenId, RequestId};
-    use liveapi::model::polyv::PolyvError;
+    use liveapi::ConfigError;
+    use liveapi::model::linkv::{ChangeGold, CoinRequest, Coins, OpenId, RequestId};
+    use liveapi::model::{ApiError, RawBody, Vendor};
+    use liveapi::request::{BuildError, TransportError, TransportErrorKind};
 
     use super::*;
 
@@ -130,22 +130,43 @@ mod tests {
 
     #[test]
     fn server_answers_map_to_their_documented_statuses() {
-        let linkv = |status, msg: &str| Error::from(LinkvError::classify(status, msg.to_owned()));
-        let polyv = |code, msg: &str| Error::from(PolyvError::classify(code, "error", msg.into()));
+        let linkv = |status, msg: &str| Error::from(ApiError::linkv(status, msg));
+        let polyv = |code, msg: &str| Error::from(ApiError::polyv(code, "error", msg));
+        let transport = |kind| Error::from(TransportError::new(kind));
         let cases = [
             (linkv(400, "insufficient balance"), Status::Refused),
+            (linkv(404, "gone"), Status::Refused),
             (linkv(403, "sign err"), Status::Auth),
             (linkv(403, "app_id not found"), Status::Auth),
             (linkv(500, "system err"), Status::Unavailable),
             (linkv(429, "too many requests"), Status::Unavailable),
             (
                 linkv(400, "request_id already used with different parameters"),
-                Status::Reconcile,
+                Status::Refused,
+            ),
+            (
+                Error::from(ApiError::unreadable_data(
+                    Vendor::Linkv,
+                    200,
+                    "no tokens",
+                    RawBody::new(b"{}"),
+                )),
+                Status::Unavailable,
             ),
             (polyv(403, "illegal channel id: 9"), Status::Refused),
             (polyv(403, "invalid signature."), Status::Auth),
             (polyv(500, "fail"), Status::Unavailable),
+            (polyv(400, "invalid timestamp."), Status::Local),
+            (transport(TransportErrorKind::Timeout), Status::Unavailable),
+            (transport(TransportErrorKind::Tls), Status::Unavailable),
+            (
+                transport(TransportErrorKind::Throttled),
+                Status::Unavailable,
+            ),
+            (Error::from(BuildError::MissingBody), Status::Local),
+            (Error::from(BuildError::MissingAlias), Status::Usage),
             (Error::from(ConfigError::NoCredentials), Status::Usage),
+            (Error::from(OpenId::new("").unwrap_err()), Status::Usage),
             (
                 Error::from(ErrorKind::ResendWindowPassed {
                     age: Duration::from_secs(90_000),

@@ -15,8 +15,9 @@ macro_rules! exit_codes_text {
 Exit status:
   0  success
   1  refused: the server refused the call (bad parameter, unknown user, insufficient
-     balance, order already completed...), `verify` found the request invalid, or
-     `outbox show` found no such entry
+     balance, order already completed, a request id already used with other
+     parameters...), `verify` found the request invalid, or `outbox show` found no
+     such entry
   2  usage or invalid input, refused before anything was sent
   3  authentication: the server rejected the signature or does not know the app
   4  network failure, timeout, rate limit or server error, after retries: the outcome
@@ -24,10 +25,9 @@ Exit status:
      --outbox the change stays in the outbox, and `liveapi outbox drain` resends it
   5  local failure: TLS setup, randomness, this machine's clock (the server refused
      its time twice), writing the output, or an outbox that cannot be opened or written
-  6  reconcile: the request id was already applied with other parameters (or names
-     another change in the outbox), or the change is older than the resend window;
-     nothing was sent or applied now: check the balance and the vendor's records
-     before sending anything else for it
+  6  reconcile: the request id names another change in the outbox, or the change is
+     older than the resend window; nothing was sent or applied now: check the balance
+     and the vendor's records before sending anything else for it
 `liveapi outbox drain` exits 6 if an entry it sent needs reconciliation, else 4 if one
 stays pending, else 1 if one was refused, else 0."
     };

@@ -202,8 +202,8 @@ fn change_gold_prints_its_request_id_and_a_resend_applies_once() {
         "7\n"
     );
 
-    // Another expiry is another change under the same id: the server refuses it, and the
-    // CLI says the change must be reconciled (exit 6).
+    // Another expiry is another change under the same id: the server refuses it (its 400,
+    // exit 1), and nothing more is applied. Its words say why; they decide nothing.
     let changed = server.linkv_run(&[
         "change-gold",
         "--uid",
@@ -215,9 +215,9 @@ fn change_gold_prints_its_request_id_and_a_resend_applies_once() {
         "--expires-in-days",
         "1",
     ]);
-    assert_eq!(changed.code, 6, "{changed:#?}");
+    assert_eq!(changed.code, 1, "{changed:#?}");
     let error = changed.stderr.lines().last().unwrap_or_default();
-    assert!(error.contains("this one was not applied"), "{changed:#?}");
+    assert!(error.contains("request_id already used"), "{changed:#?}");
     assert!(error.contains(&request_id), "{changed:#?}");
     assert!(error.contains("pending change {"), "{changed:#?}");
     assert_eq!(server.emulator.journal().len(), 1);

@@ -10,9 +10,11 @@ use common::*;
 use liveapi_emulator::{
     ClockStart, Emulator, FaultKind, FaultWeights, Faults, RunningEmulator, Vendor,
 };
-use liveapi_model::linkv::{Coins, GetUserTokens, LinkvError, OpenId};
-use liveapi_model::polyv::{GetDonate, PolyvError, Scope};
+use liveapi_model::ApiErrorKind;
+use liveapi_model::linkv::{Coins, GetUserTokens, OpenId};
+use liveapi_model::polyv::{GetDonate, Scope};
 use liveapi_request::Operation;
+use liveapi_request::meaning;
 
 /// What a client saw, reduced to something comparable: the body's `status` decides, as LinkV
 /// answers errors with HTTP 200.
@@ -179,7 +181,7 @@ async fn truncated_answers_are_cut_after_applying() {
             assert_eq!(status, 200);
             assert_eq!(received.len(), declared / 2);
             let err = liveapi_model::linkv::decode::<Coins>(200, &received).unwrap_err();
-            assert!(matches!(err, LinkvError::UnexpectedResponse { .. }));
+            assert_eq!(err.kind(), ApiErrorKind::UnreadableAnswer);
         }
         other => panic!("{other:?}"),
     }
@@ -208,19 +210,19 @@ async fn server_errors_apply_nothing_and_look_like_the_real_thing() {
         );
         let err = liveapi_model::linkv::decode::<()>(reply.status, &reply.body).unwrap_err();
         if html {
-            assert!(
-                matches!(err, LinkvError::UnexpectedResponse { .. }),
-                "{kind}"
-            );
+            assert_eq!(err.kind(), ApiErrorKind::UnreadableAnswer, "{kind}");
             assert!(String::from_utf8_lossy(&reply.body).contains(&status.to_string()));
         } else {
             assert_eq!(
                 reply.json(),
                 serde_json::json!({"status": "500", "msg": "system err", "data": []})
             );
-            assert!(matches!(err, LinkvError::Server { status: 500, .. }));
+            assert_eq!(
+                (err.kind(), err.code()),
+                (ApiErrorKind::ServerError, Some(500))
+            );
         }
-        assert!(err.is_retryable());
+        assert!(meaning::of_answer(&err, None).is_retryable());
         assert_eq!(reply.header("retry-after").is_some(), status == 503);
         assert!(emu.journal().is_empty(), "{kind}");
     }
@@ -238,11 +240,8 @@ async fn polyv_gets_its_own_500_envelope() {
     let op = GetDonate::new(Scope::Account);
     let err = call(&emu, &op, &polyv_creds(&emu)).await.unwrap_err();
     assert_eq!(
-        err,
-        PolyvError::Server {
-            code: 500,
-            message: "system error".into()
-        }
+        (err.kind(), err.code(), err.message()),
+        (ApiErrorKind::ServerError, Some(500), "system error")
     );
     // LinkV is out of scope.
     register(&emu, "spared").await;
@@ -370,6 +369,10 @@ async fn injected_failures_keep_their_http_form_in_every_answer_style() {
     let err = call(&emu, &GetDonate::new(Scope::Account), &polyv_creds(&emu))
         .await
         .unwrap_err();
-    assert!(matches!(err, PolyvError::Server { code: 500, .. }) && err.is_retryable());
+    assert_eq!(
+        (err.kind(), err.code()),
+        (ApiErrorKind::ServerError, Some(500))
+    );
+    assert!(meaning::of_answer(&err, None).is_retryable());
     assert!(emu.journal().is_empty());
 }

@@ -1,9 +1,10 @@
-//! Why a transport could not be configured.
+//! Why the TLS of a transport could not be set up.
 
-/// The transport could not be configured.
+/// The transport's TLS could not be set up: its trusted roots or its configuration. (The
+/// client's own configuration errors are `liveapi::ConfigError`; this is one of its causes.)
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ConfigError {
+pub enum TlsSetupError {
     /// A PEM certificate could not be read.
     #[error("invalid PEM certificate: {0}")]
     Certificate(String),

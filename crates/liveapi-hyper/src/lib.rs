@@ -52,7 +52,7 @@ mod timer;
 mod tls;
 mod transport;
 
-pub use error::ConfigError;
+pub use error::TlsSetupError;
 pub use timer::TokioTimer;
 pub use transport::{HyperTransport, HyperTransportBuilder};
 

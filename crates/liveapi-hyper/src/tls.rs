@@ -7,7 +7,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use crate::ConfigError;
+use crate::TlsSetupError;
 
 /// The root certificates to trust.
 #[derive(Clone, Debug)]
@@ -35,22 +35,22 @@ impl Default for Roots {
 
 impl Roots {
     /// Adds every certificate of a PEM document.
-    pub(crate) fn add_pem(&mut self, pem: &[u8]) -> Result<(), ConfigError> {
+    pub(crate) fn add_pem(&mut self, pem: &[u8]) -> Result<(), TlsSetupError> {
         let mut added = 0;
         for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| ConfigError::Certificate(e.to_string()))?;
+            let cert = cert.map_err(|e| TlsSetupError::Certificate(e.to_string()))?;
             self.extra.push(cert);
             added += 1;
         }
         if added == 0 {
-            return Err(ConfigError::Certificate(
+            return Err(TlsSetupError::Certificate(
                 "no CERTIFICATE block found".to_owned(),
             ));
         }
         Ok(())
     }
 
-    fn store(&self) -> Result<RootCertStore, ConfigError> {
+    fn store(&self) -> Result<RootCertStore, TlsSetupError> {
         #[allow(unused_mut)]
         // Nothing is added before the extra certificates without root features.
         let mut store = RootCertStore::empty();
@@ -64,7 +64,7 @@ impl Roots {
             if loaded.certs.is_empty()
                 && let Some(e) = loaded.errors.first()
             {
-                return Err(ConfigError::NativeRoots(e.to_string()));
+                return Err(TlsSetupError::NativeRoots(e.to_string()));
             }
             // A few unreadable system certificates are normal; the rest are still useful.
             store.add_parsable_certificates(loaded.certs);
@@ -72,20 +72,20 @@ impl Roots {
         for cert in &self.extra {
             store
                 .add(cert.clone())
-                .map_err(|e| ConfigError::Certificate(e.to_string()))?;
+                .map_err(|e| TlsSetupError::Certificate(e.to_string()))?;
         }
         if store.is_empty() {
-            return Err(ConfigError::NoRoots);
+            return Err(TlsSetupError::NoRoots);
         }
         Ok(store)
     }
 
     /// A rustls client configuration with the ring provider, TLS 1.2 and 1.3, these roots.
-    pub(crate) fn client_config(&self) -> Result<rustls::ClientConfig, ConfigError> {
+    pub(crate) fn client_config(&self) -> Result<rustls::ClientConfig, TlsSetupError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         Ok(rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| ConfigError::Tls(e.to_string()))?
+            .map_err(|e| TlsSetupError::Tls(e.to_string()))?
             .with_root_certificates(self.store()?)
             .with_no_client_auth())
     }

@@ -13,7 +13,7 @@ use hyper_util::rt::TokioExecutor;
 use liveapi_request::{AsyncHttpSend, TransportError, TransportErrorKind};
 use tokio::sync::Semaphore;
 
-use crate::ConfigError;
+use crate::TlsSetupError;
 
 #[cfg(feature = "rustls")]
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
@@ -129,9 +129,9 @@ impl HyperTransportBuilder {
     /// server. The default roots stay trusted.
     ///
     /// # Errors
-    /// [`ConfigError::Certificate`] if the document holds no readable certificate.
+    /// [`TlsSetupError::Certificate`] if the document holds no readable certificate.
     #[cfg(feature = "rustls")]
-    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, ConfigError> {
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, TlsSetupError> {
         self.roots.add_pem(pem)?;
         Ok(self)
     }
@@ -153,9 +153,9 @@ impl HyperTransportBuilder {
     /// Builds the transport. A Tokio runtime is needed only to send, not to build.
     ///
     /// # Errors
-    /// A [`ConfigError`] if the TLS configuration cannot be made (no roots, a bad
+    /// A [`TlsSetupError`] if the TLS configuration cannot be made (no roots, a bad
     /// certificate).
-    pub fn build(self) -> Result<HyperTransport, ConfigError> {
+    pub fn build(self) -> Result<HyperTransport, TlsSetupError> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -260,25 +260,10 @@ fn classify_body_error(error: Box<dyn StdError + Send + Sync>) -> TransportError
     TransportError::with_source(kind, error)
 }
 
-/// Whether a rustls error lies anywhere in the chain. IO errors hide the error they wrap from
-/// `source()`, so each one is opened with `get_ref`.
+/// Whether a rustls error lies anywhere in the chain: a refused certificate.
 #[cfg(feature = "rustls")]
 fn is_tls_failure(error: &(dyn StdError + 'static)) -> bool {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if e.is::<rustls::Error>() {
-            return true;
-        }
-        if let Some(inner) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(std::io::Error::get_ref)
-            && is_tls_failure(inner)
-        {
-            return true;
-        }
-        next = e.source();
-    }
-    false
+    liveapi_request::source_chain_contains::<rustls::Error>(error)
 }
 
 #[cfg(not(feature = "rustls"))]

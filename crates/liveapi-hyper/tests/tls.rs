@@ -136,5 +136,8 @@ fn without_any_roots_building_fails_clearly() {
         .webpki_roots(false)
         .build()
         .unwrap_err();
-    assert!(matches!(err, liveapi_hyper::ConfigError::NoRoots), "{err}");
+    assert!(
+        matches!(err, liveapi_hyper::TlsSetupError::NoRoots),
+        "{err}"
+    );
 }

@@ -6,7 +6,8 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use liveapi_request::model::linkv::{GetUserTokens, LinkvError, OpenId};
+use liveapi_request::model::ApiErrorKind;
+use liveapi_request::model::linkv::{GetUserTokens, OpenId};
 use liveapi_request::model::polyv::{GetDonate, Scope};
 use liveapi_request::retry::RetryPolicy;
 use liveapi_request::{AttemptError, RateLimit, TransportErrorKind};
@@ -97,11 +98,10 @@ async fn an_html_502_is_retried_and_then_reported_with_its_body() {
         .await
         .unwrap_err();
     match err.into_last() {
-        AttemptError::Api(LinkvError::UnexpectedResponse {
-            http_status, body, ..
-        }) => {
-            assert_eq!(http_status, 502);
-            assert!(body.text().contains("Bad Gateway"));
+        AttemptError::Api { error, .. } => {
+            assert_eq!(error.kind(), ApiErrorKind::UnreadableAnswer);
+            assert_eq!(error.http_status(), 502);
+            assert!(error.body().unwrap().text().contains("Bad Gateway"));
         }
         other => panic!("{other:?}"),
     }

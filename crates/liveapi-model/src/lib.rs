@@ -11,9 +11,11 @@
 //! - **Responses** are read tolerantly, the way the servers really answer: statuses as strings
 //!   or numbers, `data` as an object, `[]` or absent, balances under either of their names,
 //!   money read from the JSON text without float rounding, unknown fields ignored.
-//! - **Errors** say what happened ([`linkv::LinkvError`], [`polyv::PolyvError`]) and whether
-//!   trying again can help. The body's status decides, whatever the HTTP status; a message
-//!   refines it only when it is one of the documented messages, listed with their sources.
+//! - **Errors** say what the server answered ([`ApiError`]: the vendor, the kind, the HTTP
+//!   status, the body's status or code, the message, the start of the body). The body's status
+//!   decides, whatever the HTTP status; a message refines it only when it is one of the
+//!   vendor's documented messages, listed with their sources. What an answer *means* (retry,
+//!   applied or not) is `liveapi-request`'s one table (`docs/answers.md`).
 //!
 //! This crate does no IO and knows nothing of HTTP; `liveapi-request` turns these values into
 //! signed requests. Servers (such as `liveapi-emulator`) use the same types to read requests
@@ -35,6 +37,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod api_error;
 mod body;
 mod lenient;
 pub mod linkv;
@@ -43,6 +46,7 @@ pub mod polyv;
 mod validate;
 mod vendor;
 
+pub use api_error::{ApiError, ApiErrorKind};
 pub use body::RawBody;
 pub use params::ParamSource;
 pub use validate::{Rule, ValidationError};

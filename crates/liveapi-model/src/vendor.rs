@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// ```
 /// use liveapi_model::Vendor;
 /// assert_eq!(Vendor::Polyv.as_str(), "polyv");
+/// assert_eq!(Vendor::Polyv.to_string(), "Polyv");
 /// assert_eq!(serde_json::to_string(&Vendor::Linkv).unwrap(), r#""linkv""#);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -22,7 +23,7 @@ pub enum Vendor {
 }
 
 impl Vendor {
-    /// `"linkv"` or `"polyv"`, for logs and configuration.
+    /// `"linkv"` or `"polyv"`: the key in logs, metrics, JSON and configuration.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -30,10 +31,20 @@ impl Vendor {
             Self::Polyv => "polyv",
         }
     }
+
+    /// `"LinkV"` or `"Polyv"`: the name in sentences, as [`Display`](fmt::Display) writes it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Linkv => "LinkV",
+            Self::Polyv => "Polyv",
+        }
+    }
 }
 
 impl fmt::Display for Vendor {
+    /// The vendor's name, for messages: `LinkV`, `Polyv` (its key is [`Vendor::as_str`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.name())
     }
 }

@@ -1,20 +1,20 @@
 //! Responses no server should send, but proxies, bugs and attackers do: each is a typed error,
 //! never a panic and never a wrong value.
 
-use liveapi_model::linkv::{self, Balance, Coins, LinkvError, UserToken};
-use liveapi_model::polyv::{self, DonateSettings, PolyvError};
+use liveapi_model::linkv::{self, Balance, Coins, UserToken};
+use liveapi_model::polyv::{self, DonateSettings};
+use liveapi_model::{ApiErrorKind, Vendor};
 use proptest::prelude::*;
 
 fn linkv_unexpected<T: linkv::LinkvResponse + std::fmt::Debug>(status: u16, body: &[u8]) -> String {
     match linkv::decode::<T>(status, body) {
-        Err(LinkvError::UnexpectedResponse {
-            reason,
-            http_status,
-            body: kept,
-        }) => {
-            assert_eq!(http_status, status);
-            assert!(kept.len() == body.len());
-            reason
+        Err(e) if e.kind() == ApiErrorKind::UnreadableAnswer => {
+            assert_eq!(
+                (e.vendor(), e.http_status(), e.code()),
+                (Vendor::Linkv, status, None)
+            );
+            assert!(e.body().is_some_and(|kept| kept.len() == body.len()));
+            e.reason().unwrap_or_default().to_owned()
         }
         other => panic!(
             "expected UnexpectedResponse for {:?}, got {:?}",
@@ -26,7 +26,10 @@ fn linkv_unexpected<T: linkv::LinkvResponse + std::fmt::Debug>(status: u16, body
 
 fn polyv_unexpected<T: polyv::PolyvResponse + std::fmt::Debug>(status: u16, body: &[u8]) -> String {
     match polyv::decode::<T>(status, body) {
-        Err(PolyvError::UnexpectedResponse { reason, .. }) => reason,
+        Err(e) if e.kind() == ApiErrorKind::UnreadableAnswer => {
+            assert_eq!((e.vendor(), e.http_status()), (Vendor::Polyv, status));
+            e.reason().unwrap_or_default().to_owned()
+        }
         other => panic!(
             "expected UnexpectedResponse for {:?}, got {:?}",
             String::from_utf8_lossy(&body[..body.len().min(200)]),
@@ -35,17 +38,13 @@ fn polyv_unexpected<T: polyv::PolyvResponse + std::fmt::Debug>(status: u16, body
     }
 }
 
-/// A success whose `data` cannot be read: a typed error that is never retried (the call took
-/// effect), with the body kept unless the answer carries a token.
+/// A success whose `data` cannot be read: a typed error of its own (the call took effect), with
+/// the body kept unless the answer carries a token.
 fn linkv_unreadable<T: linkv::LinkvResponse + std::fmt::Debug>(body: &[u8]) -> String {
     match linkv::decode::<T>(200, body) {
-        Err(e @ LinkvError::UnexpectedData { .. }) => {
-            assert!(!e.is_retryable(), "{e}");
-            let LinkvError::UnexpectedData { reason, body: kept } = e else {
-                unreachable!()
-            };
-            assert_eq!(kept.len(), body.len());
-            reason
+        Err(e) if e.kind() == ApiErrorKind::UnreadableData => {
+            assert_eq!(e.body().map(|kept| kept.len()), Some(body.len()));
+            e.reason().unwrap_or_default().to_owned()
         }
         other => panic!(
             "expected UnexpectedData for {:?}, got {other:?}",
@@ -56,10 +55,7 @@ fn linkv_unreadable<T: linkv::LinkvResponse + std::fmt::Debug>(body: &[u8]) -> S
 
 fn polyv_unreadable<T: polyv::PolyvResponse + std::fmt::Debug>(body: &[u8]) -> String {
     match polyv::decode::<T>(200, body) {
-        Err(e @ PolyvError::UnexpectedData { .. }) => {
-            assert!(!e.is_retryable(), "{e}");
-            e.to_string()
-        }
+        Err(e) if e.kind() == ApiErrorKind::UnreadableData => e.to_string(),
         other => panic!(
             "expected UnexpectedData for {:?}, got {other:?}",
             String::from_utf8_lossy(&body[..body.len().min(200)])
@@ -91,12 +87,12 @@ fn not_json_at_all() {
 }
 
 #[test]
-fn html_error_pages_are_retryable_and_keep_the_body() {
+fn html_error_pages_are_unreadable_answers_that_keep_the_body() {
     let err = linkv::decode::<Coins>(502, HTML_502).unwrap_err();
-    assert!(err.is_retryable());
+    assert_eq!(err.kind(), ApiErrorKind::UnreadableAnswer);
     assert!(err.to_string().contains("502 Bad Gateway"), "{err}");
     let err = polyv::decode::<()>(502, HTML_502).unwrap_err();
-    assert!(err.is_retryable());
+    assert_eq!(err.kind(), ApiErrorKind::UnreadableAnswer);
 }
 
 #[test]
@@ -105,7 +101,7 @@ fn truncated_json() {
     for cut in 1..full.len() {
         let result = linkv::decode::<Coins>(200, &full[..cut]);
         assert!(
-            matches!(result, Err(LinkvError::UnexpectedResponse { .. })),
+            matches!(&result, Err(e) if e.kind() == ApiErrorKind::UnreadableAnswer),
             "cut at {cut}: {result:?}"
         );
     }
@@ -224,17 +220,27 @@ fn both_balance_field_names_and_unknown_fields() {
 #[test]
 fn error_statuses_as_numbers_strings_and_unknown_values() {
     let err = linkv::decode::<()>(200, br#"{"status":500,"msg":"system err"}"#).unwrap_err();
-    assert!(matches!(err, LinkvError::Server { status: 500, .. }) && err.is_retryable());
+    assert_eq!(
+        (err.kind(), err.code()),
+        (ApiErrorKind::ServerError, Some(500))
+    );
     let err = linkv::decode::<()>(200, br#"{"status":"400","msg":"param err: uid"}"#).unwrap_err();
-    assert!(matches!(err, LinkvError::BadParameter { .. }) && !err.is_retryable());
+    assert_eq!(err.kind(), ApiErrorKind::BadParameter);
+    assert_eq!(err.message(), "param err: uid");
     let err = linkv::decode::<()>(200, br#"{"status":"418","msg":{"odd":1}}"#).unwrap_err();
-    assert!(matches!(err, LinkvError::Rejected { status: 418, ref message } if message.is_empty()));
+    assert_eq!(
+        (err.kind(), err.code(), err.message()),
+        (ApiErrorKind::Unrecognised, Some(418), "")
+    );
     let err = polyv::decode::<()>(
         500,
         br#"{"code":500,"status":"fail","message":"boom","data":""}"#,
     )
     .unwrap_err();
-    assert!(matches!(err, PolyvError::Server { .. }) && err.is_retryable());
+    assert_eq!(
+        (err.kind(), err.http_status()),
+        (ApiErrorKind::ServerError, 500)
+    );
     let err = polyv::decode::<()>(
         200,
         br#"{"code":200,"status":"error","message":"qps exceeds number of calls"}"#,
@@ -248,7 +254,7 @@ fn error_statuses_as_numbers_strings_and_unknown_values() {
         br#"{"code":429,"status":"error","message":"qps exceeds number of calls","data":""}"#,
     )
     .unwrap_err();
-    assert!(err.is_rate_limited());
+    assert_eq!(err.kind(), ApiErrorKind::RateLimited);
 }
 
 #[test]
@@ -332,14 +338,12 @@ fn a_token_answer_that_cannot_be_read_keeps_no_token_in_the_error() {
     ] {
         let err = linkv::decode::<UserToken>(200, body).unwrap_err();
         let text = format!("{err} {err:?}");
-        assert_eq!(err.is_retryable(), retryable, "{text}");
-        assert!(
-            matches!(
-                err,
-                LinkvError::UnexpectedResponse { .. } | LinkvError::UnexpectedData { .. }
-            ),
-            "{text}"
-        );
+        let expected = if retryable {
+            ApiErrorKind::UnreadableAnswer
+        } else {
+            ApiErrorKind::UnreadableData
+        };
+        assert_eq!(err.kind(), expected, "{text}");
         assert!(!text.contains("LIVE-TOKEN-SECRET"), "{text}");
         assert!(text.contains("withheld"), "{text}");
     }
@@ -397,8 +401,7 @@ proptest! {
                 prop_assert_eq!(answer.user_id.as_deref(), Some(user_id.as_str()));
             }
             Err(err) => {
-                prop_assert!(!err.is_retryable(), "{}", err);
-                prop_assert!(matches!(err, LinkvError::UnexpectedData { .. }), "{}", err);
+                prop_assert_eq!(err.kind(), ApiErrorKind::UnreadableData, "{}", err);
                 let out_of_bounds = |t: &str| t.is_empty() || t.len() > 4096;
                 prop_assert!(out_of_bounds(&open_id) || out_of_bounds(&token));
                 // The token never shows in the error.

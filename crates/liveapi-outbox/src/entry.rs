@@ -262,9 +262,6 @@ pub enum ReconcileKind {
     /// have forgotten its request id, so sending it again could apply it twice
     /// (`liveapi::ErrorKind::ResendWindowPassed`).
     ResendWindowPassed,
-    /// The server applied another change with the same request id
-    /// (`LinkvError::IdempotencyConflict`): this one was not applied.
-    IdempotencyConflict,
 }
 
 impl ReconcileKind {
@@ -273,7 +270,6 @@ impl ReconcileKind {
     pub fn name(self) -> &'static str {
         match self {
             Self::ResendWindowPassed => "resend_window_passed",
-            Self::IdempotencyConflict => "idempotency_conflict",
         }
     }
 }

@@ -72,7 +72,7 @@ pub enum OutboxError {
         source: Option<Cause>,
     },
     /// Another change with the same request id, but other parameters, is in the outbox: the
-    /// server would refuse one of them (an idempotency conflict). Nothing was changed. The
+    /// server would refuse one of them. Nothing was changed. The
     /// request id must name one change only.
     #[error(
         "another change with request_id {request_id} and other parameters is already in the outbox; nothing was changed"

@@ -15,8 +15,8 @@
 //!   under a lease, sends them with [`liveapi::Client::send_change`] and records each outcome:
 //!   [applied](State::Applied) with the balance when the call answers one,
 //!   [refused](State::Refused) with the server's reason, or
-//!   [needing reconciliation](State::NeedsReconciliation) (an idempotency conflict, or the
-//!   client's resend window passed). An unknown outcome leaves the entry pending, to be sent
+//!   [needing reconciliation](State::NeedsReconciliation) (the client's resend window
+//!   passed). An unknown outcome leaves the entry pending, to be sent
 //!   again with the same request id after a backoff, inside the resend window only.
 //! - After a crash, every entry enqueued and not settled is sent again, by the restarted
 //!   process or any other dispatcher, once the lease of the dead one expires; a settled entry

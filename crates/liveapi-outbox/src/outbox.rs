@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use liveapi::Client;
 use liveapi::model::linkv::{Coins, PendingChange, RequestId};
+use liveapi::{Client, RetryPolicy};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
@@ -42,7 +42,7 @@ pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(300);
 /// [`drain_once`](Self::drain_once) and [`dispatch`](Self::dispatch)) claims due entries,
 /// sends them with [`Client::send_change`] and records what became of each: applied (with
 /// the balance when the call answers one), refused (with the server's reason), or needing
-/// reconciliation (an idempotency conflict, or the resend window passed). An outcome that is
+/// reconciliation (the resend window passed). An outcome that is
 /// unknown (a timeout, a reset connection, a server error) leaves the entry pending, to be
 /// sent again with the same request id after a backoff, inside the client's resend window
 /// and never outside it: the server applies it at most once.
@@ -97,8 +97,8 @@ struct Settings {
     lease: Duration,
     concurrency: usize,
     poll_interval: Duration,
-    retry_base: Duration,
-    retry_max: Duration,
+    /// The engine's own backoff, with the outbox's longer base and cap.
+    backoff: RetryPolicy,
 }
 
 impl fmt::Debug for Outbox {
@@ -157,8 +157,7 @@ impl OutboxBuilder {
     /// first retry, doubling up to `max`, with jitter (defaults [`DEFAULT_RETRY_BASE`] and
     /// [`DEFAULT_RETRY_MAX`]). Retries stop at the client's resend window whatever these say.
     pub fn retry_backoff(mut self, base: Duration, max: Duration) -> Self {
-        self.settings.retry_base = base;
-        self.settings.retry_max = max.max(base);
+        self.settings.backoff = RetryPolicy::default().with_backoff(base, max);
         self
     }
 
@@ -357,8 +356,7 @@ impl Outbox {
                 lease: DEFAULT_LEASE,
                 concurrency: DEFAULT_CONCURRENCY,
                 poll_interval: DEFAULT_POLL_INTERVAL,
-                retry_base: DEFAULT_RETRY_BASE,
-                retry_max: DEFAULT_RETRY_MAX,
+                backoff: RetryPolicy::default().with_backoff(DEFAULT_RETRY_BASE, DEFAULT_RETRY_MAX),
             },
             owner: None,
         }
@@ -722,9 +720,9 @@ impl Outbox {
                     change,
                     attempt,
                     now,
-                    settings.retry_base,
-                    settings.retry_max,
+                    &settings.backoff,
                     client.resend_window(),
+                    client.engine().context().jitter(),
                 );
                 let why = error.as_ref().map_or_else(String::new, ToString::to_string);
                 (

@@ -235,7 +235,6 @@ impl Row {
                 reason: Reconciliation {
                     kind: match self.outcome_kind.as_deref() {
                         Some("resend_window_passed") => ReconcileKind::ResendWindowPassed,
-                        Some("idempotency_conflict") => ReconcileKind::IdempotencyConflict,
                         kind => return Err(bad(format!("reconciliation kind {kind:?}"))),
                     },
                     message: message(),

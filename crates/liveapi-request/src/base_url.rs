@@ -6,6 +6,8 @@ use std::str::FromStr;
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
 
+use liveapi_model::Vendor;
+
 use crate::CredentialsError;
 
 /// The base URL of an API: `http` or `https`, a host, and optionally a path prefix
@@ -90,6 +92,27 @@ impl BaseUrl {
         self.is_https() || self.is_loopback()
     }
 
+    /// Refuses this URL unless [what is sent to it is protected](Self::is_protected), for
+    /// `vendor`'s calls.
+    ///
+    /// ```
+    /// use liveapi_request::{BaseUrl, Vendor};
+    /// assert!(BaseUrl::parse("https://live.example.com")?.require_protected(Vendor::Linkv).is_ok());
+    /// let err = BaseUrl::parse("http://live.example.com")?.require_protected(Vendor::Linkv).unwrap_err();
+    /// assert_eq!(err.host(), "live.example.com");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`InsecureHttp`] for plain `http://` to a host other than this machine.
+    pub fn require_protected(&self, vendor: Vendor) -> Result<(), InsecureHttp> {
+        if self.is_protected() {
+            Ok(())
+        } else {
+            Err(InsecureHttp::new(vendor, self.authority.host()))
+        }
+    }
+
     /// The host and port.
     #[must_use]
     pub fn authority(&self) -> &Authority {
@@ -129,9 +152,50 @@ fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// [`BaseUrl::is_protected`] for the URI of a built request.
-pub(crate) fn is_protected(uri: &Uri) -> bool {
-    uri.scheme() == Some(&Scheme::HTTPS) || uri.host().is_some_and(is_loopback_host)
+/// [`BaseUrl::require_protected`] for the URI of a built request.
+pub(crate) fn require_protected(uri: &Uri, vendor: Vendor) -> Result<(), InsecureHttp> {
+    if uri.scheme() == Some(&Scheme::HTTPS) || uri.host().is_some_and(is_loopback_host) {
+        Ok(())
+    } else {
+        Err(InsecureHttp::new(vendor, uri.host().unwrap_or("(no host)")))
+    }
+}
+
+/// A base URL is plain `http://` to a host other than this machine, and insecure HTTP was not
+/// allowed: signatures and users' data would cross the network unencrypted. The client
+/// refuses it when it is built, the engine before each request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the {vendor} base URL is plain http to {host}: use https, or allow insecure http \
+     (ClientBuilder::allow_insecure_http, EngineBuilder::allow_insecure_http, \
+     LIVEAPI_ALLOW_INSECURE_HTTP=1)"
+)]
+pub struct InsecureHttp {
+    vendor: Vendor,
+    host: String,
+}
+
+impl InsecureHttp {
+    /// Plain HTTP to `host` for `vendor`'s calls.
+    #[must_use]
+    pub fn new(vendor: Vendor, host: impl Into<String>) -> Self {
+        Self {
+            vendor,
+            host: host.into(),
+        }
+    }
+
+    /// The vendor whose base URL it is.
+    #[must_use]
+    pub fn vendor(&self) -> Vendor {
+        self.vendor
+    }
+
+    /// The host the requests were for.
+    #[must_use]
+    pub fn host(&self) -> &str {
+        &self.host
+    }
 }
 
 impl FromStr for BaseUrl {

@@ -16,87 +16,86 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tracing::Instrument;
 
+use liveapi_model::ApiError;
+
+use crate::meaning::{self, Class, Meaning};
 use crate::retry::{Attempt, Decision, Failure, RetryPolicy};
 use crate::time::{block_on, timeout};
 use crate::{
     AsyncHttpSend, BuildError, ClockOffset, Context, HttpSend, LocalRateLimiter, Operation,
     RateLimit, RateLimiter, ThreadTimer, Timer, TransportError, TransportErrorKind, Vendor,
-    VendorError, base_url, headers,
+    base_url, headers,
 };
 
 /// How one attempt of a call failed: before sending, on the way, or at the server.
+///
+/// The three are all there can be, so the enum is exhaustive: code above the engine matches
+/// it without a catch-all that would have to invent a meaning.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AttemptError<E> {
+pub enum AttemptError {
     /// The request could not be built; nothing was sent.
     #[error(transparent)]
     Build(BuildError),
-    /// No usable answer: the call may or may not have reached the server (see
-    /// [`TransportError::may_have_been_sent`]).
+    /// No usable answer: the call may or may not have reached the server.
     #[error(transparent)]
     Transport(TransportError),
     /// The server answered with an error.
-    #[error(transparent)]
-    Api(E),
+    #[error("{error}")]
+    Api {
+        /// What the server answered.
+        error: ApiError,
+        /// How far this machine's clock was from the answer's `Date`, when it had one.
+        clock_offset: Option<ClockOffset>,
+    },
 }
 
-impl<E: VendorError> AttemptError<E> {
-    /// How the attempt failed, for [`RetryPolicy::decide`].
+impl AttemptError {
+    /// What the attempt's failure means: [`meaning::of_build`], [`meaning::of_transport`] or
+    /// [`meaning::of_answer`].
     #[must_use]
-    pub fn failure(&self) -> Failure {
+    pub fn meaning(&self) -> Meaning {
         match self {
-            Self::Build(_) => Failure::Fatal,
-            Self::Transport(e) => e.failure(),
-            Self::Api(e) if e.is_clock_skew() => Failure::ClockSkew,
-            Self::Api(e) if e.is_rate_limited() => Failure::RateLimited,
-            Self::Api(e) if e.is_retryable() => Failure::Retryable,
-            Self::Api(_) => Failure::Fatal,
+            Self::Build(e) => meaning::of_build(e),
+            Self::Transport(e) => e.meaning(),
+            Self::Api {
+                error,
+                clock_offset,
+            } => meaning::of_answer(error, *clock_offset),
         }
-    }
-
-    /// Whether this attempt may have been applied although it failed.
-    #[must_use]
-    pub fn outcome_unknown(&self) -> bool {
-        match self {
-            Self::Build(_) => false,
-            Self::Transport(e) => e.may_have_been_sent(),
-            Self::Api(e) => e.outcome_unknown(),
-        }
-    }
-
-    /// Whether the server judged this very request, so that a resend with the same
-    /// parameters gets the same judgement (see [`VendorError::settles_outcome`]).
-    fn settles_outcome(&self) -> bool {
-        matches!(self, Self::Api(e) if e.settles_outcome())
     }
 }
 
-/// A call that did not succeed: the error of its last attempt, and what the earlier attempts
-/// mean for the outcome.
+/// A call that did not succeed: the error of its last attempt, and what the whole call means.
 ///
-/// [`outcome_unknown`](Self::outcome_unknown) is the question that matters for money: an
-/// earlier attempt that timed out may have been applied even when the last attempt was
-/// refused for a reason the server checks before it looks at the `request_id` (rate
-/// limiting, a stale timestamp, a server error).
+/// [`meaning`](Self::meaning) answers the question that matters for money: an earlier attempt
+/// that timed out may have been applied even when the last attempt was refused for a reason
+/// the server checks before it looks at the `request_id` (rate limiting, a stale timestamp, a
+/// server error).
 #[derive(Debug)]
-pub struct CallError<E> {
-    last: AttemptError<E>,
+pub struct CallError {
+    last: AttemptError,
+    vendor: Vendor,
     attempts: u32,
-    earlier_outcome_unknown: bool,
-    clock_offset: Option<ClockOffset>,
+    meaning: Meaning,
 }
 
-impl<E> CallError<E> {
+impl CallError {
     /// The error of the last attempt.
     #[must_use]
-    pub fn last(&self) -> &AttemptError<E> {
+    pub fn last(&self) -> &AttemptError {
         &self.last
     }
 
     /// The error of the last attempt, by value.
     #[must_use]
-    pub fn into_last(self) -> AttemptError<E> {
+    pub fn into_last(self) -> AttemptError {
         self.last
+    }
+
+    /// The vendor the call was for.
+    #[must_use]
+    pub fn vendor(&self) -> Vendor {
+        self.vendor
     }
 
     /// How many attempts were made (0 if the call was refused before the first one).
@@ -105,49 +104,37 @@ impl<E> CallError<E> {
         self.attempts
     }
 
-    /// Whether an attempt before the last one may have been applied.
+    /// What the call means: its last attempt's meaning, as [`Meaning::of_call`] reads it
+    /// after the attempts before it. A coin change whose outcome is unknown must be resent
+    /// with the same `request_id` and parameters, or reconciled, before anything else is
+    /// decided about it.
     #[must_use]
-    pub fn earlier_outcome_unknown(&self) -> bool {
-        self.earlier_outcome_unknown
+    pub fn meaning(&self) -> Meaning {
+        self.meaning
     }
 
-    /// When the call ended because the server refused its time: how far the local clock is
-    /// from the server's, if the answer had a `Date` header.
+    /// When the server refused the call's time: how far the local clock is from the
+    /// server's, if the answer had a `Date` header.
     #[must_use]
     pub fn clock_offset(&self) -> Option<ClockOffset> {
-        self.clock_offset
+        match &self.last {
+            AttemptError::Api { clock_offset, .. } if self.meaning.class() == Class::Clock => {
+                *clock_offset
+            }
+            _ => None,
+        }
     }
 }
 
-impl<E: VendorError> CallError<E> {
-    /// Whether the call may have been applied although it failed: the last attempt's outcome
-    /// is unknown, or an earlier one's is and the last answer does not settle it. A coin change
-    /// whose outcome is unknown must be resent with the same `request_id` and parameters, or
-    /// reconciled, before anything else is decided about it.
-    #[must_use]
-    pub fn outcome_unknown(&self) -> bool {
-        self.last.outcome_unknown()
-            || (self.earlier_outcome_unknown && !self.last.settles_outcome())
-    }
-}
-
-impl<E: fmt::Display> fmt::Display for CallError<E> {
+impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.last {
-            AttemptError::Build(e) => fmt::Display::fmt(e, f),
-            AttemptError::Transport(e) => fmt::Display::fmt(e, f),
-            AttemptError::Api(e) => fmt::Display::fmt(e, f),
-        }
+        fmt::Display::fmt(&self.last, f)
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for CallError<E> {
+impl std::error::Error for CallError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.last {
-            AttemptError::Build(e) => e.source(),
-            AttemptError::Transport(e) => e.source(),
-            AttemptError::Api(e) => e.source(),
-        }
+        std::error::Error::source(&self.last)
     }
 }
 
@@ -432,7 +419,7 @@ impl Engine {
         transport: &S,
         operation: &O,
         credentials: &O::Credentials,
-    ) -> Result<O::Output, CallError<O::Error>>
+    ) -> Result<O::Output, CallError>
     where
         O: Operation,
         S: AsyncHttpSend + ?Sized,
@@ -451,7 +438,7 @@ impl Engine {
         operation: &O,
         credentials: &O::Credentials,
         settings: &CallSettings,
-    ) -> Result<O::Output, CallError<O::Error>>
+    ) -> Result<O::Output, CallError>
     where
         O: Operation,
         S: AsyncHttpSend + ?Sized,
@@ -476,7 +463,7 @@ impl Engine {
         transport: &mut S,
         operation: &O,
         credentials: &O::Credentials,
-    ) -> Result<O::Output, CallError<O::Error>>
+    ) -> Result<O::Output, CallError>
     where
         O: Operation,
         S: HttpSend + ?Sized,
@@ -500,7 +487,7 @@ impl Engine {
         operation: &O,
         credentials: &O::Credentials,
         settings: &CallSettings,
-    ) -> Result<O::Output, CallError<O::Error>>
+    ) -> Result<O::Output, CallError>
     where
         O: Operation,
         F: Fn(http::Request<Bytes>) -> Fut,
@@ -546,14 +533,6 @@ struct Call<'a> {
     deadline: Option<Instant>,
 }
 
-/// What one attempt left behind besides its result.
-struct Answer {
-    /// `Retry-After`, when the server sent one.
-    retry_after: Option<Duration>,
-    /// How far the local clock was from the server's `Date`, when the server sent one.
-    clock_offset: Option<ClockOffset>,
-}
-
 impl Call<'_> {
     async fn run<O, F, Fut>(
         &self,
@@ -561,7 +540,7 @@ impl Call<'_> {
         operation: &O,
         credentials: &O::Credentials,
         span: &tracing::Span,
-    ) -> Result<O::Output, CallError<O::Error>>
+    ) -> Result<O::Output, CallError>
     where
         O: Operation,
         F: Fn(http::Request<Bytes>) -> Fut,
@@ -573,7 +552,7 @@ impl Call<'_> {
         loop {
             number += 1;
             span.record("attempts", number);
-            let (result, answer) = self
+            let (result, retry_after) = self
                 .attempt(send, operation, credentials)
                 .instrument(tracing::debug_span!("liveapi.attempt", attempt = number))
                 .await;
@@ -581,14 +560,15 @@ impl Call<'_> {
                 Ok(output) => return Ok(output),
                 Err(error) => error,
             };
-            let failure = error.failure();
+            let meaning = error.meaning();
+            let failure = meaning.failure();
             if failure == Failure::ClockSkew {
                 clock_refusals += 1;
             }
             let attempt = Attempt::new(number, failure)
                 .with_idempotent(O::IDEMPOTENT)
                 .with_remaining(self.remaining())
-                .with_retry_after(answer.as_ref().and_then(|a| a.retry_after))
+                .with_retry_after(retry_after)
                 .with_clock_refusals(clock_refusals);
             match self.policy.decide(attempt, self.engine.context.jitter()) {
                 Decision::RetryAfter(pause) => {
@@ -598,19 +578,22 @@ impl Call<'_> {
                         error = %error,
                         "retrying"
                     );
-                    earlier_outcome_unknown |= error.outcome_unknown();
+                    earlier_outcome_unknown |= meaning.may_have_been_applied();
                     self.timer.sleep(pause).await;
                 }
                 _ => {
-                    tracing::info!(attempts = number, error = %error, "call failed");
-                    let clock_offset = answer
-                        .filter(|_| failure == Failure::ClockSkew)
-                        .and_then(|a| a.clock_offset);
+                    let meaning = meaning.of_call(earlier_outcome_unknown);
+                    tracing::info!(
+                        attempts = number,
+                        class = meaning.class().as_str(),
+                        error = %error,
+                        "call failed"
+                    );
                     return Err(CallError {
                         last: error,
+                        vendor: O::VENDOR,
                         attempts: number,
-                        earlier_outcome_unknown,
-                        clock_offset,
+                        meaning,
                     });
                 }
             }
@@ -628,7 +611,7 @@ impl Call<'_> {
         send: &F,
         operation: &O,
         credentials: &O::Credentials,
-    ) -> (Result<O::Output, AttemptError<O::Error>>, Option<Answer>)
+    ) -> (Result<O::Output, AttemptError>, Option<Duration>)
     where
         O: Operation,
         F: Fn(http::Request<Bytes>) -> Fut,
@@ -646,12 +629,10 @@ impl Call<'_> {
             Ok(request) => request,
             Err(e) => return (Err(AttemptError::Build(e)), None),
         };
-        if !self.engine.allow_insecure_http && !base_url::is_protected(request.uri()) {
-            let host = request.uri().host().unwrap_or("(no host)").to_owned();
-            return (
-                Err(AttemptError::Build(BuildError::InsecureHttp { host })),
-                None,
-            );
+        if !self.engine.allow_insecure_http
+            && let Err(e) = base_url::require_protected(request.uri(), O::VENDOR)
+        {
+            return (Err(AttemptError::Build(BuildError::InsecureHttp(e))), None);
         }
         let time_left = self.remaining().map_or(self.attempt_timeout, |remaining| {
             remaining.min(self.attempt_timeout)
@@ -681,15 +662,19 @@ impl Call<'_> {
         };
         match operation.parse(&response) {
             Ok(output) => (Ok(output), None),
-            // What the headers say matters only to a failed attempt's next step.
-            Err(e) => {
+            // What the headers say matters only to a failed attempt's meaning and next step.
+            Err(error) => {
                 let received = self.engine.context.now();
-                let answer = Answer {
-                    retry_after: headers::retry_after(response.headers(), received),
-                    clock_offset: headers::server_date(response.headers())
-                        .map(|server| ClockOffset::between(received, server)),
-                };
-                (Err(AttemptError::Api(e)), Some(answer))
+                let clock_offset = headers::server_date(response.headers())
+                    .map(|server| ClockOffset::between(received, server));
+                let retry_after = headers::retry_after(response.headers(), received);
+                (
+                    Err(AttemptError::Api {
+                        error,
+                        clock_offset,
+                    }),
+                    retry_after,
+                )
             }
         }
     }

@@ -11,6 +11,9 @@
 //!   for the Polyv [`RateLimiter`], honours `Retry-After`, and retries as the pure
 //!   [`retry::RetryPolicy`] decides, so a coin change is applied once. It runs on any async
 //!   runtime through a [`Timer`], or blocking with [`Engine::execute_blocking`].
+//! - [`meaning`] is the one table of what an answer means (retry or not; applied, not applied
+//!   or unknown; a clock, auth or configuration problem), read by the engine and every crate
+//!   above it.
 //! - [`AsyncHttpSend`] / [`HttpSend`] are what a transport implements (closures do); a
 //!   transport reports failures as a [`TransportError`].
 //! - [`LinkvCredentials`] and [`PolyvCredentials`] never show their secret in `Debug`, and
@@ -59,6 +62,7 @@ mod entropy;
 mod headers;
 mod limit;
 mod linkv;
+pub mod meaning;
 mod operation;
 mod polyv;
 pub mod retry;
@@ -67,7 +71,7 @@ mod skew;
 mod time;
 mod transport;
 
-pub use base_url::BaseUrl;
+pub use base_url::{BaseUrl, InsecureHttp};
 #[cfg(feature = "test-util")]
 pub use clock::ManualClock;
 pub use clock::{Clock, SystemClock};
@@ -84,11 +88,13 @@ pub use entropy::SeededEntropy;
 pub use entropy::{Entropy, EntropyError, OsEntropy};
 pub use limit::{LocalRateLimiter, RateLimit, RateLimiter, Throttled};
 pub use liveapi_model::Vendor;
-pub use operation::{BuildError, Operation, VendorError};
+pub use operation::{BuildError, Operation};
 pub use secret::Secret;
 pub use skew::ClockOffset;
 pub use time::{Sleep, ThreadTimer, Timer};
-pub use transport::{AsyncHttpSend, HttpSend, TransportError, TransportErrorKind};
+pub use transport::{
+    AsyncHttpSend, HttpSend, TransportError, TransportErrorKind, source_chain_contains,
+};
 
 pub use liveapi_model as model;
 pub use liveapi_sign as sign;

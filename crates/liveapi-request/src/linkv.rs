@@ -4,10 +4,12 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use liveapi_model::linkv::{
-    ChangeGold, GetUserTokens, LinkvError, LinkvRequest, OrderSuccess, RequestId, ThGetToken,
+    ChangeGold, GetUserTokens, LinkvRequest, OrderSuccess, RequestId, ThGetToken,
 };
 
 use crate::operation::{FORM, http_request};
+use liveapi_model::ApiError;
+
 use crate::{BuildError, Entropy, LinkvCredentials, Operation, Vendor};
 
 /// Every parameter, sorted as they are signed, then the signature; form-encoded.
@@ -44,7 +46,6 @@ macro_rules! linkv_operations {
         impl Operation for $request {
             type Credentials = LinkvCredentials;
             type Output = <$request as LinkvRequest>::Response;
-            type Error = LinkvError;
             const VENDOR: Vendor = Vendor::Linkv;
             const NAME: &'static str = <$request as LinkvRequest>::NAME;
 
@@ -57,7 +58,7 @@ macro_rules! linkv_operations {
                 build(self, credentials, now, entropy)
             }
 
-            fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, LinkvError> {
+            fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, ApiError> {
                 liveapi_model::linkv::decode(response.status().as_u16(), response.body())
             }
 

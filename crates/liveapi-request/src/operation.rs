@@ -4,12 +4,11 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::HeaderValue;
-use liveapi_model::Vendor;
-use liveapi_model::linkv::{LinkvError, RequestId};
-use liveapi_model::polyv::PolyvError;
+use liveapi_model::linkv::RequestId;
+use liveapi_model::{ApiError, Vendor};
 use liveapi_sign::SignError;
 
-use crate::{Entropy, EntropyError};
+use crate::{Entropy, EntropyError, InsecureHttp};
 
 /// A request could not be built. Nothing was sent.
 #[derive(Debug, thiserror::Error)]
@@ -27,13 +26,8 @@ pub enum BuildError {
     Http(#[from] http::Error),
     /// The base URL is plain `http://` to a host other than this machine, and insecure HTTP
     /// was not allowed: the signature and the users' data would cross the network unencrypted.
-    #[error(
-        "refusing plain http to {host}: use https, or allow insecure http explicitly (LIVEAPI_ALLOW_INSECURE_HTTP=1)"
-    )]
-    InsecureHttp {
-        /// The host the request was for.
-        host: String,
-    },
+    #[error(transparent)]
+    InsecureHttp(InsecureHttp),
     /// A Polyv call that is sent as a POST has no JSON body to send.
     #[error("the Polyv call has no body to POST")]
     MissingBody,
@@ -41,89 +35,6 @@ pub enum BuildError {
     /// none.
     #[error("the LinkV credentials have no alias, which orderSuccess sends as `channel`")]
     MissingAlias,
-}
-
-/// What a vendor's error answers about itself, so that retry logic can work for both.
-pub trait VendorError: std::error::Error + Send + Sync + 'static {
-    /// Whether sending the same call again (re-signed, same `request_id`) may succeed.
-    fn is_retryable(&self) -> bool;
-    /// Whether the server asked the caller to slow down.
-    fn is_rate_limited(&self) -> bool;
-    /// Whether the credentials are wrong (bad signature, unknown app).
-    fn is_auth(&self) -> bool;
-    /// Whether the server refused the request's time (a nonce or timestamp outside its
-    /// window), which after a retry with a fresh signature means the local clock is off.
-    fn is_clock_skew(&self) -> bool;
-    /// Whether the call may have been applied although the server answered with this error:
-    /// it failed while handling the request, or its answer could not be read.
-    fn outcome_unknown(&self) -> bool;
-    /// Whether the server judged this very request (its parameters, or its `request_id`
-    /// against the ledger), so that a resend with the same parameters gets the same answer
-    /// and an earlier attempt of the call cannot have been applied unseen.
-    fn settles_outcome(&self) -> bool;
-}
-
-impl VendorError for LinkvError {
-    fn is_retryable(&self) -> bool {
-        LinkvError::is_retryable(self)
-    }
-    fn is_rate_limited(&self) -> bool {
-        LinkvError::is_rate_limited(self)
-    }
-    fn is_auth(&self) -> bool {
-        LinkvError::is_auth(self)
-    }
-    fn is_clock_skew(&self) -> bool {
-        matches!(self, LinkvError::ExpiredTimestamp { .. })
-    }
-    fn outcome_unknown(&self) -> bool {
-        // An unreadable success was applied: "may have been applied" is what callers must
-        // hear, so that they resend with the same id rather than make a new change.
-        matches!(
-            self,
-            LinkvError::Server { .. }
-                | LinkvError::UnexpectedResponse { .. }
-                | LinkvError::UnexpectedData { .. }
-        )
-    }
-    fn settles_outcome(&self) -> bool {
-        // Status 400 comes from the parameter checks (the same for every resend) or the ledger,
-        // which answers a repeated `request_id` with the first result; a conflict is the
-        // ledger's own judgement of this request id.
-        matches!(
-            self,
-            LinkvError::BadParameter { .. } | LinkvError::IdempotencyConflict { .. }
-        )
-    }
-}
-
-impl VendorError for PolyvError {
-    fn is_retryable(&self) -> bool {
-        PolyvError::is_retryable(self)
-    }
-    fn is_rate_limited(&self) -> bool {
-        PolyvError::is_rate_limited(self)
-    }
-    fn is_auth(&self) -> bool {
-        PolyvError::is_auth(self)
-    }
-    fn is_clock_skew(&self) -> bool {
-        matches!(self, PolyvError::ExpiredTimestamp { .. })
-    }
-    fn outcome_unknown(&self) -> bool {
-        matches!(
-            self,
-            PolyvError::Server { .. }
-                | PolyvError::UnexpectedResponse { .. }
-                | PolyvError::UnexpectedData { .. }
-        )
-    }
-    fn settles_outcome(&self) -> bool {
-        matches!(
-            self,
-            PolyvError::BadParameter { .. } | PolyvError::IllegalChannel { .. }
-        )
-    }
 }
 
 /// A call of either vendor: a typed request that signs itself into an `http::Request` and
@@ -137,8 +48,6 @@ pub trait Operation {
     type Credentials;
     /// What a successful call returns.
     type Output;
-    /// What a failed call returns.
-    type Error: VendorError;
     /// The vendor.
     const VENDOR: Vendor;
     /// The endpoint's name, for logs: `thGetToken`, `donate/update-cash`.
@@ -161,8 +70,9 @@ pub trait Operation {
     /// Reads the server's answer, whatever its `Content-Type` says.
     ///
     /// # Errors
-    /// The vendor's error for anything but success, including an unreadable body.
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, Self::Error>;
+    /// What the server answered instead of success, including an unreadable body; what that
+    /// means is [`meaning::of_answer`](crate::meaning::of_answer)'s to say.
+    fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, ApiError>;
 
     /// The idempotency key, for calls that change a ledger.
     fn request_id(&self) -> Option<&RequestId> {

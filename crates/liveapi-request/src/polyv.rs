@@ -4,7 +4,8 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use liveapi_model::polyv::{GetDonate, Method, PolyvError, PolyvRequest, UpdateCash, UpdateGoods};
+use liveapi_model::ApiError;
+use liveapi_model::polyv::{GetDonate, Method, PolyvRequest, UpdateCash, UpdateGoods};
 use liveapi_sign::polyv::{SIGNATURE_METHOD_PARAM, SignatureMethod};
 
 use crate::operation::{JSON, http_request};
@@ -57,7 +58,6 @@ macro_rules! polyv_operations {
         impl Operation for $request {
             type Credentials = PolyvCredentials;
             type Output = <$request as PolyvRequest>::Response;
-            type Error = PolyvError;
             const VENDOR: Vendor = Vendor::Polyv;
             const NAME: &'static str = <$request as PolyvRequest>::NAME;
 
@@ -70,7 +70,7 @@ macro_rules! polyv_operations {
                 build(self, credentials, now)
             }
 
-            fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, PolyvError> {
+            fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, ApiError> {
                 liveapi_model::polyv::decode(response.status().as_u16(), response.body())
             }
         }

@@ -20,10 +20,17 @@ pub enum Failure {
     Retryable,
     /// The server asked to slow down.
     RateLimited,
+    /// The client-side rate limit would have made the call wait past its deadline. Nothing
+    /// was sent; not retried within the call, which has no time left, but a later call may
+    /// succeed.
+    Throttled,
     /// The server refused the request's time: a LinkV nonce or a Polyv timestamp outside its
     /// window. A fresh signature covers a slow network, so it is retried once; a second such
     /// refusal means the local clock is off, which no retry can fix.
     ClockSkew,
+    /// The server refused the request's time and its `Date` shows this machine's clock
+    /// outside the window: a fresh signature on the same clock would be refused too.
+    Clock,
     /// The server refused the call for a reason retrying cannot fix: a bad parameter, a bad
     /// signature, an unknown app.
     Fatal,
@@ -193,6 +200,8 @@ impl RetryPolicy {
         match attempt.failure {
             // Refused before anything happened: safe for any call.
             Failure::Connect | Failure::RateLimited => true,
+            // The limiter already waited as long as the deadline allowed; the clock is off.
+            Failure::Throttled | Failure::Clock => false,
             // Refused for its time: once, for a slow network; twice is the local clock.
             Failure::ClockSkew => attempt.clock_refusals <= 1,
             // The call may have been applied: only an idempotent call may be sent again.
@@ -201,18 +210,41 @@ impl RetryPolicy {
         }
     }
 
-    /// The longest pause before the retry that follows attempt `number`.
-    fn ceiling(&self, number: u32, failure: Failure) -> Duration {
+    /// The longest pause before the retry that follows attempt `number`: the initial backoff
+    /// doubled for each attempt after the first, up to the cap.
+    fn ceiling(&self, number: u32) -> Duration {
         let doublings = number.saturating_sub(1).min(30);
-        let backoff = self
-            .initial_backoff
+        self.initial_backoff
             .saturating_mul(1 << doublings)
-            .min(self.max_backoff);
-        if failure == Failure::RateLimited {
-            backoff.max(self.rate_limited_backoff)
-        } else {
-            backoff
-        }
+            .min(self.max_backoff)
+    }
+
+    /// The pause before the retry that follows attempt `number` (from 1): between half and all
+    /// of [the doubled backoff](Self::with_backoff) ("equal jitter"), the share drawn from
+    /// `random`, so that many senders that failed together do not retry together. The
+    /// engine's retries within a call and the outbox's resends across calls both wait this
+    /// long.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use liveapi_request::retry::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::default().with_backoff(Duration::from_secs(1), Duration::from_secs(60));
+    /// assert_eq!(policy.backoff(1, 0), Duration::from_millis(500));
+    /// // Attempt 3: 4 s doubled from 1 s, so between 2 s and 4 s; 2 000 000 µs more than the half.
+    /// assert_eq!(policy.backoff(3, 2_000_000), Duration::from_secs(4));
+    /// assert_eq!(policy.backoff(30, 0), Duration::from_secs(30));
+    /// ```
+    #[must_use]
+    pub fn backoff(&self, number: u32, random: u64) -> Duration {
+        Self::jitter(self.ceiling(number), random)
+    }
+
+    /// Between half and all of `ceiling`, by `random`.
+    fn jitter(ceiling: Duration, random: u64) -> Duration {
+        let half = ceiling / 2;
+        let spread = u64::try_from((ceiling - half).as_micros()).unwrap_or(u64::MAX);
+        half + Duration::from_micros(random % spread.saturating_add(1))
     }
 
     /// Decides what follows a failed attempt. `random` is any random number: the pause is
@@ -226,10 +258,11 @@ impl RetryPolicy {
         if attempt.number >= self.max_attempts || !Self::retryable(&attempt) {
             return Decision::Stop;
         }
-        let ceiling = self.ceiling(attempt.number, attempt.failure);
-        let half = ceiling / 2;
-        let spread = u64::try_from((ceiling - half).as_micros()).unwrap_or(u64::MAX);
-        let jittered = half + Duration::from_micros(random % spread.saturating_add(1));
+        let mut ceiling = self.ceiling(attempt.number);
+        if attempt.failure == Failure::RateLimited {
+            ceiling = ceiling.max(self.rate_limited_backoff);
+        }
+        let jittered = Self::jitter(ceiling, random);
         let pause = attempt
             .retry_after
             .map_or(jittered, |asked| asked.max(jittered));
@@ -270,6 +303,9 @@ mod tests {
             (1, Retryable, false, 0, Stop),
             (1, RateLimited, false, 0, RetryAfter(ms(500))),
             (1, Fatal, true, 0, Stop),
+            (1, Throttled, true, 0, Stop),
+            (1, Clock, true, 0, Stop),
+            (1, ClockSkew, true, 0, RetryAfter(ms(50))),
             (2, Timeout, true, 0, RetryAfter(ms(100))),
             (3, Timeout, true, 0, RetryAfter(ms(200))),
             (3, RateLimited, true, 0, RetryAfter(ms(500))),
@@ -387,6 +423,34 @@ mod tests {
         let later = Attempt::new(3, Failure::ClockSkew).with_clock_refusals(1);
         assert_eq!(policy.decide(later, 0), Decision::RetryAfter(ms(200)));
         assert_eq!(Attempt::new(1, Failure::Timeout).clock_refusals, 0);
+    }
+
+    #[test]
+    fn the_backoff_doubles_to_its_cap_with_jitter_in_the_upper_half() {
+        let policy = RetryPolicy::default()
+            .with_max_attempts(100)
+            .with_backoff(Duration::from_secs(1), Duration::from_secs(60));
+        for number in 1..40 {
+            let full = Duration::from_secs(1)
+                .saturating_mul(1 << (number - 1).min(30))
+                .min(Duration::from_secs(60));
+            let half = u64::try_from((full / 2).as_micros()).unwrap();
+            assert_eq!(policy.backoff(number, 0), full / 2, "{number}");
+            assert_eq!(policy.backoff(number, half), full, "{number}");
+            assert_eq!(
+                policy.backoff(number, half + 1),
+                full / 2,
+                "{number}: wraps"
+            );
+            let middle = policy.backoff(number, u64::try_from((full / 4).as_micros()).unwrap());
+            assert_eq!(middle, full * 3 / 4, "{number}");
+            // The engine's retries wait the same, but for rate limiting's floor.
+            assert_eq!(
+                policy.decide(attempt(number, Failure::Timeout, true), 7),
+                Decision::RetryAfter(policy.backoff(number, 7))
+            );
+        }
+        assert_eq!(policy.backoff(0, 0), policy.backoff(1, 0));
     }
 
     #[test]

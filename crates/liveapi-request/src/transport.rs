@@ -7,7 +7,7 @@ use std::future::Future;
 
 use bytes::Bytes;
 
-use crate::retry::Failure;
+use crate::meaning::{self, Meaning};
 
 /// A blocking HTTP client: sends one request and returns the whole response.
 ///
@@ -92,13 +92,6 @@ pub enum TransportErrorKind {
 }
 
 impl TransportErrorKind {
-    /// Whether a failure of this kind may leave a request applied at the server: the request
-    /// may have been sent and the answer was lost.
-    #[must_use]
-    pub const fn may_have_been_sent(self) -> bool {
-        matches!(self, Self::Timeout | Self::Io | Self::BodyTooLarge)
-    }
-
     fn describe(self) -> &'static str {
         match self {
             Self::Connect => "could not connect to the server",
@@ -126,8 +119,8 @@ impl TransportErrorKind {
 ///
 /// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
 /// let err = TransportError::with_source(TransportErrorKind::Connect, refused);
-/// assert!(err.is_retryable());
-/// assert!(!err.may_have_been_sent());
+/// assert!(err.meaning().is_retryable());
+/// assert!(!err.meaning().may_have_been_applied());
 /// assert_eq!(err.to_string(), "could not connect to the server");
 /// ```
 pub struct TransportError {
@@ -160,40 +153,11 @@ impl TransportError {
         self.kind
     }
 
-    /// Whether the request may have reached the server (and a coin change may have been
-    /// applied). Resending with the same `request_id` is then the way to find out.
+    /// What this failure means ([`meaning::of_transport`]): whether it may be retried, and
+    /// whether the request may have been applied.
     #[must_use]
-    pub fn may_have_been_sent(&self) -> bool {
-        self.kind.may_have_been_sent()
-    }
-
-    /// Whether sending the call again later may succeed: after a connection failure, a
-    /// timeout, a broken connection, or the client-side rate limit. Not after a refused
-    /// certificate, an oversized answer or a missing TLS implementation.
-    #[must_use]
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.kind,
-            TransportErrorKind::Connect
-                | TransportErrorKind::Timeout
-                | TransportErrorKind::Io
-                | TransportErrorKind::Throttled
-        )
-    }
-
-    /// How the attempt failed, for the retry policy within one call. A throttled call is not
-    /// retried within the call (its deadline leaves no room) though it may be later.
-    #[must_use]
-    pub fn failure(&self) -> Failure {
-        match self.kind {
-            TransportErrorKind::Connect => Failure::Connect,
-            TransportErrorKind::Timeout => Failure::Timeout,
-            TransportErrorKind::Io => Failure::Transport,
-            TransportErrorKind::Tls
-            | TransportErrorKind::BodyTooLarge
-            | TransportErrorKind::NoTls
-            | TransportErrorKind::Throttled => Failure::Fatal,
-        }
+    pub fn meaning(&self) -> Meaning {
+        meaning::of_transport(self.kind)
     }
 }
 
@@ -218,4 +182,43 @@ impl StdError for TransportError {
             .as_deref()
             .map(|e| e as &(dyn StdError + 'static))
     }
+}
+
+/// Whether an error of type `T` lies anywhere in `error`'s chain of causes, looking inside the
+/// IO errors that hide theirs from [`source`](StdError::source). Transports use it to tell a
+/// refused certificate (`rustls::Error`) from other connection failures.
+///
+/// ```
+/// use std::error::Error;
+/// use std::io;
+/// use liveapi_request::source_chain_contains;
+///
+/// #[derive(Debug)]
+/// struct Refused;
+/// impl std::fmt::Display for Refused {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("refused") }
+/// }
+/// impl Error for Refused {}
+///
+/// let wrapped = io::Error::new(io::ErrorKind::Other, Refused);
+/// assert!(source_chain_contains::<Refused>(&wrapped));
+/// assert!(!source_chain_contains::<Refused>(&io::Error::from(io::ErrorKind::Other)));
+/// ```
+#[must_use]
+pub fn source_chain_contains<T: StdError + 'static>(error: &(dyn StdError + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.is::<T>() {
+            return true;
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            && source_chain_contains::<T>(inner)
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }

@@ -12,16 +12,18 @@ use std::task::{Poll, Wake, Waker};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use bytes::Bytes;
+use liveapi_model::ApiErrorKind;
 use liveapi_model::linkv::{
-    ChangeGold, Coins, Expiration, GetUserTokens, LinkvError, OpenId, OrderId, OrderSuccess,
-    Platform, RequestId, UsdCents,
+    ChangeGold, Coins, Expiration, GetUserTokens, OpenId, OrderId, OrderSuccess, Platform,
+    RequestId, UsdCents,
 };
-use liveapi_model::polyv::{GetDonate, PolyvError, Scope};
+use liveapi_model::polyv::{GetDonate, Scope};
+use liveapi_request::meaning::{Class, Outcome};
 use liveapi_request::retry::RetryPolicy;
 use liveapi_request::{
     AttemptError, BuildError, CallError, CallSettings, Context, Engine, EngineBuilder,
     LinkvCredentials, ManualClock, PolyvCredentials, RateLimit, SeededEntropy, Sleep, Timer,
-    TransportError, TransportErrorKind,
+    TransportError, TransportErrorKind, Vendor,
 };
 
 const REQUEST_ID: &str = "0123456789abcdef0123456789abcdef";
@@ -265,10 +267,11 @@ fn a_refusal_is_not_retried() {
     let err = run(engine(&timer).build().execute(&send, &change(), &linkv())).unwrap_err();
     assert!(matches!(
         err.last(),
-        AttemptError::Api(LinkvError::BadSignature { .. })
+        AttemptError::Api { error, .. } if error.kind() == ApiErrorKind::BadSignature
     ));
     assert_eq!(err.attempts(), 1);
-    assert!(!err.outcome_unknown());
+    assert_eq!(err.meaning().class(), Class::Auth);
+    assert!(!err.meaning().may_have_been_applied());
     assert!(timer.pauses().is_empty());
 }
 
@@ -299,7 +302,7 @@ fn retries_stop_at_the_limit_and_the_outcome_stays_unknown() {
     let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
     assert!(matches!(err.last(), AttemptError::Transport(e) if e.kind() == TransportErrorKind::Io));
     assert_eq!(err.attempts(), 3);
-    assert!(err.outcome_unknown());
+    assert_eq!(err.meaning().outcome(), Outcome::Unknown);
     assert_eq!(playback.sent().len(), 3);
 }
 
@@ -319,9 +322,12 @@ fn an_unknown_attempt_followed_by_rate_limiting_is_still_unknown() {
         .deadline(None)
         .build();
     let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
-    assert!(matches!(err.last(), AttemptError::Api(e) if e.is_rate_limited()));
-    assert!(err.earlier_outcome_unknown());
-    assert!(err.outcome_unknown());
+    assert!(matches!(
+        err.last(),
+        AttemptError::Api { error, .. } if error.kind() == ApiErrorKind::RateLimited
+    ));
+    assert_eq!(err.meaning().class(), Class::RateLimited);
+    assert_eq!(err.meaning().outcome(), Outcome::Unknown);
 
     // A refusal of the request itself settles it: with the same request id, an applied earlier
     // attempt would have been answered as applied.
@@ -331,8 +337,7 @@ fn an_unknown_attempt_followed_by_rate_limiting_is_still_unknown() {
     ]);
     let send = |r| playback.send(r);
     let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
-    assert!(err.earlier_outcome_unknown());
-    assert!(!err.outcome_unknown());
+    assert_eq!(err.meaning().outcome(), Outcome::NeverApplied);
 }
 
 #[test]
@@ -450,7 +455,7 @@ fn a_retry_after_past_the_deadline_ends_the_call_without_an_early_retry() {
     .unwrap_err();
     assert!(matches!(
         err.last(),
-        AttemptError::Api(PolyvError::RateLimited { .. })
+        AttemptError::Api { error, .. } if error.kind() == ApiErrorKind::RateLimited
     ));
     assert_eq!(playback.sent().len(), 1);
     assert!(timer.pauses().is_empty());
@@ -500,7 +505,14 @@ fn the_limiter_refuses_a_wait_past_the_deadline_and_nothing_is_sent() {
     assert!(
         matches!(err.last(), AttemptError::Transport(e) if e.kind() == TransportErrorKind::Throttled)
     );
-    assert!(!err.outcome_unknown());
+    assert_eq!(
+        (err.meaning().class(), err.meaning().outcome()),
+        (Class::RateLimited, Outcome::NotApplied)
+    );
+    assert!(
+        err.meaning().is_retryable(),
+        "a later call may get a permit"
+    );
     assert_eq!(playback.sent().len(), 1);
 }
 
@@ -514,11 +526,13 @@ fn plain_http_is_refused_off_this_machine_unless_allowed() {
 
     let err = run(engine(&timer).build().execute(&send, &balance, &remote)).unwrap_err();
     match err.last() {
-        AttemptError::Build(BuildError::InsecureHttp { host }) => {
-            assert_eq!(host, "live.example.com");
+        AttemptError::Build(BuildError::InsecureHttp(refused)) => {
+            assert_eq!(refused.host(), "live.example.com");
+            assert_eq!(refused.vendor(), Vendor::Linkv);
         }
         other => panic!("{other:?}"),
     }
+    assert_eq!(err.meaning().class(), Class::Config);
     assert!(playback.sent().is_empty(), "nothing was sent");
 
     let allowed = engine(&timer).allow_insecure_http(true).build();
@@ -560,7 +574,7 @@ fn only_order_success_needs_the_alias() {
         Expiration::at_unix_seconds(1_800_000_000),
     )
     .unwrap();
-    let err: CallError<LinkvError> = run(engine.execute(&send, &order, &no_alias)).unwrap_err();
+    let err: CallError = run(engine.execute(&send, &order, &no_alias)).unwrap_err();
     assert!(matches!(
         err.last(),
         AttemptError::Build(BuildError::MissingAlias)
@@ -573,14 +587,14 @@ fn only_order_success_needs_the_alias() {
 }
 
 #[test]
-fn a_clock_refusal_is_retried_once_and_then_names_the_offset() {
+fn a_linkv_refusal_with_the_servers_date_past_the_nonce_window_is_the_clock() {
     // The client's clock is 2023-11-14 22:13:20 UTC; the server's says 22:07:18: six minutes
-    // and two seconds behind.
-    let stale = r#"{"status":"400","msg":"nonce_str expired","data":[]}"#;
+    // and two seconds behind, past the five minutes of a nonce. The words are the server's
+    // own and decide nothing.
+    let stale = r#"{"status":"400","msg":"param err","data":[]}"#;
     let date = "Tue, 14 Nov 2023 22:07:18 GMT";
     let timer = VirtualTimer::new();
     let playback = Playback::new([
-        Answer::WithHeader(200, stale, "date", date),
         Answer::WithHeader(200, stale, "date", date),
         Answer::Status(200, OK),
     ]);
@@ -591,21 +605,53 @@ fn a_clock_refusal_is_retried_once_and_then_names_the_offset() {
     let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
     assert!(matches!(
         err.last(),
-        AttemptError::Api(LinkvError::ExpiredTimestamp { .. })
+        AttemptError::Api { error, .. } if error.kind() == ApiErrorKind::BadParameter
     ));
-    assert_eq!(err.attempts(), 2, "one retry, not ten");
-    assert!(
-        !err.outcome_unknown(),
-        "the server refused both: nothing was applied"
+    assert_eq!(err.meaning().class(), Class::Clock);
+    assert_eq!(
+        err.attempts(),
+        1,
+        "a fresh signature on the same clock would be refused too"
     );
+    assert_eq!(
+        err.meaning().outcome(),
+        Outcome::NotApplied,
+        "the server refused it: nothing was applied"
+    );
+    assert!(!err.meaning().is_retryable());
     let offset = err.clock_offset().expect("the answer had a Date header");
     assert_eq!(offset.to_string(), "6 min 2 s ahead of the server's");
 
-    // Once only, as a slow network would cause: the retry goes through.
-    let playback = Playback::new([Answer::Status(200, stale), Answer::Status(200, OK)]);
+    // The same refusal with the server's Date within the window is a refusal of the request.
+    let near = "Tue, 14 Nov 2023 22:13:00 GMT";
+    let playback = Playback::new([Answer::WithHeader(200, stale, "date", near)]);
     let send = |r| playback.send(r);
-    run(engine.execute(&send, &change(), &linkv())).unwrap();
+    let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
+    assert_eq!(err.meaning().class(), Class::Refused);
+    assert_eq!(err.meaning().outcome(), Outcome::NeverApplied);
+    assert_eq!(err.clock_offset(), None, "not a clock error");
+}
+
+#[test]
+fn a_polyv_time_refusal_is_retried_once_as_a_slow_network_would_cause() {
+    let stale = r#"{"code":400,"status":"error","message":"invalid timestamp.","data":""}"#;
+    let timer = VirtualTimer::new();
+    let playback = Playback::new([Answer::Status(400, stale), Answer::Status(200, POLYV_OK)]);
+    let send = |r| playback.send(r);
+    let engine = engine(&timer)
+        .retry_policy(RetryPolicy::default().with_max_attempts(10))
+        .build();
+    run(engine.execute(&send, &GetDonate::new(Scope::Account), &polyv())).unwrap();
     assert_eq!(playback.sent().len(), 2);
+
+    // Twice is this machine's clock: one retry, not ten.
+    let playback = Playback::new([Answer::Status(400, stale), Answer::Status(400, stale)]);
+    let send = |r| playback.send(r);
+    let err = run(engine.execute(&send, &GetDonate::new(Scope::Account), &polyv())).unwrap_err();
+    assert_eq!(err.attempts(), 2);
+    assert_eq!(err.meaning().class(), Class::Clock);
+    assert!(!err.meaning().is_retryable());
+    assert_eq!(err.clock_offset(), None, "no Date header");
 }
 
 #[test]
@@ -631,21 +677,20 @@ fn polyv_invalid_timestamps_are_clock_refusals_too() {
 #[test]
 fn a_clock_refusal_after_a_timeout_leaves_the_outcome_unknown() {
     let stale = r#"{"status":"400","msg":"nonce_str expired","data":[]}"#;
+    let date = "Tue, 14 Nov 2023 21:00:00 GMT";
     let timer = VirtualTimer::new();
-    let playback = Playback::new([
-        Answer::Hang,
-        Answer::Status(200, stale),
-        Answer::Status(200, stale),
-    ]);
+    let playback = Playback::new([Answer::Hang, Answer::WithHeader(200, stale, "date", date)]);
     let send = |r| playback.send(r);
     let engine = engine(&timer)
         .attempt_timeout(Duration::from_secs(1))
         .build();
     let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
-    assert_eq!(err.attempts(), 3);
-    assert!(
-        err.outcome_unknown(),
+    assert_eq!(err.attempts(), 2);
+    assert_eq!(err.meaning().class(), Class::Clock);
+    assert_eq!(
+        err.meaning().outcome(),
+        Outcome::Unknown,
         "the first attempt may have been applied"
     );
-    assert_eq!(err.clock_offset(), None, "no Date header");
+    assert!(err.clock_offset().is_some());
 }

@@ -140,7 +140,6 @@ where
     O: Operation + Send + Sync + 'static,
     O::Credentials: ClientCredentials + Sync,
     O::Output: Send + 'static,
-    O::Error: Into<Error>,
     T: Send + 'static,
 {
     type Output = Result<T, Error>;

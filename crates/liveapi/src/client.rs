@@ -586,11 +586,9 @@ fn check_url(
     allow_insecure_http: bool,
     default_transport: bool,
 ) -> Result<(), ConfigError> {
-    if !url.is_protected() && !allow_insecure_http {
-        return Err(ConfigError::InsecureHttp {
-            vendor,
-            host: url.authority().host().to_owned(),
-        });
+    if !allow_insecure_http {
+        url.require_protected(vendor)
+            .map_err(ConfigError::InsecureHttp)?;
     }
     if url.is_https() && default_transport && !HyperTransport::supports_https() {
         return Err(ConfigError::HttpsWithoutTls { vendor });
@@ -620,7 +618,7 @@ impl ClientCredentials for LinkvCredentials {
             .inner
             .linkv
             .as_ref()
-            .ok_or_else(|| crate::ErrorKind::NotConfigured(Vendor::Linkv).into())
+            .ok_or_else(|| ConfigError::NotConfigured(Vendor::Linkv).into())
     }
 }
 
@@ -630,7 +628,7 @@ impl ClientCredentials for PolyvCredentials {
             .inner
             .polyv
             .as_ref()
-            .ok_or_else(|| crate::ErrorKind::NotConfigured(Vendor::Polyv).into())
+            .ok_or_else(|| ConfigError::NotConfigured(Vendor::Polyv).into())
     }
 }
 
@@ -737,7 +735,6 @@ impl Client {
     where
         O: Operation,
         O::Credentials: ClientCredentials,
-        O::Error: Into<Error>,
     {
         let sent = match self.check_resend_window(change) {
             Ok(()) => self.send(request, settings).await,
@@ -773,7 +770,6 @@ impl Client {
     where
         O: Operation,
         O::Credentials: ClientCredentials,
-        O::Error: Into<Error>,
     {
         let credentials = O::Credentials::of(self)?;
         let inner = &*self.inner;

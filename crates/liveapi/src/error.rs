@@ -4,43 +4,42 @@ use std::fmt;
 
 use std::time::Duration;
 
-use liveapi_model::ValidationError;
-use liveapi_model::linkv::{LinkvError, PendingChange, RequestId};
-use liveapi_model::polyv::PolyvError;
+use liveapi_model::linkv::{PendingChange, RequestId};
+use liveapi_model::{ApiError, ApiErrorKind, RawBody, ValidationError};
+use liveapi_request::meaning::{self, Class, Meaning};
 use liveapi_request::{
-    AttemptError, BuildError, CallError, ClockOffset, CredentialsError, EntropyError,
-    TransportError, TransportErrorKind, Vendor, VendorError,
+    AttemptError, BuildError, CallError, ClockOffset, CredentialsError, EntropyError, InsecureHttp,
+    TransportError, TransportErrorKind, Vendor,
 };
 
 /// Everything a [`Client`](crate::Client) call can fail with.
 ///
-/// [`kind`](Self::kind) says what happened; the questions a caller usually asks are methods:
-/// [`is_retryable`](Self::is_retryable), [`outcome_unknown`](Self::outcome_unknown),
-/// [`is_auth`](Self::is_auth), … Causes are kept as [`source`](std::error::Error::source)s.
-/// No message ever contains a secret or a signature.
+/// [`kind`](Self::kind) says what happened; [`meaning`](Self::meaning) what it means, read from
+/// the one table of `liveapi_request::meaning` (`docs/answers.md`), and the questions a caller
+/// usually asks are methods over it: [`is_retryable`](Self::is_retryable),
+/// [`outcome_unknown`](Self::outcome_unknown), [`is_auth`](Self::is_auth), … Causes are kept
+/// as [`source`](std::error::Error::source)s. No message ever contains a secret or a
+/// signature.
 ///
 /// ```
 /// use liveapi::{Error, ErrorKind};
-/// use liveapi::model::linkv::LinkvError;
+/// use liveapi::model::{ApiError, ApiErrorKind, Vendor};
 ///
-/// let err = Error::from(LinkvError::classify(403, "sign err".to_owned()));
+/// let err = Error::from(ApiError::linkv(403, "sign err"));
 /// assert!(err.is_auth());
 /// assert!(!err.is_retryable());
-/// assert!(matches!(err.kind(), ErrorKind::Linkv(LinkvError::BadSignature { .. })));
+/// assert!(matches!(err.kind(), ErrorKind::Api(e) if e.kind() == ApiErrorKind::BadSignature));
+/// assert_eq!((err.vendor(), err.code()), (Some(Vendor::Linkv), Some(403)));
 /// assert_eq!(err.to_string(), "LinkV rejected the signature (403): sign err");
 /// ```
 pub struct Error {
     kind: ErrorKind,
-    call: Option<CallInfo>,
+    meaning: Meaning,
+    /// The vendor of the call, when the error is about one.
+    vendor: Option<Vendor>,
+    attempts: u32,
     /// The coin change the failed call was sending.
     change: Option<Box<PendingChange>>,
-}
-
-/// What a call that reached the engine adds to its error.
-#[derive(Clone, Copy, Debug)]
-struct CallInfo {
-    attempts: u32,
-    earlier_outcome_unknown: bool,
 }
 
 /// What went wrong, as [`Error::kind`] tells it.
@@ -50,13 +49,10 @@ pub enum ErrorKind {
     /// A value given to the client breaks the vendor's documented limits. Nothing was sent.
     #[error(transparent)]
     Invalid(ValidationError),
-    /// Credentials are missing or malformed.
+    /// Credentials are malformed.
     #[error(transparent)]
     Credentials(CredentialsError),
-    /// The client is not configured for the vendor the call needs.
-    #[error("{} credentials are not configured on this client", vendor_name(*.0))]
-    NotConfigured(Vendor),
-    /// The client could not be configured.
+    /// The client could not be configured, or is not configured for the call.
     #[error(transparent)]
     Config(ConfigError),
     /// The request could not be built or signed. Nothing was sent.
@@ -66,14 +62,11 @@ pub enum ErrorKind {
     /// retry the policy allowed.
     #[error(transparent)]
     Transport(TransportError),
-    /// LinkV answered with an error.
+    /// The server answered with an error.
     #[error(transparent)]
-    Linkv(LinkvError),
-    /// Polyv answered with an error.
-    #[error(transparent)]
-    Polyv(PolyvError),
-    /// The server refused the request's time again after a retry with a fresh signature:
-    /// this machine's clock is off. Nothing was applied by these attempts.
+    Api(ApiError),
+    /// The server refused the request's time: this machine's clock is off. Nothing was applied
+    /// by these attempts.
     #[error(transparent)]
     Clock(ClockError),
     /// A coin change older than the client's resend window was not sent: the server may have
@@ -118,28 +111,27 @@ impl fmt::Display for DisplayDuration {
     }
 }
 
-/// The server refused the time of a request twice (a LinkV nonce outside its 5 minutes, a
-/// Polyv timestamp outside its 3), so the local clock is off; its message gives the measured
-/// offset when the server sent a `Date` header. The vendor's own refusal is the
-/// [`source`](std::error::Error::source).
+/// The server refused the time of a request (a LinkV nonce outside its 5 minutes, a Polyv
+/// timestamp outside its 3), so the local clock is off: its `Date` said so, or it refused
+/// twice. The message gives the measured offset when the server sent a `Date` header. The
+/// vendor's own refusal is the [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
 #[error(
     "{} refused the request's time: {}; correct this machine's clock (NTP) and resend",
-    vendor_name(*.vendor),
+    .refusal.vendor(),
     describe_offset(.offset.as_ref())
 )]
 pub struct ClockError {
-    vendor: Vendor,
     offset: Option<ClockOffset>,
     #[source]
-    refusal: Box<ErrorKind>,
+    refusal: ApiError,
 }
 
 impl ClockError {
     /// The vendor whose server refused.
     #[must_use]
     pub fn vendor(&self) -> Vendor {
-        self.vendor
+        self.refusal.vendor()
     }
 
     /// How far this machine's clock is from the server's, if the server said its time.
@@ -148,9 +140,9 @@ impl ClockError {
         self.offset
     }
 
-    /// The vendor's refusal (`nonce_str expired`, `invalid timestamp.`).
+    /// The vendor's refusal (`invalid timestamp.`, or whatever a LinkV server says).
     #[must_use]
-    pub fn refusal(&self) -> &ErrorKind {
+    pub fn refusal(&self) -> &ApiError {
         &self.refusal
     }
 }
@@ -162,7 +154,7 @@ fn describe_offset(offset: Option<&ClockOffset>) -> String {
     }
 }
 
-/// A client that cannot be configured as asked.
+/// A client that cannot be configured as asked, or is not configured for a call.
 ///
 /// No variant carries a secret: a malformed secret is reported by its variable's name only.
 #[derive(Debug, thiserror::Error)]
@@ -171,8 +163,11 @@ pub enum ConfigError {
     /// Neither vendor's credentials were given.
     #[error("no credentials: configure LinkV, Polyv or both")]
     NoCredentials,
+    /// The client is not configured for the vendor the call needs.
+    #[error("{0} credentials are not configured on this client")]
+    NotConfigured(Vendor),
     /// Some of the variables that configure a vendor together are set, others not.
-    #[error("{vendor} is configured only in part: {} not set", missing.join(", "), vendor = vendor_name(*vendor))]
+    #[error("{vendor} is configured only in part: {} not set", missing.join(", "))]
     Incomplete {
         /// The vendor.
         vendor: Vendor,
@@ -188,7 +183,7 @@ pub enum ConfigError {
         problem: String,
     },
     /// Credentials from the environment are malformed.
-    #[error("{} credentials from the environment: {source}", vendor_name(*vendor))]
+    #[error("{vendor} credentials from the environment: {source}")]
     Credentials {
         /// The vendor.
         vendor: Vendor,
@@ -198,20 +193,11 @@ pub enum ConfigError {
     },
     /// A base URL is plain `http://` to a host other than this machine: signatures and users'
     /// data would cross the network unencrypted.
-    #[error(
-        "the {} base URL is plain http to {host}: use https, or allow insecure http (ClientBuilder::allow_insecure_http, LIVEAPI_ALLOW_INSECURE_HTTP=1)",
-        vendor_name(*vendor)
-    )]
-    InsecureHttp {
-        /// The vendor.
-        vendor: Vendor,
-        /// The host.
-        host: String,
-    },
+    #[error(transparent)]
+    InsecureHttp(InsecureHttp),
     /// A base URL is `https://` but this build has no TLS (the `rustls` feature is off).
     #[error(
-        "the {} base URL is https but this build has no TLS: enable the `rustls` feature",
-        vendor_name(*vendor)
+        "the {vendor} base URL is https but this build has no TLS: enable the `rustls` feature"
     )]
     HttpsWithoutTls {
         /// The vendor.
@@ -223,27 +209,38 @@ pub enum ConfigError {
         "settings of the default transport (connect timeout, TLS roots, body limit, connections in flight) cannot apply to another transport: configure that transport itself"
     )]
     TransportSettingsIgnored,
-    /// The default transport could not be set up (TLS roots, certificates).
+    /// The default transport's TLS could not be set up (roots, certificates).
     #[error(transparent)]
-    Transport(#[from] liveapi_hyper::ConfigError),
+    Tls(#[from] liveapi_hyper::TlsSetupError),
     /// The Redis rate limiter cannot be configured as asked.
     #[cfg(feature = "redis")]
     #[error(transparent)]
     RedisRateLimiter(#[from] crate::RedisLimiterError),
 }
 
-fn vendor_name(vendor: Vendor) -> &'static str {
-    match vendor {
-        Vendor::Linkv => "LinkV",
-        Vendor::Polyv => "Polyv",
-    }
-}
-
 impl Error {
     fn new(kind: ErrorKind) -> Self {
+        let (meaning, vendor) = match &kind {
+            ErrorKind::Invalid(_) | ErrorKind::ExpiryRequired { .. } => (Meaning::INVALID, None),
+            ErrorKind::Credentials(_) => (Meaning::CONFIG, None),
+            ErrorKind::Config(ConfigError::NotConfigured(vendor)) => {
+                (Meaning::CONFIG, Some(*vendor))
+            }
+            ErrorKind::Config(_) => (Meaning::CONFIG, None),
+            ErrorKind::Build(e) => (meaning::of_build(e), None),
+            ErrorKind::Transport(e) => (e.meaning(), None),
+            ErrorKind::Api(e) => (meaning::of_answer(e, None).of_call(false), Some(e.vendor())),
+            ErrorKind::Clock(e) => (
+                meaning::of_answer(&e.refusal, e.offset).of_call(false),
+                Some(e.vendor()),
+            ),
+            ErrorKind::ResendWindowPassed { .. } => (Meaning::RECONCILE, Some(Vendor::Linkv)),
+        };
         Self {
             kind,
-            call: None,
+            meaning,
+            vendor,
+            attempts: 0,
             change: None,
         }
     }
@@ -271,19 +268,6 @@ impl Error {
         }
     }
 
-    /// Whether the coin change must be reconciled by hand (the user's balance, the vendor's
-    /// records) before anything else is sent for it: the server already applied another
-    /// change with its request id ([`LinkvError::IdempotencyConflict`]), or it is older than
-    /// the resend window ([`ErrorKind::ResendWindowPassed`]). Neither is retried.
-    #[must_use]
-    pub fn needs_reconciliation(&self) -> bool {
-        matches!(
-            &self.kind,
-            ErrorKind::ResendWindowPassed { .. }
-                | ErrorKind::Linkv(LinkvError::IdempotencyConflict { .. })
-        )
-    }
-
     /// What went wrong.
     #[must_use]
     pub fn kind(&self) -> &ErrorKind {
@@ -296,10 +280,65 @@ impl Error {
         self.kind
     }
 
+    /// What the error means (its class; applied, not applied or unknown; whether a retry may
+    /// help), from the one table every part of the SDK reads (`docs/answers.md`). The
+    /// predicates below are questions over it.
+    #[must_use]
+    pub fn meaning(&self) -> Meaning {
+        self.meaning
+    }
+
+    /// The vendor the failed call was for, when the error is about a call.
+    #[must_use]
+    pub fn vendor(&self) -> Option<Vendor> {
+        self.vendor
+    }
+
+    /// The server's answer, when it gave one: the vendor's refusal, or the refusal of the
+    /// request's time behind a clock error.
+    #[must_use]
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match &self.kind {
+            ErrorKind::Api(e) => Some(e),
+            ErrorKind::Clock(e) => Some(&e.refusal),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the server's answer (LinkV answers its errors with 200: see
+    /// [`code`](Self::code) for the status in its body).
+    #[must_use]
+    pub fn status(&self) -> Option<http::StatusCode> {
+        self.api_error()
+            .and_then(|e| http::StatusCode::from_u16(e.http_status()).ok())
+    }
+
+    /// The status (LinkV) or code (Polyv) in the body of the server's answer, which decides
+    /// its kind.
+    #[must_use]
+    pub fn code(&self) -> Option<i64> {
+        self.api_error().and_then(ApiError::code)
+    }
+
+    /// The start of the server's answer as it came, for a person to read; withheld when it
+    /// may carry a live token.
+    #[must_use]
+    pub fn answer(&self) -> Option<&RawBody> {
+        self.api_error().and_then(ApiError::body)
+    }
+
     /// How many attempts the call made (0 when it failed before its first attempt).
     #[must_use]
     pub fn attempts(&self) -> u32 {
-        self.call.map_or(0, |c| c.attempts)
+        self.attempts
+    }
+
+    /// Whether the coin change must be reconciled by hand (the user's balance, the vendor's
+    /// records) before anything else is sent for it: it is older than the resend window
+    /// ([`ErrorKind::ResendWindowPassed`]). Never retried.
+    #[must_use]
+    pub fn needs_reconciliation(&self) -> bool {
+        self.meaning.needs_reconciliation()
     }
 
     /// Whether sending the same call again later (with the same `request_id`) may succeed: a
@@ -308,12 +347,7 @@ impl Error {
     /// could not be read: the call took effect.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
-        match &self.kind {
-            ErrorKind::Transport(e) => e.is_retryable(),
-            ErrorKind::Linkv(e) => e.is_retryable(),
-            ErrorKind::Polyv(e) => e.is_retryable(),
-            _ => false,
-        }
+        self.meaning.is_retryable()
     }
 
     /// Whether the call may have been applied although it failed: the answer was lost, cut
@@ -322,41 +356,23 @@ impl Error {
     /// coin change, send it again with the **same** `request_id` and parameters to find out:
     /// the server applies it at most once. A refusal of the request itself (a bad parameter)
     /// is not unknown: nothing was applied. A success whose data could not be read
-    /// ([`LinkvError::UnexpectedData`]) counts as unknown too: it was applied, and only a
+    /// ([`ApiErrorKind::UnreadableData`]) counts as unknown too: it was applied, and only a
     /// resend with the same request id, never a new change, may follow it.
     #[must_use]
     pub fn outcome_unknown(&self) -> bool {
-        let (last_unknown, settles) = match &self.kind {
-            ErrorKind::Transport(e) => (e.may_have_been_sent(), false),
-            ErrorKind::Linkv(e) => (e.outcome_unknown(), e.settles_outcome()),
-            ErrorKind::Polyv(e) => (e.outcome_unknown(), e.settles_outcome()),
-            _ => (false, false),
-        };
-        let earlier = self.call.is_some_and(|c| c.earlier_outcome_unknown);
-        last_unknown || (earlier && !settles)
+        self.meaning.may_have_been_applied()
     }
 
-    /// Whether the credentials are wrong: a bad signature, an unknown app, or malformed
-    /// credentials.
+    /// Whether the server rejected the credentials: a bad signature or an unknown app.
     #[must_use]
     pub fn is_auth(&self) -> bool {
-        match &self.kind {
-            ErrorKind::Linkv(e) => e.is_auth(),
-            ErrorKind::Polyv(e) => e.is_auth(),
-            ErrorKind::Credentials(_) => true,
-            _ => false,
-        }
+        self.meaning.class() == Class::Auth
     }
 
     /// Whether the server (or the client-side limit) asked to slow down.
     #[must_use]
     pub fn is_rate_limited(&self) -> bool {
-        match &self.kind {
-            ErrorKind::Linkv(e) => e.is_rate_limited(),
-            ErrorKind::Polyv(e) => e.is_rate_limited(),
-            ErrorKind::Transport(e) => e.kind() == TransportErrorKind::Throttled,
-            _ => false,
-        }
+        self.meaning.class() == Class::RateLimited
     }
 
     /// How far this machine's clock is from the server's, when the call failed because the
@@ -378,21 +394,19 @@ impl Error {
     /// Whether a parameter was refused, by this crate before sending or by the server.
     #[must_use]
     pub fn is_invalid_input(&self) -> bool {
-        matches!(
-            &self.kind,
-            ErrorKind::Invalid(_)
-                | ErrorKind::Linkv(LinkvError::BadParameter { .. })
-                | ErrorKind::Polyv(PolyvError::BadParameter { .. })
-        )
+        match self.meaning.class() {
+            Class::Invalid => true,
+            Class::Refused => self
+                .api_error()
+                .is_some_and(|e| e.kind() == ApiErrorKind::BadParameter),
+            _ => false,
+        }
     }
 
     /// Whether the client's configuration is at fault (not the call, nor the server).
     #[must_use]
     pub fn is_config(&self) -> bool {
-        matches!(
-            &self.kind,
-            ErrorKind::Config(_) | ErrorKind::Credentials(_) | ErrorKind::NotConfigured(_)
-        )
+        self.meaning.class() == Class::Config
     }
 }
 
@@ -405,11 +419,11 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Error");
-        debug.field("kind", &self.kind);
-        if let Some(call) = &self.call {
-            debug
-                .field("attempts", &call.attempts)
-                .field("earlier_outcome_unknown", &call.earlier_outcome_unknown);
+        debug
+            .field("kind", &self.kind)
+            .field("meaning", &self.meaning);
+        if self.attempts > 0 {
+            debug.field("attempts", &self.attempts);
         }
         if let Some(change) = &self.change {
             debug.field("change", change);
@@ -446,13 +460,18 @@ from_kind! {
     ConfigError => Config,
     BuildError => Build,
     TransportError => Transport,
-    LinkvError => Linkv,
-    PolyvError => Polyv,
+    ApiError => Api,
 }
 
-impl From<liveapi_hyper::ConfigError> for Error {
-    fn from(e: liveapi_hyper::ConfigError) -> Self {
+impl From<liveapi_hyper::TlsSetupError> for Error {
+    fn from(e: liveapi_hyper::TlsSetupError) -> Self {
         ConfigError::from(e).into()
+    }
+}
+
+impl From<InsecureHttp> for Error {
+    fn from(e: InsecureHttp) -> Self {
+        ConfigError::InsecureHttp(e).into()
     }
 }
 
@@ -469,130 +488,147 @@ impl From<EntropyError> for Error {
     }
 }
 
-impl<E: VendorError + Into<Error>> From<CallError<E>> for Error {
-    fn from(e: CallError<E>) -> Self {
-        let call = CallInfo {
-            attempts: e.attempts(),
-            earlier_outcome_unknown: e.earlier_outcome_unknown(),
+impl From<CallError> for Error {
+    fn from(e: CallError) -> Self {
+        let (meaning, vendor, attempts) = (e.meaning(), e.vendor(), e.attempts());
+        let kind = match e.into_last() {
+            AttemptError::Build(e) => ErrorKind::Build(e),
+            AttemptError::Transport(e) => ErrorKind::Transport(e),
+            AttemptError::Api {
+                error,
+                clock_offset,
+            } if meaning.class() == Class::Clock => ErrorKind::Clock(ClockError {
+                offset: clock_offset,
+                refusal: error,
+            }),
+            AttemptError::Api { error, .. } => ErrorKind::Api(error),
         };
-        let offset = e.clock_offset();
-        let mut error: Error = match e.into_last() {
-            AttemptError::Build(e) => e.into(),
-            AttemptError::Transport(e) => e.into(),
-            AttemptError::Api(e) if e.is_clock_skew() => clock(e.into().kind, offset).into(),
-            AttemptError::Api(e) => e.into(),
-            // `AttemptError` may grow; what it grows with is an attempt that got no answer.
-            _ => TransportError::new(TransportErrorKind::Io).into(),
-        };
-        error.call = Some(call);
-        error
+        Self {
+            kind,
+            meaning,
+            vendor: Some(vendor),
+            attempts,
+            change: None,
+        }
     }
-}
-
-/// The clock error a vendor's refusal of the request's time becomes.
-fn clock(refusal: ErrorKind, offset: Option<ClockOffset>) -> ErrorKind {
-    let vendor = match refusal {
-        ErrorKind::Polyv(_) => Vendor::Polyv,
-        _ => Vendor::Linkv,
-    };
-    ErrorKind::Clock(ClockError {
-        vendor,
-        offset,
-        refusal: Box::new(refusal),
-    })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use liveapi_request::meaning::Outcome;
+
     use super::*;
 
-    fn after_earlier_timeout(kind: impl Into<Error>) -> Error {
-        let mut error = kind.into();
-        error.call = Some(CallInfo {
-            attempts: 2,
-            earlier_outcome_unknown: true,
-        });
-        error
-    }
-
-    #[test]
-    fn an_earlier_unknown_outcome_stays_unknown_unless_the_last_answer_settles_it() {
-        let rate_limited = LinkvError::classify(429, "too many requests".into());
-        let refused = LinkvError::classify(400, "param err".into());
-        let throttled = TransportError::new(TransportErrorKind::Throttled);
-        let signature = LinkvError::classify(403, "sign err".into());
-
-        assert!(!Error::from(rate_limited.clone()).outcome_unknown());
-        assert!(after_earlier_timeout(rate_limited).outcome_unknown());
-        assert!(after_earlier_timeout(throttled).outcome_unknown());
-        assert!(after_earlier_timeout(signature).outcome_unknown());
-        assert!(!after_earlier_timeout(refused).outcome_unknown());
-        assert!(
-            !after_earlier_timeout(PolyvError::classify(
-                400,
-                "error",
-                "param validate error".into()
-            ))
-            .outcome_unknown()
-        );
-        assert!(Error::from(LinkvError::classify(500, "x".into())).outcome_unknown());
-        assert_eq!(
-            after_earlier_timeout(ConfigError::NoCredentials).attempts(),
-            2
-        );
-        assert_eq!(Error::from(ConfigError::NoCredentials).attempts(), 0);
+    fn offset(seconds: u64) -> ClockOffset {
+        let server = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        ClockOffset::between(server + Duration::from_secs(seconds), server)
     }
 
     #[test]
     fn a_clock_error_names_the_offset_and_settles_nothing() {
-        use std::time::{Duration, UNIX_EPOCH};
-        let server = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let offset = ClockOffset::between(server + Duration::from_secs(360), server);
-        let refusal = LinkvError::classify(400, "nonce_str expired".into());
-        let err = Error::from(clock(ErrorKind::Linkv(refusal.clone()), Some(offset)));
+        let refusal = ApiError::linkv(400, "nonce_str expired");
+        let err = Error::from(ErrorKind::Clock(ClockError {
+            offset: Some(offset(362)),
+            refusal: refusal.clone(),
+        }));
         assert_eq!(
             err.to_string(),
-            "LinkV refused the request's time: this machine's clock is 6 min ahead of \
+            "LinkV refused the request's time: this machine's clock is 6 min 2 s ahead of \
              the server's; correct this machine's clock (NTP) and resend"
         );
-        assert_eq!(err.clock_offset(), Some(offset));
+        assert_eq!(err.clock_offset(), Some(offset(362)));
+        assert_eq!(err.meaning().class(), Class::Clock);
         assert!(!err.is_retryable() && !err.outcome_unknown());
-        let polyv = PolyvError::classify(400, "error", "invalid timestamp.".into());
-        let err = Error::from(clock(ErrorKind::Polyv(polyv), None));
+        assert_eq!((err.vendor(), err.code()), (Some(Vendor::Linkv), Some(400)));
+        let polyv = ApiError::polyv(400, "error", "invalid timestamp.");
+        let err = Error::from(ErrorKind::Clock(ClockError {
+            offset: None,
+            refusal: polyv,
+        }));
         assert!(err.to_string().starts_with("Polyv refused"), "{err}");
         assert!(err.to_string().contains("probably off"), "{err}");
         assert_eq!(err.clock_offset(), None);
+        assert_eq!(err.meaning().class(), Class::Clock);
+        assert!(!err.is_retryable(), "the policy already retried it once");
         let source = std::error::Error::source(&err).unwrap().to_string();
         assert!(source.contains("invalid timestamp."), "{source}");
-        // After an attempt that may have been applied, the outcome stays unknown.
-        let err = after_earlier_timeout(clock(ErrorKind::Linkv(refusal), None));
-        assert!(err.outcome_unknown());
     }
 
     #[test]
-    fn the_predicates_follow_the_kind() {
+    fn the_predicates_read_the_meaning() {
         let timeout = Error::from(TransportError::new(TransportErrorKind::Timeout));
         assert!(timeout.is_timeout() && timeout.is_retryable() && timeout.outcome_unknown());
+        assert_eq!(timeout.vendor(), None);
         let throttled = Error::from(TransportError::new(TransportErrorKind::Throttled));
         assert!(throttled.is_rate_limited() && !throttled.outcome_unknown());
-        assert!(!throttled.is_timeout());
+        assert!(!throttled.is_timeout() && throttled.is_retryable());
         let invalid = Error::from(liveapi_model::linkv::UserId::new("").unwrap_err());
         assert!(invalid.is_invalid_input() && !invalid.is_config() && !invalid.is_auth());
         let config = Error::from(ConfigError::NoCredentials);
         assert!(config.is_config() && !config.is_invalid_input());
+        let not_configured = Error::from(ConfigError::NotConfigured(Vendor::Polyv));
+        assert!(not_configured.is_config());
+        assert_eq!(not_configured.vendor(), Some(Vendor::Polyv));
         let creds = Error::from(CredentialsError::Missing { field: "x" });
-        assert!(creds.is_auth() && creds.is_config());
-        let polyv = Error::from(PolyvError::classify(
-            403,
-            "error",
-            "invalid signature.".into(),
-        ));
+        assert!(creds.is_config() && !creds.is_auth());
+        let polyv = Error::from(ApiError::polyv(403, "error", "invalid signature."));
         assert!(polyv.is_auth() && !polyv.is_retryable());
-        let bad = Error::from(PolyvError::classify(
-            400,
-            "error",
-            "param validate error".into(),
+        let bad = Error::from(ApiError::polyv(400, "error", "param validate error"));
+        assert!(bad.is_invalid_input() && !bad.outcome_unknown());
+        let channel = Error::from(ApiError::polyv(403, "error", "illegal channel id: 9"));
+        assert!(!channel.is_invalid_input() && !channel.is_auth());
+        let server = Error::from(ApiError::linkv(500, "system err"));
+        assert!(server.is_retryable() && server.outcome_unknown());
+        let unreadable = Error::from(ApiError::unreadable_data(
+            Vendor::Linkv,
+            200,
+            "balance is not a number",
+            RawBody::new(b"{}"),
         ));
-        assert!(bad.is_invalid_input());
+        assert!(unreadable.outcome_unknown() && !unreadable.is_retryable());
+        assert_eq!(unreadable.meaning().outcome(), Outcome::Applied);
+        let late = Error::from(ErrorKind::ResendWindowPassed {
+            age: Duration::from_secs(50_000),
+            window: Duration::from_secs(43_200),
+        });
+        assert!(late.needs_reconciliation() && !late.outcome_unknown() && !late.is_retryable());
+        assert!(!server.needs_reconciliation());
+        let insecure = Error::from(InsecureHttp::new(Vendor::Linkv, "example.com"));
+        assert!(insecure.is_config());
+        let entropy = Error::from(BuildError::MissingBody);
+        assert_eq!(entropy.meaning().class(), Class::Local);
+        assert_eq!(Error::from(ConfigError::NoCredentials).attempts(), 0);
+    }
+
+    #[test]
+    fn the_answer_is_kept_for_a_person_to_read() {
+        let answer = ApiError::linkv(403, "sign err")
+            .with_http_status(403)
+            .with_body(RawBody::new(br#"{"status":"403","msg":"sign err"}"#));
+        let err = Error::from(answer);
+        assert_eq!(err.status(), Some(http::StatusCode::FORBIDDEN));
+        assert_eq!(err.code(), Some(403));
+        assert_eq!(
+            err.answer().map(RawBody::text),
+            Some(r#"{"status":"403","msg":"sign err"}"#)
+        );
+        let transport = Error::from(TransportError::new(TransportErrorKind::Io));
+        assert_eq!((transport.status(), transport.code()), (None, None));
+        assert!(transport.answer().is_none() && transport.api_error().is_none());
+    }
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        for (secs, text) in [
+            (40, "40 s"),
+            (120, "2 min"),
+            (125, "2 min 5 s"),
+            (43_200, "12 h"),
+            (90_180, "25 h 3 min"),
+        ] {
+            assert_eq!(DisplayDuration(Duration::from_secs(secs)).to_string(), text);
+        }
     }
 }

@@ -128,23 +128,9 @@ mod reqwest {
         TransportError::with_source(kind, error)
     }
 
-    /// Whether a rustls error lies anywhere in the chain (IO errors hide theirs).
+    /// Whether a rustls error lies anywhere in the chain: a refused certificate.
     fn is_tls_failure(error: &(dyn StdError + 'static)) -> bool {
-        let mut next = Some(error);
-        while let Some(e) = next {
-            if e.is::<rustls::Error>() {
-                return true;
-            }
-            if let Some(inner) = e
-                .downcast_ref::<std::io::Error>()
-                .and_then(std::io::Error::get_ref)
-                && is_tls_failure(inner)
-            {
-                return true;
-            }
-            next = e.source();
-        }
-        false
+        liveapi_request::source_chain_contains::<rustls::Error>(error)
     }
 }
 

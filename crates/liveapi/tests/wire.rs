@@ -15,11 +15,12 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use common::loopback::{Answer, Loopback};
+use liveapi::model::ApiErrorKind;
 use liveapi::model::linkv::{
-    Coins, DeviceId, Expiration, LinkvError, OpenId, OrderId, Platform, PortraitUri, RequestId,
-    UsdCents, UserId, UserName,
+    Coins, DeviceId, Expiration, OpenId, OrderId, Platform, PortraitUri, RequestId, UsdCents,
+    UserId, UserName,
 };
-use liveapi::model::polyv::{CashSettings, Cashes, ChannelId, Enabled, PolyvError, Scope};
+use liveapi::model::polyv::{CashSettings, Cashes, ChannelId, Enabled, Scope};
 use liveapi::{
     Client, Context, ErrorKind, LinkvCredentials, ManualClock, PolyvCredentials, RetryPolicy,
     SeededEntropy,
@@ -261,7 +262,7 @@ async fn an_error_in_an_http_200_answer_is_classified_by_its_status_and_not_retr
     let server = Loopback::start(vec![Answer::linkv(SEED_SIGN_ERR)]).await;
     let err = client(&server).balance(&uid()).await.unwrap_err();
     assert!(
-        matches!(err.kind(), ErrorKind::Linkv(LinkvError::BadSignature { message }) if message == "sign err"),
+        matches!(err.kind(), ErrorKind::Api(e) if e.kind() == ApiErrorKind::BadSignature && e.message() == "sign err"),
         "{err}"
     );
     assert!(err.is_auth() && !err.is_retryable());
@@ -319,10 +320,7 @@ async fn issued_values_are_decoded_not_judged() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            err.kind(),
-            ErrorKind::Linkv(LinkvError::UnexpectedData { .. })
-        ),
+        matches!(err.kind(), ErrorKind::Api(e) if e.kind() == ApiErrorKind::UnreadableData),
         "{err}"
     );
     // It took effect (a token was issued): not retried, and never mistaken for a refusal.
@@ -388,10 +386,7 @@ async fn polyv_calls_sign_the_query_and_send_only_what_is_set() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            err.kind(),
-            ErrorKind::Polyv(PolyvError::BadParameter { code: 400, .. })
-        ),
+        matches!(err.kind(), ErrorKind::Api(e) if e.kind() == ApiErrorKind::BadParameter && e.code() == Some(400)),
         "{err}"
     );
 
@@ -446,7 +441,7 @@ proptest! {
                 }
                 Err(err) => {
                     assert!(!err.is_retryable(), "{err}");
-                    assert!(matches!(err.kind(), ErrorKind::Linkv(LinkvError::UnexpectedData { .. })), "{err}");
+                    assert!(matches!(err.kind(), ErrorKind::Api(e) if e.kind() == ApiErrorKind::UnreadableData), "{err}");
                 }
             }
         });

@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use liveapi::model::polyv::{PolyvError, Scope};
+use liveapi::model::ApiErrorKind;
+use liveapi::model::polyv::Scope;
 use liveapi::request::TransportErrorKind;
 use liveapi::{Client, ErrorKind};
 use liveapi_examples::fleet::Report;
@@ -102,7 +103,7 @@ async fn main() -> ExitCode {
                     match client.donate_settings(Scope::Account).await {
                         Ok(_) => counts.ok.fetch_add(1, Ordering::Relaxed),
                         Err(e) => match e.kind() {
-                            ErrorKind::Polyv(PolyvError::RateLimited { .. }) => {
+                            ErrorKind::Api(a) if a.kind() == ApiErrorKind::RateLimited => {
                                 if stop_on_ban {
                                     stop.store(true, Ordering::Relaxed);
                                 }

@@ -231,7 +231,7 @@ pub async fn call<O: Operation>(
     emu: &RunningEmulator,
     op: &O,
     creds: &O::Credentials,
-) -> Result<O::Output, O::Error> {
+) -> Result<O::Output, liveapi_model::ApiError> {
     let request = build(emu, op, creds);
     let reply = send_request(emu.addr(), &request).await.reply();
     op.parse(&reply.to_http())

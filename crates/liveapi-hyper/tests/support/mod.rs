@@ -141,11 +141,11 @@ impl CallerBuilder {
     pub(crate) fn add_root_certificate_pem(
         mut self,
         pem: &[u8],
-    ) -> Result<Self, liveapi_hyper::ConfigError> {
+    ) -> Result<Self, liveapi_hyper::TlsSetupError> {
         self.transport = self.transport.add_root_certificate_pem(pem)?;
         Ok(self)
     }
-    pub(crate) fn build(self) -> Result<Caller, liveapi_hyper::ConfigError> {
+    pub(crate) fn build(self) -> Result<Caller, liveapi_hyper::TlsSetupError> {
         Ok(Caller {
             engine: self.engine.build(),
             transport: self.transport.build()?,
@@ -166,7 +166,7 @@ impl Caller {
         &self,
         operation: &O,
         credentials: &O::Credentials,
-    ) -> Result<O::Output, liveapi_request::CallError<O::Error>> {
+    ) -> Result<O::Output, liveapi_request::CallError> {
         self.engine
             .execute(&self.transport, operation, credentials)
             .await
@@ -187,8 +187,8 @@ pub(crate) fn linkv_creds(base_url: &str) -> liveapi_request::LinkvCredentials {
 
 /// The kind of a call's transport failure.
 #[allow(dead_code)]
-pub(crate) fn transport_kind<E: std::fmt::Debug>(
-    err: &liveapi_request::CallError<E>,
+pub(crate) fn transport_kind(
+    err: &liveapi_request::CallError,
 ) -> liveapi_request::TransportErrorKind {
     match err.last() {
         liveapi_request::AttemptError::Transport(e) => e.kind(),

@@ -8,10 +8,10 @@
 //! | `POST /open/finanv0/getUserTokens` | [`GetUserTokens`] | [`Balance`] |
 //!
 //! Every field is a validated type, so a request that exists can be sent. [`decode`] reads any
-//! answer into the call's result or a [`LinkvError`].
+//! answer into the call's result or an [`ApiError`](crate::ApiError).
 
 mod coins;
-mod error;
+pub(crate) mod error;
 mod ids;
 mod pending;
 mod profile;
@@ -19,7 +19,6 @@ mod request;
 mod response;
 
 pub use coins::{ChangeType, Coins, Expiration, Platform, UsdCents};
-pub use error::LinkvError;
 pub use ids::{DeviceId, OpenId, OrderId, RequestId, UserId};
 pub use pending::{CoinRequest, PendingChange};
 pub use profile::{Birthday, CountryCode, Email, PortraitUri, Sex, UserName};

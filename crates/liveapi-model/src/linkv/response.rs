@@ -6,10 +6,11 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Coins, LinkvError, OpenId};
+use super::{Coins, OpenId};
 use crate::RawBody;
 use crate::lenient::{self, AnyText};
 use crate::validate::ISSUED_BYTES;
+use crate::{ApiError, Vendor};
 
 /// A live token for the 互动娱乐 SDK (`token`).
 ///
@@ -216,7 +217,7 @@ impl LinkvResponse for Coins {
 ///
 /// let balance: Balance = decode(200, br#"{"status":"200","data":{"tokens":"7"}}"#)?;
 /// assert_eq!((balance.coins.get(), balance.is_migrate), (7, None));
-/// # Ok::<(), liveapi_model::linkv::LinkvError>(())
+/// # Ok::<(), liveapi_model::ApiError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -284,31 +285,33 @@ struct Envelope<'a> {
 /// The envelope's `status` decides, whatever the HTTP status: the real server answers its
 /// errors with HTTP 200 and the error in the body (`docs/linkv.md#how-the-real-server-answers`),
 /// and an HTTP error status with a LinkV envelope is read the same way. A body that is not a
-/// LinkV envelope (an HTML error page, truncated JSON) is [`LinkvError::UnexpectedResponse`]
-/// with the start of the body kept; a success whose `data` is not what the call returns is
-/// [`LinkvError::UnexpectedData`], which is not retried.
+/// LinkV envelope (an HTML error page, truncated JSON) is
+/// [`UnreadableAnswer`](crate::ApiErrorKind::UnreadableAnswer); a success whose `data` is not
+/// what the call returns is [`UnreadableData`](crate::ApiErrorKind::UnreadableData). Every
+/// error keeps the start of the body, except where the answer may carry a live token.
 ///
 /// ```
-/// use liveapi_model::linkv::{decode, Coins, LinkvError};
+/// use liveapi_model::linkv::{decode, Coins};
+/// use liveapi_model::ApiErrorKind;
 ///
 /// let balance: Coins = decode(200, br#"{"data":{"tokens":"123"},"msg":"","status":"200"}"#)?;
 /// assert_eq!(balance.get(), 123);
 ///
 /// let err = decode::<Coins>(200, br#"{"status":403,"msg":"sign err","data":[]}"#).unwrap_err();
-/// assert!(matches!(err, LinkvError::BadSignature { .. }));
+/// assert_eq!(err.kind(), ApiErrorKind::BadSignature);
 ///
 /// let err = decode::<Coins>(502, b"<html>Bad Gateway</html>").unwrap_err();
-/// assert!(err.is_retryable());
+/// assert_eq!(err.kind(), ApiErrorKind::UnreadableAnswer);
 ///
 /// // An error in an HTTP 200 answer, as the real server sends it.
 /// let err = decode::<Coins>(200, br#"{"status":"500","msg":"system err","data":[]}"#).unwrap_err();
-/// assert!(matches!(err, LinkvError::Server { status: 500, .. }) && err.is_retryable());
-/// # Ok::<(), LinkvError>(())
+/// assert_eq!((err.kind(), err.code(), err.http_status()), (ApiErrorKind::ServerError, Some(500), 200));
+/// # Ok::<(), liveapi_model::ApiError>(())
 /// ```
 ///
 /// # Errors
-/// The [`LinkvError`] the response stands for.
-pub fn decode<T: LinkvResponse>(http_status: u16, body: &[u8]) -> Result<T, LinkvError> {
+/// The [`ApiError`] the response stands for.
+pub fn decode<T: LinkvResponse>(http_status: u16, body: &[u8]) -> Result<T, ApiError> {
     let kept = || {
         if T::SECRET {
             RawBody::withheld(body.len())
@@ -316,27 +319,28 @@ pub fn decode<T: LinkvResponse>(http_status: u16, body: &[u8]) -> Result<T, Link
             RawBody::new(body)
         }
     };
-    let unexpected = |reason: String| LinkvError::UnexpectedResponse {
-        http_status,
-        reason,
-        body: kept(),
-    };
-    let unreadable = |reason: String| LinkvError::UnexpectedData {
-        reason,
-        body: kept(),
+    let unexpected =
+        |reason: String| ApiError::unreadable_answer(Vendor::Linkv, http_status, reason, kept());
+    let unreadable =
+        |reason: String| ApiError::unreadable_data(Vendor::Linkv, http_status, reason, kept());
+    let refused = |status: i64, message: String| {
+        ApiError::linkv(status, message)
+            .with_http_status(http_status)
+            .with_body(kept())
     };
     let decoded = lenient::with_json(body, |json| {
         let envelope: Envelope<'_> = serde_json::from_slice(json)?;
-        Ok(read(envelope, &unexpected, &unreadable))
+        Ok(read(envelope, &unexpected, &unreadable, &refused))
     });
     decoded.unwrap_or_else(|e| Err(unexpected(format!("not a LinkV JSON envelope: {e}"))))
 }
 
 fn read<T: LinkvResponse>(
     envelope: Envelope<'_>,
-    unexpected: &impl Fn(String) -> LinkvError,
-    unreadable: &impl Fn(String) -> LinkvError,
-) -> Result<T, LinkvError> {
+    unexpected: &impl Fn(String) -> ApiError,
+    unreadable: &impl Fn(String) -> ApiError,
+    refused: &impl Fn(i64, String) -> ApiError,
+) -> Result<T, ApiError> {
     let status = envelope
         .status
         .map(lenient::text_ref)
@@ -350,7 +354,7 @@ fn read<T: LinkvResponse>(
         let msg = envelope
             .msg
             .and_then(|m| lenient::text_ref(m).ok().flatten());
-        return Err(LinkvError::classify(
+        return Err(refused(
             status,
             msg.map(Cow::into_owned).unwrap_or_default(),
         ));

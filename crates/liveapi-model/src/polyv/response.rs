@@ -6,9 +6,10 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use super::{Cents, Enabled, PolyvError};
+use super::{Cents, Enabled};
 use crate::RawBody;
 use crate::lenient::{self, AnyText};
+use crate::{ApiError, Vendor};
 
 /// A response type that can be read from the `data` of a Polyv envelope.
 pub trait PolyvResponse: Sized {
@@ -176,49 +177,53 @@ fn loose(raw: Option<&RawValue>) -> Cow<'_, str> {
 ///
 /// The body's `code` decides, whatever the HTTP status (a `status` of `error` or `fail` next
 /// to a code of 200 is a failure too). A body that is not a Polyv envelope is
-/// [`PolyvError::UnexpectedResponse`]; a success whose `data` is not what the call returns is
-/// [`PolyvError::UnexpectedData`], which is not retried.
+/// [`UnreadableAnswer`](crate::ApiErrorKind::UnreadableAnswer); a success whose `data` is not
+/// what the call returns is [`UnreadableData`](crate::ApiErrorKind::UnreadableData).
 ///
 /// ```
-/// use liveapi_model::polyv::{decode, DonateSettings, PolyvError};
+/// use liveapi_model::polyv::{decode, DonateSettings};
+/// use liveapi_model::ApiErrorKind;
 ///
 /// decode::<()>(200, br#"{"code":200,"status":"success","message":"","data":true}"#)?;
 /// decode::<()>(200, br#"{"code":200,"status":"success","message":"","data":"success"}"#)?;
 ///
 /// let err = decode::<()>(403, br#"{"code":403,"status":"error","message":"invalid signature.","data":""}"#)
 ///     .unwrap_err();
-/// assert!(err.is_auth());
+/// assert_eq!(err.kind(), ApiErrorKind::BadSignature);
 ///
 /// let settings: DonateSettings = decode(200, br#"{"code":"200","status":"success","data":
 ///     {"cashes":[0.88,"6.66"],"cashMin":0.01,"donateCashEnabled":"Y","goods":null}}"#)?;
 /// assert_eq!(settings.cashes[1].get(), 666);
-/// # Ok::<(), PolyvError>(())
+/// # Ok::<(), liveapi_model::ApiError>(())
 /// ```
 ///
 /// # Errors
-/// The [`PolyvError`] the response stands for.
-pub fn decode<T: PolyvResponse>(http_status: u16, body: &[u8]) -> Result<T, PolyvError> {
-    let unexpected = |reason: String| PolyvError::UnexpectedResponse {
-        http_status,
-        reason,
-        body: RawBody::new(body),
+/// The [`ApiError`] the response stands for.
+pub fn decode<T: PolyvResponse>(http_status: u16, body: &[u8]) -> Result<T, ApiError> {
+    let unexpected = |reason: String| {
+        ApiError::unreadable_answer(Vendor::Polyv, http_status, reason, RawBody::new(body))
     };
-    let unreadable = |reason: String| PolyvError::UnexpectedData {
-        reason,
-        body: RawBody::new(body),
+    let unreadable = |reason: String| {
+        ApiError::unreadable_data(Vendor::Polyv, http_status, reason, RawBody::new(body))
+    };
+    let refused = |code: i64, status: &str, message: String| {
+        ApiError::polyv(code, status, message)
+            .with_http_status(http_status)
+            .with_body(RawBody::new(body))
     };
     let decoded = lenient::with_json(body, |json| {
         let envelope: Envelope<'_> = serde_json::from_slice(json)?;
-        Ok(read(envelope, &unexpected, &unreadable))
+        Ok(read(envelope, &unexpected, &unreadable, &refused))
     });
     decoded.unwrap_or_else(|e| Err(unexpected(format!("not a Polyv JSON envelope: {e}"))))
 }
 
 fn read<T: PolyvResponse>(
     envelope: Envelope<'_>,
-    unexpected: &impl Fn(String) -> PolyvError,
-    unreadable: &impl Fn(String) -> PolyvError,
-) -> Result<T, PolyvError> {
+    unexpected: &impl Fn(String) -> ApiError,
+    unreadable: &impl Fn(String) -> ApiError,
+    refused: &impl Fn(i64, &str, String) -> ApiError,
+) -> Result<T, ApiError> {
     let status = loose(envelope.status);
     let code = envelope
         .code
@@ -235,11 +240,7 @@ fn read<T: PolyvResponse>(
     // A `status` of `error` or `fail` contradicts a code of 200; the failure wins.
     let failed = status.eq_ignore_ascii_case("error") || status.eq_ignore_ascii_case("fail");
     if code != 200 || failed {
-        return Err(PolyvError::classify(
-            code,
-            &status,
-            loose(envelope.message).into_owned(),
-        ));
+        return Err(refused(code, &status, loose(envelope.message).into_owned()));
     }
     T::from_data(envelope.data).map_err(unreadable)
 }

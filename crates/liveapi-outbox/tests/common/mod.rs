@@ -374,8 +374,9 @@ pub(crate) async fn unknown_outcomes_are_retried_after_a_backoff(outbox: &Outbox
     );
 }
 
-/// Past the client's resend window an entry is not sent but settled for reconciliation; the
-/// server's idempotency conflict is one too.
+/// Past the client's resend window an entry is not sent but settled for reconciliation. A
+/// change the server refuses because its request id was used with other parameters is a
+/// refusal (the server's 400), not applied, and the first change stays applied once.
 pub(crate) async fn reconciliation_is_settled_without_a_resend(outbox: &Outbox) {
     let emulator = emulator().await;
     let client = client(&emulator, 1);
@@ -396,8 +397,8 @@ pub(crate) async fn reconciliation_is_settled_without_a_resend(outbox: &Outbox) 
 
     let report = outbox.drain_once(&client).await.unwrap();
     assert_eq!(
-        (report.sent, report.needs_reconciliation),
-        (2, 2),
+        (report.sent, report.needs_reconciliation, report.refused),
+        (2, 1, 1),
         "{report:?}"
     );
     let journal = applied_counts(&emulator);
@@ -408,7 +409,7 @@ pub(crate) async fn reconciliation_is_settled_without_a_resend(outbox: &Outbox) 
     );
     assert_eq!(journal.get("conflict-1"), Some(&1));
 
-    let kinds: Vec<_> = outbox
+    let reconcile: Vec<_> = outbox
         .list(&Query::new().state(StateFilter::NeedsReconciliation))
         .await
         .unwrap()
@@ -421,13 +422,20 @@ pub(crate) async fn reconciliation_is_settled_without_a_resend(outbox: &Outbox) 
         })
         .collect();
     assert_eq!(
-        kinds,
-        [
-            ("old-1".to_owned(), ReconcileKind::ResendWindowPassed),
-            ("conflict-1".to_owned(), ReconcileKind::IdempotencyConflict)
-        ]
+        reconcile,
+        [("old-1".to_owned(), ReconcileKind::ResendWindowPassed)]
     );
-    assert_eq!(outbox.counts().await.unwrap().needs_reconciliation, 2);
+    let conflict = outbox.get(conflicting.request_id()).await.unwrap().unwrap();
+    match conflict.state() {
+        State::Refused { refusal, .. } => {
+            assert!(
+                refusal.message().contains("request_id already used"),
+                "{refusal:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(outbox.counts().await.unwrap().needs_reconciliation, 1);
     assert_eq!(outbox.drain_once(&client).await.unwrap().sent, 0);
 }
 

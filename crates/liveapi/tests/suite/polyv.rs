@@ -5,7 +5,7 @@ use crate::common;
 use liveapi::ErrorKind;
 use liveapi::model::polyv::{
     CashSettings, Cashes, ChannelId, DonateGood, DonateGoods, Enabled, GoodImage, GoodName,
-    GoodSettings, PolyvError, Scope,
+    GoodSettings, Scope,
 };
 
 fn cash(amounts: [&str; 6], min: &str) -> CashSettings {
@@ -82,8 +82,8 @@ async fn an_unknown_channel_is_a_typed_refusal() {
     let (emulator, client) = common::setup().await;
     let err = client.donate_settings(channel(42)).await.unwrap_err();
     match err.kind() {
-        ErrorKind::Polyv(PolyvError::IllegalChannel { channel, .. }) => {
-            assert_eq!(channel.as_deref(), Some("42"));
+        ErrorKind::Api(e) if e.kind() == liveapi::model::ApiErrorKind::IllegalChannel => {
+            assert_eq!(e.channel(), Some("42"));
         }
         other => panic!("{other:?}"),
     }

@@ -7,7 +7,8 @@ use crate::common;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use liveapi::model::linkv::{Coins, LinkvError, OpenId, PendingChange, RequestId};
+use liveapi::model::ApiErrorKind;
+use liveapi::model::linkv::{Coins, OpenId, PendingChange, RequestId};
 use liveapi::{Client, Context, ErrorKind, ManualClock};
 use liveapi_emulator::{ClockStart, Emulator, RunningEmulator};
 
@@ -178,7 +179,7 @@ async fn a_stored_change_is_resent_verbatim_from_another_process() {
 }
 
 #[tokio::test]
-async fn a_different_change_under_a_used_id_is_an_idempotency_conflict() {
+async fn a_different_change_under_a_used_id_is_refused_and_the_first_stays_applied_once() {
     let now = late_evening();
     let emulator = frozen(now).await;
     let client = client_at(&emulator, now);
@@ -194,19 +195,16 @@ async fn a_different_change_under_a_used_id_is_an_idempotency_conflict() {
         .request_id(id.clone())
         .await
         .unwrap_err();
+    // The server's status (400) is what decides: a refusal of this request, never applied.
+    // The emulator's words name the cause for a person; LinkV documents none, so they decide
+    // nothing.
     assert!(
-        matches!(
-            err.kind(),
-            ErrorKind::Linkv(LinkvError::IdempotencyConflict { .. })
-        ),
+        matches!(err.kind(), ErrorKind::Api(e) if e.kind() == ApiErrorKind::BadParameter),
         "{err:?}"
     );
-    assert!(err.needs_reconciliation() && !err.outcome_unknown() && !err.is_retryable());
+    assert!(!err.needs_reconciliation() && !err.outcome_unknown() && !err.is_retryable());
     assert_eq!(err.request_id(), Some(&id));
-    assert!(
-        err.to_string().contains("this one was not applied"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("request_id already used"), "{err}");
     assert_eq!(applied(&emulator, &id), 1);
 }
 
