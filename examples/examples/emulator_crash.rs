@@ -19,7 +19,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use liveapi_examples::emulator_crash::{Config, run};
+use liveapi_test_support::emulator_crash::{Config, run};
 
 fn parse(args: &[String]) -> Result<Config, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;

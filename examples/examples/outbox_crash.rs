@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use liveapi_examples::outbox_crash::{Config, StoreLocation, run, worker_main};
-use liveapi_outbox::testing::TestSchema;
+use liveapi_test_support::postgres::TestSchema;
 
 struct Options {
     config: Config,
@@ -110,12 +110,8 @@ async fn main() -> ExitCode {
     let schema;
     let store = if options.postgres {
         schema = match TestSchema::new("crash_example") {
-            Ok(Some(schema)) => schema,
-            Ok(None) => return ExitCode::from(2),
-            Err(e) => {
-                eprintln!("outbox_crash: {e}");
-                return ExitCode::FAILURE;
-            }
+            Some(schema) => schema,
+            None => return ExitCode::from(2),
         };
         StoreLocation::Postgres {
             url: schema.url().to_owned(),

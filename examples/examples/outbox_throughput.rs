@@ -25,8 +25,8 @@ use liveapi::model::linkv::{Coins, Expiration, OpenId, PendingChange, PortraitUr
 use liveapi::model::linkv::{UserId, UserName};
 use liveapi::{Client, LinkvCredentials};
 use liveapi_emulator::{Emulator, RunningEmulator};
-use liveapi_outbox::testing::TestSchema;
 use liveapi_outbox::{Outbox, OutboxBuilder, SqliteStore};
+use liveapi_test_support::postgres::TestSchema;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -87,9 +87,8 @@ async fn fresh(kind: Kind, level: usize) -> Result<(OutboxBuilder, Box<dyn Send>
             Ok((Outbox::builder(store), Box::new(dir)))
         }
         Kind::Postgres => {
-            let schema = TestSchema::new("throughput")
-                .map_err(|e| e.to_string())?
-                .ok_or("LIVEAPI_TEST_POSTGRES_URL is not set")?;
+            let schema =
+                TestSchema::new("throughput").ok_or("LIVEAPI_TEST_POSTGRES_URL is not set")?;
             let store = schema
                 .store(level.clamp(2, 16))
                 .await

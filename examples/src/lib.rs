@@ -4,15 +4,10 @@
 //! holds [`chaos`], the fault-injection run behind both the chaos test of the test suite and
 //! the `chaos` example that runs it at scale, the [`histogram`] of the `loadtest` example,
 //! [`outbox_crash`], the outbox's crash test (its workers are the `outbox-crash-worker`
-//! binary, or the `outbox_crash` example itself), [`emulator_crash`], the crash test of the
-//! emulator's state store (shared with a test of the `liveapi` binary), and the [`fleet`]
-//! helpers behind the `fleet_worker` binary and the fleet test (several processes sharing one
+//! binary, or the `outbox_crash` example itself), and the [`fleet`] helpers behind the `fleet_worker` binary and the fleet test (several processes sharing one
 //! Polyv budget through Redis).
 
 pub mod chaos;
-/// The emulator crash test's driver, kept with the `liveapi-cli` test that runs it small.
-#[path = "../../crates/liveapi-cli/tests/support/emulator_crash.rs"]
-pub mod emulator_crash;
 pub mod fleet;
 pub mod histogram;
 pub mod outbox_crash;

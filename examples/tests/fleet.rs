@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use liveapi_emulator::{DEMO_POLYV_APP_ID, DEMO_POLYV_SECRET, Emulator, RunningEmulator};
 use liveapi_examples::fleet::Report;
-use liveapi_examples::fleet::redis::{PrivateRedis, redis_url, unique_prefix};
+use liveapi_test_support::redis::{PrivateRedis, unique_prefix};
+use liveapi_test_support::service::redis_url;
 use serde_json::Value;
 
 /// The fleet's budget: the client's default, 1200 per 10 s.
