@@ -18,7 +18,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use liveapi_emulator::{DEMO_POLYV_APP_ID, DEMO_POLYV_SECRET, Emulator, RunningEmulator};
-use liveapi_examples::fleet::Report;
+use liveapi_harness::fleet::Report;
 use liveapi_test_support::redis::{PrivateRedis, unique_prefix};
 use liveapi_test_support::service::redis_url;
 use serde_json::Value;

@@ -4,8 +4,8 @@
 //! concurrency means more changes per sync.
 //!
 //! ```sh
-//! cargo run --release --example emulator_state_load
-//! cargo run --release --example emulator_state_load -- --seconds 5 --concurrency 1,8,32
+//! cargo run --release -p liveapi-harness --bin emulator_state_load
+//! cargo run --release -p liveapi-harness --bin emulator_state_load -- --seconds 5 --concurrency 1,8,32
 //! ```
 //!
 //! Options: `--seconds N` (3 per measurement), `--concurrency 1,32` (the levels). The state

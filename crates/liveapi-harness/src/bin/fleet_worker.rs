@@ -6,7 +6,7 @@
 //! LIVEAPI_POLYV_APP_ID=demo_polyv_app LIVEAPI_POLYV_SECRET=demo_polyv_secret \
 //! LIVEAPI_POLYV_BASE_URL=http://127.0.0.1:8080 \
 //! LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL=redis://127.0.0.1:6379/0 LIVEAPI_POLYV_RATE_LIMIT_PROCESSES=3 \
-//! cargo run --release -p liveapi-examples --bin fleet_worker -- --calls 1000 --seconds 11
+//! cargo run --release -p liveapi-harness --bin fleet_worker -- --calls 1000 --seconds 11
 //! ```
 //!
 //! It is configured by the environment like any `liveapi` client (`Client::from_env`), logs
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use liveapi::model::polyv::{PolyvError, Scope};
 use liveapi::request::TransportErrorKind;
 use liveapi::{Client, ErrorKind};
-use liveapi_examples::fleet::Report;
+use liveapi_harness::fleet::Report;
 
 struct Args {
     calls: u64,

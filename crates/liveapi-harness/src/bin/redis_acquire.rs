@@ -2,13 +2,13 @@
 //! loopback, one task after another and at concurrency, next to the in-process limiter.
 //!
 //! ```sh
-//! cargo run --release --example redis_acquire -- --redis redis://127.0.0.1:6379/0
+//! cargo run --release -p liveapi-harness --bin redis_acquire -- --redis redis://127.0.0.1:6379/0
 //! ```
 //!
 //! Options: `--redis URL` (default `redis://127.0.0.1:6379/0`, or `LIVEAPI_TEST_REDIS_URL`),
 //! `--permits N` (20000 per run), `--concurrency N` (16 for the concurrent run). The limit
 //! is set far above what is asked, so every permit is one script run and none waits; keys are
-//! the example's own and expire by themselves.
+//! the harness's own and expire by themselves.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use liveapi::transport::TokioTimer;
 use liveapi::{LocalRateLimiter, RateLimit, RateLimiter, RedisLink, RedisRateLimiter};
-use liveapi_examples::histogram::Histogram;
+use liveapi_harness::histogram::Histogram;
 
 struct Args {
     redis: String,

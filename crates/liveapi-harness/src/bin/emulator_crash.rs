@@ -9,7 +9,7 @@
 //!
 //! ```sh
 //! cargo build --release -p liveapi-cli
-//! cargo run --release --example emulator_crash -- --kills 25 --writers 8
+//! cargo run --release -p liveapi-harness --bin emulator_crash -- --kills 25 --writers 8
 //! ```
 //!
 //! Options: `--kills N` (25, at least 20), `--writers N` (8), `--seed N` (1), `--min-gap-ms N`
@@ -23,10 +23,9 @@ use liveapi_test_support::emulator_crash::{Config, run};
 
 fn parse(args: &[String]) -> Result<Config, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    // target/<profile>/examples/emulator_crash → target/<profile>/liveapi
+    // target/<profile>/emulator_crash → target/<profile>/liveapi
     let binary = exe
         .parent()
-        .and_then(|examples| examples.parent())
         .map(|profile| profile.join("liveapi"))
         .ok_or("cannot find the target directory")?;
     let state = std::env::temp_dir().join("unused");

@@ -3,9 +3,9 @@
 //! emulator in this process (no faults).
 //!
 //! ```sh
-//! cargo run --release --example outbox_throughput
+//! cargo run --release -p liveapi-harness --bin outbox_throughput
 //! LIVEAPI_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test \
-//!     cargo run --release --example outbox_throughput -- --store both
+//!     cargo run --release -p liveapi-harness --bin outbox_throughput -- --store both
 //! ```
 //!
 //! Options: `--store sqlite|postgres|both` (default sqlite), `--changes N` (2000 per

@@ -5,9 +5,9 @@
 //! applied exactly once.
 //!
 //! ```sh
-//! cargo run --release --example outbox_crash                       # SQLite, one worker
+//! cargo run --release -p liveapi-harness --bin outbox_crash   # SQLite, one worker
 //! LIVEAPI_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test \
-//!     cargo run --release --example outbox_crash -- --store postgres --workers 3
+//!     cargo run --release -p liveapi-harness --bin outbox_crash -- --store postgres --workers 3
 //! ```
 //!
 //! Options: `--store sqlite|postgres` (default sqlite; PostgreSQL from
@@ -20,7 +20,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use liveapi_examples::outbox_crash::{Config, StoreLocation, run, worker_main};
+use liveapi_harness::outbox_crash::{Config, StoreLocation, run, worker_main};
 use liveapi_test_support::postgres::TestSchema;
 
 struct Options {

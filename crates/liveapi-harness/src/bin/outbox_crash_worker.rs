@@ -1,7 +1,7 @@
-//! The worker process of the outbox crash test (`liveapi_examples::outbox_crash`): started,
+//! The worker process of the outbox crash test (`liveapi_harness::outbox_crash`): started,
 //! killed with SIGKILL and restarted by the test, which finds it as `CARGO_BIN_EXE_…`.
 //!
-//! `outbox-crash-worker worker --sqlite PATH … ` (see `outbox_crash::worker_main`).
+//! `outbox_crash_worker worker --sqlite PATH … ` (see `outbox_crash::worker_main`).
 
 use std::process::ExitCode;
 
@@ -12,13 +12,13 @@ async fn main() -> ExitCode {
         .split_first()
         .map(|(first, rest)| (first.as_str(), rest))
     else {
-        eprintln!("outbox-crash-worker: the first argument must be `worker`");
+        eprintln!("outbox_crash_worker: the first argument must be `worker`");
         return ExitCode::from(2);
     };
-    match liveapi_examples::outbox_crash::worker_main(rest).await {
+    match liveapi_harness::outbox_crash::worker_main(rest).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("outbox-crash-worker: {e}");
+            eprintln!("outbox_crash_worker: {e}");
             ExitCode::FAILURE
         }
     }

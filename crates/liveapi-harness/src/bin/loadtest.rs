@@ -4,7 +4,7 @@
 //! how they compare.
 //!
 //! ```sh
-//! cargo run --release --example loadtest -- --calls 50000 --concurrency 32
+//! cargo run --release -p liveapi-harness --bin loadtest -- --calls 50000 --concurrency 32
 //! ```
 //!
 //! Options: `--calls N` (default 20000), `--concurrency N` (32), `--rounds N` (3; each round
@@ -31,7 +31,7 @@ use liveapi::sign::linkv;
 use liveapi::transport::ReqwestTransport;
 use liveapi::{Client, LinkvCredentials, RetryPolicy};
 use liveapi_emulator::{Emulator, RunningEmulator};
-use liveapi_examples::histogram::Histogram;
+use liveapi_harness::histogram::Histogram;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Op {

@@ -5,19 +5,19 @@
 //!
 //! Memory is measured two ways. The resident set (`VmRSS`) is what the system sees, but the
 //! allocator keeps memory freed by closed connections for reuse, so RSS stays near the
-//! high-water mark of an attack. The live heap, counted by this example's global allocator
+//! high-water mark of an attack. The live heap, counted by this harness's global allocator
 //! (bytes and blocks allocated and not yet freed), shows what the process really still holds:
 //! after each round, once the emulator reports no connection open and the attackers' own
 //! sockets and tasks are gone, it must be back within [`LEAK_SLACK`] of its idle level, or the
-//! example fails. The heap is counted in this process only: with `--target` the emulator is
+//! harness fails. The heap is counted in this process only: with `--target` the emulator is
 //! another process, and only its RSS is shown.
 //!
 //! ```sh
-//! cargo run --release -p liveapi-examples --example emulator_slowloris
-//! cargo run --release -p liveapi-examples --example emulator_slowloris -- --connections 500 --max-connections 200
+//! cargo run --release -p liveapi-harness --bin emulator_slowloris
+//! cargo run --release -p liveapi-harness --bin emulator_slowloris -- --connections 500 --max-connections 200
 //! # An emulator in a process of its own, so that its memory is measured without the attackers'.
 //! liveapi emulator --listen 127.0.0.1:8080 & sleep 1
-//! cargo run --release -p liveapi-examples --example emulator_slowloris -- --target 127.0.0.1:8080 --target-pid $!
+//! cargo run --release -p liveapi-harness --bin emulator_slowloris -- --target 127.0.0.1:8080 --target-pid $!
 //! ```
 //!
 //! Options: `--connections N` (500 attackers), `--byte-every-ms N` (2000), `--header-timeout-ms N`

@@ -3,7 +3,7 @@
 //! applied twice and none was lost.
 //!
 //! ```sh
-//! cargo run --release --example chaos -- --calls 100000 --concurrency 64
+//! cargo run --release -p liveapi-harness --bin chaos -- --calls 100000 --concurrency 64
 //! ```
 //!
 //! Options: `--calls N` (default 1500), `--concurrency N` (32), `--users N` (6),
@@ -16,7 +16,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use liveapi_examples::chaos::{Config, run};
+use liveapi_harness::chaos::{Config, run};
 
 fn parse(args: &[String]) -> Result<Config, String> {
     let mut config = Config::default();
