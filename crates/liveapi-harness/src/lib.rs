@@ -7,11 +7,12 @@
 //! run behind both the chaos test and the `chaos` binary; [`outbox_crash`], the outbox's
 //! crash test (its workers are the `outbox_crash_worker` binary, or the `outbox_crash`
 //! binary itself); the [`fleet`] report behind the `fleet_worker` binary and the fleet test
-//! (several processes sharing one Polyv budget through Redis); and the [`histogram`] of the
-//! load measurements. The emulator's crash driver is shared with a test of the `liveapi`
-//! binary, so it lives in `liveapi-test-support`.
+//! (several processes sharing one Polyv budget through Redis); the [`histogram`] of the load
+//! measurements; and the [`cli`] flag values the binaries share. The emulator's crash driver
+//! is shared with a test of the `liveapi` binary, so it lives in `liveapi-test-support`.
 
 pub mod chaos;
+pub mod cli;
 pub mod fleet;
 pub mod histogram;
 pub mod outbox_crash;

@@ -16,51 +16,66 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use liveapi_harness::chaos::{Config, run};
+use liveapi_harness::cli::share;
 
-fn parse(args: &[String]) -> Result<Config, String> {
-    let mut config = Config::default();
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag}: `{value}` is not a whole number"))
-        };
-        let share = || {
-            value
-                .parse::<f64>()
-                .ok()
-                .filter(|r| (0.0..=1.0).contains(r))
-                .ok_or_else(|| format!("{flag}: `{value}` is not between 0 and 1"))
-        };
-        match flag.as_str() {
-            "--calls" => config.calls = number()? as usize,
-            "--concurrency" => config.concurrency = number()? as usize,
-            "--users" => config.users = number()? as usize,
-            "--seed" => config.seed = number()?,
-            "--timeout-ms" => config.attempt_timeout = Duration::from_millis(number()?),
-            "--attempts" => config.max_attempts = u32::try_from(number()?).unwrap_or(u32::MAX),
-            "--fault-rate" => config.fault_rate = share()?,
-            "--crash-rate" => config.crash_rate = share()?,
-            "--late-share" => config.late_share = share()?,
-            other => return Err(format!("unknown option {other}")),
+/// The chaos run at any scale: concurrent coin changes through injected faults, then the proof
+/// that none was applied twice and none was lost.
+#[derive(Parser)]
+struct Flags {
+    /// Coin calls to make.
+    #[arg(long, default_value_t = Config::default().calls)]
+    calls: usize,
+    /// Calls in flight at once.
+    #[arg(long, default_value_t = Config::default().concurrency)]
+    concurrency: usize,
+    /// Users the calls are spread over.
+    #[arg(long, default_value_t = Config::default().users)]
+    users: usize,
+    /// Share of requests that meet an injected fault (0 to 1).
+    #[arg(long, default_value_t = Config::default().fault_rate, value_parser = share)]
+    fault_rate: f64,
+    /// Seeds the faults and the mix of calls.
+    #[arg(long, default_value_t = Config::default().seed)]
+    seed: u64,
+    /// The client's per-attempt timeout, in ms; injected delays reach twice that.
+    #[arg(long, default_value_t = millis(Config::default().attempt_timeout))]
+    timeout_ms: u64,
+    /// Attempts per call, retries included.
+    #[arg(long, default_value_t = Config::default().max_attempts.into())]
+    attempts: u64,
+    /// Share of calls dropped mid-flight and resent from storage (0 to 1).
+    #[arg(long, default_value_t = Config::default().crash_rate, value_parser = share)]
+    crash_rate: f64,
+    /// Share of those resent only a day later (0 to 1).
+    #[arg(long, default_value_t = Config::default().late_share, value_parser = share)]
+    late_share: f64,
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Flags {
+    fn config(self) -> Config {
+        Config {
+            calls: self.calls,
+            concurrency: self.concurrency,
+            users: self.users,
+            fault_rate: self.fault_rate,
+            seed: self.seed,
+            attempt_timeout: Duration::from_millis(self.timeout_ms),
+            max_attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            crash_rate: self.crash_rate,
+            late_share: self.late_share,
         }
     }
-    Ok(config)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = match parse(&args) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("chaos: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let config = Flags::parse().config();
     println!(
         "{} calls from {} tasks over {} users, {:.0} % faults, seed {}",
         config.calls,

@@ -20,67 +20,76 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use liveapi_harness::outbox_crash::{Config, StoreLocation, run, worker_main};
+use clap::{Parser, ValueEnum};
+use liveapi_harness::cli::share;
+use liveapi_harness::outbox_crash::{Config, StoreLocation, WorkerCommand, run, worker_main};
 use liveapi_test_support::postgres::TestSchema;
 
-struct Options {
-    config: Config,
-    postgres: bool,
+/// The store the outbox lives in.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Store {
+    /// A SQLite file in a temporary directory, one worker at a time.
+    Sqlite,
+    /// A schema of its own on `LIVEAPI_TEST_POSTGRES_URL`, shared by the workers.
+    Postgres,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut config = Config {
-        changes: 2_000,
-        kills: 25,
-        pace: Duration::from_millis(2),
-        timeout: Duration::from_secs(600),
-        ..Config::default()
-    };
-    let mut postgres = false;
-    let mut workers = None;
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag}: `{value}` is not a whole number"))
-        };
-        match flag.as_str() {
-            "--store" => {
-                postgres = match value.as_str() {
-                    "sqlite" => false,
-                    "postgres" => true,
-                    other => return Err(format!("--store: `{other}` is not sqlite or postgres")),
-                }
-            }
-            "--changes" => config.changes = number()? as usize,
-            "--workers" => workers = Some(number()? as usize),
-            "--kills" => config.kills = number()? as usize,
-            "--seed" => config.seed = number()?,
-            "--pace-ms" => config.pace = Duration::from_millis(number()?),
-            "--fault-rate" => {
-                config.fault_rate = value
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|r| (0.0..=1.0).contains(r))
-                    .ok_or_else(|| format!("{flag}: `{value}` is not between 0 and 1"))?;
-            }
-            other => return Err(format!("unknown option {other}")),
+/// The outbox crash test at scale: workers killed with SIGKILL at random moments while they
+/// enqueue and send coin changes; every change must be applied exactly once.
+#[derive(Parser)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Flags {
+    /// Run as a worker (how this program starts its own workers).
+    #[command(subcommand)]
+    worker: Option<WorkerCommand>,
+    /// Where the outbox lives.
+    #[arg(long, value_enum, default_value_t = Store::Sqlite)]
+    store: Store,
+    /// Coin changes to make.
+    #[arg(long, default_value_t = 2_000)]
+    changes: usize,
+    /// Workers at once [default: 1 for SQLite, 3 for PostgreSQL] (0 counts as 1).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// SIGKILLs to deliver while entries are pending (at least 20).
+    #[arg(long, default_value_t = 25)]
+    kills: usize,
+    /// Share of requests that meet an injected fault (0 to 1).
+    #[arg(long, default_value_t = Config::default().fault_rate, value_parser = share)]
+    fault_rate: f64,
+    /// Seeds the faults, the kill moments and the choice of worker.
+    #[arg(long, default_value_t = Config::default().seed)]
+    seed: u64,
+    /// How long a worker waits after each change it enqueues anew, in ms: spreads the work
+    /// over the kills.
+    #[arg(long, default_value_t = 2)]
+    pace_ms: u64,
+}
+
+impl Flags {
+    fn config(&self) -> Result<Config, String> {
+        if self.kills < 20 {
+            return Err("--kills: the crash test kills at least 20 times".to_owned());
         }
+        let postgres = self.store == Store::Postgres;
+        Ok(Config {
+            changes: self.changes,
+            kills: self.kills,
+            pace: Duration::from_millis(self.pace_ms),
+            timeout: Duration::from_secs(600),
+            fault_rate: self.fault_rate,
+            seed: self.seed,
+            workers: self.workers.unwrap_or(if postgres { 3 } else { 1 }).max(1),
+            ..Config::default()
+        })
     }
-    if config.kills < 20 {
-        return Err("--kills: the crash test kills at least 20 times".to_owned());
-    }
-    config.workers = workers.unwrap_or(if postgres { 3 } else { 1 }).max(1);
-    Ok(Options { config, postgres })
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("worker") {
-        return match worker_main(&args[1..]).await {
+    let mut flags = Flags::parse();
+    if let Some(WorkerCommand::Worker(args)) = flags.worker.take() {
+        return match worker_main(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("outbox_crash worker: {e}");
@@ -88,13 +97,14 @@ async fn main() -> ExitCode {
             }
         };
     }
-    let options = match parse(&args) {
-        Ok(options) => options,
+    let config = match flags.config() {
+        Ok(config) => config,
         Err(e) => {
             eprintln!("outbox_crash: {e}");
             return ExitCode::from(2);
         }
     };
+    let postgres = flags.store == Store::Postgres;
     let Ok(me) = std::env::current_exe() else {
         eprintln!("outbox_crash: cannot find this program to start its workers");
         return ExitCode::FAILURE;
@@ -108,7 +118,7 @@ async fn main() -> ExitCode {
         }
     };
     let schema;
-    let store = if options.postgres {
+    let store = if postgres {
         schema = match TestSchema::new("crash_example") {
             Some(schema) => schema,
             None => return ExitCode::from(2),
@@ -120,20 +130,15 @@ async fn main() -> ExitCode {
     } else {
         StoreLocation::Sqlite(dir.path().join("crash.outbox"))
     };
-    let config = &options.config;
     println!(
         "{} changes, {} worker(s) on {}, at least {} SIGKILLs, {:.0} % faults",
         config.changes,
         config.workers,
-        if options.postgres {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        },
+        if postgres { "PostgreSQL" } else { "SQLite" },
         config.kills,
         config.fault_rate * 100.0
     );
-    match run(config, &store, &me).await {
+    match run(&config, &store, &me).await {
         Ok(report) => {
             println!("{report}");
             ExitCode::SUCCESS
