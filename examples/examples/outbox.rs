@@ -4,7 +4,7 @@
 //! embedded emulator: no network, no real money.
 //!
 //! ```sh
-//! cargo run -p liveapi-examples --example outbox
+//! cargo run --example outbox
 //! ```
 //!
 //! It opens the outbox, starts its dispatcher, enqueues the 100-coin credit of a paid order

@@ -7,7 +7,7 @@
 //! embedded emulator.
 //!
 //! ```sh
-//! cargo run -p liveapi-examples --example redis_limit
+//! cargo run --example redis_limit
 //! ```
 //!
 //! `ClientBuilder::polyv_redis_rate_limit`, or the `LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL`

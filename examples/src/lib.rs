@@ -1,5 +1,5 @@
 //! Runnable examples of the liveapi SDK: each file in `examples/` is a whole program to copy
-//! from, run with `cargo run -p liveapi-examples --example NAME`:
+//! from, run with `cargo run --example NAME`:
 //!
 //! - `quickstart`: the high-level `liveapi::Client` against the embedded emulator;
 //! - `sign_only`: signing and verifying with `liveapi-sign` alone;
