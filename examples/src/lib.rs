@@ -1,18 +1,11 @@
-//! Runnable examples of the liveapi SDK, and the machinery the bigger ones share.
+//! Runnable examples of the liveapi SDK: each file in `examples/` is a whole program to copy
+//! from, run with `cargo run --example NAME`:
 //!
-//! The examples are `[[example]]` targets (`cargo run --example quickstart`). This library
-//! holds [`chaos`], the fault-injection run behind both the chaos test of the test suite and
-//! the `chaos` example that runs it at scale, the [`histogram`] of the `loadtest` example,
-//! [`outbox_crash`], the outbox's crash test (its workers are the `outbox-crash-worker`
-//! binary, or the `outbox_crash` example itself), [`emulator_crash`], the crash test of the
-//! emulator's state store (shared with a test of the `liveapi` binary), and the [`fleet`]
-//! helpers behind the `fleet_worker` binary and the fleet test (several processes sharing one
-//! Polyv budget through Redis).
-
-pub mod chaos;
-/// The emulator crash test's driver, kept with the `liveapi-cli` test that runs it small.
-#[path = "../../crates/liveapi-cli/tests/support/emulator_crash.rs"]
-pub mod emulator_crash;
-pub mod fleet;
-pub mod histogram;
-pub mod outbox_crash;
+//! - `quickstart`: the high-level `liveapi::Client` against the embedded emulator;
+//! - `sign_only`: signing and verifying with `liveapi-sign` alone;
+//! - `blocking_ureq`: a transport of your own (blocking `ureq`) under `liveapi-request`;
+//! - `outbox`: coin changes through a durable `liveapi_outbox::Outbox`;
+//! - `redis_limit`: one Polyv budget shared through Redis by every process of a fleet.
+//!
+//! The proof harnesses behind `BENCHMARKS.md` (load, chaos, crash and fleet runs) are the
+//! binaries of `liveapi-harness`.

@@ -1,12 +1,10 @@
 //! `liveapi emulator --state` survives SIGKILL: the crash test of the emulator's state store
-//! at a small size (the `emulator_crash` example runs it at scale). The driver lives with this
-//! test, so that the published crate's tests are whole; the example includes it from here.
-
-#[allow(dead_code, unreachable_pub)]
-#[path = "support/emulator_crash.rs"]
-mod emulator_crash;
+//! at a small size (the `emulator_crash` harness of `liveapi-harness` runs it at scale). The
+//! driver is `liveapi_test_support::emulator_crash`, shared with that harness.
 
 use std::time::Duration;
+
+use liveapi_test_support::emulator_crash;
 
 #[test]
 fn acknowledged_credits_survive_sigkill_and_resends_change_nothing() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{Run, Server, liveapi, run, run_command};
 use liveapi_emulator::{FaultKind, Faults};
-use liveapi_outbox::testing::TestSchema;
+use liveapi_test_support::postgres::TestSchema;
 
 /// How many times the emulator applied `id`.
 fn applied(server: &Server, id: &str) -> usize {
@@ -268,7 +268,7 @@ fn outboxes_that_cannot_be_used_are_clear_errors() {
 
 #[test]
 fn a_change_through_a_postgres_outbox() {
-    let Some(schema) = TestSchema::new("cli").unwrap_or_else(|e| panic!("{e}")) else {
+    let Some(schema) = TestSchema::new("cli") else {
         return;
     };
     let server = Server::start();

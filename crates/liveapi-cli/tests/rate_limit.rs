@@ -4,21 +4,7 @@
 mod common;
 
 use common::Server;
-
-fn redis_url() -> Option<String> {
-    match std::env::var("LIVEAPI_TEST_REDIS_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("LIVEAPI_CI").is_some_and(|v| !v.is_empty()) => {
-            panic!("LIVEAPI_TEST_REDIS_URL is not set: CI must provide it (.ci/run starts Redis)")
-        }
-        _ => {
-            eprintln!(
-                "skipped: LIVEAPI_TEST_REDIS_URL is not set (see the README, \"Running the Redis and PostgreSQL tests\")"
-            );
-            None
-        }
-    }
-}
+use liveapi_test_support::service::redis_url;
 
 #[test]
 fn polyv_calls_share_a_budget_through_redis() {

@@ -81,8 +81,6 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
-#[cfg(feature = "test-util")]
-pub mod testing;
 
 pub use entry::{
     Counts, Enqueued, Entry, Lease, Query, ReconcileKind, Reconciliation, Refusal, RefusalKind,

@@ -9,12 +9,12 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use liveapi_outbox::testing::TestSchema;
 use liveapi_outbox::{Enqueued, Outbox, OutboxError, PostgresStore};
+use liveapi_test_support::postgres::TestSchema;
 
 /// The test's schema, or `None` to skip.
 fn schema(label: &str) -> Option<TestSchema> {
-    TestSchema::new(label).unwrap_or_else(|e| panic!("{e}"))
+    TestSchema::new(label)
 }
 
 async fn outbox(schema: &TestSchema) -> Outbox {

@@ -4,8 +4,6 @@
 //! PATH (`.ci/run` provides both); each test uses keys of its own.
 #![cfg(feature = "redis")]
 
-mod redis_support;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,8 +16,9 @@ use liveapi::{
     PolyvCredentials, RateLimit, RateLimiter, RedisLink, RedisRateLimiter, RedisRateLimiterBuilder,
     Throttled,
 };
+use liveapi_test_support::redis::{PrivateRedis, unique_prefix};
+use liveapi_test_support::service::redis_url;
 use proptest::prelude::*;
-use redis_support::{PrivateRedis, redis_url, unique_prefix};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)

@@ -272,8 +272,49 @@ const WORKER_SETTINGS: WorkerSettings = WorkerSettings {
     lease: Duration::from_millis(1_500),
 };
 
-/// A worker's command line, parsed.
-struct WorkerArgs {
+/// How the programs that run as workers are told to: `worker` and its flags.
+#[derive(Debug, clap::Subcommand)]
+pub enum WorkerCommand {
+    /// Run as one worker of a crash test (the test starts these; not for use by hand).
+    Worker(WorkerArgs),
+}
+
+/// A worker's command line: `--sqlite PATH | --postgres URL --schema NAME --changes N
+/// --workers W --index I --users A,B,… --pace-ms MS`.
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// The outbox's SQLite file.
+    #[arg(
+        long,
+        required_unless_present = "postgres",
+        conflicts_with = "postgres"
+    )]
+    sqlite: Option<PathBuf>,
+    /// The outbox's PostgreSQL server.
+    #[arg(long, requires = "schema")]
+    postgres: Option<String>,
+    /// The outbox's schema on `--postgres`.
+    #[arg(long)]
+    schema: Option<String>,
+    /// Changes in the whole run.
+    #[arg(long)]
+    changes: usize,
+    /// Workers at once (0 counts as 1).
+    #[arg(long)]
+    workers: usize,
+    /// This worker's index: it enqueues changes `index, index + workers, …`.
+    #[arg(long)]
+    index: usize,
+    /// The users' open ids, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    users: Vec<String>,
+    /// How long to wait after each change enqueued anew, in ms.
+    #[arg(long)]
+    pace_ms: u64,
+}
+
+/// A worker's command line, checked.
+struct WorkerPlan {
     store: StoreLocation,
     changes: usize,
     workers: usize,
@@ -282,46 +323,27 @@ struct WorkerArgs {
     pace: Duration,
 }
 
-fn parse_worker(args: &[String]) -> Result<WorkerArgs, Failure> {
-    let mut values: HashMap<&str, &str> = HashMap::new();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it
-            .next()
-            .ok_or_else(|| fail(format!("{flag} needs a value")))?;
-        values.insert(flag.as_str(), value.as_str());
+impl WorkerArgs {
+    fn check(self) -> Result<WorkerPlan, Failure> {
+        let store = match (self.sqlite, self.postgres, self.schema) {
+            (Some(path), None, _) => StoreLocation::Sqlite(path),
+            (None, Some(url), Some(schema)) => StoreLocation::Postgres { url, schema },
+            _ => return Err(fail("give --sqlite PATH or --postgres URL --schema NAME")),
+        };
+        let users = self
+            .users
+            .iter()
+            .map(|u| OpenId::new(u).map_err(|e| fail(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WorkerPlan {
+            store,
+            changes: self.changes,
+            workers: self.workers.max(1),
+            index: self.index,
+            users,
+            pace: Duration::from_millis(self.pace_ms),
+        })
     }
-    let get = |name: &str| {
-        values
-            .get(name)
-            .copied()
-            .ok_or_else(|| fail(format!("{name} is missing")))
-    };
-    let number = |name: &str| -> Result<usize, Failure> {
-        get(name)?
-            .parse()
-            .map_err(|_| fail(format!("{name} is not a number")))
-    };
-    let store = match (values.get("--sqlite"), values.get("--postgres")) {
-        (Some(path), None) => StoreLocation::Sqlite(PathBuf::from(path)),
-        (None, Some(url)) => StoreLocation::Postgres {
-            url: (*url).to_owned(),
-            schema: get("--schema")?.to_owned(),
-        },
-        _ => return Err(fail("give --sqlite PATH or --postgres URL --schema NAME")),
-    };
-    let users = get("--users")?
-        .split(',')
-        .map(|u| OpenId::new(u).map_err(|e| fail(e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(WorkerArgs {
-        store,
-        changes: number("--changes")?,
-        workers: number("--workers")?.max(1),
-        index: number("--index")?,
-        users,
-        pace: Duration::from_millis(number("--pace-ms")? as u64),
-    })
 }
 
 /// A worker process: `worker --sqlite PATH | --postgres URL --schema NAME --changes N
@@ -332,8 +354,8 @@ fn parse_worker(args: &[String]) -> Result<WorkerArgs, Failure> {
 ///
 /// # Errors
 /// A [`Failure`] if the run cannot go on (a store that is damaged, say).
-pub async fn worker_main(args: &[String]) -> Result<(), Failure> {
-    let args = parse_worker(args)?;
+pub async fn worker_main(args: WorkerArgs) -> Result<(), Failure> {
+    let args = args.check()?;
     let settings = WORKER_SETTINGS;
     let client = settings.client()?;
     let outbox = args.store.open(&settings).await?;

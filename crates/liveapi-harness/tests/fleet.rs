@@ -18,8 +18,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use liveapi_emulator::{DEMO_POLYV_APP_ID, DEMO_POLYV_SECRET, Emulator, RunningEmulator};
-use liveapi_examples::fleet::Report;
-use liveapi_examples::fleet::redis::{PrivateRedis, redis_url, unique_prefix};
+use liveapi_harness::fleet::Report;
+use liveapi_test_support::redis::{PrivateRedis, unique_prefix};
+use liveapi_test_support::service::redis_url;
 use serde_json::Value;
 
 /// The fleet's budget: the client's default, 1200 per 10 s.

@@ -4,15 +4,15 @@
 //! workers sharing a PostgreSQL outbox (`LIVEAPI_TEST_POSTGRES_URL`; skipped with a notice
 //! without it, a failure when `LIVEAPI_CI=1`).
 //!
-//! `cargo run --release --example outbox_crash` runs it at scale.
+//! `cargo run --release -p liveapi-harness --bin outbox_crash` runs it at scale.
 
 use std::path::Path;
 use std::time::Duration;
 
-use liveapi_examples::outbox_crash::{Config, StoreLocation, run};
-use liveapi_outbox::testing::TestSchema;
+use liveapi_harness::outbox_crash::{Config, StoreLocation, run};
+use liveapi_test_support::postgres::TestSchema;
 
-const WORKER: &str = env!("CARGO_BIN_EXE_outbox-crash-worker");
+const WORKER: &str = env!("CARGO_BIN_EXE_outbox_crash_worker");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_workers_killed_at_random_lose_nothing_and_apply_nothing_twice() {
@@ -34,7 +34,7 @@ async fn sqlite_workers_killed_at_random_lose_nothing_and_apply_nothing_twice() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_workers_sharing_one_outbox_killed_independently_lose_nothing() {
-    let Some(schema) = TestSchema::new("crash").unwrap_or_else(|e| panic!("{e}")) else {
+    let Some(schema) = TestSchema::new("crash") else {
         return;
     };
     let store = StoreLocation::Postgres {

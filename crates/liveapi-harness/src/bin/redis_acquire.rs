@@ -2,47 +2,40 @@
 //! loopback, one task after another and at concurrency, next to the in-process limiter.
 //!
 //! ```sh
-//! cargo run --release --example redis_acquire -- --redis redis://127.0.0.1:6379/0
+//! cargo run --release -p liveapi-harness --bin redis_acquire -- --redis redis://127.0.0.1:6379/0
 //! ```
 //!
 //! Options: `--redis URL` (default `redis://127.0.0.1:6379/0`, or `LIVEAPI_TEST_REDIS_URL`),
 //! `--permits N` (20000 per run), `--concurrency N` (16 for the concurrent run). The limit
 //! is set far above what is asked, so every permit is one script run and none waits; keys are
-//! the example's own and expire by themselves.
+//! the harness's own and expire by themselves.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use liveapi::transport::TokioTimer;
 use liveapi::{LocalRateLimiter, RateLimit, RateLimiter, RedisLink, RedisRateLimiter};
-use liveapi_examples::histogram::Histogram;
+use liveapi_harness::histogram::Histogram;
 
+/// The cost of one permit of the Redis rate limiter, next to the in-process limiter.
+#[derive(Parser)]
 struct Args {
+    /// The Redis server (`LIVEAPI_TEST_REDIS_URL` when set).
+    #[arg(long, default_value_t = default_redis())]
     redis: String,
+    /// Permits per run (0 counts as 1).
+    #[arg(long, default_value_t = 20_000)]
     permits: u64,
+    /// Tasks of the concurrent run (0 counts as 1).
+    #[arg(long, default_value_t = 16)]
     concurrency: u64,
 }
 
-fn args() -> Result<Args, String> {
-    let mut parsed = Args {
-        redis: std::env::var("LIVEAPI_TEST_REDIS_URL")
-            .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned()),
-        permits: 20_000,
-        concurrency: 16,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        let number = |v: &str| v.parse::<u64>().map_err(|_| format!("{flag}: `{v}`"));
-        match flag.as_str() {
-            "--redis" => parsed.redis = value,
-            "--permits" => parsed.permits = number(&value)?.max(1),
-            "--concurrency" => parsed.concurrency = number(&value)?.max(1),
-            _ => return Err(format!("unknown flag {flag}")),
-        }
-    }
-    Ok(parsed)
+fn default_redis() -> String {
+    std::env::var("LIVEAPI_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned())
 }
 
 /// `permits` permits from `tasks` tasks; the latency of each, and the whole run's rate.
@@ -86,13 +79,9 @@ fn line(what: &str, (histogram, rate): &(Histogram, f64)) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
-    let args = match args() {
-        Ok(args) => args,
-        Err(e) => {
-            eprintln!("redis_acquire: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let mut args = Args::parse();
+    args.permits = args.permits.max(1);
+    args.concurrency = args.concurrency.max(1);
     // A window of 100 ms (200 with the transit margin) keeps a few thousand sends in the key at
     // these rates: the order of Polyv's 1200 per 10 s, so every script run works on a set of a
     // realistic size.

@@ -3,9 +3,9 @@
 //! emulator in this process (no faults).
 //!
 //! ```sh
-//! cargo run --release --example outbox_throughput
+//! cargo run --release -p liveapi-harness --bin outbox_throughput
 //! LIVEAPI_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test \
-//!     cargo run --release --example outbox_throughput -- --store both
+//!     cargo run --release -p liveapi-harness --bin outbox_throughput -- --store both
 //! ```
 //!
 //! Options: `--store sqlite|postgres|both` (default sqlite), `--changes N` (2000 per
@@ -21,12 +21,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use clap::{Parser, ValueEnum};
 use liveapi::model::linkv::{Coins, Expiration, OpenId, PendingChange, PortraitUri, RequestId};
 use liveapi::model::linkv::{UserId, UserName};
 use liveapi::{Client, LinkvCredentials};
 use liveapi_emulator::{Emulator, RunningEmulator};
-use liveapi_outbox::testing::TestSchema;
+use liveapi_harness::cli::level;
 use liveapi_outbox::{Outbox, OutboxBuilder, SqliteStore};
+use liveapi_test_support::postgres::TestSchema;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -34,46 +36,41 @@ enum Kind {
     Postgres,
 }
 
-struct Options {
-    stores: Vec<Kind>,
-    changes: usize,
-    levels: Vec<usize>,
+/// The stores to measure.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Stores {
+    /// SQLite only.
+    Sqlite,
+    /// PostgreSQL only (`LIVEAPI_TEST_POSTGRES_URL`).
+    Postgres,
+    /// SQLite, then PostgreSQL.
+    Both,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options {
-        stores: vec![Kind::Sqlite],
-        changes: 2_000,
-        levels: vec![1, 4, 16, 64],
-    };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--store" => {
-                options.stores = match value.as_str() {
-                    "sqlite" => vec![Kind::Sqlite],
-                    "postgres" => vec![Kind::Postgres],
-                    "both" => vec![Kind::Sqlite, Kind::Postgres],
-                    other => return Err(format!("--store: `{other}`")),
-                }
-            }
-            "--changes" => {
-                options.changes = value
-                    .parse()
-                    .map_err(|_| format!("--changes: `{value}` is not a number"))?;
-            }
-            "--concurrency" => {
-                options.levels = value
-                    .split(',')
-                    .map(|v| v.trim().parse::<usize>().map(|n| n.max(1)))
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| format!("--concurrency: `{value}`"))?;
-            }
-            other => return Err(format!("unknown option {other}")),
+impl Stores {
+    fn kinds(self) -> Vec<Kind> {
+        match self {
+            Self::Sqlite => vec![Kind::Sqlite],
+            Self::Postgres => vec![Kind::Postgres],
+            Self::Both => vec![Kind::Sqlite, Kind::Postgres],
         }
     }
-    Ok(options)
+}
+
+/// Throughput of the outbox: coin changes per second enqueued, dispatched, and both at once,
+/// for each store at several levels of concurrency.
+#[derive(Parser)]
+struct Options {
+    /// The stores to measure.
+    #[arg(long = "store", value_enum, default_value_t = Stores::Sqlite)]
+    stores: Stores,
+    /// Changes per measurement.
+    #[arg(long, default_value_t = 2_000)]
+    changes: usize,
+    /// The levels of concurrency, comma-separated (0 counts as 1): concurrent enqueuers, the
+    /// dispatcher's sends in flight and, for PostgreSQL, the pool's connections up to 16.
+    #[arg(long = "concurrency", value_delimiter = ',', default_value = "1,4,16,64", value_parser = level)]
+    levels: Vec<usize>,
 }
 
 /// A fresh store of `kind`, as a builder; what keeps it alive (the directory, the schema).
@@ -87,9 +84,8 @@ async fn fresh(kind: Kind, level: usize) -> Result<(OutboxBuilder, Box<dyn Send>
             Ok((Outbox::builder(store), Box::new(dir)))
         }
         Kind::Postgres => {
-            let schema = TestSchema::new("throughput")
-                .map_err(|e| e.to_string())?
-                .ok_or("LIVEAPI_TEST_POSTGRES_URL is not set")?;
+            let schema =
+                TestSchema::new("throughput").ok_or("LIVEAPI_TEST_POSTGRES_URL is not set")?;
             let store = schema
                 .store(level.clamp(2, 16))
                 .await
@@ -203,14 +199,7 @@ fn client_of(emulator: &RunningEmulator) -> Client {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse(&args) {
-        Ok(options) => options,
-        Err(e) => {
-            eprintln!("outbox_throughput: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
+    let options = Options::parse();
     let emulator = Emulator::builder()
         .rate_limit(None)
         .journal_capacity(1_000)
@@ -234,7 +223,7 @@ async fn main() -> std::process::ExitCode {
     println!("| store | concurrency | enqueue | dispatch | end to end |");
     println!("|---|---|---|---|---|");
     let mut run = 0;
-    for kind in &options.stores {
+    for kind in &options.stores.kinds() {
         for &level in &options.levels {
             match measure(*kind, level, options.changes, &client, &uid, &mut run).await {
                 Ok((enqueue, dispatch, both)) => {

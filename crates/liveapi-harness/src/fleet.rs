@@ -1,13 +1,5 @@
 //! A fleet of processes sharing one Polyv budget: the `fleet_worker` binary that is one of
 //! them, and what the fleet test needs around it (real Redis servers, the workers' reports).
-//!
-//! Tests that need Redis read `LIVEAPI_TEST_REDIS_URL` and run `redis-server` from the PATH.
-//! In CI (`LIVEAPI_CI` set) a missing one is a failure; elsewhere the test says why it is
-//! skipped and passes.
-
-/// Real Redis servers for the fleet test, shared with `liveapi`'s own limiter tests.
-#[path = "../../crates/liveapi/tests/redis_support/mod.rs"]
-pub mod redis;
 
 /// What one worker did, from the line it prints last.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

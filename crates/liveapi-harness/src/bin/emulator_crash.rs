@@ -9,72 +9,79 @@
 //!
 //! ```sh
 //! cargo build --release -p liveapi-cli
-//! cargo run --release --example emulator_crash -- --kills 25 --writers 8
+//! cargo run --release -p liveapi-harness --bin emulator_crash -- --kills 25 --writers 8
 //! ```
 //!
 //! Options: `--kills N` (25, at least 20), `--writers N` (8), `--seed N` (1), `--min-gap-ms N`
 //! and `--max-gap-ms N` (50 and 400: the time between a restart and the next kill),
 //! `--binary PATH` (the `liveapi` binary; by default the one in the same target directory).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use liveapi_examples::emulator_crash::{Config, run};
+use clap::Parser;
+use liveapi_test_support::emulator_crash::{Config, run};
 
-fn parse(args: &[String]) -> Result<Config, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    // target/<profile>/examples/emulator_crash → target/<profile>/liveapi
-    let binary = exe
-        .parent()
-        .and_then(|examples| examples.parent())
-        .map(|profile| profile.join("liveapi"))
-        .ok_or("cannot find the target directory")?;
-    let state = std::env::temp_dir().join("unused");
-    let mut config = Config {
-        binary,
-        state,
-        writers: 8,
-        kills: 25,
-        gap: (Duration::from_millis(50), Duration::from_millis(400)),
-        seed: 1,
-    };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag}: `{value}` is not a whole number"))
-        };
-        match flag.as_str() {
-            "--kills" => config.kills = usize::try_from(number()?).map_err(|e| e.to_string())?,
-            "--writers" => {
-                config.writers = usize::try_from(number()?)
-                    .map_err(|e| e.to_string())?
-                    .max(1);
-            }
-            "--seed" => config.seed = number()?,
-            "--min-gap-ms" => config.gap.0 = Duration::from_millis(number()?),
-            "--max-gap-ms" => config.gap.1 = Duration::from_millis(number()?),
-            "--binary" => config.binary = value.into(),
-            other => return Err(format!("unknown option {other}")),
+/// The emulator's crash test at scale: `liveapi emulator --state FILE` killed with SIGKILL at
+/// random moments under concurrent credits; nothing acknowledged may be lost.
+#[derive(Parser)]
+struct Flags {
+    /// How many times the emulator is killed (at least 20).
+    #[arg(long, default_value_t = 25)]
+    kills: usize,
+    /// Concurrent writers (0 counts as 1).
+    #[arg(long, default_value_t = 8)]
+    writers: usize,
+    /// The seed of the kill times.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The shortest time between a restart and the next kill, in ms.
+    #[arg(long, default_value_t = 50)]
+    min_gap_ms: u64,
+    /// The longest time between a restart and the next kill, in ms.
+    #[arg(long, default_value_t = 400)]
+    max_gap_ms: u64,
+    /// The `liveapi` binary [default: the one in this program's target directory].
+    #[arg(long)]
+    binary: Option<PathBuf>,
+}
+
+fn config(flags: Flags) -> Result<Config, String> {
+    let binary = match flags.binary {
+        Some(binary) => binary,
+        None => {
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            // target/<profile>/emulator_crash → target/<profile>/liveapi
+            exe.parent()
+                .map(|profile| profile.join("liveapi"))
+                .ok_or("cannot find the target directory")?
         }
-    }
-    if config.kills < 20 {
+    };
+    if flags.kills < 20 {
         return Err("--kills: the crash test kills at least 20 times".to_owned());
     }
-    if !config.binary.exists() {
+    if !binary.exists() {
         return Err(format!(
             "{} not found: run `cargo build --release -p liveapi-cli` first, or pass --binary",
-            config.binary.display()
+            binary.display()
         ));
     }
-    Ok(config)
+    Ok(Config {
+        binary,
+        state: std::env::temp_dir().join("unused"),
+        writers: flags.writers.max(1),
+        kills: flags.kills,
+        gap: (
+            Duration::from_millis(flags.min_gap_ms),
+            Duration::from_millis(flags.max_gap_ms),
+        ),
+        seed: flags.seed,
+    })
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut config = match parse(&args) {
+    let mut config = match config(Flags::parse()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("emulator_crash: {e}");

@@ -6,7 +6,7 @@
 //! LIVEAPI_POLYV_APP_ID=demo_polyv_app LIVEAPI_POLYV_SECRET=demo_polyv_secret \
 //! LIVEAPI_POLYV_BASE_URL=http://127.0.0.1:8080 \
 //! LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL=redis://127.0.0.1:6379/0 LIVEAPI_POLYV_RATE_LIMIT_PROCESSES=3 \
-//! cargo run --release -p liveapi-examples --bin fleet_worker -- --calls 1000 --seconds 11
+//! cargo run --release -p liveapi-harness --bin fleet_worker -- --calls 1000 --seconds 11
 //! ```
 //!
 //! It is configured by the environment like any `liveapi` client (`Client::from_env`), logs
@@ -17,44 +17,28 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use liveapi::model::ApiErrorKind;
 use liveapi::model::polyv::Scope;
 use liveapi::request::TransportErrorKind;
 use liveapi::{Client, ErrorKind};
-use liveapi_examples::fleet::Report;
+use liveapi_harness::fleet::Report;
 
+/// One process of a fleet: Polyv calls as fast as its rate limit lets them through.
+#[derive(Parser)]
 struct Args {
+    /// Calls to make (at least).
+    #[arg(long, default_value_t = 1_000)]
     calls: u64,
+    /// Seconds to call for (at least).
+    #[arg(long, default_value_t = 11)]
     seconds: u64,
+    /// Calls in flight at once (0 counts as 1).
+    #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Stop at the first refusal for exceeding the rate limit.
+    #[arg(long)]
     stop_on_ban: bool,
-}
-
-fn args() -> Result<Args, String> {
-    let mut parsed = Args {
-        calls: 1_000,
-        seconds: 11,
-        concurrency: 16,
-        stop_on_ban: false,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--stop-on-ban" {
-            parsed.stop_on_ban = true;
-            continue;
-        }
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        let number = |v: &str| v.parse::<u64>().map_err(|_| format!("{flag}: `{v}`"));
-        match flag.as_str() {
-            "--calls" => parsed.calls = number(&value)?,
-            "--seconds" => parsed.seconds = number(&value)?,
-            "--concurrency" => {
-                parsed.concurrency = usize::try_from(number(&value)?.max(1)).unwrap_or(1);
-            }
-            _ => return Err(format!("unknown flag {flag}")),
-        }
-    }
-    Ok(parsed)
 }
 
 #[derive(Default)]
@@ -71,13 +55,8 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
-    let args = match args() {
-        Ok(args) => args,
-        Err(e) => {
-            eprintln!("fleet_worker: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let mut args = Args::parse();
+    args.concurrency = args.concurrency.max(1);
     let client = match Client::from_env() {
         Ok(client) => client,
         Err(e) => {

@@ -4,8 +4,8 @@
 //! concurrency means more changes per sync.
 //!
 //! ```sh
-//! cargo run --release --example emulator_state_load
-//! cargo run --release --example emulator_state_load -- --seconds 5 --concurrency 1,8,32
+//! cargo run --release -p liveapi-harness --bin emulator_state_load
+//! cargo run --release -p liveapi-harness --bin emulator_state_load -- --seconds 5 --concurrency 1,8,32
 //! ```
 //!
 //! Options: `--seconds N` (3 per measurement), `--concurrency 1,32` (the levels). The state
@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use clap::Parser;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -26,39 +27,20 @@ use liveapi::model::linkv::{
 };
 use liveapi::request::{LinkvCredentials, Operation, OsEntropy};
 use liveapi_emulator::{Emulator, RunningEmulator};
+use liveapi_harness::cli::level;
 
 type Http = Client<HttpConnector, Full<Bytes>>;
 
+/// Throughput of the emulator's durable state: acknowledged `changeGold` credits per second,
+/// with `--state` and without, at several concurrencies.
+#[derive(Parser)]
 struct Options {
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 3)]
     seconds: u64,
+    /// The concurrencies to measure at, comma-separated (0 counts as 1).
+    #[arg(long = "concurrency", value_delimiter = ',', default_value = "1,32", value_parser = level)]
     levels: Vec<usize>,
-}
-
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options {
-        seconds: 3,
-        levels: vec![1, 32],
-    };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--seconds" => {
-                options.seconds = value
-                    .parse()
-                    .map_err(|_| format!("{flag}: `{value}` is not a whole number"))?;
-            }
-            "--concurrency" => {
-                options.levels = value
-                    .split(',')
-                    .map(|n| n.trim().parse::<usize>().map(|n| n.max(1)))
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| format!("{flag}: `{value}` is not a list of numbers"))?;
-            }
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    Ok(options)
 }
 
 /// Sends one operation and tells whether LinkV answered `status` 200.
@@ -165,14 +147,7 @@ fn syncs(emulator: &RunningEmulator) -> Option<u64> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse(&args) {
-        Ok(options) => options,
-        Err(e) => {
-            eprintln!("emulator_state_load: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let options = Options::parse();
     match run(&options).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

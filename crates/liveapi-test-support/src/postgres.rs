@@ -1,18 +1,14 @@
-//! Test support (feature `test-util`): a PostgreSQL schema of its own per test.
+//! A PostgreSQL schema of its own per test, so that tests run in parallel on one server and
+//! leave nothing behind.
 //!
-//! Tests find the server in `LIVEAPI_TEST_POSTGRES_URL`. Without it a test is skipped with a
-//! notice, unless `LIVEAPI_CI=1` says that this is CI, where a missing server is a failure:
-//! a Postgres test never passes by not running there.
+//! The server is [`service::postgres_url`]: without it a test is
+//! skipped with a notice, and in CI it fails.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::{OutboxError, PostgresStore};
+use liveapi_outbox::{OutboxError, PostgresStore};
 
-/// The variable naming the test server: `postgres://postgres@127.0.0.1:5432/test`.
-pub const URL_VARIABLE: &str = "LIVEAPI_TEST_POSTGRES_URL";
-
-/// The variable that, set to `1`, makes a missing test server a failure.
-pub const CI_VARIABLE: &str = "LIVEAPI_CI";
+use crate::service;
 
 /// A test's own PostgreSQL schema, dropped (with everything in it) when this is dropped, so
 /// that tests run in parallel and leave nothing behind.
@@ -22,51 +18,17 @@ pub struct TestSchema {
     name: String,
 }
 
-/// Why a test cannot have its schema.
-#[derive(Debug, thiserror::Error)]
-pub enum TestSchemaError {
-    /// CI runs without a test server.
-    #[error(
-        "{URL_VARIABLE} is not set, and {CI_VARIABLE}=1 says this is CI, where the PostgreSQL tests must run"
-    )]
-    Missing,
-    /// The server cannot be used.
-    #[error("the PostgreSQL test server cannot be used: {0}")]
-    Server(String),
-}
-
 impl TestSchema {
-    /// The test server's URL: `Ok(None)` (after printing a notice) when none is configured
-    /// outside CI.
-    ///
-    /// # Errors
-    /// [`TestSchemaError::Missing`] in CI without a server.
-    pub fn url_from_env() -> Result<Option<String>, TestSchemaError> {
-        match std::env::var(URL_VARIABLE) {
-            Ok(url) if !url.trim().is_empty() => Ok(Some(url)),
-            _ if std::env::var(CI_VARIABLE).is_ok_and(|v| v == "1") => {
-                Err(TestSchemaError::Missing)
-            }
-            _ => {
-                eprintln!(
-                    "notice: {URL_VARIABLE} is not set: skipping a PostgreSQL test \
-                     (e.g. {URL_VARIABLE}=postgres://postgres@127.0.0.1:5432/test)"
-                );
-                Ok(None)
-            }
-        }
-    }
-
     /// A fresh schema name for the test `label` on the server of
-    /// [`url_from_env`](Self::url_from_env); nothing is created until a store connects to it.
+    /// [`service::postgres_url`]; nothing is created until a store connects to it. `None`
+    /// (after a notice) when no server is configured.
     ///
-    /// # Errors
-    /// As [`url_from_env`](Self::url_from_env).
-    pub fn new(label: &str) -> Result<Option<Self>, TestSchemaError> {
+    /// # Panics
+    /// In CI without a server, or when the system has no random bytes for the name.
+    #[must_use]
+    pub fn new(label: &str) -> Option<Self> {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let Some(url) = Self::url_from_env()? else {
-            return Ok(None);
-        };
+        let url = service::postgres_url()?;
         let label: String = label
             .chars()
             .map(|c| match c.to_ascii_lowercase() {
@@ -76,14 +38,16 @@ impl TestSchema {
             .take(24)
             .collect();
         let mut random = [0u8; 4];
-        getrandom::fill(&mut random).map_err(|e| TestSchemaError::Server(e.to_string()))?;
+        if let Err(e) = getrandom::fill(&mut random) {
+            panic!("no random bytes for a test schema's name: {e}");
+        }
         let name = format!(
             "test_{label}_{}_{}_{:08x}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed),
             u32::from_le_bytes(random)
         );
-        Ok(Some(Self { url, name }))
+        Some(Self { url, name })
     }
 
     /// The server's URL.
@@ -102,7 +66,7 @@ impl TestSchema {
     /// the schema's name (so that a test can find, and cut, its connections).
     ///
     /// # Errors
-    /// As [`PostgresStoreBuilder::connect`](crate::PostgresStoreBuilder::connect).
+    /// As [`PostgresStoreBuilder::connect`](liveapi_outbox::PostgresStoreBuilder::connect).
     pub async fn store(&self, connections: usize) -> Result<PostgresStore, OutboxError> {
         PostgresStore::builder(self.url.as_str())
             .schema(self.name.as_str())

@@ -2,10 +2,10 @@
 //! kind, a tenth of them dropped mid-call as by a crash and resent from storage after midnight
 //! or a day later; none applied twice, none lost, every unknown outcome settled by resending
 //! or by reconciliation.
-//! `cargo run --release --example chaos -- --calls 100000` runs the same at scale.
+//! `cargo run --release -p liveapi-harness --bin chaos -- --calls 100000` runs the same at scale.
 
 use liveapi_emulator::FaultKind;
-use liveapi_examples::chaos::{Config, run};
+use liveapi_harness::chaos::{Config, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_change_is_applied_twice_or_lost() {

@@ -5,19 +5,19 @@
 //!
 //! Memory is measured two ways. The resident set (`VmRSS`) is what the system sees, but the
 //! allocator keeps memory freed by closed connections for reuse, so RSS stays near the
-//! high-water mark of an attack. The live heap, counted by this example's global allocator
+//! high-water mark of an attack. The live heap, counted by this harness's global allocator
 //! (bytes and blocks allocated and not yet freed), shows what the process really still holds:
 //! after each round, once the emulator reports no connection open and the attackers' own
 //! sockets and tasks are gone, it must be back within [`LEAK_SLACK`] of its idle level, or the
-//! example fails. The heap is counted in this process only: with `--target` the emulator is
+//! harness fails. The heap is counted in this process only: with `--target` the emulator is
 //! another process, and only its RSS is shown.
 //!
 //! ```sh
-//! cargo run --release -p liveapi-examples --example emulator_slowloris
-//! cargo run --release -p liveapi-examples --example emulator_slowloris -- --connections 500 --max-connections 200
+//! cargo run --release -p liveapi-harness --bin emulator_slowloris
+//! cargo run --release -p liveapi-harness --bin emulator_slowloris -- --connections 500 --max-connections 200
 //! # An emulator in a process of its own, so that its memory is measured without the attackers'.
 //! liveapi emulator --listen 127.0.0.1:8080 & sleep 1
-//! cargo run --release -p liveapi-examples --example emulator_slowloris -- --target 127.0.0.1:8080 --target-pid $!
+//! cargo run --release -p liveapi-harness --bin emulator_slowloris -- --target 127.0.0.1:8080 --target-pid $!
 //! ```
 //!
 //! Options: `--connections N` (500 attackers), `--byte-every-ms N` (2000), `--header-timeout-ms N`
@@ -39,7 +39,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use liveapi_emulator::{Emulator, RunningEmulator};
+use liveapi_harness::cli::{positive, positive_count};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -167,43 +169,50 @@ struct Config {
     target_pid: Option<u32>,
 }
 
-fn parse(args: &[String]) -> Result<Config, String> {
-    let mut config = Config {
-        connections: 500,
-        byte_every: Duration::from_secs(2),
-        header_timeout: liveapi_emulator::DEFAULT_HEADER_READ_TIMEOUT,
-        max_connections: None,
-        rounds: 2,
-        target: None,
-        target_pid: None,
-    };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        if flag == "--target" {
-            config.target = Some(
-                value
-                    .parse()
-                    .map_err(|_| format!("--target: `{value}` is not HOST:PORT"))?,
-            );
-            continue;
-        }
-        let number = value
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("{flag}: `{value}` is not a positive whole number"))?;
-        match flag.as_str() {
-            "--connections" => config.connections = number as usize,
-            "--byte-every-ms" => config.byte_every = Duration::from_millis(number),
-            "--header-timeout-ms" => config.header_timeout = Duration::from_millis(number),
-            "--max-connections" => config.max_connections = Some(number as usize),
-            "--rounds" => config.rounds = u32::try_from(number).unwrap_or(u32::MAX),
-            "--target-pid" => config.target_pid = u32::try_from(number).ok(),
-            other => return Err(format!("unknown option {other}")),
+/// A slow-loris attack on the emulator: connections that send one byte of a request head
+/// every few seconds and never finish it, while a health check keeps answering and memory is
+/// measured.
+#[derive(Parser)]
+struct Flags {
+    /// Attacking connections.
+    #[arg(long, default_value_t = 500, value_parser = positive_count)]
+    connections: usize,
+    /// How often each attacker sends one more byte, in ms.
+    #[arg(long, default_value_t = 2000, value_parser = positive)]
+    byte_every_ms: u64,
+    /// The emulator's header read timeout, in ms.
+    #[arg(long, default_value_t = millis(liveapi_emulator::DEFAULT_HEADER_READ_TIMEOUT), value_parser = positive)]
+    header_timeout_ms: u64,
+    /// The emulator's connection limit [default: the emulator's].
+    #[arg(long, value_parser = positive_count)]
+    max_connections: Option<usize>,
+    /// Attack rounds: memory the first leaves with the allocator must be reused, not added to.
+    #[arg(long, default_value_t = 2, value_parser = positive)]
+    rounds: u64,
+    /// Attack a running emulator at HOST:PORT instead of one in this process.
+    #[arg(long)]
+    target: Option<SocketAddr>,
+    /// The process id of the `--target` emulator, to measure its memory.
+    #[arg(long, value_parser = positive)]
+    target_pid: Option<u64>,
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Flags {
+    fn config(self) -> Config {
+        Config {
+            connections: self.connections,
+            byte_every: Duration::from_millis(self.byte_every_ms),
+            header_timeout: Duration::from_millis(self.header_timeout_ms),
+            max_connections: self.max_connections,
+            rounds: u32::try_from(self.rounds).unwrap_or(u32::MAX),
+            target: self.target,
+            target_pid: self.target_pid.and_then(|pid| u32::try_from(pid).ok()),
         }
     }
-    Ok(config)
 }
 
 /// The emulator under attack: in this process, or another one.
@@ -354,14 +363,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = match parse(&args) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("emulator_slowloris: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let config = Flags::parse().config();
     let target = match config.target {
         Some(addr) => Target::External {
             addr,

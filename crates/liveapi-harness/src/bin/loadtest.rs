@@ -4,7 +4,7 @@
 //! how they compare.
 //!
 //! ```sh
-//! cargo run --release --example loadtest -- --calls 50000 --concurrency 32
+//! cargo run --release -p liveapi-harness --bin loadtest -- --calls 50000 --concurrency 32
 //! ```
 //!
 //! Options: `--calls N` (default 20000), `--concurrency N` (32), `--rounds N` (3; each round
@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use clap::{Parser, ValueEnum};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -31,53 +32,34 @@ use liveapi::sign::linkv;
 use liveapi::transport::ReqwestTransport;
 use liveapi::{Client, LinkvCredentials, RetryPolicy};
 use liveapi_emulator::{Emulator, RunningEmulator};
-use liveapi_examples::histogram::Histogram;
+use liveapi_harness::cli::positive_count;
+use liveapi_harness::histogram::Histogram;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// The call each client makes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Op {
+    /// `getUserTokens`.
     Balance,
+    /// `changeGold` credits with fresh request ids.
     Add,
 }
 
+/// Load: calls at a concurrency against the emulator on loopback, through `liveapi::Client`
+/// over hyper, a hand-written hyper client and `liveapi::Client` over reqwest.
+#[derive(Parser)]
 struct Options {
+    /// Calls per client and round.
+    #[arg(long, default_value_t = 20_000, value_parser = positive_count)]
     calls: usize,
+    /// Calls in flight at once (and the SDK's `max_in_flight`).
+    #[arg(long, default_value_t = 32, value_parser = positive_count)]
     concurrency: usize,
+    /// Rounds; each runs every client, the first one alternating.
+    #[arg(long, default_value_t = 3, value_parser = positive_count)]
     rounds: usize,
+    /// The call.
+    #[arg(long, value_enum, default_value_t = Op::Balance)]
     op: Op,
-}
-
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut options = Options {
-        calls: 20_000,
-        concurrency: 32,
-        rounds: 3,
-        op: Op::Balance,
-    };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| format!("{flag}: `{value}` is not a positive whole number"))
-        };
-        match flag.as_str() {
-            "--calls" => options.calls = number()?,
-            "--concurrency" => options.concurrency = number()?,
-            "--rounds" => options.rounds = number()?,
-            "--op" => {
-                options.op = match value.as_str() {
-                    "balance" => Op::Balance,
-                    "add" => Op::Add,
-                    other => return Err(format!("--op: `{other}` is not balance or add")),
-                }
-            }
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    Ok(options)
 }
 
 /// Latencies of one run, and how long it took.
@@ -295,14 +277,7 @@ fn connections_to(port: u16) -> Option<usize> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse(&args) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("loadtest: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let options = Options::parse();
     // The servers and the clients each get a runtime of one thread, as if on machines of
     // their own: sharing one pool, the server's work landed unevenly on the two clients' runs.
     let runtime = |name: &str| {

@@ -8,8 +8,8 @@
 //! record survived). At the end, every credit ever sent is sent until acknowledged, and the
 //! balance must be exactly their sum, with no `request_id` twice in the journal.
 //!
-//! The same code runs as the `emulator_crash` example (at scale) and as a test of the
-//! `liveapi` binary (small), which includes this file.
+//! The same code runs as the `emulator_crash` harness of `liveapi-harness` (at scale) and as
+//! a test of the `liveapi` binary (small).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};

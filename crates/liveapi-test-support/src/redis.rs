@@ -1,12 +1,9 @@
-//! Real Redis for the limiter's tests: the shared server named by `LIVEAPI_TEST_REDIS_URL`,
-//! and private `redis-server`s that a test may stop and start again.
+//! Real Redis for the tests beside the shared one ([`service::redis_url`](crate::service::redis_url)):
+//! private `redis-server`s that a test may stop and start again, and key prefixes that keep
+//! tests sharing one server apart.
 //!
-//! In CI (`LIVEAPI_CI` set) a missing server is a failure; elsewhere the test prints why it
-//! is skipped and passes.
-//!
-//! The examples' fleet test includes this file too (`liveapi_examples::fleet::redis`), so the
-//! items are `pub`; it lives here so that the published crate's tests are whole.
-#![allow(unreachable_pub, dead_code)]
+//! A `redis-server` that cannot be run is a missing service, under the rule of
+//! [`service`](crate::service): skipped with a notice, a failure in CI.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,25 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// `None` (after saying so) when a test cannot run here; a panic in CI.
-fn unavailable<T>(what: &str) -> Option<T> {
-    if std::env::var_os("LIVEAPI_CI").is_some_and(|v| !v.is_empty()) {
-        panic!("{what}: CI must provide it (.ci/run starts Redis)");
-    }
-    eprintln!(
-        "skipped: {what} (`.ci/run` provides it; see the README, \"Running the Redis and PostgreSQL tests\")"
-    );
-    None
-}
-
-/// The shared Redis of this machine or CI, from `LIVEAPI_TEST_REDIS_URL`.
-#[must_use]
-pub fn redis_url() -> Option<String> {
-    match std::env::var("LIVEAPI_TEST_REDIS_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => unavailable("LIVEAPI_TEST_REDIS_URL is not set"),
-    }
-}
+use crate::service::unavailable;
 
 /// A key prefix (or egress label) no other test, run or process uses.
 #[must_use]
@@ -65,15 +44,18 @@ pub struct PrivateRedis {
 }
 
 impl PrivateRedis {
-    /// Starts one, or `None` where `redis-server` cannot be run (which a CI run treats as a failure).
+    /// Starts one, or `None` where `redis-server` cannot be run (which a CI run treats as a
+    /// failure). `LIVEAPI_TEST_REDIS_SERVER` names another binary than the `redis-server` on
+    /// the `PATH`.
     pub fn start() -> Option<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+            Ok(addr) => addr.port(),
+            Err(e) => return unavailable(&format!("no free loopback port for redis-server: {e}")),
+        };
         let dir = std::env::temp_dir().join(format!("liveapi-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            return unavailable(&format!("cannot make {}: {e}", dir.display()));
+        }
         let mut redis = Self {
             port,
             dir,
