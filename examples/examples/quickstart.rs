@@ -121,10 +121,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("\nSpending 1000 coins was refused: {err}");
     if let ErrorKind::Api(answer) = err.kind() {
+        let status = answer
+            .code()
+            .map_or_else(|| "none".to_owned(), |c| c.to_string());
         println!(
-            "  typed as ErrorKind::Api, kind {:?}, status {:?} in an HTTP {} answer, message `{}`",
+            "  typed as ErrorKind::Api, kind {:?}, status {status} in an HTTP {} answer, message `{}`",
             answer.kind(),
-            answer.code(),
             answer.http_status(),
             answer.message()
         );

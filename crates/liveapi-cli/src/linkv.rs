@@ -44,7 +44,7 @@ enum Call {
 
 #[derive(Debug, clap::Args)]
 struct TokenArgs {
-    /// Your app's id for the user: 1 to 64 of A-Z a-z 0-9 + = - _ (the seed's rule).
+    /// Your app's id for the user: 1 to 64 of A-Z a-z 0-9 + = - _ (`docs/linkv.md#validation-rules`).
     #[arg(long, value_name = "ID")]
     user_id: UserId,
 

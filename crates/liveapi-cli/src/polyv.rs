@@ -94,7 +94,7 @@ struct GetArgs {
     scope: ScopeArg,
 }
 
-/// Every field is optional, as the seed's "required" column is blank, but one is needed.
+/// Every field is optional, as the vendor's page marks none required (`docs/polyv.md#calls`), but one is needed.
 #[derive(Debug, clap::Args)]
 #[group(id = "cash_fields", required = true, multiple = true, args = ["cashes", "min", "enabled"])]
 struct UpdateCashArgs {

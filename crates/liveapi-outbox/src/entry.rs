@@ -189,12 +189,12 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// The kinds of [`Refusal`]: the LinkV errors that settle a change as not applied
-/// (`liveapi::model::linkv::LinkvError`).
+/// The kinds of [`Refusal`]: the LinkV answers that settle a change as not applied
+/// (`liveapi::model::ApiErrorKind`, read through `docs/answers.md`'s table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefusalKind {
-    /// Status 400 (the seed's 参数错误): a parameter or the ledger refused the change (unknown
+    /// Status 400 (参数错误, `docs/linkv.md#errors`): a parameter or the ledger refused the change (unknown
     /// user, not enough coins, order already completed…).
     BadParameter,
     /// A status the documents do not describe, neither a server error nor rate limiting.

@@ -1,5 +1,5 @@
 //! Client-side rate limits, so that Polyv never blocks the caller's IP (1500 requests per
-//! 10 s per IP, then a five-minute ban; API-NOTES, "Responses and errors").
+//! 10 s per IP, then a five-minute ban; `docs/polyv.md#rate-limit`).
 //!
 //! [`RateLimiter`] is what the engine waits on before each Polyv attempt. [`LocalRateLimiter`]
 //! is the in-process default: a sliding window of send times, which gives an exact guarantee
@@ -36,7 +36,7 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// The default for Polyv: 1200 per 10 s, a fifth below the server's 1500 (API-NOTES) so
+    /// The default for Polyv: 1200 per 10 s, a fifth below the server's 1500 (`docs/polyv.md#rate-limit`) so
     /// that retries and clock differences never reach it.
     pub const POLYV: Self = Self {
         limit: NonZeroU32::new(1200).expect("1200 is not zero"),
