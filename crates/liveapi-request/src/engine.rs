@@ -19,6 +19,7 @@ use tracing::Instrument;
 use liveapi_model::ApiError;
 
 use crate::meaning::{self, Class, Meaning};
+use crate::metrics;
 use crate::retry::{Attempt, Decision, Failure, RetryPolicy};
 use crate::time::{block_on, timeout};
 use crate::{
@@ -503,6 +504,7 @@ impl Engine {
         if let Some(id) = operation.request_id() {
             span.record("request_id", id.as_str());
         }
+        let started = timer.now();
         let call = Call {
             engine: &self.inner,
             timer,
@@ -516,11 +518,20 @@ impl Engine {
             deadline: settings
                 .deadline
                 .unwrap_or(self.inner.deadline)
-                .map(|d| timer.now() + d),
+                .map(|d| started + d),
         };
-        call.run(&send, operation, credentials, &span)
+        let result = call
+            .run(&send, operation, credentials, &span)
             .instrument(span.clone())
-            .await
+            .await;
+        let failure = result.as_ref().err().map(CallError::meaning);
+        metrics::call_ended(
+            O::VENDOR,
+            O::NAME,
+            failure.as_ref(),
+            timer.now().saturating_duration_since(started),
+        );
+        result
     }
 }
 
@@ -552,6 +563,7 @@ impl Call<'_> {
         loop {
             number += 1;
             span.record("attempts", number);
+            metrics::attempt(O::VENDOR, O::NAME);
             let (result, retry_after) = self
                 .attempt(send, operation, credentials)
                 .instrument(tracing::debug_span!("liveapi.attempt", attempt = number))
@@ -579,6 +591,7 @@ impl Call<'_> {
                         "retrying"
                     );
                     earlier_outcome_unknown |= meaning.may_have_been_applied();
+                    metrics::retry(O::VENDOR, O::NAME, &meaning);
                     self.timer.sleep(pause).await;
                 }
                 _ => {
@@ -619,10 +632,17 @@ impl Call<'_> {
     {
         if O::VENDOR == Vendor::Polyv
             && let Some(limiter) = &self.engine.polyv_limiter
-            && limiter.acquire(self.deadline, self.timer).await.is_err()
         {
-            let throttled = TransportError::new(TransportErrorKind::Throttled);
-            return (Err(AttemptError::Transport(throttled)), None);
+            let asked = self.timer.now();
+            let permit = limiter.acquire(self.deadline, self.timer).await;
+            metrics::rate_limit_waited(
+                O::VENDOR,
+                self.timer.now().saturating_duration_since(asked),
+            );
+            if permit.is_err() {
+                let throttled = TransportError::new(TransportErrorKind::Throttled);
+                return (Err(AttemptError::Transport(throttled)), None);
+            }
         }
         // Signed as late as possible, so the nonce's time is the time it is sent.
         let request = match self.engine.context.build(operation, credentials) {

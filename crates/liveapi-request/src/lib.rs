@@ -63,6 +63,7 @@ mod headers;
 mod limit;
 mod linkv;
 pub mod meaning;
+pub mod metrics;
 mod operation;
 mod polyv;
 pub mod retry;
