@@ -54,6 +54,8 @@ mod transport;
 
 pub use error::TlsSetupError;
 pub use timer::TokioTimer;
+#[cfg(feature = "rustls")]
+pub use tls::crypto_provider;
 pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use liveapi_request as request;

@@ -82,11 +82,29 @@ impl Roots {
 
     /// A rustls client configuration with the ring provider, TLS 1.2 and 1.3, these roots.
     pub(crate) fn client_config(&self) -> Result<rustls::ClientConfig, TlsSetupError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        Ok(rustls::ClientConfig::builder_with_provider(provider)
+        Ok(rustls::ClientConfig::builder_with_provider(crypto_provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsSetupError::Tls(e.to_string()))?
             .with_root_certificates(self.store()?)
             .with_no_client_auth())
     }
+}
+
+/// The cryptography every TLS connection of the SDK uses: rustls' *ring* provider (TLS 1.2 and
+/// 1.3, the default cipher suites and key exchange groups).
+///
+/// rustls 0.23.48 deprecated the function that makes it, because *ring* has no post-quantum key
+/// exchange; the vendors' servers offer none either, and the other provider (aws-lc-rs) would
+/// add a C and CMake build to every user's. So the provider is made here, in one place, with
+/// the deprecation allowed, and tests and tools that need a provider take it from here.
+///
+/// ```
+/// let provider = liveapi_hyper::crypto_provider();
+/// assert!(!provider.cipher_suites.is_empty());
+/// ```
+#[must_use]
+pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    Arc::new(provider)
 }

@@ -36,8 +36,7 @@ fn pki() -> Pki {
         .signed_by(&leaf_key, &issuer)
         .unwrap();
 
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let config = rustls::ServerConfig::builder_with_provider(liveapi_hyper::crypto_provider())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()

@@ -306,8 +306,7 @@ fn main() -> ExitCode {
 /// A `reqwest` client for plain HTTP on loopback, with ring as its crypto provider (unused on
 /// `http://`, but `reqwest` asks for one) and a pool as large as the concurrency.
 fn reqwest_client(concurrency: usize) -> Result<reqwest::Client, Box<dyn std::error::Error>> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
+    let tls = rustls::ClientConfig::builder_with_provider(liveapi_hyper::crypto_provider())
         .with_safe_default_protocol_versions()?
         .with_root_certificates(rustls::RootCertStore::empty())
         .with_no_client_auth();
