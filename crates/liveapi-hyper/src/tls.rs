@@ -82,11 +82,13 @@ impl Roots {
 
     /// A rustls client configuration with the ring provider, TLS 1.2 and 1.3, these roots.
     pub(crate) fn client_config(&self) -> Result<rustls::ClientConfig, TlsSetupError> {
-        Ok(rustls::ClientConfig::builder_with_provider(crypto_provider())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TlsSetupError::Tls(e.to_string()))?
-            .with_root_certificates(self.store()?)
-            .with_no_client_auth())
+        Ok(
+            rustls::ClientConfig::builder_with_provider(crypto_provider())
+                .with_safe_default_protocol_versions()
+                .map_err(|e| TlsSetupError::Tls(e.to_string()))?
+                .with_root_certificates(self.store()?)
+                .with_no_client_auth(),
+        )
     }
 }
 

@@ -694,3 +694,234 @@ fn a_clock_refusal_after_a_timeout_leaves_the_outcome_unknown() {
     );
     assert!(err.clock_offset().is_some());
 }
+
+/// A recorder that keeps every counter and histogram by name and labels, for one thread.
+#[derive(Default)]
+struct Recording {
+    counters: Mutex<std::collections::BTreeMap<String, Arc<AtomicU64>>>,
+    histograms: Mutex<std::collections::BTreeMap<String, Arc<Observed>>>,
+    described: Mutex<Vec<(String, Option<metrics::Unit>)>>,
+}
+
+#[derive(Default)]
+struct Observed(Mutex<Vec<f64>>);
+
+impl metrics::HistogramFn for Observed {
+    fn record(&self, value: f64) {
+        self.0.lock().unwrap().push(value);
+    }
+}
+
+fn series(key: &metrics::Key) -> String {
+    let labels: Vec<String> = key
+        .labels()
+        .map(|l| format!("{}={}", l.key(), l.value()))
+        .collect();
+    format!("{}{{{}}}", key.name(), labels.join(","))
+}
+
+impl metrics::Recorder for Recording {
+    fn describe_counter(
+        &self,
+        key: metrics::KeyName,
+        unit: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+        self.described
+            .lock()
+            .unwrap()
+            .push((key.as_str().to_owned(), unit));
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        key: metrics::KeyName,
+        unit: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+        self.described
+            .lock()
+            .unwrap()
+            .push((key.as_str().to_owned(), unit));
+    }
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        let counter = self
+            .counters
+            .lock()
+            .unwrap()
+            .entry(series(key))
+            .or_default()
+            .clone();
+        metrics::Counter::from_arc(counter)
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        key: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        let histogram = self
+            .histograms
+            .lock()
+            .unwrap()
+            .entry(series(key))
+            .or_default()
+            .clone();
+        metrics::Histogram::from_arc(histogram)
+    }
+}
+
+impl Recording {
+    fn counter(&self, series: &str) -> u64 {
+        self.counters
+            .lock()
+            .unwrap()
+            .get(series)
+            .map_or(0, |c| c.load(Ordering::SeqCst))
+    }
+
+    fn observed(&self, series: &str) -> Vec<f64> {
+        self.histograms
+            .lock()
+            .unwrap()
+            .get(series)
+            .map(|h| h.0.lock().unwrap().clone())
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn every_call_attempt_and_retry_is_counted_and_timed() {
+    let recording = Recording::default();
+    metrics::with_local_recorder(&recording, || {
+        let timer = VirtualTimer::new();
+        let engine = engine(&timer).build();
+        // One success after two dropped attempts, then a refusal.
+        let playback = Playback::new([
+            Answer::Drop,
+            Answer::Drop,
+            Answer::Status(200, OK),
+            Answer::Status(200, r#"{"status":"400","msg":"param err"}"#),
+        ]);
+        let send = |r| playback.send(r);
+        run(engine.execute(&send, &change(), &linkv())).unwrap();
+        run(engine.execute(&send, &change(), &linkv())).unwrap_err();
+        // Polyv: one call through the limiter.
+        let playback = Playback::new([Answer::Status(200, POLYV_OK)]);
+        let send = |r| playback.send(r);
+        run(engine.execute(&send, &GetDonate::new(Scope::Account), &polyv())).unwrap();
+    });
+    let linkv = "vendor=linkv,operation=changeGold";
+    assert_eq!(
+        recording.counter(&format!("liveapi_calls_total{{{linkv},outcome=ok}}")),
+        1
+    );
+    assert_eq!(
+        recording.counter(&format!("liveapi_calls_total{{{linkv},outcome=refused}}")),
+        1
+    );
+    assert_eq!(
+        recording.counter(&format!("liveapi_attempts_total{{{linkv}}}")),
+        4
+    );
+    assert_eq!(
+        recording.counter(&format!(
+            "liveapi_retries_total{{{linkv},class=unavailable}}"
+        )),
+        2
+    );
+    // The successful call waited two backoffs on the virtual clock: its duration says so.
+    let durations = recording.observed(&format!("liveapi_call_duration_seconds{{{linkv}}}"));
+    assert_eq!(durations.len(), 2);
+    assert!(
+        durations[0] >= 0.150 && durations[0] <= 0.300,
+        "{durations:?}"
+    );
+    assert_eq!(
+        recording.counter("liveapi_calls_total{vendor=polyv,operation=donate/get,outcome=ok}"),
+        1
+    );
+    assert_eq!(
+        recording
+            .observed("liveapi_rate_limit_wait_seconds{vendor=polyv}")
+            .len(),
+        1,
+        "a Polyv attempt takes a permit; a LinkV one does not"
+    );
+    assert!(
+        recording
+            .observed("liveapi_rate_limit_wait_seconds{vendor=linkv}")
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_throttled_call_records_how_long_it_waited_for_its_permit() {
+    let recording = Recording::default();
+    metrics::with_local_recorder(&recording, || {
+        let timer = VirtualTimer::new();
+        let engine = engine(&timer)
+            .polyv_rate_limit(RateLimit::new(1, Duration::from_secs(60)))
+            .deadline(Some(Duration::from_secs(5)))
+            .build();
+        let playback = Playback::new(vec![Answer::Status(200, POLYV_OK); 2]);
+        let send = |r| playback.send(r);
+        let get = GetDonate::new(Scope::Account);
+        run(engine.execute(&send, &get, &polyv())).unwrap();
+        run(engine.execute(&send, &get, &polyv())).unwrap_err();
+    });
+    assert_eq!(
+        recording
+            .counter("liveapi_calls_total{vendor=polyv,operation=donate/get,outcome=throttled}"),
+        1
+    );
+    let waits = recording.observed("liveapi_rate_limit_wait_seconds{vendor=polyv}");
+    assert_eq!(waits.len(), 2, "{waits:?}");
+    assert!(waits[0] < 0.001, "the first permit is free: {waits:?}");
+}
+
+#[test]
+fn describe_names_every_metric_with_its_unit() {
+    let recording = Recording::default();
+    metrics::with_local_recorder(&recording, liveapi_request::metrics::describe);
+    let described = recording.described.lock().unwrap().clone();
+    let names: Vec<&str> = described.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "liveapi_calls_total",
+            "liveapi_attempts_total",
+            "liveapi_retries_total",
+            "liveapi_call_duration_seconds",
+            "liveapi_rate_limit_wait_seconds"
+        ]
+    );
+    for (name, unit) in described {
+        let seconds = name.ends_with("_seconds");
+        assert_eq!(unit == Some(metrics::Unit::Seconds), seconds, "{name}");
+    }
+}
+
+#[test]
+fn the_retry_policy_says_its_settings() {
+    assert_eq!(RetryPolicy::default().max_attempts(), 4);
+    assert_eq!(
+        RetryPolicy::default().with_max_attempts(7).max_attempts(),
+        7
+    );
+    // A longer pause after rate limiting: at least half of it, with jitter 0.
+    use liveapi_request::retry::{Attempt, Decision, Failure};
+    let policy = RetryPolicy::default().with_rate_limited_backoff(Duration::from_secs(4));
+    assert_eq!(
+        policy.decide(Attempt::new(1, Failure::RateLimited), 0),
+        Decision::RetryAfter(Duration::from_secs(2))
+    );
+}
