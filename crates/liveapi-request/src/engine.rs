@@ -660,6 +660,11 @@ impl Call<'_> {
         // Latency is read for the debug events only: a clock read per attempt is measurable
         // at tens of thousands of calls per second.
         let started = tracing::enabled!(tracing::Level::DEBUG).then(|| self.timer.now());
+        // Kept for the error only: an `Authority` clone is a reference count, no allocation.
+        let target = (
+            request.uri().authority().cloned(),
+            request.uri().scheme_str() == Some("https"),
+        );
         let response = if time_left.is_zero() {
             Err(TransportError::new(TransportErrorKind::Timeout))
         } else {
@@ -676,6 +681,10 @@ impl Call<'_> {
                 response
             }
             Err(e) => {
+                let e = match target {
+                    (Some(authority), https) => e.at(&authority, https),
+                    (None, _) => e,
+                };
                 tracing::debug!(latency_ms, error = %e, "no answer");
                 return (Err(AttemptError::Transport(e)), None);
             }

@@ -125,6 +125,8 @@ impl TransportErrorKind {
 /// ```
 pub struct TransportError {
     kind: TransportErrorKind,
+    /// `host:port` the request was for, so that the message says where it failed.
+    target: Option<String>,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -132,7 +134,11 @@ impl TransportError {
     /// A failure of `kind` without an underlying error.
     #[must_use]
     pub fn new(kind: TransportErrorKind) -> Self {
-        Self { kind, source: None }
+        Self {
+            kind,
+            target: None,
+            source: None,
+        }
     }
 
     /// A failure of `kind` caused by `source` (kept for [`source`](StdError::source)).
@@ -143,8 +149,35 @@ impl TransportError {
     ) -> Self {
         Self {
             kind,
+            target: None,
             source: Some(source.into()),
         }
+    }
+
+    /// This failure, for a request to `authority` (`https` when it went over TLS): the
+    /// message then names `host:port`, the port filled in from the scheme when the URL has
+    /// none. The engine adds it to every transport's failures; only the host and port are
+    /// kept, never a path or query (a Polyv query carries its signature).
+    ///
+    /// ```
+    /// use liveapi_request::{TransportError, TransportErrorKind};
+    ///
+    /// let authority = http::uri::Authority::from_static("live.example.com");
+    /// let err = TransportError::new(TransportErrorKind::Connect).at(&authority, true);
+    /// assert_eq!(err.target(), Some("live.example.com:443"));
+    /// assert_eq!(err.to_string(), "could not connect to the server at live.example.com:443");
+    /// ```
+    #[must_use]
+    pub fn at(mut self, authority: &http::uri::Authority, https: bool) -> Self {
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        self.target = Some(format!("{}:{port}", authority.host()));
+        self
+    }
+
+    /// The `host:port` the request was for, when known.
+    #[must_use]
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
     }
 
     /// What went wrong.
@@ -163,7 +196,11 @@ impl TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.kind.describe())
+        f.write_str(self.kind.describe())?;
+        match &self.target {
+            Some(target) => write!(f, " at {target}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -171,6 +208,7 @@ impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TransportError")
             .field("kind", &self.kind)
+            .field("target", &self.target)
             .field("source", &self.source)
             .finish()
     }
