@@ -237,6 +237,27 @@ pub struct PolyvCredentials {
 }
 
 impl PolyvCredentials {
+    /// A builder, the same way as [`LinkvCredentials::builder`]: the app id and secret are
+    /// required; the base URL defaults to the public host ([`POLYV_BASE_URL`]) and the
+    /// signature method to MD5.
+    ///
+    /// ```
+    /// use liveapi_request::PolyvCredentials;
+    ///
+    /// let creds = PolyvCredentials::builder()
+    ///     .app_id("my_polyv_app")
+    ///     .secret("my_polyv_secret")
+    ///     .base_url("http://127.0.0.1:8080") // an emulator; omit for api.polyv.net
+    ///     .build()?;
+    /// assert_eq!(creds.app_id(), "my_polyv_app");
+    /// assert_eq!(creds.base_url().to_string(), "http://127.0.0.1:8080");
+    /// assert!(!format!("{creds:?}").contains("my_polyv_secret"));
+    /// # Ok::<(), liveapi_request::CredentialsError>(())
+    /// ```
+    pub fn builder() -> PolyvCredentialsBuilder {
+        PolyvCredentialsBuilder::default()
+    }
+
     /// Credentials for the public API host, signing with MD5.
     ///
     /// # Errors
@@ -288,6 +309,70 @@ impl PolyvCredentials {
     #[must_use]
     pub fn signature_method(&self) -> SignatureMethod {
         self.signature_method
+    }
+}
+
+/// Builds [`PolyvCredentials`] by field name; see [`PolyvCredentials::builder`].
+#[derive(Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PolyvCredentialsBuilder {
+    app_id: Option<String>,
+    secret: Option<Secret>,
+    base_url: Option<String>,
+    signature_method: Option<SignatureMethod>,
+}
+
+impl PolyvCredentialsBuilder {
+    /// The console's `appId`.
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.app_id = Some(app_id.into());
+        self
+    }
+
+    /// The app secret that signs requests.
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+
+    /// Another API host (an emulator, a proxy); the public one ([`POLYV_BASE_URL`]) unless
+    /// given.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Signs with SHA-256 (`signatureMethod=SHA256`, needs the `sha256` feature); MD5 unless
+    /// given.
+    pub fn signature_method(mut self, method: SignatureMethod) -> Self {
+        self.signature_method = Some(method);
+        self
+    }
+
+    /// Checks and bundles the credentials.
+    ///
+    /// # Errors
+    /// [`CredentialsError::Missing`] without an app id or secret; another
+    /// [`CredentialsError`] for an empty or malformed field or base URL.
+    pub fn build(self) -> Result<PolyvCredentials, CredentialsError> {
+        let missing = |field| CredentialsError::Missing { field };
+        Ok(PolyvCredentials {
+            app_id: identifier("appId", &self.app_id.ok_or(missing("appId"))?, 128)?,
+            secret: secret("appSecret", self.secret.ok_or(missing("appSecret"))?)?,
+            base_url: BaseUrl::parse(self.base_url.as_deref().unwrap_or(POLYV_BASE_URL))?,
+            signature_method: self.signature_method.unwrap_or(SignatureMethod::Md5),
+        })
+    }
+}
+
+impl fmt::Debug for PolyvCredentialsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PolyvCredentialsBuilder")
+            .field("app_id", &self.app_id)
+            .field("secret", &self.secret)
+            .field("base_url", &self.base_url)
+            .field("signature_method", &self.signature_method)
+            .finish()
     }
 }
 

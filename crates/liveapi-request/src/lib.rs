@@ -79,6 +79,7 @@ pub use clock::{Clock, SystemClock};
 pub use context::Context;
 pub use credentials::{
     CredentialsError, LinkvCredentials, LinkvCredentialsBuilder, POLYV_BASE_URL, PolyvCredentials,
+    PolyvCredentialsBuilder,
 };
 pub use engine::{
     AttemptError, CallError, CallSettings, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, Engine,

@@ -129,3 +129,48 @@ fn base_urls() {
     let base = BaseUrl::parse("https://gw.example.com/prefix/").unwrap();
     assert_eq!(base.to_string(), "https://gw.example.com/prefix");
 }
+
+#[test]
+fn polyv_credentials_are_built_by_field_name_like_linkvs() {
+    use liveapi_request::POLYV_BASE_URL;
+    use liveapi_sign::polyv::SignatureMethod;
+
+    let public = PolyvCredentials::builder()
+        .app_id("app")
+        .secret("s3cret")
+        .build()
+        .unwrap();
+    assert_eq!(public.base_url().to_string(), POLYV_BASE_URL);
+    assert_eq!(public.signature_method(), SignatureMethod::Md5);
+    assert_eq!(public.secret().expose(), "s3cret");
+    let local = PolyvCredentials::builder()
+        .app_id("app")
+        .secret("s3cret")
+        .base_url("http://127.0.0.1:1")
+        .signature_method(SignatureMethod::Sha256)
+        .build()
+        .unwrap();
+    assert_eq!(local.base_url().to_string(), "http://127.0.0.1:1");
+    assert_eq!(local.signature_method(), SignatureMethod::Sha256);
+    for (builder, field) in [
+        (PolyvCredentials::builder().secret("s"), "appId"),
+        (PolyvCredentials::builder().app_id("a"), "appSecret"),
+    ] {
+        assert_eq!(
+            builder.build().unwrap_err(),
+            CredentialsError::Missing { field }
+        );
+    }
+    let err = PolyvCredentials::builder()
+        .app_id("a")
+        .secret("s")
+        .base_url("ftp://x")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, CredentialsError::BaseUrl { .. }), "{err}");
+    let debug = format!(
+        "{:?}",
+        PolyvCredentials::builder().app_id("a").secret("hidden-value")
+    );
+    assert!(!debug.contains("hidden-value"), "{debug}");
+}
