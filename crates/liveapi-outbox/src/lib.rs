@@ -73,11 +73,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod decide;
+mod dispatch;
 mod entry;
 mod error;
 mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod report;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
@@ -89,10 +91,11 @@ pub use entry::{
 pub use error::OutboxError;
 pub use outbox::{
     DEFAULT_CONCURRENCY, DEFAULT_LEASE, DEFAULT_POLL_INTERVAL, DEFAULT_RETRY_BASE,
-    DEFAULT_RETRY_MAX, DrainReport, Outbox, OutboxBuilder, Outcome, Recorded, Sent, Stats,
+    DEFAULT_RETRY_MAX, Outbox, OutboxBuilder,
 };
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_POSTGRES_SCHEMA, PostgresStore, PostgresStoreBuilder};
+pub use report::{DrainReport, Outcome, Recorded, Sent, Stats};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::Store;
