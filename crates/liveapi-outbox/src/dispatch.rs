@@ -1,5 +1,9 @@
 //! The dispatcher: claims due entries under a lease, sends them, and records what became of
 //! each; the loop behind [`Outbox::run`] and [`Outbox::drain_once`].
+//!
+//! Every time it writes or compares (due by, lease ends, retry times, settle times) is read
+//! from the outbox's own clock ([`Outbox::now`]), never from the client's: a lease written
+//! by one clock and compared by another could expire early, and an entry sent twice at once.
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -17,16 +21,16 @@ use crate::report::{DrainReport, Outcome, Recorded, Sent, bump};
 use crate::store::{Claim, ClaimRequest, Settlement};
 
 impl Outbox {
-    /// Sends every entry that is due now (by `client`'s clock) and not held by another
-    /// dispatcher, once, and records each outcome; entries left pending for a retry wait
-    /// for a later drain. At most [`concurrency`](crate::OutboxBuilder::concurrency) sends
-    /// are in flight at once.
+    /// Sends every entry that is due now (by the outbox's
+    /// [clock](crate::OutboxBuilder::clock)) and not held by another dispatcher, once, and
+    /// records each outcome; entries left pending for a retry wait for a later drain. At most
+    /// [`concurrency`](crate::OutboxBuilder::concurrency) sends are in flight at once.
     ///
     /// # Errors
     /// The store's errors when claiming; an outcome the store fails to record is counted in
     /// [`DrainReport::unrecorded`] instead.
     pub async fn drain_once(&self, client: &Client) -> Result<DrainReport, OutboxError> {
-        self.pump(client, Some(client.now()), std::future::pending())
+        self.pump(client, Some(self.now()), std::future::pending())
             .await
     }
 
@@ -42,9 +46,7 @@ impl Outbox {
         client: &Client,
         request_id: &RequestId,
     ) -> Result<Option<Sent>, OutboxError> {
-        let claims = self
-            .claim(client, client.now(), 1, Some(request_id))
-            .await?;
+        let claims = self.claim(self.now(), 1, Some(request_id)).await?;
         match claims.into_iter().next() {
             Some(claim) => Ok(Some(self.send(client, claim).await)),
             None => Ok(None),
@@ -104,8 +106,8 @@ impl Outbox {
             // Whether the last look found everything due.
             let mut exhausted = false;
             if room >= batch || tasks.is_empty() {
-                let due_by = drain_by.unwrap_or_else(|| client.now());
-                match self.claim(client, due_by, room, None).await {
+                let due_by = drain_by.unwrap_or_else(|| self.now());
+                match self.claim(due_by, room, None).await {
                     Ok(claims) => {
                         exhausted = claims.len() < room;
                         for claim in claims {
@@ -160,12 +162,11 @@ impl Outbox {
     /// Leases up to `limit` entries due by `due_by`.
     async fn claim(
         &self,
-        client: &Client,
         due_by: SystemTime,
         limit: usize,
         only: Option<&RequestId>,
     ) -> Result<Vec<Claim>, OutboxError> {
-        let now = client.now();
+        let now = self.now();
         let number = self.inner.claims.fetch_add(1, Ordering::Relaxed);
         let request = ClaimRequest {
             owner: self.inner.owner.clone(),
@@ -220,7 +221,8 @@ impl Outbox {
             Ok(balance) => (Verdict::Applied { balance }, None),
             Err(e) => (verdict(&e), Some(e)),
         };
-        let now = client.now();
+        // The outcome's time: when it is settled, and what a retry's backoff counts from.
+        let now = self.now();
         let mut retry_reason = None;
         let (outcome, settlement) = match judged {
             Verdict::Applied { balance } => (
@@ -314,7 +316,7 @@ impl Outbox {
             }
             Outcome::Retry { at } => {
                 bump(&stats.retried);
-                let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
+                let wait = at.duration_since(self.now()).unwrap_or_default();
                 let reason = retry.map_or("unknown", RetryReason::name);
                 if retry == Some(RetryReason::Blocked) {
                     tracing::error!(target: "liveapi_outbox", %request_id, %uid, attempt, reason, ?wait, error, "coin change cannot be sent from this machine; retrying");

@@ -41,7 +41,8 @@ impl Entry {
         self.change.uid()
     }
 
-    /// When it was enqueued (committed), by the enqueuing machine's clock.
+    /// When it was enqueued (committed), by the enqueuing outbox's
+    /// [clock](crate::OutboxBuilder::clock) (or the time given to `enqueue_in`).
     #[must_use]
     pub fn enqueued_at(&self) -> SystemTime {
         self.enqueued_at
@@ -155,7 +156,7 @@ impl Lease {
         &self.owner
     }
 
-    /// When it expires.
+    /// When it expires, by the clock of the outbox that claimed it.
     #[must_use]
     pub fn until(&self) -> SystemTime {
         self.until

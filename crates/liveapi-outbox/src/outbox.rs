@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use liveapi::RetryPolicy;
 use liveapi::model::linkv::{PendingChange, RequestId};
+use liveapi::request::{Clock, SystemClock};
 use tokio::sync::Notify;
 
 use crate::entry::{Counts, Enqueued, Entry, Query, to_ms};
@@ -100,6 +101,8 @@ pub(crate) struct Settings {
     pub(crate) poll_interval: Duration,
     /// The engine's own backoff, with the outbox's longer base and cap.
     pub(crate) backoff: RetryPolicy,
+    /// Where every time the outbox records or compares comes from.
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Outbox {
@@ -162,6 +165,38 @@ impl OutboxBuilder {
         self
     }
 
+    /// The clock of every time the outbox records or compares (default: the system clock):
+    /// when an entry was enqueued, which entries are due, how long a lease holds, when an
+    /// entry is due again after an unknown outcome, and when it was settled. Dispatchers
+    /// sharing a store compare each other's leases, so they should read the same time.
+    ///
+    /// The client's clock stays the client's: it signs the calls, dates the changes it makes
+    /// ([`PendingChange::created_at`]) and judges their resend window; the outbox never
+    /// reads it. The one place the two meet is the last retry, held inside the change's
+    /// resend window (its creation time plus the window, by the outbox's clock): with both
+    /// on the system clock, the default, they agree. A test that stops time gives both the
+    /// same clock:
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use liveapi::request::{Context, ManualClock, OsEntropy};
+    /// use liveapi_outbox::Outbox;
+    ///
+    /// // Stopped at 2031-01-01 (ManualClock: liveapi's feature `test-util`).
+    /// let clock = Arc::new(ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_924_992_000)));
+    /// let client = liveapi::Client::builder()
+    ///     .context(Context::new(clock.clone(), Arc::new(OsEntropy)))
+    ///     .build()?;
+    /// let outbox = Outbox::builder_at("coins.outbox").await?.clock(clock.clone()).build();
+    /// # Ok(()) }
+    /// ```
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.settings.clock = clock;
+        self
+    }
+
     /// A name for this dispatcher in leases and logs, such as the host's name (default:
     /// `outbox`). A random suffix is added, so that two processes given the same name stay
     /// apart.
@@ -216,6 +251,7 @@ impl Outbox {
                 concurrency: DEFAULT_CONCURRENCY,
                 poll_interval: DEFAULT_POLL_INTERVAL,
                 backoff: RetryPolicy::default().with_backoff(DEFAULT_RETRY_BASE, DEFAULT_RETRY_MAX),
+                clock: Arc::new(SystemClock),
             },
             owner: None,
         }
@@ -264,6 +300,13 @@ impl Outbox {
         &self.inner.owner
     }
 
+    /// The time by this outbox's [clock](OutboxBuilder::clock): the time it records and
+    /// compares. [`PostgresStore::enqueue_in`](crate::PostgresStore::enqueue_in) is given it.
+    #[must_use]
+    pub fn now(&self) -> SystemTime {
+        self.inner.settings.clock.now()
+    }
+
     /// Commits `change` to the store as a pending entry, and answers once it is durable;
     /// wakes this outbox's dispatcher. Enqueueing the same change again (the same request
     /// id and parameters) changes nothing, whatever became of it, and answers
@@ -277,7 +320,7 @@ impl Outbox {
         let enqueued = self
             .inner
             .store
-            .enqueue(change.clone(), to_ms(SystemTime::now()))
+            .enqueue(change.clone(), to_ms(self.now()))
             .await?;
         match enqueued {
             Enqueued::Added => {
@@ -328,12 +371,13 @@ impl Outbox {
         self.inner.store.list(query.clone()).await
     }
 
-    /// How many entries are in each state now.
+    /// How many entries are in each state now; in flight are those whose lease has not
+    /// expired by this outbox's clock.
     ///
     /// # Errors
     /// The store's errors.
     pub async fn counts(&self) -> Result<Counts, OutboxError> {
-        self.inner.store.counts(to_ms(SystemTime::now())).await
+        self.inner.store.counts(to_ms(self.now())).await
     }
 
     /// What this process's outbox has done since it was built.

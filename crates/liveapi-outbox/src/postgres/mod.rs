@@ -12,6 +12,7 @@ mod queries;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use deadpool_postgres::Pool;
 use liveapi::model::linkv::PendingChange;
@@ -55,7 +56,7 @@ pub const DEFAULT_POSTGRES_SCHEMA: &str = "liveapi_outbox";
 /// tokio::spawn(connection);
 /// let transaction = db.transaction().await?;
 /// transaction.execute("UPDATE orders SET state = 'paid' WHERE id = $1", &[&42_i64]).await?;
-/// store.enqueue_in(&transaction, &pending).await?;
+/// store.enqueue_in(&transaction, &pending, outbox.now()).await?;
 /// transaction.commit().await?;
 /// outbox.wake();
 /// # Ok(()) }
@@ -108,6 +109,11 @@ impl PostgresStore {
     /// [`Outbox::wake`](crate::Outbox::wake) then to have this process's dispatcher send
     /// it at once.
     ///
+    /// `now` is recorded as the entry's [enqueue time](crate::Entry::enqueued_at). The store
+    /// has no clock of its own, so that every time in the outbox comes from one: pass the
+    /// outbox's, [`Outbox::now`](crate::Outbox::now). (The entry is due at once whatever
+    /// `now` says.)
+    ///
     /// A `deadpool_postgres` transaction is one too (`&*transaction`).
     ///
     /// # Errors
@@ -117,9 +123,10 @@ impl PostgresStore {
         &self,
         transaction: &Transaction<'_>,
         change: &PendingChange,
+        now: SystemTime,
     ) -> Result<Enqueued, OutboxError> {
         let sql = &self.inner.sql;
-        let now_ms = crate::entry::to_ms(std::time::SystemTime::now());
+        let now_ms = crate::entry::to_ms(now);
         insert(
             transaction,
             sql.insert.as_str(),
