@@ -107,6 +107,16 @@ async fn dispatchers_sharing_the_outbox_never_claim_the_same_entry() {
             .await
             .unwrap();
     }
+    // Each answer takes 20 ms, so that no one dispatcher can send all 150 (16 at a time)
+    // before the others have started: the outbox does not promise that they share the work,
+    // and the check below that they did is only as good as this margin (about 200 ms).
+    emulator
+        .set_faults(
+            liveapi_emulator::Faults::new(1.0)
+                .only_kind(liveapi_emulator::FaultKind::Latency)
+                .with_latency(Duration::from_millis(20), Duration::from_millis(20)),
+        )
+        .unwrap();
     let reports = futures_join(fleet.iter().map(|outbox| {
         let (outbox, client) = (outbox.clone(), client.clone());
         async move { outbox.drain_once(&client).await }

@@ -222,22 +222,44 @@ pub(crate) async fn drain_settles_every_entry_once(outbox: &Outbox) {
         "{report:?}"
     );
     assert_applied_once(&emulator, &ids);
+    // Each user has every change once: 4 orders of 10 and 16 credits of 1; the refused
+    // debit took nothing.
+    let app = emulator.linkv_app();
+    for user in [&ada, &bob] {
+        assert_eq!(
+            emulator.balance(&app.app_key, user.as_str()),
+            Some(56),
+            "{user}"
+        );
+    }
 
-    // Orders keep the balance they answered; coin changes answer none.
-    let order = outbox
-        .get(&RequestId::new("drain-000").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    match order.state() {
-        State::Applied {
-            balance: Some(b),
-            settled_at,
-        } => {
-            assert_eq!(b.get(), 10);
-            assert!(*settled_at >= order.enqueued_at());
+    // Orders keep the balance they answered; coin changes answer none. The drain sends
+    // entries concurrently, so an order's balance counts whichever of its user's changes the
+    // server applied first, in an order the outbox does not promise: it is the balance the
+    // server recorded right after applying that order.
+    let after: HashMap<String, u64> = emulator
+        .journal()
+        .into_iter()
+        .map(|change| (change.request_id, change.balance_after))
+        .collect();
+    for k in (0..40).step_by(5) {
+        let id = format!("drain-{k:03}");
+        let order = outbox
+            .get(&RequestId::new(&id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        match order.state() {
+            State::Applied {
+                balance: Some(b),
+                settled_at,
+            } => {
+                assert_eq!(Some(&b.get()), after.get(&id), "{id}");
+                assert!((10..=56).contains(&b.get()), "{id}: {b:?}");
+                assert!(*settled_at >= order.enqueued_at());
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
     let credit = outbox
         .get(&RequestId::new("drain-001").unwrap())
