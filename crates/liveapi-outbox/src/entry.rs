@@ -92,7 +92,7 @@ pub enum State {
     /// The server applied it.
     Applied {
         /// The balance after, when the call answers one (`orderSuccess` does, `changeGold`
-        /// does not, nor does a success whose data could not be read).
+        /// does not, nor does a success whose data could not be read: `docs/linkv.md#answers`).
         balance: Option<Coins>,
         /// When it was settled.
         settled_at: SystemTime,
@@ -190,20 +190,22 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// The kinds of [`Refusal`]: the LinkV errors that settle a change as not applied
-/// (`liveapi::model::linkv::LinkvError`).
+/// The kinds of [`Refusal`]: the LinkV answers that settle a change as not applied
+/// (`liveapi::model::ApiError`; what each answer means: `docs/answers.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefusalKind {
-    /// Status 400 (the seed's 参数错误): a parameter or the ledger refused the change (unknown
-    /// user, not enough coins, order already completed…).
+    /// Status 400 (参数错误, `docs/linkv.md#errors`): a parameter or the ledger refused the
+    /// change (unknown user, not enough coins, order already completed…).
     BadParameter,
-    /// A status the documents do not describe, neither a server error nor rate limiting.
+    /// A status `docs/linkv.md#errors` does not describe, neither a server error nor rate
+    /// limiting.
     Rejected {
         /// The server's `status`.
         status: i64,
     },
-    /// The stored change breaks the documented limits; it was never sent.
+    /// The stored change breaks the limits of `docs/linkv.md#validation-rules`; it was never
+    /// sent.
     Invalid,
 }
 
