@@ -358,7 +358,7 @@ impl std::str::FromStr for StateFilter {
 ///
 /// let query = Query::new()
 ///     .state(StateFilter::NeedsReconciliation)
-///     .uid(OpenId::new("42")?)
+///     .open_id(OpenId::new("42")?)
 ///     .limit(50);
 /// // The next page starts after the last entry of this one: `query.after(last.seq())`.
 /// # Ok::<(), liveapi::model::ValidationError>(())
@@ -366,7 +366,7 @@ impl std::str::FromStr for StateFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Query {
     pub(crate) state: StateFilter,
-    pub(crate) uid: Option<OpenId>,
+    pub(crate) open_id: Option<OpenId>,
     pub(crate) after: u64,
     pub(crate) limit: u32,
 }
@@ -386,7 +386,7 @@ impl Query {
     pub fn new() -> Self {
         Self {
             state: StateFilter::Any,
-            uid: None,
+            open_id: None,
             after: 0,
             limit: 100,
         }
@@ -399,10 +399,11 @@ impl Query {
         self
     }
 
-    /// Only entries changing the coins of `uid`.
+    /// Only entries changing the coins of the user whose open id is `open_id` (LinkV's
+    /// `uid`).
     #[must_use]
-    pub fn uid(mut self, uid: OpenId) -> Self {
-        self.uid = Some(uid);
+    pub fn open_id(mut self, open_id: OpenId) -> Self {
+        self.open_id = Some(open_id);
         self
     }
 

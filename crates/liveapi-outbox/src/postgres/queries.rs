@@ -233,7 +233,7 @@ impl PostgresStore {
         let statement = self
             .statement(&client, self.inner.sql.list(query.state))
             .await?;
-        let uid = query.uid.as_ref().map(|u| u.as_str());
+        let uid = query.open_id.as_ref().map(|u| u.as_str());
         let after = i64::try_from(query.after).unwrap_or(i64::MAX);
         let limit = i64::from(query.limit);
         let rows = client

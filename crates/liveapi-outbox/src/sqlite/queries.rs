@@ -168,7 +168,7 @@ impl sealed::Backend for SqliteStore {
             let rows = statement
                 .query_map(
                     params![
-                        query.uid.as_ref().map(|u| u.as_str()),
+                        query.open_id.as_ref().map(|u| u.as_str()),
                         i64::try_from(query.after).unwrap_or(i64::MAX),
                         query.limit
                     ],

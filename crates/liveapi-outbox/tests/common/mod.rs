@@ -308,7 +308,7 @@ pub(crate) async fn drain_settles_every_entry_once(outbox: &Outbox) {
         .unwrap();
     assert_eq!(settled.len(), 41);
     let of_bob = outbox
-        .list(&Query::new().uid(bob.clone()).limit(1000))
+        .list(&Query::new().open_id(bob.clone()).limit(1000))
         .await
         .unwrap();
     assert_eq!(of_bob.len(), 21);
