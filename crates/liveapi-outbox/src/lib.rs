@@ -24,6 +24,9 @@
 //! - [`Outbox::get`], [`Outbox::list`] ([`Query`]: by state, by user) and
 //!   [`Outbox::counts`] inspect it; each state change is a `tracing` event (target
 //!   `liveapi_outbox`), and [`Outbox::stats`] counts what this process did.
+//! - Every time the outbox records or compares (enqueued, due, leased until, settled) comes
+//!   from one clock, [`OutboxBuilder::clock`] (the system clock by default), never the
+//!   client's.
 //!
 //! Two stores keep the entries, behind one [`Store`] trait:
 //!
