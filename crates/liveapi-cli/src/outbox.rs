@@ -285,7 +285,7 @@ async fn run_list(flags: &OutboxFlags, args: ListArgs, format: Format) -> crate:
         .after(args.after)
         .limit(args.limit);
     if let Some(uid) = args.uid {
-        query = query.uid(uid);
+        query = query.open_id(uid);
     }
     let entries = outbox.list(&query).await.map_err(|e| failure(&e))?;
     match format {

@@ -41,7 +41,8 @@ impl Entry {
         self.change.uid()
     }
 
-    /// When it was enqueued (committed), by the enqueuing machine's clock.
+    /// When it was enqueued (committed), by the enqueuing outbox's
+    /// [clock](crate::OutboxBuilder::clock) (or the time given to `enqueue_in`).
     #[must_use]
     pub fn enqueued_at(&self) -> SystemTime {
         self.enqueued_at
@@ -91,7 +92,7 @@ pub enum State {
     /// The server applied it.
     Applied {
         /// The balance after, when the call answers one (`orderSuccess` does, `changeGold`
-        /// does not, nor does a success whose data could not be read).
+        /// does not, nor does a success whose data could not be read: `docs/linkv.md#answers`).
         balance: Option<Coins>,
         /// When it was settled.
         settled_at: SystemTime,
@@ -155,7 +156,7 @@ impl Lease {
         &self.owner
     }
 
-    /// When it expires.
+    /// When it expires, by the clock of the outbox that claimed it.
     #[must_use]
     pub fn until(&self) -> SystemTime {
         self.until
@@ -190,19 +191,21 @@ impl fmt::Display for Refusal {
 }
 
 /// The kinds of [`Refusal`]: the LinkV answers that settle a change as not applied
-/// (`liveapi::model::ApiErrorKind`, read through `docs/answers.md`'s table).
+/// (`liveapi::model::ApiError`; what each answer means: `docs/answers.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefusalKind {
-    /// Status 400 (参数错误, `docs/linkv.md#errors`): a parameter or the ledger refused the change (unknown
-    /// user, not enough coins, order already completed…).
+    /// Status 400 (参数错误, `docs/linkv.md#errors`): a parameter or the ledger refused the
+    /// change (unknown user, not enough coins, order already completed…).
     BadParameter,
-    /// A status the documents do not describe, neither a server error nor rate limiting.
+    /// A status `docs/linkv.md#errors` does not describe, neither a server error nor rate
+    /// limiting.
     Rejected {
         /// The server's `status`.
         status: i64,
     },
-    /// The stored change breaks the documented limits; it was never sent.
+    /// The stored change breaks the limits of `docs/linkv.md#validation-rules`; it was never
+    /// sent.
     Invalid,
 }
 
@@ -355,7 +358,7 @@ impl std::str::FromStr for StateFilter {
 ///
 /// let query = Query::new()
 ///     .state(StateFilter::NeedsReconciliation)
-///     .uid(OpenId::new("42")?)
+///     .open_id(OpenId::new("42")?)
 ///     .limit(50);
 /// // The next page starts after the last entry of this one: `query.after(last.seq())`.
 /// # Ok::<(), liveapi::model::ValidationError>(())
@@ -363,7 +366,7 @@ impl std::str::FromStr for StateFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Query {
     pub(crate) state: StateFilter,
-    pub(crate) uid: Option<OpenId>,
+    pub(crate) open_id: Option<OpenId>,
     pub(crate) after: u64,
     pub(crate) limit: u32,
 }
@@ -383,7 +386,7 @@ impl Query {
     pub fn new() -> Self {
         Self {
             state: StateFilter::Any,
-            uid: None,
+            open_id: None,
             after: 0,
             limit: 100,
         }
@@ -396,10 +399,11 @@ impl Query {
         self
     }
 
-    /// Only entries changing the coins of `uid`.
+    /// Only entries changing the coins of the user whose open id is `open_id` (LinkV's
+    /// `uid`).
     #[must_use]
-    pub fn uid(mut self, uid: OpenId) -> Self {
-        self.uid = Some(uid);
+    pub fn open_id(mut self, open_id: OpenId) -> Self {
+        self.open_id = Some(open_id);
         self
     }
 

@@ -24,6 +24,9 @@
 //! - [`Outbox::get`], [`Outbox::list`] ([`Query`]: by state, by user) and
 //!   [`Outbox::counts`] inspect it; each state change is a `tracing` event (target
 //!   `liveapi_outbox`), and [`Outbox::stats`] counts what this process did.
+//! - Every time the outbox records or compares (enqueued, due, leased until, settled) comes
+//!   from one clock, [`OutboxBuilder::clock`] (the system clock by default), never the
+//!   client's.
 //!
 //! Two stores keep the entries, behind one [`Store`] trait:
 //!
@@ -73,11 +76,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod decide;
+mod dispatch;
 mod entry;
 mod error;
 mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod report;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
@@ -89,10 +94,11 @@ pub use entry::{
 pub use error::OutboxError;
 pub use outbox::{
     DEFAULT_CONCURRENCY, DEFAULT_LEASE, DEFAULT_POLL_INTERVAL, DEFAULT_RETRY_BASE,
-    DEFAULT_RETRY_MAX, DrainReport, Outbox, OutboxBuilder, Outcome, Recorded, Sent, Stats,
+    DEFAULT_RETRY_MAX, Outbox, OutboxBuilder,
 };
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_POSTGRES_SCHEMA, PostgresStore, PostgresStoreBuilder};
+pub use report::{DrainReport, Outcome, Recorded, Sent, Stats};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::Store;

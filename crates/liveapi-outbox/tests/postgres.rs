@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use common::*;
 use liveapi_outbox::{Enqueued, Outbox, OutboxError, PostgresStore};
@@ -79,6 +79,15 @@ async fn concurrent_enqueues_all_commit_in_postgres() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_time_comes_from_the_outbox_clock_in_postgres() {
+    let Some(schema) = schema("clock") else {
+        return;
+    };
+    let store = schema.store(4).await.expect("the outbox connects");
+    every_time_comes_from_the_outbox_clock(Outbox::builder(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dispatchers_sharing_the_outbox_never_claim_the_same_entry() {
     let Some(schema) = schema("fleet") else {
         return;
@@ -98,6 +107,16 @@ async fn dispatchers_sharing_the_outbox_never_claim_the_same_entry() {
             .await
             .unwrap();
     }
+    // Each answer takes 20 ms, so that no one dispatcher can send all 150 (16 at a time)
+    // before the others have started: the outbox does not promise that they share the work,
+    // and the check below that they did is only as good as this margin (about 200 ms).
+    emulator
+        .set_faults(
+            liveapi_emulator::Faults::new(1.0)
+                .only_kind(liveapi_emulator::FaultKind::Latency)
+                .with_latency(Duration::from_millis(20), Duration::from_millis(20)),
+        )
+        .unwrap();
     let reports = futures_join(fleet.iter().map(|outbox| {
         let (outbox, client) = (outbox.clone(), client.clone());
         async move { outbox.drain_once(&client).await }
@@ -146,7 +165,10 @@ async fn enqueue_in_commits_and_rolls_back_with_the_business_transaction() {
     transaction.execute(&insert, &[&"o-1"]).await.unwrap();
     let change = order(&client, &uid, "in-1", 50);
     assert_eq!(
-        store.enqueue_in(&transaction, &change).await.unwrap(),
+        store
+            .enqueue_in(&transaction, &change, outbox.now())
+            .await
+            .unwrap(),
         Enqueued::Added
     );
     transaction.rollback().await.unwrap();
@@ -155,10 +177,18 @@ async fn enqueue_in_commits_and_rolls_back_with_the_business_transaction() {
     // Committed: both, and dispatched.
     let transaction = db.transaction().await.unwrap();
     transaction.execute(&insert, &[&"o-1"]).await.unwrap();
-    store.enqueue_in(&transaction, &change).await.unwrap();
+    // 2031-01-01: not the machine's time, so that only the time given can be recorded.
+    let enqueued_at = UNIX_EPOCH + Duration::from_secs(1_924_992_000);
+    store
+        .enqueue_in(&transaction, &change, enqueued_at)
+        .await
+        .unwrap();
     // Not visible to the dispatcher before the commit.
     assert_eq!(outbox.drain_once(&client).await.unwrap().sent, 0);
     transaction.commit().await.unwrap();
+    // The time it was given is its enqueue time: the store has no clock of its own.
+    let entry = outbox.get(change.request_id()).await.unwrap().unwrap();
+    assert_eq!(entry.enqueued_at(), enqueued_at);
     outbox.wake();
     let report = outbox.drain_once(&client).await.unwrap();
     assert_eq!(report.applied, 1, "{report:?}");
@@ -167,12 +197,15 @@ async fn enqueue_in_commits_and_rolls_back_with_the_business_transaction() {
     // Again in a later transaction: a no-op; another change under the id: refused.
     let transaction = db.transaction().await.unwrap();
     assert_eq!(
-        store.enqueue_in(&transaction, &change).await.unwrap(),
+        store
+            .enqueue_in(&transaction, &change, outbox.now())
+            .await
+            .unwrap(),
         Enqueued::AlreadyQueued
     );
     let other = order(&client, &uid, "in-1", 60);
     assert!(matches!(
-        store.enqueue_in(&transaction, &other).await,
+        store.enqueue_in(&transaction, &other, outbox.now()).await,
         Err(OutboxError::IdConflict { .. })
     ));
     transaction.rollback().await.unwrap();

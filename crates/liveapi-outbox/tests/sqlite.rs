@@ -66,6 +66,13 @@ async fn concurrent_enqueues_all_commit_in_sqlite() {
     concurrent_enqueues_all_commit(&outbox(&file(&dir)).await).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_time_comes_from_the_outbox_clock_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(file(&dir)).await.unwrap();
+    every_time_comes_from_the_outbox_clock(Outbox::builder(store)).await;
+}
+
 #[tokio::test]
 async fn entries_outlive_the_process_that_enqueued_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -371,17 +378,22 @@ async fn an_outcome_is_discarded_when_another_dispatcher_took_the_entry_over() {
     let path = file(&dir);
     let emulator = emulator().await;
     // A dispatcher whose clock is 3 s behind: the lease it writes has expired by everyone
-    // else's clock, as after a stall (a paused VM, a stopped process).
-    let behind = liveapi::ManualClock::new(SystemTime::now() - Duration::from_secs(3));
+    // else's clock, as after a stall (a paused VM, a stopped process). Its outbox and its
+    // client read the same clock.
+    let behind = Arc::new(liveapi::ManualClock::new(
+        SystemTime::now() - Duration::from_secs(3),
+    ));
     let stalled_client = client_with(
         &emulator,
         1,
         liveapi::Client::builder().context(liveapi::Context::new(
-            Arc::new(behind),
+            behind.clone(),
             Arc::new(liveapi::request::OsEntropy),
         )),
     );
-    let stalled = outbox(&path).await;
+    let stalled = fast(
+        Outbox::builder(SqliteStore::open(&path).await.expect("the outbox opens")).clock(behind),
+    );
     let other = outbox(&path).await;
     let client = client(&emulator, 1);
     let uid = user(&client, "ada").await;

@@ -5,16 +5,18 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use liveapi::model::linkv::{
     Coins, Expiration, OpenId, OrderId, PendingChange, Platform, PortraitUri, RequestId, UsdCents,
     UserId, UserName,
 };
 use liveapi::{Client, LinkvCredentials, RetryPolicy};
-use liveapi_emulator::{Emulator, FaultKind, Faults, RunningEmulator};
+use liveapi_emulator::{ClockStart, Emulator, FaultKind, Faults, RunningEmulator};
 use liveapi_outbox::{
-    Enqueued, Outbox, OutboxError, Query, ReconcileKind, RefusalKind, State, StateFilter,
+    Enqueued, Outbox, OutboxBuilder, OutboxError, Query, ReconcileKind, RefusalKind, State,
+    StateFilter,
 };
 
 /// An emulator on loopback port 0.
@@ -220,22 +222,44 @@ pub(crate) async fn drain_settles_every_entry_once(outbox: &Outbox) {
         "{report:?}"
     );
     assert_applied_once(&emulator, &ids);
+    // Each user has every change once: 4 orders of 10 and 16 credits of 1; the refused
+    // debit took nothing.
+    let app = emulator.linkv_app();
+    for user in [&ada, &bob] {
+        assert_eq!(
+            emulator.balance(&app.app_key, user.as_str()),
+            Some(56),
+            "{user}"
+        );
+    }
 
-    // Orders keep the balance they answered; coin changes answer none.
-    let order = outbox
-        .get(&RequestId::new("drain-000").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    match order.state() {
-        State::Applied {
-            balance: Some(b),
-            settled_at,
-        } => {
-            assert_eq!(b.get(), 10);
-            assert!(*settled_at >= order.enqueued_at());
+    // Orders keep the balance they answered; coin changes answer none. The drain sends
+    // entries concurrently, so an order's balance counts whichever of its user's changes the
+    // server applied first, in an order the outbox does not promise: it is the balance the
+    // server recorded right after applying that order.
+    let after: HashMap<String, u64> = emulator
+        .journal()
+        .into_iter()
+        .map(|change| (change.request_id, change.balance_after))
+        .collect();
+    for k in (0..40).step_by(5) {
+        let id = format!("drain-{k:03}");
+        let order = outbox
+            .get(&RequestId::new(&id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        match order.state() {
+            State::Applied {
+                balance: Some(b),
+                settled_at,
+            } => {
+                assert_eq!(Some(&b.get()), after.get(&id), "{id}");
+                assert!((10..=56).contains(&b.get()), "{id}: {b:?}");
+                assert!(*settled_at >= order.enqueued_at());
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
     let credit = outbox
         .get(&RequestId::new("drain-001").unwrap())
@@ -284,7 +308,7 @@ pub(crate) async fn drain_settles_every_entry_once(outbox: &Outbox) {
         .unwrap();
     assert_eq!(settled.len(), 41);
     let of_bob = outbox
-        .list(&Query::new().uid(bob.clone()).limit(1000))
+        .list(&Query::new().open_id(bob.clone()).limit(1000))
         .await
         .unwrap();
     assert_eq!(of_bob.len(), 21);
@@ -570,6 +594,126 @@ pub(crate) async fn concurrent_enqueues_all_commit(outbox: &Outbox) {
         "{results:?}"
     );
     assert_eq!(outbox.counts().await.unwrap().pending, 300);
+}
+
+/// Every time the outbox records or compares comes from its own clock, here one stopped at
+/// 2031-01-01, years from the machine's: when an entry was enqueued, when it is due again after
+/// an unknown outcome, how long a lease holds (and so when an entry counts as in flight and
+/// may be taken over), and when it was settled. The clock only moves when the test moves it, so
+/// nothing here waits for time to pass.
+pub(crate) async fn every_time_comes_from_the_outbox_clock(builder: OutboxBuilder) {
+    let start = UNIX_EPOCH + Duration::from_secs(1_924_992_000);
+    let clock = Arc::new(liveapi::ManualClock::new(start));
+    // The server's clock and the client's read the same time, so that signatures hold.
+    let emulator = Emulator::builder()
+        .seed(7)
+        .rate_limit(None)
+        .clock(ClockStart::FrozenAt(start))
+        .start()
+        .await
+        .expect("the emulator starts");
+    let context = liveapi::Context::new(clock.clone(), Arc::new(liveapi::request::OsEntropy));
+    let client = client_with(&emulator, 1, Client::builder().context(context));
+    let lease = Duration::from_secs(60);
+    let backoff = Duration::from_secs(10);
+    let outbox = builder
+        .clock(clock.clone())
+        .lease(lease)
+        .retry_backoff(backoff, backoff)
+        .build();
+    let advance = |by: Duration| {
+        clock.advance(by);
+        emulator.clock().advance(by);
+    };
+    let uid = user(&client, "ada").await;
+    assert_eq!(outbox.now(), start);
+
+    // Enqueued: at the outbox's time.
+    let change = credit(&client, &uid, "clock-1", 5);
+    outbox.enqueue(&change).await.unwrap();
+    let entry = outbox.get(change.request_id()).await.unwrap().unwrap();
+    assert_eq!(entry.enqueued_at(), start);
+
+    // An unknown outcome: due again a backoff (half to all of 10 s) after the outbox's time.
+    emulator
+        .set_faults(Faults::new(1.0).only_kind(FaultKind::ResetAfterApply))
+        .unwrap();
+    let report = outbox.drain_once(&client).await.unwrap();
+    assert_eq!((report.sent, report.retry), (1, 1), "{report:?}");
+    emulator.set_faults(Faults::none()).unwrap();
+    let entry = outbox.get(change.request_id()).await.unwrap().unwrap();
+    let due = match entry.state() {
+        State::Pending {
+            next_attempt_at,
+            lease: None,
+        } => *next_attempt_at,
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        due >= start + backoff / 2 && due <= start + backoff,
+        "due at {due:?}, the outbox's time is {start:?}"
+    );
+    // Not due before then by the outbox's clock; due at that very time.
+    advance(backoff / 2 - Duration::from_millis(1));
+    assert_eq!(outbox.drain_once(&client).await.unwrap().sent, 0);
+    advance(due.duration_since(outbox.now()).unwrap());
+    let report = outbox.drain_once(&client).await.unwrap();
+    assert_eq!((report.sent, report.applied), (1, 1), "{report:?}");
+    // Settled: at the outbox's time.
+    let entry = outbox.get(change.request_id()).await.unwrap().unwrap();
+    assert_eq!(entry.state().settled_at(), Some(due), "{entry:?}");
+
+    // A lease: held until the outbox's time plus the lease. The dispatcher dies mid-send.
+    let held = credit(&client, &uid, "clock-2", 1);
+    outbox.enqueue(&held).await.unwrap();
+    let claimed_at = outbox.now();
+    emulator
+        .set_faults(
+            Faults::new(1.0)
+                .only_kind(FaultKind::Latency)
+                .with_latency(Duration::from_secs(30), Duration::from_secs(30)),
+        )
+        .unwrap();
+    let task = {
+        let (outbox, client, id) = (outbox.clone(), client.clone(), held.request_id().clone());
+        tokio::spawn(async move { outbox.dispatch(&client, &id).await })
+    };
+    // Applied by the server, its answer held back: the dispatcher dies before hearing it.
+    let hang_guard = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !applied_counts(&emulator).contains_key("clock-2") {
+        assert!(tokio::time::Instant::now() < hang_guard, "never sent");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    task.abort();
+    let _ = task.await;
+    emulator.set_faults(Faults::none()).unwrap();
+    let entry = outbox.get(held.request_id()).await.unwrap().unwrap();
+    match entry.state() {
+        State::Pending {
+            lease: Some(held_by),
+            ..
+        } => assert_eq!(held_by.until(), claimed_at + lease),
+        other => panic!("{other:?}"),
+    }
+    // In flight, and not claimed again, until the lease ends by the outbox's clock.
+    advance(lease - Duration::from_millis(1));
+    assert_eq!(outbox.counts().await.unwrap().in_flight, 1);
+    assert_eq!(outbox.drain_once(&client).await.unwrap().sent, 0);
+    advance(Duration::from_millis(1));
+    assert_eq!(outbox.counts().await.unwrap().in_flight, 0);
+    let report = outbox.drain_once(&client).await.unwrap();
+    assert_eq!(
+        (report.sent, report.taken_over, report.applied),
+        (1, 1, 1),
+        "{report:?}"
+    );
+    let entry = outbox.get(held.request_id()).await.unwrap().unwrap();
+    assert_eq!(
+        entry.state().settled_at(),
+        Some(claimed_at + lease),
+        "{entry:?}"
+    );
+    assert_applied_once(&emulator, &["clock-1".to_owned(), "clock-2".to_owned()]);
 }
 
 /// Short leases, fast retries: for tests that wait for them.
