@@ -1,0 +1,386 @@
+//! Configuring a [`Client`]: credentials, the engine's settings, the transport and the
+//! Polyv rate limit.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use liveapi_hyper::{HyperTransport, HyperTransportBuilder, TokioTimer};
+use liveapi_request::retry::RetryPolicy;
+use liveapi_request::{
+    AsyncHttpSend, BaseUrl, Context, Engine, EngineBuilder, LinkvCredentials, PolyvCredentials,
+    RateLimit, RateLimiter, Timer, Vendor,
+};
+
+use super::transport::Transport;
+use super::{Client, Inner};
+use crate::{ConfigError, Error, env};
+
+/// How many days credited coins last unless a call says otherwise: the 91 days of the vendor's
+/// own example (`$expiration = (time() / 86400 + 91) * 86400`, LinkV seed, `orderSuccess`).
+pub const DEFAULT_COIN_LIFETIME_DAYS: u32 = 91;
+
+/// How old a coin change may be and still be sent unless configured otherwise: 12 hours.
+///
+/// A server remembers request ids for a while only (the emulator for 24 hours, like most
+/// idempotency stores); resending a change after it forgot the id would apply it again. The
+/// default stays well inside that, leaving room for clocks that disagree.
+pub const DEFAULT_RESEND_WINDOW: Duration = Duration::from_secs(12 * 3_600);
+
+/// Configures a [`Client`].
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ClientBuilder {
+    linkv: Option<LinkvCredentials>,
+    polyv: Option<PolyvCredentials>,
+    engine: EngineBuilder,
+    pub(crate) retry: RetryPolicy,
+    hyper: HyperTransportBuilder,
+    hyper_configured: bool,
+    transport: Option<Transport>,
+    coin_lifetime_days: u32,
+    resend_window: Option<Duration>,
+    allow_insecure_http: bool,
+    /// A Redis limiter to build with the Polyv app id, replacing the engine's limiter.
+    #[cfg(feature = "redis")]
+    pub(crate) polyv_redis: Option<crate::RedisRateLimiterBuilder>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            linkv: None,
+            polyv: None,
+            engine: Engine::builder(TokioTimer),
+            retry: RetryPolicy::default(),
+            hyper: HyperTransport::builder(),
+            hyper_configured: false,
+            transport: None,
+            coin_lifetime_days: DEFAULT_COIN_LIFETIME_DAYS,
+            resend_window: Some(DEFAULT_RESEND_WINDOW),
+            allow_insecure_http: false,
+            #[cfg(feature = "redis")]
+            polyv_redis: None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut f = f.debug_struct("ClientBuilder");
+        #[cfg(feature = "redis")]
+        f.field("polyv_redis", &self.polyv_redis);
+        f.field("linkv", &self.linkv)
+            .field("polyv", &self.polyv)
+            .field("engine", &self.engine)
+            .field("retry", &self.retry)
+            .field("hyper", &self.hyper)
+            .field("transport", &self.transport.as_ref().map(|t| t.name))
+            .field("coin_lifetime_days", &self.coin_lifetime_days)
+            .field("resend_window", &self.resend_window)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// Talks to LinkV with these credentials.
+    pub fn linkv(mut self, credentials: LinkvCredentials) -> Self {
+        self.linkv = Some(credentials);
+        self
+    }
+
+    /// Talks to Polyv with these credentials.
+    pub fn polyv(mut self, credentials: PolyvCredentials) -> Self {
+        self.polyv = Some(credentials);
+        self
+    }
+
+    /// Sends requests through `transport` instead of the default hyper one: a `reqwest`
+    /// client ([`ReqwestTransport`](crate::transport::ReqwestTransport), feature `reqwest`), a
+    /// `tower` service ([`TowerTransport`](crate::transport::TowerTransport), feature
+    /// `tower`), or any [`AsyncHttpSend`] of your own. Retries, timeouts, the deadline and the
+    /// rate limit stay the client's.
+    ///
+    /// The settings of the default transport ([`connect_timeout`](Self::connect_timeout),
+    /// [`max_body_bytes`](Self::max_body_bytes), [`max_in_flight`](Self::max_in_flight), TLS
+    /// roots) do not apply to another one; giving both is an error at
+    /// [`build`](Self::build).
+    pub fn transport<T: AsyncHttpSend + 'static>(mut self, transport: T) -> Self {
+        self.transport = Some(Transport::new(transport));
+        self
+    }
+
+    /// How long one attempt may take (default 10 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.engine = self.engine.attempt_timeout(timeout);
+        self
+    }
+
+    /// How long a call may take in all, retries included (default 30 s; `None`: no limit).
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.engine = self.engine.deadline(deadline);
+        self
+    }
+
+    /// When failed attempts are retried (default [`RetryPolicy::default`]: 4 attempts,
+    /// exponential backoff from 100 ms with jitter).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// An in-process limit on Polyv calls (default [`RateLimit::POLYV`]); `None` turns it
+    /// off. Replaces any limiter set before.
+    pub fn polyv_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.engine = self.engine.polyv_rate_limit(limit);
+        #[cfg(feature = "redis")]
+        {
+            self.polyv_redis = None;
+        }
+        self
+    }
+
+    /// The limiter every Polyv attempt waits on, such as a `RedisRateLimiter` shared by
+    /// several processes (feature `redis`) or one of your own. Replaces any limiter set
+    /// before.
+    pub fn polyv_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.engine = self.engine.polyv_rate_limiter(limiter);
+        #[cfg(feature = "redis")]
+        {
+            self.polyv_redis = None;
+        }
+        self
+    }
+
+    /// Shares the Polyv budget with every process that uses the same Redis key: the
+    /// limiter is built by [`build`](Self::build), named by the Polyv credentials' app id
+    /// unless the builder has one. Replaces any limiter set before. See
+    /// [`RedisRateLimiter`](crate::RedisRateLimiter).
+    ///
+    /// ```
+    /// use liveapi::{Client, PolyvCredentials, RedisRateLimiter};
+    ///
+    /// // No runtime and no connection yet: Redis is first asked by the first Polyv call.
+    /// let client = Client::builder()
+    ///     .polyv(PolyvCredentials::new("my_polyv_app", "app_secret")?)
+    ///     .polyv_redis_rate_limit(RedisRateLimiter::builder("redis://127.0.0.1:6379/0").processes(3))
+    ///     .build()?;
+    /// assert!(format!("{:?}", client.engine()).contains("liveapi:rate-limit:polyv:my_polyv_app:default"));
+    /// # Ok::<(), liveapi::Error>(())
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn polyv_redis_rate_limit(mut self, limiter: crate::RedisRateLimiterBuilder) -> Self {
+        self.polyv_redis = Some(limiter);
+        self
+    }
+
+    /// How many days credited coins last when a call does not say (default
+    /// [`DEFAULT_COIN_LIFETIME_DAYS`]).
+    pub fn coin_lifetime_days(mut self, days: u32) -> Self {
+        self.coin_lifetime_days = days;
+        self
+    }
+
+    /// How old a coin change may be and still be sent (default [`DEFAULT_RESEND_WINDOW`],
+    /// 12 h; `LIVEAPI_RESEND_WINDOW_SECS`). A change is as old as its request id (or, for a
+    /// request id of your own without a time, its pending change); one past the window is
+    /// refused with nothing sent, because the server may have forgotten its request id.
+    /// `None` trusts the server to remember request ids for ever.
+    pub fn resend_window(mut self, window: Option<Duration>) -> Self {
+        self.resend_window = window;
+        self
+    }
+
+    /// The clock and randomness calls are signed with (default: system clock, OS CSPRNG).
+    /// Tests pass a `ManualClock` (feature `test-util`).
+    pub fn context(mut self, context: Context) -> Self {
+        self.engine = self.engine.context(context);
+        self
+    }
+
+    /// How the client waits and measures time (default: Tokio's). Only a client whose
+    /// transport runs on another async runtime needs another [`Timer`].
+    pub fn timer(mut self, timer: impl Timer + 'static) -> Self {
+        self.engine = self.engine.timer(timer);
+        self
+    }
+
+    /// Whether plain `http://` base URLs to hosts other than this machine are allowed
+    /// (default: no; `LIVEAPI_ALLOW_INSECURE_HTTP=1` from the environment). Loopback hosts,
+    /// such as a local emulator, are always allowed.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// How long opening a connection may take (default 5 s). Default transport only.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.hyper = self.hyper.connect_timeout(timeout);
+        self.hyper_configured = true;
+        self
+    }
+
+    /// The most requests in flight at once, and so the most open connections (default 128).
+    /// Default transport only.
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.hyper = self.hyper.max_in_flight(limit);
+        self.hyper_configured = true;
+        self
+    }
+
+    /// The largest response body accepted (default 1 MiB). Default transport only.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.hyper = self.hyper.max_body_bytes(limit);
+        self.hyper_configured = true;
+        self
+    }
+
+    /// Also trusts the CA certificates of a PEM document (a private deployment, a test
+    /// server). Verification itself cannot be turned off. Default transport only.
+    ///
+    /// # Errors
+    /// A configuration error if the document holds no readable certificate.
+    #[cfg(feature = "rustls")]
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        self.hyper = self.hyper.add_root_certificate_pem(pem)?;
+        self.hyper_configured = true;
+        Ok(self)
+    }
+
+    /// Whether the Mozilla roots compiled in are trusted (default: yes). Default transport
+    /// only.
+    #[cfg(feature = "webpki-roots")]
+    pub fn webpki_roots(mut self, trust: bool) -> Self {
+        self.hyper = self.hyper.webpki_roots(trust);
+        self.hyper_configured = true;
+        self
+    }
+
+    /// Whether the operating system's root certificates are trusted (default: no). Default
+    /// transport only.
+    #[cfg(feature = "native-roots")]
+    pub fn native_roots(mut self, trust: bool) -> Self {
+        self.hyper = self.hyper.native_roots(trust);
+        self.hyper_configured = true;
+        self
+    }
+
+    /// Reads credentials and settings from environment variables, over what is set already.
+    /// See [the crate docs](crate#configuration-by-environment) for the variables.
+    ///
+    /// # Errors
+    /// A configuration error naming the variable that is malformed or incomplete.
+    pub fn from_env(self) -> Result<Self, Error> {
+        self.from_env_with(env::var)
+    }
+
+    /// Like [`from_env`](Self::from_env), with the variables looked up by `lookup` (for tests
+    /// and for configuration kept elsewhere). A blank value counts as unset.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use liveapi::Client;
+    ///
+    /// let vars = HashMap::from([
+    ///     ("LIVEAPI_POLYV_APP_ID", "my_app"),
+    ///     ("LIVEAPI_POLYV_SECRET", "my_secret"),
+    ///     ("LIVEAPI_ATTEMPT_TIMEOUT_MS", "2500"),
+    /// ]);
+    /// let client = Client::builder()
+    ///     .from_env_with(|name| vars.get(name).map(|v| v.to_string()))?
+    ///     .build()?;
+    /// assert!(client.polyv_credentials().is_some());
+    /// assert!(client.linkv_credentials().is_none());
+    /// # Ok::<(), liveapi::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A configuration error naming the variable that is malformed or incomplete.
+    pub fn from_env_with(self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        env::configure(self, lookup)
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// A configuration error without credentials of either vendor, with a plain-HTTP base
+    /// URL to another machine (unless allowed), with an `https://` base URL in a build without
+    /// TLS, with settings of the default transport next to another transport, or if TLS
+    /// cannot be set up.
+    pub fn build(self) -> Result<Client, Error> {
+        if self.linkv.is_none() && self.polyv.is_none() {
+            return Err(ConfigError::NoCredentials.into());
+        }
+        let urls = [
+            (
+                Vendor::Linkv,
+                self.linkv.as_ref().map(LinkvCredentials::base_url),
+            ),
+            (
+                Vendor::Polyv,
+                self.polyv.as_ref().map(PolyvCredentials::base_url),
+            ),
+        ];
+        for (vendor, url) in urls {
+            let Some(url) = url else { continue };
+            check_url(
+                vendor,
+                url,
+                self.allow_insecure_http,
+                self.transport.is_none(),
+            )?;
+        }
+        let transport = match self.transport {
+            Some(_) if self.hyper_configured => {
+                return Err(ConfigError::TransportSettingsIgnored.into());
+            }
+            Some(transport) => transport,
+            None => Transport::new(self.hyper.build()?),
+        };
+        #[cfg(feature = "redis")]
+        let engine = match (self.polyv_redis, &self.polyv) {
+            (Some(redis), Some(polyv)) => {
+                let redis = if redis.has_app_id() {
+                    redis
+                } else {
+                    redis.app_id(polyv.app_id())
+                };
+                self.engine.polyv_rate_limiter(Arc::new(redis.build()?))
+            }
+            // Without Polyv credentials no call waits on it.
+            _ => self.engine,
+        };
+        #[cfg(not(feature = "redis"))]
+        let engine = self.engine;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                engine: engine
+                    .retry_policy(self.retry)
+                    .allow_insecure_http(self.allow_insecure_http)
+                    .build(),
+                transport,
+                linkv: self.linkv,
+                polyv: self.polyv,
+                coin_lifetime_days: self.coin_lifetime_days,
+                resend_window: self.resend_window,
+            }),
+        })
+    }
+}
+
+/// Refuses a base URL the client cannot or must not use.
+fn check_url(
+    vendor: Vendor,
+    url: &BaseUrl,
+    allow_insecure_http: bool,
+    default_transport: bool,
+) -> Result<(), ConfigError> {
+    if !allow_insecure_http {
+        url.require_protected(vendor)
+            .map_err(ConfigError::InsecureHttp)?;
+    }
+    if url.is_https() && default_transport && !HyperTransport::supports_https() {
+        return Err(ConfigError::HttpsWithoutTls { vendor });
+    }
+    Ok(())
+}
