@@ -174,10 +174,9 @@ fn polyv_limit(
             if let Some(egress) = egress {
                 redis = redis.egress(egress);
             }
-            return Ok(builder.polyv_redis_rate_limit(redis));
+            return Ok(builder.polyv_rate_limit(redis));
         }
-        if let Some(redis) = builder.polyv_redis.take() {
-            let mut redis = redis;
+        if let Some(redis) = builder.polyv_limit.redis_mut() {
             if let Some(limit) = limit {
                 redis.set_limit(limit);
             }
@@ -185,9 +184,8 @@ fn polyv_limit(
                 redis.set_processes(processes);
             }
             if let Some(egress) = egress {
-                redis = redis.egress(egress);
+                redis.set_egress(egress);
             }
-            builder.polyv_redis = Some(redis);
             return Ok(builder);
         }
     }
@@ -211,7 +209,7 @@ fn polyv_limit(
         let share = limit
             .unwrap_or(RateLimit::POLYV)
             .share(processes.unwrap_or(1));
-        builder = builder.polyv_rate_limit(Some(share));
+        builder = builder.polyv_rate_limit(share);
     }
     Ok(builder)
 }

@@ -87,8 +87,8 @@
 //!
 //! Polyv blocks an IP for five minutes past 1500 requests per 10 s. One client keeps to 1200
 //! per 10 s ([`RateLimit::POLYV`]); processes behind one egress IP share one budget through
-//! `RedisRateLimiter` (feature `redis`;
-//! [`ClientBuilder::polyv_redis_rate_limit`](ClientBuilder) or the variables above), or each
+//! `RedisRateLimiter` (feature `redis`; [`ClientBuilder::polyv_rate_limit`] with a
+//! [`PolyvRateLimit`] of it, or the variables above), or each
 //! keep to a share of it (`LIVEAPI_POLYV_RATE_LIMIT_PROCESSES` alone).
 #![cfg_attr(
     not(test),
@@ -108,6 +108,7 @@ pub mod transport;
 pub use call::{Call, CallFuture};
 pub use client::{
     Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS, DEFAULT_RESEND_WINDOW,
+    PolyvRateLimit,
 };
 pub use coins::{ChangeCoins, CompleteOrder, SendChange};
 pub use error::{ClockError, ConfigError, Error, ErrorKind};

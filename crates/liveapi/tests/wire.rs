@@ -22,8 +22,8 @@ use liveapi::model::linkv::{
 };
 use liveapi::model::polyv::{CashSettings, Cashes, ChannelId, Enabled, Scope};
 use liveapi::{
-    Client, Context, ErrorKind, LinkvCredentials, ManualClock, PolyvCredentials, RetryPolicy,
-    SeededEntropy,
+    Client, Context, ErrorKind, LinkvCredentials, ManualClock, PolyvCredentials, PolyvRateLimit,
+    RetryPolicy, SeededEntropy,
 };
 use proptest::prelude::*;
 
@@ -58,7 +58,7 @@ fn client(server: &Loopback) -> Client {
                 .with_max_attempts(4)
                 .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
         )
-        .polyv_rate_limit(None)
+        .polyv_rate_limit(PolyvRateLimit::none())
         .build()
         .unwrap()
 }

@@ -9,9 +9,10 @@ use liveapi_hyper::{HyperTransport, HyperTransportBuilder, TokioTimer};
 use liveapi_request::retry::RetryPolicy;
 use liveapi_request::{
     AsyncHttpSend, BaseUrl, Context, Engine, EngineBuilder, LinkvCredentials, PolyvCredentials,
-    RateLimit, RateLimiter, Timer, Vendor,
+    Timer, Vendor,
 };
 
+use super::polyv_rate_limit::PolyvRateLimit;
 use super::transport::Transport;
 use super::{Client, Inner};
 use crate::{ConfigError, Error, env};
@@ -40,9 +41,8 @@ pub struct ClientBuilder {
     coin_lifetime_days: u32,
     resend_window: Option<Duration>,
     allow_insecure_http: bool,
-    /// A Redis limiter to build with the Polyv app id, replacing the engine's limiter.
-    #[cfg(feature = "redis")]
-    pub(crate) polyv_redis: Option<crate::RedisRateLimiterBuilder>,
+    /// Applied to the engine by `build`, when the Polyv credentials are known.
+    pub(crate) polyv_limit: PolyvRateLimit,
 }
 
 impl Default for ClientBuilder {
@@ -58,18 +58,15 @@ impl Default for ClientBuilder {
             coin_lifetime_days: DEFAULT_COIN_LIFETIME_DAYS,
             resend_window: Some(DEFAULT_RESEND_WINDOW),
             allow_insecure_http: false,
-            #[cfg(feature = "redis")]
-            polyv_redis: None,
+            polyv_limit: PolyvRateLimit::default(),
         }
     }
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut f = f.debug_struct("ClientBuilder");
-        #[cfg(feature = "redis")]
-        f.field("polyv_redis", &self.polyv_redis);
-        f.field("linkv", &self.linkv)
+        f.debug_struct("ClientBuilder")
+            .field("linkv", &self.linkv)
             .field("polyv", &self.polyv)
             .field("engine", &self.engine)
             .field("retry", &self.retry)
@@ -78,6 +75,7 @@ impl fmt::Debug for ClientBuilder {
             .field("coin_lifetime_days", &self.coin_lifetime_days)
             .field("resend_window", &self.resend_window)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("polyv_rate_limit", &self.polyv_limit)
             .finish()
     }
 }
@@ -129,48 +127,15 @@ impl ClientBuilder {
         self
     }
 
-    /// An in-process limit on Polyv calls (default [`RateLimit::POLYV`]); `None` turns it
-    /// off. Replaces any limiter set before.
-    pub fn polyv_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.engine = self.engine.polyv_rate_limit(limit);
-        #[cfg(feature = "redis")]
-        {
-            self.polyv_redis = None;
-        }
-        self
-    }
-
-    /// The limiter every Polyv attempt waits on, such as a `RedisRateLimiter` shared by
-    /// several processes (feature `redis`) or one of your own. Replaces any limiter set
-    /// before.
-    pub fn polyv_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.engine = self.engine.polyv_rate_limiter(limiter);
-        #[cfg(feature = "redis")]
-        {
-            self.polyv_redis = None;
-        }
-        self
-    }
-
-    /// Shares the Polyv budget with every process that uses the same Redis key: the
-    /// limiter is built by [`build`](Self::build), named by the Polyv credentials' app id
-    /// unless the builder has one. Replaces any limiter set before. See
-    /// [`RedisRateLimiter`](crate::RedisRateLimiter).
-    ///
-    /// ```
-    /// use liveapi::{Client, PolyvCredentials, RedisRateLimiter};
-    ///
-    /// // No runtime and no connection yet: Redis is first asked by the first Polyv call.
-    /// let client = Client::builder()
-    ///     .polyv(PolyvCredentials::new("my_polyv_app", "app_secret")?)
-    ///     .polyv_redis_rate_limit(RedisRateLimiter::builder("redis://127.0.0.1:6379/0").processes(3))
-    ///     .build()?;
-    /// assert!(format!("{:?}", client.engine()).contains("liveapi:rate-limit:polyv:my_polyv_app:default"));
-    /// # Ok::<(), liveapi::Error>(())
-    /// ```
-    #[cfg(feature = "redis")]
-    pub fn polyv_redis_rate_limit(mut self, limiter: crate::RedisRateLimiterBuilder) -> Self {
-        self.polyv_redis = Some(limiter);
+    /// How the client keeps Polyv calls under the vendor's limit (default
+    /// [`RateLimit::POLYV`](crate::RateLimit::POLYV) in this process): a
+    /// [`RateLimit`](crate::RateLimit) for this process, an `Arc` of
+    /// any [`RateLimiter`](crate::RateLimiter), a
+    /// [`RedisRateLimiterBuilder`](crate::RedisRateLimiterBuilder) for a whole fleet
+    /// (feature `redis`), or [`PolyvRateLimit::none`]. See [`PolyvRateLimit`]. Replaces any
+    /// limit set before.
+    pub fn polyv_rate_limit(mut self, limit: impl Into<PolyvRateLimit>) -> Self {
+        self.polyv_limit = limit.into();
         self
     }
 
@@ -337,21 +302,7 @@ impl ClientBuilder {
             Some(transport) => transport,
             None => Transport::new(self.hyper.build()?),
         };
-        #[cfg(feature = "redis")]
-        let engine = match (self.polyv_redis, &self.polyv) {
-            (Some(redis), Some(polyv)) => {
-                let redis = if redis.has_app_id() {
-                    redis
-                } else {
-                    redis.app_id(polyv.app_id())
-                };
-                self.engine.polyv_rate_limiter(Arc::new(redis.build()?))
-            }
-            // Without Polyv credentials no call waits on it.
-            _ => self.engine,
-        };
-        #[cfg(not(feature = "redis"))]
-        let engine = self.engine;
+        let engine = self.polyv_limit.apply(self.engine, self.polyv.as_ref())?;
         Ok(Client {
             inner: Arc::new(Inner {
                 engine: engine

@@ -1,10 +1,12 @@
 //! The high-level client: one value per process, for both vendors, over any transport.
 //!
 //! - `builder`: [`ClientBuilder`], its settings and how they become a client;
+//! - `polyv_rate_limit`: [`PolyvRateLimit`], what keeps Polyv calls under the vendor's limit;
 //! - `transport`: the client's transport behind one trait object, whatever its type;
 //! - here: [`Client`] and its calls, and how an operation finds its credentials.
 
 mod builder;
+mod polyv_rate_limit;
 mod transport;
 
 use std::fmt;
@@ -21,6 +23,7 @@ use liveapi_request::{
 };
 
 pub use builder::{ClientBuilder, DEFAULT_COIN_LIFETIME_DAYS, DEFAULT_RESEND_WINDOW};
+pub use polyv_rate_limit::PolyvRateLimit;
 
 use crate::call::Call;
 use crate::coins::{ChangeCoins, CompleteOrder, SendChange};

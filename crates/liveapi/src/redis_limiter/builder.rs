@@ -68,10 +68,9 @@ impl fmt::Debug for RedisRateLimiterBuilder {
 }
 
 impl RedisRateLimiterBuilder {
-    /// The Polyv `appId` whose budget this is. [`ClientBuilder::polyv_redis_rate_limit`]
-    /// fills it from the client's Polyv credentials when it is not set.
-    ///
-    /// [`ClientBuilder::polyv_redis_rate_limit`]: crate::ClientBuilder::polyv_redis_rate_limit
+    /// The Polyv `appId` whose budget this is. A client given this builder
+    /// ([`PolyvRateLimit::redis`](crate::PolyvRateLimit::redis)) fills it from its Polyv
+    /// credentials when it is not set.
     pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
         self.app_id = Some(app_id.into());
         self
@@ -143,6 +142,10 @@ impl RedisRateLimiterBuilder {
 
     pub(crate) fn set_processes(&mut self, processes: u32) {
         self.processes = Some(processes);
+    }
+
+    pub(crate) fn set_egress(&mut self, label: String) {
+        self.egress = label;
     }
 
     /// The limiter. Nothing is connected yet: the connection is opened by the first permit,

@@ -98,9 +98,9 @@ struct State {
 /// All processes that share a key must use the same window (they may use different limits:
 /// each admits only while the shared count is below its own).
 ///
-/// Give it to the client with [`ClientBuilder::polyv_redis_rate_limit`] (which names the key
-/// by the client's Polyv app), or build it yourself and pass it to
-/// [`ClientBuilder::polyv_rate_limiter`] or `EngineBuilder::polyv_rate_limiter`.
+/// Give the client its builder ([`ClientBuilder::polyv_rate_limit`] with a
+/// [`RedisRateLimiterBuilder`], which names the key by the client's Polyv app), or build it
+/// yourself and give the client (or an `EngineBuilder::polyv_rate_limiter`) an `Arc` of it.
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -114,13 +114,12 @@ struct State {
 ///     .build()?;
 /// let client = Client::builder()
 ///     .polyv(PolyvCredentials::new("my_polyv_app", "app_secret")?)
-///     .polyv_rate_limiter(Arc::new(limiter))
+///     .polyv_rate_limit(Arc::new(limiter))
 ///     .build()?;
 /// # Ok(()) }
 /// ```
 ///
-/// [`ClientBuilder::polyv_redis_rate_limit`]: crate::ClientBuilder::polyv_redis_rate_limit
-/// [`ClientBuilder::polyv_rate_limiter`]: crate::ClientBuilder::polyv_rate_limiter
+/// [`ClientBuilder::polyv_rate_limit`]: crate::ClientBuilder::polyv_rate_limit
 /// [`timeout`]: RedisRateLimiterBuilder::timeout
 /// [`transit_margin`]: RedisRateLimiterBuilder::transit_margin
 /// [`probe_interval`]: RedisRateLimiterBuilder::probe_interval
