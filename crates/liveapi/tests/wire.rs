@@ -63,7 +63,7 @@ fn client(server: &Loopback) -> Client {
         .unwrap()
 }
 
-fn uid() -> OpenId {
+fn open_id() -> OpenId {
     OpenId::new("115213496111983232934").unwrap()
 }
 
@@ -171,7 +171,7 @@ async fn coin_calls_send_the_documented_forms() {
 
     let after = client
         .complete_order(
-            &uid(),
+            &open_id(),
             OrderId::new("ORD-2020-0001").unwrap(),
             Coins::new(100).unwrap(),
             UsdCents::new(199),
@@ -185,7 +185,7 @@ async fn coin_calls_send_the_documented_forms() {
 
     let after = client
         .refund_order(
-            &uid(),
+            &open_id(),
             OrderId::new("ORD-2020-0001-R").unwrap(),
             Coins::new(100).unwrap(),
             UsdCents::new(199),
@@ -198,19 +198,19 @@ async fn coin_calls_send_the_documented_forms() {
     assert_eq!(after.get(), 123);
 
     client
-        .add_coins(&uid(), Coins::new(5).unwrap())
+        .add_coins(&open_id(), Coins::new(5).unwrap())
         .request_id(rid("6000101140927991745433-Cr3d1t000"))
         .expires_at(expiry)
         .reason(liveapi::model::linkv::ChangeReason::new("welcome gift").unwrap())
         .await
         .unwrap();
     client
-        .remove_coins(&uid(), Coins::new(3).unwrap())
+        .remove_coins(&open_id(), Coins::new(3).unwrap())
         .request_id(rid("6000101140927991745433-Sp3nd0000"))
         .expires_at(expiry)
         .await
         .unwrap();
-    assert_eq!(client.balance(&uid()).await.unwrap().get(), 123);
+    assert_eq!(client.balance(&open_id()).await.unwrap().get(), 123);
 
     let received = server.received();
     assert_eq!(received.len(), 5);
@@ -248,7 +248,7 @@ async fn a_balance_keeps_is_migrate() {
     )])
     .await;
     let balance = client(&server)
-        .execute(liveapi::model::linkv::GetUserTokens::new(uid()))
+        .execute(liveapi::model::linkv::GetUserTokens::new(open_id()))
         .await
         .unwrap();
     assert_eq!(
@@ -260,7 +260,7 @@ async fn a_balance_keeps_is_migrate() {
 #[tokio::test]
 async fn an_error_in_an_http_200_answer_is_classified_by_its_status_and_not_retried() {
     let server = Loopback::start(vec![Answer::linkv(SEED_SIGN_ERR)]).await;
-    let err = client(&server).balance(&uid()).await.unwrap_err();
+    let err = client(&server).balance(&open_id()).await.unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::Api(e) if e.kind() == ApiErrorKind::BadSignature && e.message() == "sign err"),
         "{err}"
@@ -277,7 +277,7 @@ async fn a_status_500_in_an_http_200_answer_is_retried_with_the_same_request_id(
     ])
     .await;
     client(&server)
-        .add_coins(&uid(), Coins::new(5).unwrap())
+        .add_coins(&open_id(), Coins::new(5).unwrap())
         .request_id(RequestId::new("6000101140927991745433-Ab3dE5gH7").unwrap())
         .expires_at(Expiration::at_unix_seconds(1_607_862_400))
         .await

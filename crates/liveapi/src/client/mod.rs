@@ -38,6 +38,12 @@ use transport::Transport;
 /// share the transport and the Polyv rate limit. Build one per process with
 /// [`Client::builder`] or [`Client::from_env`].
 ///
+/// A user is named by two ids: [`UserId`], the app's own, given to
+/// [`register_user`](Self::register_user) and [`login_user`](Self::login_user), and the
+/// [`OpenId`] LinkV answers with, which every coin call takes as `open_id` (the wire's `uid`).
+/// A balance is always coins, never the live token of `thGetToken`. The words and their wire
+/// names: [docs/vocabulary.md](https://github.com/liveapi-rs/liveapi/blob/main/docs/vocabulary.md).
+///
 /// Every call is a value that is sent when awaited; its settings can be changed first
 /// (`.attempt_timeout(…)`, `.deadline(…)`, `.max_attempts(…)`), and it owns a handle to the
 /// client, so its future is `'static` and can be spawned.
@@ -188,10 +194,10 @@ impl Client {
     /// Nothing is sent for a change older than the [resend window](ClientBuilder::resend_window).
     ///
     /// ```no_run
-    /// # async fn run(client: liveapi::Client, uid: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
+    /// # async fn run(client: liveapi::Client, open_id: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
     /// use liveapi::model::linkv::{Coins, PendingChange};
     ///
-    /// let change = client.add_coins(&uid, Coins::new(5)?).into_pending()?;
+    /// let change = client.add_coins(&open_id, Coins::new(5)?).into_pending()?;
     /// let stored = serde_json::to_string(&change).expect("a change serialises");
     /// // … the process restarts …
     /// let change: PendingChange = serde_json::from_str(&stored).expect("as stored");
@@ -307,14 +313,15 @@ impl Client {
         self.user_token(ThGetToken::login(user_id))
     }
 
-    /// Completes a top-up order, crediting `coins` to `uid` (`orderSuccess`); answers the
-    /// balance after. Await it, optionally after setting a request id or an expiry.
+    /// Completes a top-up order, crediting `coins` to the user `open_id` (`orderSuccess`, which
+    /// calls it `uid`); answers the balance after. Await it, optionally after setting a
+    /// request id or an expiry.
     ///
     /// An order can be completed once; resending with the same request id is harmless and
     /// answers the same balance.
     pub fn complete_order(
         &self,
-        uid: &OpenId,
+        open_id: &OpenId,
         order_id: OrderId,
         coins: Coins,
         money: UsdCents,
@@ -322,7 +329,7 @@ impl Client {
     ) -> CompleteOrder {
         CompleteOrder::new(
             self.clone(),
-            uid.clone(),
+            open_id.clone(),
             ChangeType::Add,
             order_id,
             coins,
@@ -331,25 +338,25 @@ impl Client {
         )
     }
 
-    /// Refunds a top-up order, taking `coins` back from `uid` (`orderSuccess` with `type=2`),
-    /// soonest-expiring first; answers the balance after. Await it, optionally after setting
-    /// a request id. LinkV refuses to take a balance below zero.
+    /// Refunds a top-up order, taking `coins` back from the user `open_id` (`orderSuccess` with
+    /// `type=2`), soonest-expiring first; answers the balance after. Await it, optionally after
+    /// setting a request id. LinkV refuses to take a balance below zero.
     ///
     /// A refund is an `orderSuccess` call of its own: give it the order id your payment
     /// provider reports for the refund, and its own request id.
     ///
     /// ```no_run
-    /// # async fn run(client: liveapi::Client, uid: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
+    /// # async fn run(client: liveapi::Client, open_id: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
     /// use liveapi::model::linkv::{Coins, OrderId, Platform, UsdCents};
     ///
     /// let balance = client
-    ///     .refund_order(&uid, OrderId::new("refund-of-order-1")?, Coins::new(100)?, UsdCents::new(199), Platform::Ios)
+    ///     .refund_order(&open_id, OrderId::new("refund-of-order-1")?, Coins::new(100)?, UsdCents::new(199), Platform::Ios)
     ///     .await?;
     /// # Ok(()) }
     /// ```
     pub fn refund_order(
         &self,
-        uid: &OpenId,
+        open_id: &OpenId,
         order_id: OrderId,
         coins: Coins,
         money: UsdCents,
@@ -357,7 +364,7 @@ impl Client {
     ) -> CompleteOrder {
         CompleteOrder::new(
             self.clone(),
-            uid.clone(),
+            open_id.clone(),
             ChangeType::Remove,
             order_id,
             coins,
@@ -366,24 +373,24 @@ impl Client {
         )
     }
 
-    /// Credits `coins` to `uid` (`changeGold`, type 1). Await it, optionally after setting a
-    /// request id, an expiry or a reason.
-    pub fn add_coins(&self, uid: &OpenId, coins: Coins) -> ChangeCoins {
-        ChangeCoins::add(self.clone(), uid.clone(), coins)
+    /// Credits `coins` to the user `open_id` (`changeGold`, type 1). Await it, optionally after
+    /// setting a request id, an expiry or a reason.
+    pub fn add_coins(&self, open_id: &OpenId, coins: Coins) -> ChangeCoins {
+        ChangeCoins::add(self.clone(), open_id.clone(), coins)
     }
 
-    /// Takes `coins` from `uid` (`changeGold`, type 2), soonest-expiring first. LinkV refuses
-    /// to take a balance below zero.
-    pub fn remove_coins(&self, uid: &OpenId, coins: Coins) -> ChangeCoins {
-        ChangeCoins::remove(self.clone(), uid.clone(), coins)
+    /// Takes `coins` from the user `open_id` (`changeGold`, type 2), soonest-expiring first.
+    /// LinkV refuses to take a balance below zero.
+    pub fn remove_coins(&self, open_id: &OpenId, coins: Coins) -> ChangeCoins {
+        ChangeCoins::remove(self.clone(), open_id.clone(), coins)
     }
 
-    /// The coin balance of `uid` (`getUserTokens`).
+    /// The coin balance of the user `open_id` (`getUserTokens`).
     ///
     /// The server may add an `isMigrate` flag to the answer; [`execute`](Self::execute) with a
     /// [`GetUserTokens`] answers the whole [`Balance`](liveapi_model::linkv::Balance) with it.
-    pub fn balance(&self, uid: &OpenId) -> Call<GetUserTokens, Coins> {
-        self.execute(GetUserTokens::new(uid.clone()))
+    pub fn balance(&self, open_id: &OpenId) -> Call<GetUserTokens, Coins> {
+        self.execute(GetUserTokens::new(open_id.clone()))
             .map(|balance| balance.coins)
     }
 
