@@ -5,16 +5,17 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use liveapi_hyper::{HyperTransport, HyperTransportBuilder, TokioTimer};
 use liveapi_request::retry::RetryPolicy;
 use liveapi_request::{
-    AsyncHttpSend, BaseUrl, Context, Engine, EngineBuilder, LinkvCredentials, PolyvCredentials,
-    Timer, Vendor,
+    AsyncHttpSend, Context, Engine, EngineBuilder, LinkvCredentials, PolyvCredentials, Timer,
+    Vendor,
 };
 
+#[cfg(feature = "hyper")]
+use super::default_transport::DefaultTransport;
 use super::polyv_rate_limit::PolyvRateLimit;
 use super::transport::Transport;
-use super::{Client, Inner};
+use super::{Client, Inner, timer};
 use crate::{ConfigError, Error, env};
 
 /// How many days credited coins last unless a call says otherwise: the 91 days of the vendor's
@@ -35,9 +36,12 @@ pub struct ClientBuilder {
     polyv: Option<PolyvCredentials>,
     engine: EngineBuilder,
     pub(crate) retry: RetryPolicy,
-    hyper: HyperTransportBuilder,
-    hyper_configured: bool,
+    /// The settings of the default transport.
+    #[cfg(feature = "hyper")]
+    pub(super) hyper: DefaultTransport,
     transport: Option<Transport>,
+    /// Whether [`timer`](Self::timer) was called: a build without Tokio has no timer of its own.
+    timer_given: bool,
     coin_lifetime_days: u32,
     resend_window: Option<Duration>,
     allow_insecure_http: bool,
@@ -50,11 +54,12 @@ impl Default for ClientBuilder {
         Self {
             linkv: None,
             polyv: None,
-            engine: Engine::builder(TokioTimer),
+            engine: Engine::builder(timer::Default),
             retry: RetryPolicy::default(),
-            hyper: HyperTransport::builder(),
-            hyper_configured: false,
+            #[cfg(feature = "hyper")]
+            hyper: DefaultTransport::new(),
             transport: None,
+            timer_given: false,
             coin_lifetime_days: DEFAULT_COIN_LIFETIME_DAYS,
             resend_window: Some(DEFAULT_RESEND_WINDOW),
             allow_insecure_http: false,
@@ -65,13 +70,14 @@ impl Default for ClientBuilder {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("linkv", &self.linkv)
+        let mut f = f.debug_struct("ClientBuilder");
+        f.field("linkv", &self.linkv)
             .field("polyv", &self.polyv)
             .field("engine", &self.engine)
-            .field("retry", &self.retry)
-            .field("hyper", &self.hyper)
-            .field("transport", &self.transport.as_ref().map(|t| t.name))
+            .field("retry", &self.retry);
+        #[cfg(feature = "hyper")]
+        f.field("hyper", &self.hyper);
+        f.field("transport", &self.transport.as_ref().map(|t| t.name))
             .field("coin_lifetime_days", &self.coin_lifetime_days)
             .field("resend_window", &self.resend_window)
             .field("allow_insecure_http", &self.allow_insecure_http)
@@ -93,7 +99,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests through `transport` instead of the default hyper one: a `reqwest`
+    /// Sends requests through `transport` instead of the default hyper one (feature `hyper`;
+    /// without it a transport must be given): a `reqwest`
     /// client ([`ReqwestTransport`](crate::transport::ReqwestTransport), feature `reqwest`), a
     /// `tower` service ([`TowerTransport`](crate::transport::TowerTransport), feature
     /// `tower`), or any [`AsyncHttpSend`] of your own. Retries, timeouts, the deadline and the
@@ -163,10 +170,13 @@ impl ClientBuilder {
         self
     }
 
-    /// How the client waits and measures time (default: Tokio's). Only a client whose
-    /// transport runs on another async runtime needs another [`Timer`].
+    /// How the client waits and measures time. The default is Tokio's, in a build with the
+    /// `hyper` or `tokio` feature; only a client whose transport runs on another async runtime
+    /// needs another [`Timer`]. A build with neither feature has no default and needs one
+    /// (see [the crate's features](crate#features)).
     pub fn timer(mut self, timer: impl Timer + 'static) -> Self {
         self.engine = self.engine.timer(timer);
+        self.timer_given = true;
         self
     }
 
@@ -175,58 +185,6 @@ impl ClientBuilder {
     /// such as a local emulator, are always allowed.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
-        self
-    }
-
-    /// How long opening a connection may take (default 5 s). Default transport only.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.hyper = self.hyper.connect_timeout(timeout);
-        self.hyper_configured = true;
-        self
-    }
-
-    /// The most requests in flight at once, and so the most open connections (default 128).
-    /// Default transport only.
-    pub fn max_in_flight(mut self, limit: usize) -> Self {
-        self.hyper = self.hyper.max_in_flight(limit);
-        self.hyper_configured = true;
-        self
-    }
-
-    /// The largest response body accepted (default 1 MiB). Default transport only.
-    pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.hyper = self.hyper.max_body_bytes(limit);
-        self.hyper_configured = true;
-        self
-    }
-
-    /// Also trusts the CA certificates of a PEM document (a private deployment, a test
-    /// server). Verification itself cannot be turned off. Default transport only.
-    ///
-    /// # Errors
-    /// A configuration error if the document holds no readable certificate.
-    #[cfg(feature = "rustls")]
-    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
-        self.hyper = self.hyper.add_root_certificate_pem(pem)?;
-        self.hyper_configured = true;
-        Ok(self)
-    }
-
-    /// Whether the Mozilla roots compiled in are trusted (default: yes). Default transport
-    /// only.
-    #[cfg(feature = "webpki-roots")]
-    pub fn webpki_roots(mut self, trust: bool) -> Self {
-        self.hyper = self.hyper.webpki_roots(trust);
-        self.hyper_configured = true;
-        self
-    }
-
-    /// Whether the operating system's root certificates are trusted (default: no). Default
-    /// transport only.
-    #[cfg(feature = "native-roots")]
-    pub fn native_roots(mut self, trust: bool) -> Self {
-        self.hyper = self.hyper.native_roots(trust);
-        self.hyper_configured = true;
         self
     }
 
@@ -270,8 +228,9 @@ impl ClientBuilder {
     /// # Errors
     /// A configuration error without credentials of either vendor, with a plain-HTTP base
     /// URL to another machine (unless allowed), with an `https://` base URL in a build without
-    /// TLS, with settings of the default transport next to another transport, or if TLS
-    /// cannot be set up.
+    /// TLS, with settings of the default transport next to another transport, if TLS cannot be
+    /// set up, or, in a build without the default transport or timer (the `hyper` and `tokio`
+    /// features), without the transport or timer it needs.
     pub fn build(self) -> Result<Client, Error> {
         if self.linkv.is_none() && self.polyv.is_none() {
             return Err(ConfigError::NoCredentials.into());
@@ -288,20 +247,28 @@ impl ClientBuilder {
         ];
         for (vendor, url) in urls {
             let Some(url) = url else { continue };
-            check_url(
-                vendor,
-                url,
-                self.allow_insecure_http,
-                self.transport.is_none(),
-            )?;
+            if !self.allow_insecure_http {
+                url.require_protected(vendor)
+                    .map_err(ConfigError::InsecureHttp)?;
+            }
+            #[cfg(feature = "hyper")]
+            if self.transport.is_none() {
+                DefaultTransport::check_url(vendor, url)?;
+            }
         }
+        #[cfg(feature = "hyper")]
         let transport = match self.transport {
-            Some(_) if self.hyper_configured => {
+            Some(_) if self.hyper.configured() => {
                 return Err(ConfigError::TransportSettingsIgnored.into());
             }
             Some(transport) => transport,
-            None => Transport::new(self.hyper.build()?),
+            None => self.hyper.build()?,
         };
+        #[cfg(not(feature = "hyper"))]
+        let transport = self.transport.ok_or(ConfigError::NoTransport)?;
+        if !self.timer_given && !timer::HAS_DEFAULT {
+            return Err(ConfigError::NoTimer.into());
+        }
         let engine = self.polyv_limit.apply(self.engine, self.polyv.as_ref())?;
         Ok(Client {
             inner: Arc::new(Inner {
@@ -317,21 +284,4 @@ impl ClientBuilder {
             }),
         })
     }
-}
-
-/// Refuses a base URL the client cannot or must not use.
-fn check_url(
-    vendor: Vendor,
-    url: &BaseUrl,
-    allow_insecure_http: bool,
-    default_transport: bool,
-) -> Result<(), ConfigError> {
-    if !allow_insecure_http {
-        url.require_protected(vendor)
-            .map_err(ConfigError::InsecureHttp)?;
-    }
-    if url.is_https() && default_transport && !HyperTransport::supports_https() {
-        return Err(ConfigError::HttpsWithoutTls { vendor });
-    }
-    Ok(())
 }

@@ -1,12 +1,17 @@
 //! The high-level client: one value per process, for both vendors, over any transport.
 //!
 //! - `builder`: [`ClientBuilder`], its settings and how they become a client;
+//! - `default_transport`: the hyper transport's settings (feature `hyper`);
+//! - `timer`: the timer a client waits with unless it is given one;
 //! - `polyv_rate_limit`: [`PolyvRateLimit`], what keeps Polyv calls under the vendor's limit;
 //! - `transport`: the client's transport behind one trait object, whatever its type;
 //! - here: [`Client`] and its calls, and how an operation finds its credentials.
 
 mod builder;
+#[cfg(feature = "hyper")]
+mod default_transport;
 mod polyv_rate_limit;
+mod timer;
 mod transport;
 
 use std::fmt;
