@@ -114,9 +114,9 @@ impl<O: Operation, T> Call<O, T> {
 }
 
 impl Call<ThGetToken> {
-    /// Sends the user's device id (`aid`). The 2020 doc requires it and the 2021 doc dropped
-    /// it (API-NOTES, endpoints), so it is optional: send it if your LinkV deployment asks
-    /// for it.
+    /// Sends the user's device id (`aid`). The 2020 page requires it and the 2021 page dropped
+    /// it (`thGetToken` in `docs/linkv.md#calls`), so it is optional: send it if your LinkV
+    /// deployment asks for it.
     ///
     /// ```no_run
     /// # async fn run(client: liveapi::Client) -> Result<(), liveapi::Error> {

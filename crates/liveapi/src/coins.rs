@@ -109,8 +109,8 @@ impl ChangeCoins {
     }
 
     /// When added coins expire (default: the start of the UTC day the request id was made,
-    /// plus the client's coin lifetime). Removals send one too, as the seed requires; it has
-    /// no effect on them.
+    /// plus the client's coin lifetime). Removals send one too, as the API summary requires
+    /// (`changeGold` in `docs/linkv.md#calls`); it has no effect on them.
     ///
     /// The server deduplicates on the request id *and* the parameters, so a resend must send
     /// the same expiry. The default derives from the request id alone, so resending with the
@@ -219,8 +219,8 @@ impl CompleteOrder {
 
     /// When the coins expire (default: the start of the UTC day the request id was made, plus
     /// the client's coin lifetime). A resend must send the same expiry: see
-    /// [`ChangeCoins::expires_at`]. A refund sends one too, as the seed requires on every
-    /// `orderSuccess`; it has no effect on removed coins.
+    /// [`ChangeCoins::expires_at`]. A refund sends one too, as the API summary requires on
+    /// every `orderSuccess` (`docs/linkv.md#calls`); it has no effect on removed coins.
     pub fn expires_at(mut self, expiration: Expiration) -> Self {
         self.expiration = Some(expiration);
         self

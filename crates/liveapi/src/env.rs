@@ -53,7 +53,7 @@ pub const POLYV_RATE_LIMIT_REDIS_URL: &str = "LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL
 /// `default`): Polyv counts per source IP, so each egress IP gets its own budget.
 pub const POLYV_RATE_LIMIT_EGRESS: &str = "LIVEAPI_POLYV_RATE_LIMIT_EGRESS";
 
-/// Polyv's own limit: 1500 requests per 10 s per IP (API-NOTES, "Responses and errors").
+/// Polyv's own limit: 1500 requests per 10 s per IP (`docs/polyv.md#rate-limit`).
 const POLYV_VENDOR_LIMIT: u128 = 1_500;
 const POLYV_VENDOR_WINDOW: Duration = Duration::from_secs(10);
 
@@ -215,9 +215,9 @@ fn polyv_limit(
 }
 
 /// A Polyv budget: `N` requests per 10 s, or `N/<window>` with the window in `s` or `ms`.
-/// Refused when it lets more than Polyv's 1500 through in some 10 s (API-NOTES, "Responses
-/// and errors"): a sliding window of `w` allows `N` in each of the `floor(10 s / w) + 1`
-/// windows that touch one 10 s span.
+/// Refused when it lets more than Polyv's 1500 through in some 10 s
+/// (`docs/polyv.md#rate-limit`): a sliding window of `w` allows `N` in each of the
+/// `floor(10 s / w) + 1` windows that touch one 10 s span.
 fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
     let text = text.trim();
     let (count, window) = match text.split_once('/') {

@@ -109,7 +109,8 @@
 //!
 //! # Several processes
 //!
-//! Polyv blocks an IP for five minutes past 1500 requests per 10 s. One client keeps to 1200
+//! Polyv blocks an IP for five minutes past 1500 requests per 10 s
+//! (`docs/polyv.md#rate-limit`). One client keeps to 1200
 //! per 10 s ([`RateLimit::POLYV`]); processes behind one egress IP share one budget through
 //! `RedisRateLimiter` (feature `redis`; [`ClientBuilder::polyv_rate_limit`] with a
 //! [`PolyvRateLimit`] of it, or the variables above), or each keep to a share of it

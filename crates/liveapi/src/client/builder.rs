@@ -19,7 +19,8 @@ use super::{Client, Inner, timer};
 use crate::{ConfigError, Error, env};
 
 /// How many days credited coins last unless a call says otherwise: the 91 days of the vendor's
-/// own example (`$expiration = (time() / 86400 + 91) * 86400`, LinkV seed, `orderSuccess`).
+/// own example (`$expiration = (time() / 86400 + 91) * 86400`, `orderSuccess` in
+/// `docs/linkv.md#calls`).
 pub const DEFAULT_COIN_LIFETIME_DAYS: u32 = 91;
 
 /// How old a coin change may be and still be sent unless configured otherwise: 12 hours.

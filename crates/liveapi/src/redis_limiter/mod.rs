@@ -44,7 +44,7 @@ struct State {
 /// The Polyv rate limit of a fleet of processes, shared through Redis.
 ///
 /// Polyv allows 1500 requests per 10 s per source IP across its whole API host, then blocks
-/// the IP for five minutes (API-NOTES, "Responses and errors"). Each client's in-process
+/// the IP for five minutes (`docs/polyv.md#rate-limit`). Each client's in-process
 /// limiter keeps one process under the budget; processes behind one egress IP need one budget
 /// between them. [`RedisRateLimiter`] keeps it in Redis:
 ///
