@@ -37,6 +37,11 @@
 //! `cargo run --example quickstart` in the repository runs the whole story against the
 //! embedded emulator (`liveapi-emulator`), with no network and no real money.
 //!
+//! The client's words and the vendors' wire names they stand for (a user's *open id* is LinkV's
+//! `uid`, a *balance* its `tokens`, an *expiry* its `expriation`, the *account-wide* scope a
+//! Polyv call without `channelId`, …) are mapped in one table:
+//! [docs/vocabulary.md](https://github.com/liveapi-rs/liveapi/blob/main/docs/vocabulary.md).
+//!
 //! # The crates underneath
 //!
 //! | re-export | crate | for |
