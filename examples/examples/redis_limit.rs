@@ -10,9 +10,10 @@
 //! cargo run --example redis_limit
 //! ```
 //!
-//! `ClientBuilder::polyv_redis_rate_limit`, or the `LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL`
-//! variable with `Client::from_env`, sets the same limiter up in one line; this program builds
-//! it itself so that it can check at start-up that Redis answers.
+//! `ClientBuilder::polyv_rate_limit` given the limiter's builder, or the
+//! `LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL` variable with `Client::from_env`, sets the same limiter
+//! up in one line; this program builds it itself so that it can check at start-up that Redis
+//! answers.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -77,7 +78,7 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
             PolyvCredentials::new(&polyv.app_id, polyv.secret.as_str())?
                 .with_base_url(&emulator.base_url())?,
         )
-        .polyv_rate_limiter(limiter.clone())
+        .polyv_rate_limit(limiter.clone())
         .build()?;
     for call in 1..=5 {
         let settings = client.donate_settings(Scope::Account).await?;

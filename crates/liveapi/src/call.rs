@@ -44,17 +44,17 @@ pub(crate) use call_settings;
 /// client method narrows it, as [`Client::balance`] does to the coins).
 ///
 /// ```no_run
-/// # async fn run(client: liveapi::Client, uid: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
+/// # async fn run(client: liveapi::Client, open_id: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
 /// use std::time::Duration;
 ///
 /// // A balance shown on a page: one quick attempt, no retries.
 /// let balance = client
-///     .balance(&uid)
+///     .balance(&open_id)
 ///     .attempt_timeout(Duration::from_millis(500))
 ///     .max_attempts(1)
 ///     .await?;
 /// // A call spawned onto the runtime: its future owns what it needs.
-/// let task = tokio::spawn(client.balance(&uid).into_future());
+/// let task = tokio::spawn(client.balance(&open_id).into_future());
 /// # let _ = (balance, task);
 /// # Ok(()) }
 /// ```
@@ -114,9 +114,9 @@ impl<O: Operation, T> Call<O, T> {
 }
 
 impl Call<ThGetToken> {
-    /// Sends the user's device id (`aid`). The 2020 doc requires it and the 2021 doc dropped
-    /// it (API-NOTES, endpoints), so it is optional: send it if your LinkV deployment asks
-    /// for it.
+    /// Sends the user's device id (`aid`). The 2020 page requires it and the 2021 page dropped
+    /// it (`thGetToken` in `docs/linkv.md#calls`), so it is optional: send it if your LinkV
+    /// deployment asks for it.
     ///
     /// ```no_run
     /// # async fn run(client: liveapi::Client) -> Result<(), liveapi::Error> {

@@ -52,12 +52,12 @@ fn identity(
 /// first ([`into_pending`](Self::into_pending)), store it, then send it.
 ///
 /// ```no_run
-/// # async fn run(client: liveapi::Client, uid: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
+/// # async fn run(client: liveapi::Client, open_id: liveapi::model::linkv::OpenId) -> Result<(), liveapi::Error> {
 /// use liveapi::model::linkv::{ChangeReason, Coins};
 ///
 /// // Made and stored before it is sent: a resend after a crash is the same change.
 /// let change = client
-///     .remove_coins(&uid, Coins::new(10)?)
+///     .remove_coins(&open_id, Coins::new(10)?)
 ///     .reason(ChangeReason::new("gift to a streamer")?)
 ///     .into_pending()?;
 /// // store(&change) with the business operation, then:
@@ -68,7 +68,7 @@ fn identity(
 #[must_use = "a coin change is sent only when awaited"]
 pub struct ChangeCoins {
     client: Client,
-    uid: OpenId,
+    open_id: OpenId,
     change_type: ChangeType,
     coins: Coins,
     request_id: Option<RequestId>,
@@ -78,18 +78,18 @@ pub struct ChangeCoins {
 }
 
 impl ChangeCoins {
-    pub(crate) fn add(client: Client, uid: OpenId, coins: Coins) -> Self {
-        Self::new(client, uid, ChangeType::Add, coins)
+    pub(crate) fn add(client: Client, open_id: OpenId, coins: Coins) -> Self {
+        Self::new(client, open_id, ChangeType::Add, coins)
     }
 
-    pub(crate) fn remove(client: Client, uid: OpenId, coins: Coins) -> Self {
-        Self::new(client, uid, ChangeType::Remove, coins)
+    pub(crate) fn remove(client: Client, open_id: OpenId, coins: Coins) -> Self {
+        Self::new(client, open_id, ChangeType::Remove, coins)
     }
 
-    fn new(client: Client, uid: OpenId, change_type: ChangeType, coins: Coins) -> Self {
+    fn new(client: Client, open_id: OpenId, change_type: ChangeType, coins: Coins) -> Self {
         Self {
             client,
-            uid,
+            open_id,
             change_type,
             coins,
             request_id: None,
@@ -109,8 +109,8 @@ impl ChangeCoins {
     }
 
     /// When added coins expire (default: the start of the UTC day the request id was made,
-    /// plus the client's coin lifetime). Removals send one too, as the seed requires; it has
-    /// no effect on them.
+    /// plus the client's coin lifetime). Removals send one too, as the API summary requires
+    /// (`changeGold` in `docs/linkv.md#calls`); it has no effect on them.
     ///
     /// The server deduplicates on the request id *and* the parameters, so a resend must send
     /// the same expiry. The default derives from the request id alone, so resending with the
@@ -141,7 +141,7 @@ impl ChangeCoins {
     fn build(self) -> Result<(ChangeGold, PendingChange), Error> {
         let (id, expiration, created_at) =
             identity(&self.client, self.request_id, self.expiration)?;
-        let change = ChangeGold::new(self.uid, id, self.change_type, self.coins, expiration)?;
+        let change = ChangeGold::new(self.open_id, id, self.change_type, self.coins, expiration)?;
         let change = match self.reason {
             Some(reason) => change.with_reason(reason),
             None => change,
@@ -173,7 +173,7 @@ impl IntoFuture for ChangeCoins {
 #[must_use = "an order is completed only when awaited"]
 pub struct CompleteOrder {
     client: Client,
-    uid: OpenId,
+    open_id: OpenId,
     change_type: ChangeType,
     order_id: OrderId,
     coins: Coins,
@@ -187,7 +187,7 @@ pub struct CompleteOrder {
 impl CompleteOrder {
     pub(crate) fn new(
         client: Client,
-        uid: OpenId,
+        open_id: OpenId,
         change_type: ChangeType,
         order_id: OrderId,
         coins: Coins,
@@ -196,7 +196,7 @@ impl CompleteOrder {
     ) -> Self {
         Self {
             client,
-            uid,
+            open_id,
             change_type,
             order_id,
             coins,
@@ -219,8 +219,8 @@ impl CompleteOrder {
 
     /// When the coins expire (default: the start of the UTC day the request id was made, plus
     /// the client's coin lifetime). A resend must send the same expiry: see
-    /// [`ChangeCoins::expires_at`]. A refund sends one too, as the seed requires on every
-    /// `orderSuccess`; it has no effect on removed coins.
+    /// [`ChangeCoins::expires_at`]. A refund sends one too, as the API summary requires on
+    /// every `orderSuccess` (`docs/linkv.md#calls`); it has no effect on removed coins.
     pub fn expires_at(mut self, expiration: Expiration) -> Self {
         self.expiration = Some(expiration);
         self
@@ -240,7 +240,7 @@ impl CompleteOrder {
         let (id, expiration, created_at) =
             identity(&self.client, self.request_id, self.expiration)?;
         let order = OrderSuccess::new(
-            self.uid,
+            self.open_id,
             id,
             self.change_type,
             self.order_id,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use liveapi_request::{LinkvCredentials, PolyvCredentials, RateLimit, Secret, Vendor};
 use liveapi_sign::polyv::SignatureMethod;
 
-use crate::ConfigError;
+use crate::{ClientBuilder, ConfigError, Error};
 
 /// LinkV `live_app_key`, sent as `app_id`.
 pub const LINKV_APP_ID: &str = "LIVEAPI_LINKV_APP_ID";
@@ -53,7 +53,7 @@ pub const POLYV_RATE_LIMIT_REDIS_URL: &str = "LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL
 /// `default`): Polyv counts per source IP, so each egress IP gets its own budget.
 pub const POLYV_RATE_LIMIT_EGRESS: &str = "LIVEAPI_POLYV_RATE_LIMIT_EGRESS";
 
-/// Polyv's own limit: 1500 requests per 10 s per IP (API-NOTES, "Responses and errors").
+/// Polyv's own limit: 1500 requests per 10 s per IP (`docs/polyv.md#rate-limit`).
 const POLYV_VENDOR_LIMIT: u128 = 1_500;
 const POLYV_VENDOR_WINDOW: Duration = Duration::from_secs(10);
 
@@ -113,10 +113,111 @@ impl Vars {
     }
 }
 
+/// Lays the variables `lookup` finds over `builder`'s settings: what
+/// [`ClientBuilder::from_env_with`] does.
+pub(crate) fn configure(
+    mut builder: ClientBuilder,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<ClientBuilder, Error> {
+    let vars = Vars::read(lookup)?;
+    if let Some(linkv) = vars.linkv {
+        builder = builder.linkv(linkv);
+    }
+    if let Some(polyv) = vars.polyv {
+        builder = builder.polyv(polyv);
+    }
+    if let Some(timeout) = vars.attempt_timeout {
+        builder = builder.attempt_timeout(timeout);
+    }
+    if let Some(deadline) = vars.deadline {
+        builder = builder.deadline(Some(deadline));
+    }
+    if let Some(attempts) = vars.max_attempts {
+        // Only the count: the backoff of a policy set before stays.
+        builder.retry = builder.retry.with_max_attempts(attempts);
+    }
+    if let Some(allow) = vars.allow_insecure_http {
+        builder = builder.allow_insecure_http(allow);
+    }
+    if let Some(window) = vars.resend_window {
+        builder = builder.resend_window(window);
+    }
+    polyv_limit(
+        builder,
+        vars.polyv_rate_limit,
+        vars.polyv_processes,
+        vars.polyv_redis_url,
+        vars.polyv_egress,
+    )
+}
+
+/// The Polyv rate limit from the environment: shared through Redis with a URL, else this
+/// process's share of the budget. A Redis limiter set in code keeps its URL and takes the
+/// budget, process count and egress label from the variables that are set.
+fn polyv_limit(
+    mut builder: ClientBuilder,
+    limit: Option<RateLimit>,
+    processes: Option<u32>,
+    redis_url: Option<Secret>,
+    egress: Option<String>,
+) -> Result<ClientBuilder, Error> {
+    #[cfg(feature = "redis")]
+    {
+        if let Some(url) = redis_url {
+            let processes = processes.ok_or_else(|| ConfigError::Incomplete {
+                vendor: Vendor::Polyv,
+                missing: vec![POLYV_RATE_LIMIT_PROCESSES],
+            })?;
+            let mut redis = crate::RedisRateLimiter::builder(url)
+                .limit(limit.unwrap_or(RateLimit::POLYV))
+                .processes(processes);
+            if let Some(egress) = egress {
+                redis = redis.egress(egress);
+            }
+            return Ok(builder.polyv_rate_limit(redis));
+        }
+        if let Some(redis) = builder.polyv_limit.redis_mut() {
+            if let Some(limit) = limit {
+                redis.set_limit(limit);
+            }
+            if let Some(processes) = processes {
+                redis.set_processes(processes);
+            }
+            if let Some(egress) = egress {
+                redis.set_egress(egress);
+            }
+            return Ok(builder);
+        }
+    }
+    #[cfg(not(feature = "redis"))]
+    if redis_url.is_some() {
+        return Err(ConfigError::Variable {
+            variable: POLYV_RATE_LIMIT_REDIS_URL,
+            problem: "is set, but this build of liveapi has no Redis support (its `redis` feature)"
+                .to_owned(),
+        }
+        .into());
+    }
+    if egress.is_some() {
+        return Err(ConfigError::Variable {
+            variable: POLYV_RATE_LIMIT_EGRESS,
+            problem: format!("applies only together with {POLYV_RATE_LIMIT_REDIS_URL}"),
+        }
+        .into());
+    }
+    if limit.is_some() || processes.is_some() {
+        let share = limit
+            .unwrap_or(RateLimit::POLYV)
+            .share(processes.unwrap_or(1));
+        builder = builder.polyv_rate_limit(share);
+    }
+    Ok(builder)
+}
+
 /// A Polyv budget: `N` requests per 10 s, or `N/<window>` with the window in `s` or `ms`.
-/// Refused when it lets more than Polyv's 1500 through in some 10 s (API-NOTES, "Responses
-/// and errors"): a sliding window of `w` allows `N` in each of the `floor(10 s / w) + 1`
-/// windows that touch one 10 s span.
+/// Refused when it lets more than Polyv's 1500 through in some 10 s
+/// (`docs/polyv.md#rate-limit`): a sliding window of `w` allows `N` in each of the
+/// `floor(10 s / w) + 1` windows that touch one 10 s span.
 fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
     let text = text.trim();
     let (count, window) = match text.split_once('/') {

@@ -195,7 +195,9 @@ pub enum ConfigError {
     /// data would cross the network unencrypted.
     #[error(transparent)]
     InsecureHttp(InsecureHttp),
-    /// A base URL is `https://` but this build has no TLS (the `rustls` feature is off).
+    /// A base URL is `https://` but this build's hyper transport has no TLS (the `rustls`
+    /// feature is off).
+    #[cfg(feature = "hyper")]
     #[error(
         "the {vendor} base URL is https but this build has no TLS: enable the `rustls` feature"
     )]
@@ -205,13 +207,27 @@ pub enum ConfigError {
     },
     /// Settings of the default hyper transport were given together with another transport,
     /// which would silently ignore them.
+    #[cfg(feature = "hyper")]
     #[error(
         "settings of the default transport (connect timeout, TLS roots, body limit, connections in flight) cannot apply to another transport: configure that transport itself"
     )]
     TransportSettingsIgnored,
     /// The default transport's TLS could not be set up (roots, certificates).
+    #[cfg(feature = "hyper")]
     #[error(transparent)]
     Tls(#[from] liveapi_hyper::TlsSetupError),
+    /// No transport was given, and this build has no default one (the `hyper` feature is
+    /// off).
+    #[error(
+        "no transport: enable the `hyper` feature or give a transport with ClientBuilder::transport"
+    )]
+    NoTransport,
+    /// No timer was given, and this build has no default one (neither the `hyper` nor the
+    /// `tokio` feature is on).
+    #[error(
+        "no timer: enable the `tokio` feature (or `hyper`) or give a timer with ClientBuilder::timer"
+    )]
+    NoTimer,
     /// The Redis rate limiter cannot be configured as asked.
     #[cfg(feature = "redis")]
     #[error(transparent)]
@@ -463,6 +479,7 @@ from_kind! {
     ApiError => Api,
 }
 
+#[cfg(feature = "hyper")]
 impl From<liveapi_hyper::TlsSetupError> for Error {
     fn from(e: liveapi_hyper::TlsSetupError) -> Self {
         ConfigError::from(e).into()
@@ -617,6 +634,22 @@ mod tests {
         let transport = Error::from(TransportError::new(TransportErrorKind::Io));
         assert_eq!((transport.status(), transport.code()), (None, None));
         assert!(transport.answer().is_none() && transport.api_error().is_none());
+    }
+
+    #[test]
+    fn a_missing_transport_or_timer_names_the_fix() {
+        let transport = Error::from(ConfigError::NoTransport);
+        assert!(transport.is_config() && !transport.is_retryable());
+        let text = transport.to_string();
+        assert!(
+            text.contains("`hyper` feature") && text.contains("ClientBuilder::transport"),
+            "{text}"
+        );
+        let text = Error::from(ConfigError::NoTimer).to_string();
+        assert!(
+            text.contains("`tokio` feature") && text.contains("ClientBuilder::timer"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -37,6 +37,11 @@
 //! `cargo run --example quickstart` in the repository runs the whole story against the
 //! embedded emulator (`liveapi-emulator`), with no network and no real money.
 //!
+//! The client's words and the vendors' wire names they stand for (a user's *open id* is LinkV's
+//! `uid`, a *balance* its `tokens`, an *expiry* its `expriation`, the *account-wide* scope a
+//! Polyv call without `channelId`, …) are mapped in one table:
+//! [docs/vocabulary.md](https://github.com/liveapi-rs/liveapi/blob/main/docs/vocabulary.md).
+//!
 //! # The crates underneath
 //!
 //! | re-export | crate | for |
@@ -75,21 +80,46 @@
 //!
 //! # Features
 //!
-//! `rustls` and `webpki-roots` (default): HTTPS trusting the Mozilla roots. `native-roots`:
-//! the operating system's roots on request. `sha256`: Polyv's `signatureMethod=SHA256`.
-//! `console-credentials`: [`LinkvCredentials::from_console`](request::LinkvCredentials) from
-//! the console's encrypted `app_secret`. `reqwest` and `tower`: the
-//! [transports](transport) of those names. `redis`: `RedisRateLimiter`, one Polyv budget
-//! for every process of a fleet. `test-util`: `ManualClock` and `SeededEntropy` for
-//! deterministic tests.
+//! | feature | default | adds |
+//! |---|---|---|
+//! | `hyper` | yes | the default transport, `transport::HyperTransport` (pooled hyper 1 over Tokio), its settings on [`ClientBuilder`], and Tokio's timer |
+//! | `rustls` | yes | HTTPS for the hyper transport (implies `hyper`) |
+//! | `webpki-roots` | yes | trust in the Mozilla roots compiled in (implies `hyper`) |
+//! | `native-roots` | no | trust in the operating system's roots, on request (implies `hyper`) |
+//! | `tokio` | no | Tokio's timer without the hyper transport |
+//! | `reqwest`, `tower` | no | the [transports](transport) of those names |
+//! | `redis` | no | `RedisRateLimiter`, one Polyv budget for every process of a fleet (implies `tokio`) |
+//! | `sha256` | no | Polyv's `signatureMethod=SHA256` |
+//! | `console-credentials` | no | [`LinkvCredentials::from_console`](request::LinkvCredentials), from the console's encrypted `app_secret` |
+//! | `test-util` | no | `ManualClock` and `SeededEntropy` for deterministic tests |
+//!
+//! **Without `hyper`** this crate builds no `liveapi-hyper`, hyper or hyper-util of its own
+//! (`reqwest` stands on hyper, `tower` does not), and no Tokio unless `tokio` or `redis` asks
+//! for it; `liveapi-outbox` stands on it so. A client then sends through the transport it is
+//! given ([`ClientBuilder::transport`]); without one, [`build`](ClientBuilder::build) says so
+//! ([`ConfigError::NoTransport`]). The settings of the hyper transport (connect timeout,
+//! connections in flight, body limit, TLS roots) and the errors about it exist only with the
+//! feature.
+//!
+//! **The timer.** A client waits (backoff, the rate limit) and times attempts through a
+//! [`Timer`](transport::Timer). With `hyper` it is `liveapi-hyper`'s Tokio timer; with `tokio`
+//! alone, one over `tokio::time` in this crate. A build with neither cannot know which runtime
+//! its transport runs on, so it has no default: give one with [`ClientBuilder::timer`], or
+//! [`build`](ClientBuilder::build) refuses with [`ConfigError::NoTimer`].
+//!
+//! ```toml
+//! # A tower stack on Tokio, without hyper:
+//! liveapi = { version = "0.1", default-features = false, features = ["tower", "tokio"] }
+//! ```
 //!
 //! # Several processes
 //!
-//! Polyv blocks an IP for five minutes past 1500 requests per 10 s. One client keeps to 1200
+//! Polyv blocks an IP for five minutes past 1500 requests per 10 s
+//! (`docs/polyv.md#rate-limit`). One client keeps to 1200
 //! per 10 s ([`RateLimit::POLYV`]); processes behind one egress IP share one budget through
-//! `RedisRateLimiter` (feature `redis`;
-//! [`ClientBuilder::polyv_redis_rate_limit`](ClientBuilder) or the variables above), or each
-//! keep to a share of it (`LIVEAPI_POLYV_RATE_LIMIT_PROCESSES` alone).
+//! `RedisRateLimiter` (feature `redis`; [`ClientBuilder::polyv_rate_limit`] with a
+//! [`PolyvRateLimit`] of it, or the variables above), or each keep to a share of it
+//! (`LIVEAPI_POLYV_RATE_LIMIT_PROCESSES` alone).
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -108,6 +138,7 @@ pub mod transport;
 pub use call::{Call, CallFuture};
 pub use client::{
     Client, ClientBuilder, ClientCredentials, DEFAULT_COIN_LIFETIME_DAYS, DEFAULT_RESEND_WINDOW,
+    PolyvRateLimit,
 };
 pub use coins::{ChangeCoins, CompleteOrder, SendChange};
 pub use error::{ClockError, ConfigError, Error, ErrorKind};

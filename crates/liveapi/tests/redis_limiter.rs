@@ -460,7 +460,7 @@ fn a_limiter_set_in_code_takes_the_budget_from_the_environment() {
     // Building connects nothing: no Redis is needed, and none listens on port 1.
     let client = liveapi::Client::builder()
         .polyv(PolyvCredentials::new("app", "secret").unwrap())
-        .polyv_redis_rate_limit(
+        .polyv_rate_limit(
             RedisRateLimiter::builder("redis://127.0.0.1:1/0")
                 .app_id("other")
                 .processes(2),

@@ -22,8 +22,8 @@ use liveapi::model::linkv::{
 };
 use liveapi::model::polyv::{CashSettings, Cashes, ChannelId, Enabled, Scope};
 use liveapi::{
-    Client, Context, ErrorKind, LinkvCredentials, ManualClock, PolyvCredentials, RetryPolicy,
-    SeededEntropy,
+    Client, Context, ErrorKind, LinkvCredentials, ManualClock, PolyvCredentials, PolyvRateLimit,
+    RetryPolicy, SeededEntropy,
 };
 use proptest::prelude::*;
 
@@ -58,17 +58,18 @@ fn client(server: &Loopback) -> Client {
                 .with_max_attempts(4)
                 .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
         )
-        .polyv_rate_limit(None)
+        .polyv_rate_limit(PolyvRateLimit::none())
         .build()
         .unwrap()
 }
 
-fn uid() -> OpenId {
+fn open_id() -> OpenId {
     OpenId::new("115213496111983232934").unwrap()
 }
 
-/// The seed's `thGetToken` success example, trailing comma and all.
-const SEED_TOKEN: &str = r#"{
+/// The `thGetToken` success example of LinkV's API summary, trailing comma and all
+/// (`docs/linkv.md#answers`).
+const DOC_USER_TOKEN: &str = r#"{
     "data": {
         "token": "asdsaddfa3234234ada2adsf",
         "userId": "534961119",
@@ -79,8 +80,9 @@ const SEED_TOKEN: &str = r#"{
     "status": "200"
 }"#;
 
-/// The seed's `orderSuccess` and `getUserTokens` success example.
-const SEED_TOKENS: &str = r#"{
+/// The `orderSuccess` and `getUserTokens` success example of LinkV's API summary: a balance,
+/// which the wire calls `tokens` (`docs/linkv.md#answers`).
+const DOC_BALANCE: &str = r#"{
     "data": {
         "tokens": "123",
     },
@@ -88,20 +90,21 @@ const SEED_TOKENS: &str = r#"{
     "status": "200"
 }"#;
 
-/// The seed's `changeGold` success example.
-const SEED_CHANGED: &str = r#"{
+/// The `changeGold` success example of LinkV's API summary (`docs/linkv.md#answers`).
+const DOC_CHANGED: &str = r#"{
     "msg": "",
     "status": "200"
 }"#;
 
-/// The seed's error example, in the HTTP 200 answer the real server gives it.
-const SEED_SIGN_ERR: &str = r#"{
+/// The signature error example of LinkV's API summary, in the HTTP 200 answer the real server
+/// gives it (`docs/linkv.md#errors`, `docs/linkv.md#how-the-real-server-answers`).
+const DOC_SIGN_ERR: &str = r#"{
     "status": "403",
     "msg": "sign err",
     "data": []
 }"#;
 
-/// The Polyv seed's `update-cash` success example.
+/// The `update-cash` success example of Polyv's page (`docs/polyv.md#answers`).
 const POLYV_OK: &str = r#"{
     "code": 200,
     "status": "success",
@@ -131,8 +134,8 @@ fn assert_linkv(received: &common::loopback::Received, path: &str, body: &str) {
 }
 
 #[tokio::test]
-async fn register_user_sends_the_documented_form_and_reads_the_seeds_answer() {
-    let server = Loopback::start(vec![Answer::linkv(SEED_TOKEN)]).await;
+async fn register_user_sends_the_documented_form_and_reads_the_documented_answer() {
+    let server = Loopback::start(vec![Answer::linkv(DOC_USER_TOKEN)]).await;
     let user = client(&server)
         .register_user(
             UserId::new("alice").unwrap(),
@@ -158,11 +161,11 @@ async fn register_user_sends_the_documented_form_and_reads_the_seeds_answer() {
 #[tokio::test]
 async fn coin_calls_send_the_documented_forms() {
     let server = Loopback::start(vec![
-        Answer::linkv(SEED_TOKENS),
-        Answer::linkv(SEED_TOKENS),
-        Answer::linkv(SEED_CHANGED),
-        Answer::linkv(SEED_CHANGED),
-        Answer::linkv(SEED_TOKENS),
+        Answer::linkv(DOC_BALANCE),
+        Answer::linkv(DOC_BALANCE),
+        Answer::linkv(DOC_CHANGED),
+        Answer::linkv(DOC_CHANGED),
+        Answer::linkv(DOC_BALANCE),
     ])
     .await;
     let client = client(&server);
@@ -171,7 +174,7 @@ async fn coin_calls_send_the_documented_forms() {
 
     let after = client
         .complete_order(
-            &uid(),
+            &open_id(),
             OrderId::new("ORD-2020-0001").unwrap(),
             Coins::new(100).unwrap(),
             UsdCents::new(199),
@@ -185,7 +188,7 @@ async fn coin_calls_send_the_documented_forms() {
 
     let after = client
         .refund_order(
-            &uid(),
+            &open_id(),
             OrderId::new("ORD-2020-0001-R").unwrap(),
             Coins::new(100).unwrap(),
             UsdCents::new(199),
@@ -198,19 +201,19 @@ async fn coin_calls_send_the_documented_forms() {
     assert_eq!(after.get(), 123);
 
     client
-        .add_coins(&uid(), Coins::new(5).unwrap())
+        .add_coins(&open_id(), Coins::new(5).unwrap())
         .request_id(rid("6000101140927991745433-Cr3d1t000"))
         .expires_at(expiry)
         .reason(liveapi::model::linkv::ChangeReason::new("welcome gift").unwrap())
         .await
         .unwrap();
     client
-        .remove_coins(&uid(), Coins::new(3).unwrap())
+        .remove_coins(&open_id(), Coins::new(3).unwrap())
         .request_id(rid("6000101140927991745433-Sp3nd0000"))
         .expires_at(expiry)
         .await
         .unwrap();
-    assert_eq!(client.balance(&uid()).await.unwrap().get(), 123);
+    assert_eq!(client.balance(&open_id()).await.unwrap().get(), 123);
 
     let received = server.received();
     assert_eq!(received.len(), 5);
@@ -248,7 +251,7 @@ async fn a_balance_keeps_is_migrate() {
     )])
     .await;
     let balance = client(&server)
-        .execute(liveapi::model::linkv::GetUserTokens::new(uid()))
+        .execute(liveapi::model::linkv::GetUserTokens::new(open_id()))
         .await
         .unwrap();
     assert_eq!(
@@ -259,8 +262,8 @@ async fn a_balance_keeps_is_migrate() {
 
 #[tokio::test]
 async fn an_error_in_an_http_200_answer_is_classified_by_its_status_and_not_retried() {
-    let server = Loopback::start(vec![Answer::linkv(SEED_SIGN_ERR)]).await;
-    let err = client(&server).balance(&uid()).await.unwrap_err();
+    let server = Loopback::start(vec![Answer::linkv(DOC_SIGN_ERR)]).await;
+    let err = client(&server).balance(&open_id()).await.unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::Api(e) if e.kind() == ApiErrorKind::BadSignature && e.message() == "sign err"),
         "{err}"
@@ -273,11 +276,11 @@ async fn an_error_in_an_http_200_answer_is_classified_by_its_status_and_not_retr
 async fn a_status_500_in_an_http_200_answer_is_retried_with_the_same_request_id() {
     let server = Loopback::start(vec![
         Answer::linkv(r#"{"status":"500","msg":"system err","data":[]}"#),
-        Answer::linkv(SEED_CHANGED),
+        Answer::linkv(DOC_CHANGED),
     ])
     .await;
     client(&server)
-        .add_coins(&uid(), Coins::new(5).unwrap())
+        .add_coins(&open_id(), Coins::new(5).unwrap())
         .request_id(RequestId::new("6000101140927991745433-Ab3dE5gH7").unwrap())
         .expires_at(Expiration::at_unix_seconds(1_607_862_400))
         .await
@@ -361,7 +364,7 @@ async fn polyv_calls_sign_the_query_and_send_only_what_is_set() {
         Answer::json(
             r#"{"code":200,"status":"success","message":"","data":{"globalSettingEnabled":"N","donateCashEnabled":"N","donateGoodEnabled":"Y","donatePointEnabled":"Y","pointUnit":"积分","cashes":[0.88,6.66,8.88,18.11,66.6,88.8],"cashMin":0.02,"goods":[]}}"#,
         ),
-        // The seed's parameter error.
+        // The parameter error example of Polyv's page (`docs/polyv.md#errors`).
         Answer::json(r#"{"code":400,"status":"error","message":"param validate error","data":400}"#),
     ])
     .await;

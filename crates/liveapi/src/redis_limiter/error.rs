@@ -1,0 +1,58 @@
+//! What can be wrong with a Redis rate limiter's settings.
+
+/// A Redis rate limiter that cannot be configured as asked.
+///
+/// No variant shows the Redis URL: it may hold a password.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedisLimiterError {
+    /// The URL is not a Redis URL.
+    #[error(
+        "the Redis URL cannot be used: {problem} (expected redis://[user:password@]host[:port][/db] or unix:///path; the URL is not shown, it may hold a password)"
+    )]
+    Url {
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// Neither the expected number of processes nor a fallback limit was given, so there is no
+    /// safe budget for the times Redis is unreachable.
+    #[error(
+        "the Redis rate limiter needs the expected number of processes (or a fallback limit): without Redis each process must keep to its share, never the whole budget"
+    )]
+    NoFallbackShare,
+    /// The expected number of processes is zero.
+    #[error("the expected number of processes must be at least 1")]
+    ZeroProcesses,
+    /// The fallback limit allows more than the budget itself.
+    #[error(
+        "the fallback limit ({fallback} per {fallback_ms} ms) is above the budget ({limit} per {limit_ms} ms)"
+    )]
+    FallbackAboveBudget {
+        /// The fallback limit's requests per window.
+        fallback: u32,
+        /// Its window in milliseconds.
+        fallback_ms: u128,
+        /// The budget's requests per window.
+        limit: u32,
+        /// Its window in milliseconds.
+        limit_ms: u128,
+    },
+    /// A timeout or probe interval of zero: every call would fail, or a dead Redis would be
+    /// asked on every call.
+    #[error("the Redis {what} must be longer than zero")]
+    ZeroDuration {
+        /// `timeout` or `probe interval`.
+        what: &'static str,
+    },
+    /// An empty key part.
+    #[error("the {what} of the Redis key must not be empty")]
+    EmptyKeyPart {
+        /// `app id`, `egress label` or `key prefix`.
+        what: &'static str,
+    },
+    /// No Polyv app id to name the key by.
+    #[error(
+        "the Redis rate limiter needs the Polyv app id for its key (RedisRateLimiterBuilder::app_id)"
+    )]
+    NoAppId,
+}
