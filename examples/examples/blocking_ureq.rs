@@ -99,8 +99,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let polyv = emulator.polyv_app();
-    let polyv_creds = PolyvCredentials::new(&polyv.app_id, polyv.secret.as_str())?
-        .with_base_url(&emulator.base_url())?;
+    let polyv_creds = PolyvCredentials::builder()
+        .app_id(&polyv.app_id)
+        .secret(polyv.secret.as_str())
+        .base_url(emulator.base_url())
+        .build()?;
     let settings = engine.execute_blocking(
         &mut transport,
         &GetDonate::new(Scope::Account),

@@ -38,8 +38,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .build()?,
         )
         .polyv(
-            PolyvCredentials::new(&polyv.app_id, polyv.secret.as_str())?
-                .with_base_url(&emulator.base_url())?,
+            PolyvCredentials::builder()
+                .app_id(&polyv.app_id)
+                .secret(polyv.secret.as_str())
+                .base_url(emulator.base_url())
+                .build()?,
         )
         .build()?;
 

@@ -75,8 +75,11 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
 
     let client = Client::builder()
         .polyv(
-            PolyvCredentials::new(&polyv.app_id, polyv.secret.as_str())?
-                .with_base_url(&emulator.base_url())?,
+            PolyvCredentials::builder()
+                .app_id(&polyv.app_id)
+                .secret(polyv.secret.as_str())
+                .base_url(emulator.base_url())
+                .build()?,
         )
         .polyv_rate_limit(limiter.clone())
         .build()?;

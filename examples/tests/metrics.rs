@@ -80,9 +80,11 @@ async fn a_scrape_after_real_calls_counts_each_outcome() {
     let client = Client::builder()
         .linkv(creds(linkv.app_secret.as_str()))
         .polyv(
-            PolyvCredentials::new(&polyv.app_id, polyv.secret.as_str())
-                .unwrap()
-                .with_base_url(&emulator.base_url())
+            PolyvCredentials::builder()
+                .app_id(&polyv.app_id)
+                .secret(polyv.secret.as_str())
+                .base_url(emulator.base_url())
+                .build()
                 .unwrap(),
         )
         .build()

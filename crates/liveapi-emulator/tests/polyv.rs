@@ -270,9 +270,11 @@ async fn app_and_signature_errors() {
         }
     }
 
-    let stale = PolyvCredentials::new(&app.app_id, app.secret.as_str())
-        .unwrap()
-        .with_base_url(&emu.base_url())
+    let stale = PolyvCredentials::builder()
+        .app_id(&app.app_id)
+        .secret(app.secret.as_str())
+        .base_url(emu.base_url())
+        .build()
         .unwrap();
     let op = GetDonate::new(Scope::Account);
     let request =
@@ -285,17 +287,21 @@ async fn app_and_signature_errors() {
     )
     .unwrap_err();
     assert!(err.kind() == ApiErrorKind::ExpiredTimestamp, "{err:?}");
-    let wrong = PolyvCredentials::new(&app.app_id, "nope")
-        .unwrap()
-        .with_base_url(&emu.base_url())
+    let wrong = PolyvCredentials::builder()
+        .app_id(&app.app_id)
+        .secret("nope")
+        .base_url(emu.base_url())
+        .build()
         .unwrap();
     assert_eq!(
         call(&emu, &op, &wrong).await.unwrap_err().kind(),
         ApiErrorKind::BadSignature
     );
-    let unknown = PolyvCredentials::new("nobody", "nope")
-        .unwrap()
-        .with_base_url(&emu.base_url())
+    let unknown = PolyvCredentials::builder()
+        .app_id("nobody")
+        .secret("nope")
+        .base_url(emu.base_url())
+        .build()
         .unwrap();
     assert_eq!(
         call(&emu, &op, &unknown).await.unwrap_err().kind(),
@@ -483,7 +489,14 @@ async fn a_channel_id_in_the_body_changes_the_account_setting() {
 #[tokio::test]
 async fn sha256_signatures_are_accepted() {
     let emu = start().await;
-    let creds = polyv_creds(&emu).with_signature_method(SignatureMethod::Sha256);
+    let app = emu.polyv_app();
+    let creds = PolyvCredentials::builder()
+        .app_id(&app.app_id)
+        .secret(app.secret.as_str())
+        .base_url(emu.base_url())
+        .signature_method(SignatureMethod::Sha256)
+        .build()
+        .unwrap();
     let request = build(&emu, &GetDonate::new(channel(1_000_001)), &creds);
     assert!(
         request

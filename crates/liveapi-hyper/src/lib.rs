@@ -35,7 +35,7 @@
 //!     .attempt_timeout(Duration::from_secs(5))
 //!     .deadline(Some(Duration::from_secs(20)))
 //!     .build();
-//! let creds = PolyvCredentials::new("my_app_id", "my_app_secret")?;
+//! let creds = PolyvCredentials::builder().app_id("my_app_id").secret("my_app_secret").build()?;
 //! let settings = engine.execute(&transport, &GetDonate::new(Scope::Account), &creds).await?;
 //! println!("{settings:?}");
 //! # Ok(()) }

@@ -128,9 +128,11 @@ async fn a_refused_connection_is_a_connect_error() {
 async fn polyv_calls_wait_for_the_client_side_limit_and_give_up_at_the_deadline() {
     let ok = Bytes::from_static(br#"{"code":200,"status":"success","message":"","data":{}}"#);
     let server = support::start(Behavior::Respond(200, ok), None).await;
-    let creds = PolyvCredentials::new("app", "secret")
-        .unwrap()
-        .with_base_url(&format!("http://{}", server.addr))
+    let creds = PolyvCredentials::builder()
+        .app_id("app")
+        .secret("secret")
+        .base_url(format!("http://{}", server.addr))
+        .build()
         .unwrap();
     let caller = support::caller()
         .polyv_rate_limit(RateLimit::new(2, Duration::from_secs(3600)))

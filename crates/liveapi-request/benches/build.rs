@@ -39,7 +39,10 @@ fn linkv_creds() -> LinkvCredentials {
 }
 
 fn polyv_creds() -> PolyvCredentials {
-    PolyvCredentials::new("frlr1zazn3", "fsq2k5weced1h8vui657xtdva66whf0g")
+    PolyvCredentials::builder()
+        .app_id("frlr1zazn3")
+        .secret("fsq2k5weced1h8vui657xtdva66whf0g")
+        .build()
         .expect("valid credentials")
 }
 

@@ -223,7 +223,10 @@ pub const POLYV_BASE_URL: &str = "https://api.polyv.net";
 ///
 /// ```
 /// use liveapi_request::PolyvCredentials;
-/// let creds = PolyvCredentials::new("demo_polyv_app", "demo_polyv_secret")?;
+/// let creds = PolyvCredentials::builder()
+///     .app_id("demo_polyv_app")
+///     .secret("demo_polyv_secret")
+///     .build()?;
 /// assert_eq!(creds.base_url().to_string(), "https://api.polyv.net");
 /// assert!(!format!("{creds:?}").contains("demo_polyv_secret"));
 /// # Ok::<(), liveapi_request::CredentialsError>(())
@@ -256,35 +259,6 @@ impl PolyvCredentials {
     /// ```
     pub fn builder() -> PolyvCredentialsBuilder {
         PolyvCredentialsBuilder::default()
-    }
-
-    /// Credentials for the public API host, signing with MD5.
-    ///
-    /// # Errors
-    /// A [`CredentialsError`] for an empty or malformed field.
-    pub fn new(app_id: &str, secret: impl Into<Secret>) -> Result<Self, CredentialsError> {
-        Ok(Self {
-            app_id: identifier("appId", app_id, 128)?,
-            secret: self::secret("appSecret", secret.into())?,
-            base_url: BaseUrl::parse(POLYV_BASE_URL)?,
-            signature_method: SignatureMethod::Md5,
-        })
-    }
-
-    /// Sends calls to another host (an emulator, a proxy).
-    ///
-    /// # Errors
-    /// [`CredentialsError::BaseUrl`] for an unusable URL.
-    pub fn with_base_url(mut self, base_url: &str) -> Result<Self, CredentialsError> {
-        self.base_url = BaseUrl::parse(base_url)?;
-        Ok(self)
-    }
-
-    /// Signs with SHA-256 (`signatureMethod=SHA256`, needs the `sha256` feature) or MD5.
-    #[must_use]
-    pub fn with_signature_method(mut self, method: SignatureMethod) -> Self {
-        self.signature_method = method;
-        self
     }
 
     /// The `appId` parameter.

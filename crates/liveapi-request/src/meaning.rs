@@ -2,7 +2,7 @@
 //! exit statuses and the outbox all read.
 //!
 //! Every failed attempt is one of three things: a request that could not be built
-//! ([`BuildError`]), no usable answer ([`TransportError`]), or the vendor's refusal
+//! ([`BuildError`]), no usable answer ([`TransportError`](crate::TransportError)), or the vendor's refusal
 //! ([`ApiError`]). Each row below turns one of them into a [`Meaning`]: its [`Class`] (what
 //! happened, in the terms a caller decides by), its [`Outcome`] (applied, not applied, or
 //! unknown) and its [`Failure`] (what the retry policy makes of it). Nothing else in the

@@ -13,7 +13,11 @@ fn debug_never_shows_the_secret() {
         .base_url("https://h.example.com")
         .build()
         .unwrap();
-    let polyv = PolyvCredentials::new("app", SECRET).unwrap();
+    let polyv = PolyvCredentials::builder()
+        .app_id("app")
+        .secret(SECRET)
+        .build()
+        .unwrap();
     for text in [
         format!("{linkv:?}"),
         format!("{linkv:#?}"),
@@ -95,7 +99,11 @@ fn empty_missing_or_malformed_fields_are_refused() {
     let creds = linkv(Some("key"), Some(SECRET), None, url).unwrap();
     assert_eq!(creds.alias(), None);
     assert_eq!(
-        PolyvCredentials::new("app", "").unwrap_err(),
+        PolyvCredentials::builder()
+            .app_id("app")
+            .secret("")
+            .build()
+            .unwrap_err(),
         CredentialsError::Empty { field: "appSecret" }
     );
 }
@@ -170,7 +178,9 @@ fn polyv_credentials_are_built_by_field_name_like_linkvs() {
     assert!(matches!(err, CredentialsError::BaseUrl { .. }), "{err}");
     let debug = format!(
         "{:?}",
-        PolyvCredentials::builder().app_id("a").secret("hidden-value")
+        PolyvCredentials::builder()
+            .app_id("a")
+            .secret("hidden-value")
     );
     assert!(!debug.contains("hidden-value"), "{debug}");
 }

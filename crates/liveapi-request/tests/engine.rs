@@ -53,9 +53,11 @@ fn linkv() -> LinkvCredentials {
 }
 
 fn polyv() -> PolyvCredentials {
-    PolyvCredentials::new("app", "secret")
-        .unwrap()
-        .with_base_url("http://127.0.0.1:9")
+    PolyvCredentials::builder()
+        .app_id("app")
+        .secret("secret")
+        .base_url("http://127.0.0.1:9")
+        .build()
         .unwrap()
 }
 

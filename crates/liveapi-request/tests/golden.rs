@@ -29,7 +29,11 @@ fn linkv_creds() -> LinkvCredentials {
 }
 
 fn polyv_creds() -> PolyvCredentials {
-    PolyvCredentials::new("frlr1zazn3", POLYV_SECRET).unwrap()
+    PolyvCredentials::builder()
+        .app_id("frlr1zazn3")
+        .secret(POLYV_SECRET)
+        .build()
+        .unwrap()
 }
 
 fn uid() -> OpenId {
@@ -314,7 +318,12 @@ fn donate_get_is_a_get_without_body() {
 #[cfg(feature = "sha256")]
 #[test]
 fn donate_get_signed_with_sha256() {
-    let creds = polyv_creds().with_signature_method(liveapi_sign::polyv::SignatureMethod::Sha256);
+    let creds = PolyvCredentials::builder()
+        .app_id("frlr1zazn3")
+        .secret(POLYV_SECRET)
+        .signature_method(liveapi_sign::polyv::SignatureMethod::Sha256)
+        .build()
+        .unwrap();
     let request = GetDonate::new(channel())
         .build(&creds, now(), &SeededEntropy::new(1))
         .unwrap();

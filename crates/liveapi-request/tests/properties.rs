@@ -25,9 +25,11 @@ fn linkv_creds() -> LinkvCredentials {
 }
 
 fn polyv_creds() -> PolyvCredentials {
-    PolyvCredentials::new("app_id", POLYV_SECRET)
-        .unwrap()
-        .with_base_url("http://127.0.0.1:8080")
+    PolyvCredentials::builder()
+        .app_id("app_id")
+        .secret(POLYV_SECRET)
+        .base_url("http://127.0.0.1:8080")
+        .build()
         .unwrap()
 }
 

@@ -324,18 +324,18 @@ fn polyv(get: &impl Fn(&str) -> Option<String>) -> Result<Option<PolyvCredential
         vendor: Vendor::Polyv,
         source,
     };
-    let mut creds = PolyvCredentials::new(&app_id, secret).map_err(invalid)?;
+    let mut creds = PolyvCredentials::builder().app_id(app_id).secret(secret);
     if let Some(url) = get(POLYV_BASE_URL) {
-        creds = creds.with_base_url(&url).map_err(invalid)?;
+        creds = creds.base_url(url);
     }
     if let Some(method) = get(POLYV_SIGNATURE_METHOD) {
         let method = SignatureMethod::parse(method.trim()).map_err(|_| ConfigError::Variable {
             variable: POLYV_SIGNATURE_METHOD,
             problem: format!("is `{method}`, not MD5 or SHA256"),
         })?;
-        creds = creds.with_signature_method(method);
+        creds = creds.signature_method(method);
     }
-    Ok(Some(creds))
+    creds.build().map(Some).map_err(invalid)
 }
 
 /// A whole number of at least 1: a zero timeout or attempt count would make every call fail.

@@ -361,9 +361,11 @@ fn blocking_calls_keep_to_the_share_and_are_told_later() {
     let engine = Engine::builder(ThreadTimer)
         .polyv_rate_limiter(limiter.clone())
         .build();
-    let credentials = PolyvCredentials::new("demo_polyv_app", "secret")
-        .unwrap()
-        .with_base_url("http://127.0.0.1:9")
+    let credentials = PolyvCredentials::builder()
+        .app_id("demo_polyv_app")
+        .secret("secret")
+        .base_url("http://127.0.0.1:9")
+        .build()
         .unwrap();
     let cashes = Cashes::parse(["0.88", "6.66", "8.88", "18.88", "66.66", "88.88"]).unwrap();
     let update = UpdateCash::new(
@@ -459,7 +461,13 @@ fn a_limiter_set_in_code_takes_the_budget_from_the_environment() {
     ]);
     // Building connects nothing: no Redis is needed, and none listens on port 1.
     let client = liveapi::Client::builder()
-        .polyv(PolyvCredentials::new("app", "secret").unwrap())
+        .polyv(
+            PolyvCredentials::builder()
+                .app_id("app")
+                .secret("secret")
+                .build()
+                .unwrap(),
+        )
         .polyv_rate_limit(
             RedisRateLimiter::builder("redis://127.0.0.1:1/0")
                 .app_id("other")

@@ -93,9 +93,11 @@ async fn secrets_stay_out_of_debug_errors_and_logs() {
                 .unwrap(),
         )
         .polyv(
-            PolyvCredentials::new(&polyv.app_id, "wrong-secret-x")
-                .unwrap()
-                .with_base_url(&emulator.base_url())
+            PolyvCredentials::builder()
+                .app_id(&polyv.app_id)
+                .secret("wrong-secret-x")
+                .base_url(emulator.base_url())
+                .build()
                 .unwrap(),
         )
         .build()

@@ -190,7 +190,13 @@ async fn a_transport_error_keeps_its_kind_through_a_tower_service() {
 #[test]
 fn settings_of_the_default_transport_with_another_is_an_error() {
     let err = Client::builder()
-        .polyv(liveapi::PolyvCredentials::new("app", "secret").unwrap())
+        .polyv(
+            liveapi::PolyvCredentials::builder()
+                .app_id("app")
+                .secret("secret")
+                .build()
+                .unwrap(),
+        )
         .max_in_flight(3)
         .transport(ReqwestTransport::new(common::reqwest_client()))
         .build()

@@ -44,9 +44,11 @@ fn client(server: &Loopback) -> Client {
                 .unwrap(),
         )
         .polyv(
-            PolyvCredentials::new("frlr1zazn3", POLYV_SECRET)
-                .unwrap()
-                .with_base_url(&server.base_url)
+            PolyvCredentials::builder()
+                .app_id("frlr1zazn3")
+                .secret(POLYV_SECRET)
+                .base_url(&server.base_url)
+                .build()
                 .unwrap(),
         )
         .context(Context::new(

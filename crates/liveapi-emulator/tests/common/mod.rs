@@ -211,9 +211,11 @@ pub fn linkv_creds(emu: &RunningEmulator) -> LinkvCredentials {
 
 pub fn polyv_creds(emu: &RunningEmulator) -> PolyvCredentials {
     let app = emu.polyv_app();
-    PolyvCredentials::new(&app.app_id, app.secret.as_str())
-        .unwrap()
-        .with_base_url(&emu.base_url())
+    PolyvCredentials::builder()
+        .app_id(&app.app_id)
+        .secret(app.secret.as_str())
+        .base_url(emu.base_url())
+        .build()
         .unwrap()
 }
 

@@ -27,7 +27,7 @@ use crate::Error;
 /// use std::time::Duration;
 /// use liveapi::{Client, LocalRateLimiter, PolyvCredentials, PolyvRateLimit, RateLimit};
 ///
-/// let polyv = PolyvCredentials::new("my_polyv_app", "app_secret")?;
+/// let polyv = PolyvCredentials::builder().app_id("my_polyv_app").secret("app_secret").build()?;
 /// // 100 per second for this process's calls.
 /// let per_second = RateLimit::new(100, Duration::from_secs(1)).expect("not zero");
 /// let client = Client::builder().polyv(polyv.clone()).polyv_rate_limit(per_second).build()?;
@@ -91,7 +91,7 @@ impl PolyvRateLimit {
     ///
     /// // No runtime and no connection yet: Redis is first asked by the first Polyv call.
     /// let client = Client::builder()
-    ///     .polyv(PolyvCredentials::new("my_polyv_app", "app_secret")?)
+    ///     .polyv(PolyvCredentials::builder().app_id("my_polyv_app").secret("app_secret").build()?)
     ///     .polyv_rate_limit(PolyvRateLimit::redis(
     ///         RedisRateLimiter::builder("redis://127.0.0.1:6379/0").processes(3),
     ///     ))

@@ -113,7 +113,7 @@ struct State {
 ///     .processes(3)
 ///     .build()?;
 /// let client = Client::builder()
-///     .polyv(PolyvCredentials::new("my_polyv_app", "app_secret")?)
+///     .polyv(PolyvCredentials::builder().app_id("my_polyv_app").secret("app_secret").build()?)
 ///     .polyv_rate_limit(Arc::new(limiter))
 ///     .build()?;
 /// # Ok(()) }

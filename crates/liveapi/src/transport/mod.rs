@@ -13,8 +13,12 @@
 //! | `TowerTransport` | `tower` | any `tower::Service<http::Request<Bytes>>`, with your own layers |
 //! | any [`AsyncHttpSend`] | | a closure or a type of your own |
 //!
-//! `TokioTimer`, the client's default [`Timer`] with `hyper`, is here too.
+//! `TokioTimer`, the client's default [`Timer`] with `hyper`, is here too, and with `rustls`
+//! `crypto_provider`: the rustls provider the SDK's own TLS uses, for a `reqwest` or other
+//! rustls client of the application's.
 
+#[cfg(feature = "rustls")]
+pub use liveapi_hyper::crypto_provider;
 #[cfg(feature = "hyper")]
 pub use liveapi_hyper::{HyperTransport, HyperTransportBuilder, TokioTimer};
 pub use liveapi_request::{

@@ -58,7 +58,7 @@ impl Transport {
 /// A `reqwest` client with ring as its crypto provider, as an application would build one.
 #[cfg(feature = "reqwest")]
 pub(crate) fn reqwest_client() -> reqwest::Client {
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let provider = liveapi::transport::crypto_provider();
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -91,9 +91,11 @@ pub(crate) fn demo_client_builder(emulator: &RunningEmulator) -> ClientBuilder {
                 .unwrap(),
         )
         .polyv(
-            PolyvCredentials::new(&polyv.app_id, polyv.secret.as_str())
-                .unwrap()
-                .with_base_url(&emulator.base_url())
+            PolyvCredentials::builder()
+                .app_id(&polyv.app_id)
+                .secret(polyv.secret.as_str())
+                .base_url(emulator.base_url())
+                .build()
                 .unwrap(),
         )
         .retry_policy(

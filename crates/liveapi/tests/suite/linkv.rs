@@ -273,7 +273,13 @@ async fn a_client_without_linkv_says_so() {
     let emulator = common::emulator(Emulator::builder()).await;
     let polyv = emulator.polyv_app();
     let client = liveapi::Client::builder()
-        .polyv(liveapi::PolyvCredentials::new(&polyv.app_id, polyv.secret.as_str()).unwrap())
+        .polyv(
+            liveapi::PolyvCredentials::builder()
+                .app_id(&polyv.app_id)
+                .secret(polyv.secret.as_str())
+                .build()
+                .unwrap(),
+        )
         .build()
         .unwrap();
     let err = client

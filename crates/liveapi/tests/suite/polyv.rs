@@ -96,9 +96,11 @@ async fn a_wrong_polyv_secret_is_an_auth_error() {
     let (emulator, _) = common::setup().await;
     let client = common::client_builder(&emulator)
         .polyv(
-            liveapi::PolyvCredentials::new(&emulator.polyv_app().app_id, "wrong")
-                .unwrap()
-                .with_base_url(&emulator.base_url())
+            liveapi::PolyvCredentials::builder()
+                .app_id(&emulator.polyv_app().app_id)
+                .secret("wrong")
+                .base_url(emulator.base_url())
+                .build()
                 .unwrap(),
         )
         .build()
