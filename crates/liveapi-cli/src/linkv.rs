@@ -98,13 +98,14 @@ struct Idempotency {
     request_id: Option<RequestId>,
 
     /// When credited coins expire, in unix seconds [default: the start of the UTC day the
-    /// request id was made, plus 91 days]. Needed to resend a change whose request id is your
-    /// own and carries no time: repeat the value printed when it was first sent.
+    /// request id was made, or for an id of your own the day the change is made, plus 91
+    /// days]. To resend a change whose request id is your own on a later day, repeat the
+    /// value printed when it was first sent.
     #[arg(long, value_name = "UNIX_SECS", conflicts_with = "expires_in_days")]
     expires_at: Option<u64>,
 
     /// When credited coins expire, in days from the start of the UTC day the request id was
-    /// made [default: 91].
+    /// made (for an id of your own, the day the change is made) [default: 91].
     #[arg(long, value_name = "DAYS")]
     expires_in_days: Option<u32>,
 }
@@ -120,12 +121,7 @@ impl Idempotency {
         let expiration = match (self.expires_at, self.expires_in_days) {
             (Some(secs), _) => Some(Expiration::at_unix_seconds(secs)),
             (None, Some(days)) => {
-                let made = request_id.created_at().ok_or_else(|| {
-                    Failure::usage(format_args!(
-                        "request_id {request_id} carries no creation time to count \
-                         --expires-in-days from: give --expires-at"
-                    ))
-                })?;
+                let made = request_id.created_at().unwrap_or_else(|| client.now());
                 Some(Expiration::days_from_today(made, days))
             }
             (None, None) => None,

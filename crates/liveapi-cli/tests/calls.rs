@@ -618,20 +618,10 @@ fn a_change_past_the_resend_window_exits_6_with_nothing_sent() {
 }
 
 #[test]
-fn an_own_request_id_needs_its_expiry() {
+fn an_own_request_id_gets_the_default_expiry_and_says_how_to_resend() {
     let server = Server::start();
     let open_id = server.user("dan");
-    let run = server.linkv_run(&[
-        "change-gold",
-        "--uid",
-        &open_id,
-        "--add",
-        "7",
-        "--request-id",
-        "order-42-credit",
-    ]);
-    let error = run.one_line_error(2);
-    assert!(error.contains("carries no creation time"), "{run:#?}");
+    // No expiry given: the default, counted from today, printed to resend with.
     let sent = server.linkv_run(&[
         "change-gold",
         "--uid",
@@ -640,13 +630,45 @@ fn an_own_request_id_needs_its_expiry() {
         "7",
         "--request-id",
         "order-42-credit",
-        "--expires-at",
-        "4102444800",
     ]);
     assert!(sent.ok().contains("order-42-credit"), "{sent:#?}");
     let (_, flags) = announced(&sent.stderr);
+    assert!(
+        flags.starts_with("--request-id order-42-credit --expires-at "),
+        "{flags}"
+    );
+    // --expires-in-days counts from today for an id of one's own.
+    let sent = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--remove",
+        "2",
+        "--request-id",
+        "gift-9",
+        "--expires-in-days",
+        "30",
+    ]);
+    assert!(sent.ok().contains("gift-9"), "{sent:#?}");
+    let sent = server.linkv_run(&[
+        "change-gold",
+        "--uid",
+        &open_id,
+        "--add",
+        "7",
+        "--request-id",
+        "order-43-credit",
+        "--expires-at",
+        "4102444800",
+    ]);
+    assert!(sent.ok().contains("order-43-credit"), "{sent:#?}");
+    let (_, flags) = announced(&sent.stderr);
     assert_eq!(
         flags,
-        "--request-id order-42-credit --expires-at 4102444800"
+        "--request-id order-43-credit --expires-at 4102444800"
+    );
+    assert_eq!(
+        server.linkv_run(&["balance", "--uid", &open_id]).ok(),
+        "12\n"
     );
 }

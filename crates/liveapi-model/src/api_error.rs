@@ -155,16 +155,13 @@ impl ApiError {
         reason: impl Into<String>,
         body: RawBody,
     ) -> Self {
-        Self(Box::new(Inner {
+        Self::unreadable(
             vendor,
-            kind: ApiErrorKind::UnreadableAnswer,
+            ApiErrorKind::UnreadableAnswer,
             http_status,
-            code: None,
-            message: String::new(),
-            reason: Some(reason.into()),
-            channel: None,
-            body: Some(body),
-        }))
+            reason,
+            body,
+        )
     }
 
     /// A success of `vendor` whose `data` is not what the call returns
@@ -176,11 +173,28 @@ impl ApiError {
         reason: impl Into<String>,
         body: RawBody,
     ) -> Self {
+        Self::unreadable(
+            vendor,
+            ApiErrorKind::UnreadableData,
+            http_status,
+            reason,
+            body,
+        )
+    }
+
+    fn unreadable(
+        vendor: Vendor,
+        kind: ApiErrorKind,
+        http_status: u16,
+        reason: impl Into<String>,
+        body: RawBody,
+    ) -> Self {
         Self(Box::new(Inner {
             vendor,
-            kind: ApiErrorKind::UnreadableData,
+            kind,
             http_status,
-            code: Some(200),
+            // A success says 200 in its body; an answer that is no envelope says nothing.
+            code: (kind == ApiErrorKind::UnreadableData).then_some(200),
             message: String::new(),
             reason: Some(reason.into()),
             channel: None,

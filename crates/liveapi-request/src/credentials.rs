@@ -1,7 +1,5 @@
 //! Who is calling: app ids, signing secrets, aliases and base URLs.
 
-use std::fmt;
-
 use liveapi_sign::polyv::SignatureMethod;
 
 use crate::{BaseUrl, Secret};
@@ -92,7 +90,8 @@ fn secret(field: &'static str, secret: Secret) -> Result<Secret, CredentialsErro
 /// assert_eq!(creds.alias(), Some("demo"));
 /// # Ok::<(), liveapi_request::CredentialsError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+// `Debug` is derived: the secret is a `Secret`, whose own `Debug` prints `[redacted]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkvCredentials {
     app_id: String,
     secret: Secret,
@@ -101,7 +100,7 @@ pub struct LinkvCredentials {
 }
 
 /// Collects [`LinkvCredentials`] field by field; [`build`](Self::build) checks them.
-#[derive(Default)]
+#[derive(Debug, Default)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct LinkvCredentialsBuilder {
     app_id: Option<String>,
@@ -161,17 +160,6 @@ impl LinkvCredentialsBuilder {
     }
 }
 
-impl fmt::Debug for LinkvCredentialsBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LinkvCredentialsBuilder")
-            .field("app_id", &self.app_id)
-            .field("secret", &self.secret)
-            .field("alias", &self.alias)
-            .field("base_url", &self.base_url)
-            .finish()
-    }
-}
-
 impl LinkvCredentials {
     /// A builder to fill in by field name.
     pub fn builder() -> LinkvCredentialsBuilder {
@@ -203,17 +191,6 @@ impl LinkvCredentials {
     }
 }
 
-impl fmt::Debug for LinkvCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LinkvCredentials")
-            .field("app_id", &self.app_id)
-            .field("secret", &self.secret)
-            .field("alias", &self.alias)
-            .field("base_url", &self.base_url)
-            .finish()
-    }
-}
-
 /// Polyv's public API host.
 pub const POLYV_BASE_URL: &str = "https://api.polyv.net";
 
@@ -231,7 +208,7 @@ pub const POLYV_BASE_URL: &str = "https://api.polyv.net";
 /// assert!(!format!("{creds:?}").contains("demo_polyv_secret"));
 /// # Ok::<(), liveapi_request::CredentialsError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolyvCredentials {
     app_id: String,
     secret: Secret,
@@ -287,7 +264,7 @@ impl PolyvCredentials {
 }
 
 /// Builds [`PolyvCredentials`] by field name; see [`PolyvCredentials::builder`].
-#[derive(Default)]
+#[derive(Debug, Default)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct PolyvCredentialsBuilder {
     app_id: Option<String>,
@@ -336,27 +313,5 @@ impl PolyvCredentialsBuilder {
             base_url: BaseUrl::parse(self.base_url.as_deref().unwrap_or(POLYV_BASE_URL))?,
             signature_method: self.signature_method.unwrap_or(SignatureMethod::Md5),
         })
-    }
-}
-
-impl fmt::Debug for PolyvCredentialsBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PolyvCredentialsBuilder")
-            .field("app_id", &self.app_id)
-            .field("secret", &self.secret)
-            .field("base_url", &self.base_url)
-            .field("signature_method", &self.signature_method)
-            .finish()
-    }
-}
-
-impl fmt::Debug for PolyvCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PolyvCredentials")
-            .field("app_id", &self.app_id)
-            .field("secret", &self.secret)
-            .field("base_url", &self.base_url)
-            .field("signature_method", &self.signature_method)
-            .finish()
     }
 }

@@ -11,35 +11,61 @@ use liveapi_model::linkv::{
 use liveapi_request::CallSettings;
 
 use crate::call::{CallFuture, call_settings};
-use crate::{Client, Error, ErrorKind};
+use crate::{Client, Error};
 
-/// The request id, expiry and creation time of a change about to be made.
-///
-/// - No request id given: a fresh time-ordered one, made now.
-/// - No expiry given: the start of the UTC day the request id was made, plus the client's coin
-///   lifetime (the vendor's own formula, `(time() / 86400 + 91) * 86400`, taken at the id's
-///   time rather than the clock's), so a resend with only the id reproduces the request on
-///   any later day.
-/// - A caller's id that carries no time, and no expiry: an error, since a resend on another
-///   day could not reproduce the expiry.
-fn identity(
-    client: &Client,
-    given_id: Option<RequestId>,
-    given_expiry: Option<Expiration>,
-) -> Result<(RequestId, Expiration, SystemTime), Error> {
-    let id = match given_id {
-        Some(id) => id,
-        None => client.new_request_id()?,
-    };
-    let created_at = id.created_at();
-    let expiration = match (given_expiry, created_at) {
-        (Some(expiration), _) => expiration,
-        (None, Some(made)) => Expiration::days_from_today(made, client.coin_lifetime_days()),
-        (None, None) => {
-            return Err(ErrorKind::ExpiryRequired { request_id: id }.into());
+/// The request id and expiry a change is given before it is made, and the setters both kinds
+/// of change share.
+#[derive(Debug, Default)]
+struct Identity {
+    request_id: Option<RequestId>,
+    expiration: Option<Expiration>,
+}
+
+impl Identity {
+    /// The request id, expiry and creation time of the change, made now:
+    ///
+    /// - No request id given: a fresh time-ordered one, made now.
+    /// - No expiry given: [`Client::default_expiry`] of the day the request id was made (the
+    ///   vendor's own formula, `(time() / 86400 + 91) * 86400`, taken at the id's time rather
+    ///   than the clock's), so a resend with only a time-ordered id reproduces the request on
+    ///   any later day. An id of the caller's own carries no time: its day is the day the
+    ///   change is made, and the [`PendingChange`] keeps the expiry for every resend.
+    fn resolve(self, client: &Client) -> Result<(RequestId, Expiration, SystemTime), Error> {
+        let id = match self.request_id {
+            Some(id) => id,
+            None => client.new_request_id()?,
+        };
+        let created_at = id.created_at().unwrap_or_else(|| client.now());
+        let expiration = self
+            .expiration
+            .unwrap_or_else(|| client.default_expiry(created_at));
+        Ok((id, expiration, created_at))
+    }
+}
+
+/// The request id and expiry setters of a coin change, written once for both kinds.
+macro_rules! identity_setters {
+    () => {
+        /// The idempotency key (default: a fresh, time-ordered one). The same key with the
+        /// same parameters applies once.
+        pub fn request_id(mut self, id: RequestId) -> Self {
+            self.identity.request_id = Some(id);
+            self
+        }
+
+        /// When added coins expire (default: [`Client::default_expiry`] of the day the
+        /// request id was made, or, for an id of your own, of the day the change is made).
+        /// Removals and refunds send one too, as the API summary requires on `changeGold` and
+        /// `orderSuccess` (`docs/linkv.md#calls`); it has no effect on coins taken away.
+        ///
+        /// The server deduplicates on the request id *and* the parameters, so a resend must
+        /// send the same expiry: resend the stored [`PendingChange`], or the same
+        /// time-ordered id, whose default expiry is the same on any day.
+        pub fn expires_at(mut self, expiration: Expiration) -> Self {
+            self.identity.expiration = Some(expiration);
+            self
         }
     };
-    Ok((id, expiration, created_at.unwrap_or_else(|| client.now())))
 }
 
 /// A coin change (`changeGold`) of [`Client::add_coins`] or [`Client::remove_coins`], sent when
@@ -71,8 +97,7 @@ pub struct ChangeCoins {
     open_id: OpenId,
     change_type: ChangeType,
     coins: Coins,
-    request_id: Option<RequestId>,
-    expiration: Option<Expiration>,
+    identity: Identity,
     reason: Option<ChangeReason>,
     settings: CallSettings,
 }
@@ -92,34 +117,14 @@ impl ChangeCoins {
             open_id,
             change_type,
             coins,
-            request_id: None,
-            expiration: None,
+            identity: Identity::default(),
             reason: None,
             settings: CallSettings::new(),
         }
     }
 
     call_settings!();
-
-    /// The idempotency key (default: a fresh, time-ordered one). The same key with the same
-    /// parameters applies once.
-    pub fn request_id(mut self, id: RequestId) -> Self {
-        self.request_id = Some(id);
-        self
-    }
-
-    /// When added coins expire (default: the start of the UTC day the request id was made,
-    /// plus the client's coin lifetime). Removals send one too, as the API summary requires
-    /// (`changeGold` in `docs/linkv.md#calls`); it has no effect on them.
-    ///
-    /// The server deduplicates on the request id *and* the parameters, so a resend must send
-    /// the same expiry. The default derives from the request id alone, so resending with the
-    /// same time-ordered id reproduces it on any day; a request id of your own that carries no
-    /// time needs the expiry given (or the stored [`PendingChange`]).
-    pub fn expires_at(mut self, expiration: Expiration) -> Self {
-        self.expiration = Some(expiration);
-        self
-    }
+    identity_setters!();
 
     /// Why the coins change, kept by LinkV.
     pub fn reason(mut self, reason: ChangeReason) -> Self {
@@ -131,16 +136,14 @@ impl ChangeCoins {
     /// given): store it, then send it with [`Client::send_change`].
     ///
     /// # Errors
-    /// An invalid-input error for zero coins; an error if no request id can be generated, or
-    /// if a request id without a time is given without an expiry.
+    /// An invalid-input error for zero coins; an error if no request id can be generated.
     pub fn into_pending(self) -> Result<PendingChange, Error> {
         self.build().map(|(_, change)| change)
     }
 
     /// The request and the change that holds it.
     fn build(self) -> Result<(ChangeGold, PendingChange), Error> {
-        let (id, expiration, created_at) =
-            identity(&self.client, self.request_id, self.expiration)?;
+        let (id, expiration, created_at) = self.identity.resolve(&self.client)?;
         let change = ChangeGold::new(self.open_id, id, self.change_type, self.coins, expiration)?;
         let change = match self.reason {
             Some(reason) => change.with_reason(reason),
@@ -179,8 +182,7 @@ pub struct CompleteOrder {
     coins: Coins,
     money: UsdCents,
     platform: Platform,
-    request_id: Option<RequestId>,
-    expiration: Option<Expiration>,
+    identity: Identity,
     settings: CallSettings,
 }
 
@@ -202,29 +204,13 @@ impl CompleteOrder {
             coins,
             money,
             platform,
-            request_id: None,
-            expiration: None,
+            identity: Identity::default(),
             settings: CallSettings::new(),
         }
     }
 
     call_settings!();
-
-    /// The idempotency key (default: a fresh, time-ordered one). The same key with the same
-    /// parameters applies once.
-    pub fn request_id(mut self, id: RequestId) -> Self {
-        self.request_id = Some(id);
-        self
-    }
-
-    /// When the coins expire (default: the start of the UTC day the request id was made, plus
-    /// the client's coin lifetime). A resend must send the same expiry: see
-    /// [`ChangeCoins::expires_at`]. A refund sends one too, as the API summary requires on
-    /// every `orderSuccess` (`docs/linkv.md#calls`); it has no effect on removed coins.
-    pub fn expires_at(mut self, expiration: Expiration) -> Self {
-        self.expiration = Some(expiration);
-        self
-    }
+    identity_setters!();
 
     /// The order as a value, every parameter fixed (a request id generated if none was
     /// given): store it, then send it with [`Client::send_change`].
@@ -237,8 +223,7 @@ impl CompleteOrder {
 
     /// The request and the change that holds it.
     fn build(self) -> Result<(OrderSuccess, PendingChange), Error> {
-        let (id, expiration, created_at) =
-            identity(&self.client, self.request_id, self.expiration)?;
+        let (id, expiration, created_at) = self.identity.resolve(&self.client)?;
         let order = OrderSuccess::new(
             self.open_id,
             id,

@@ -83,15 +83,6 @@ pub enum ErrorKind {
         /// The client's resend window.
         window: Duration,
     },
-    /// A coin change was given a request id that carries no creation time and no expiry, so
-    /// the expiry a resend must repeat cannot be derived. Nothing was sent.
-    #[error(
-        "request_id {request_id} carries no creation time: give the expiry the change was (or will be) sent with, or keep and resend its pending change"
-    )]
-    ExpiryRequired {
-        /// The request id.
-        request_id: RequestId,
-    },
 }
 
 /// A duration as people read it: `12 h`, `25 h 3 min`, `40 s`.
@@ -237,7 +228,7 @@ pub enum ConfigError {
 impl Error {
     fn new(kind: ErrorKind) -> Self {
         let (meaning, vendor) = match &kind {
-            ErrorKind::Invalid(_) | ErrorKind::ExpiryRequired { .. } => (Meaning::INVALID, None),
+            ErrorKind::Invalid(_) => (Meaning::INVALID, None),
             ErrorKind::Credentials(_) => (Meaning::CONFIG, None),
             ErrorKind::Config(ConfigError::NotConfigured(vendor)) => {
                 (Meaning::CONFIG, Some(*vendor))
@@ -278,10 +269,7 @@ impl Error {
     /// The request id of the coin change the failed call was sending.
     #[must_use]
     pub fn request_id(&self) -> Option<&RequestId> {
-        match &self.kind {
-            ErrorKind::ExpiryRequired { request_id } => Some(request_id),
-            _ => self.pending_change().map(PendingChange::request_id),
-        }
+        self.pending_change().map(PendingChange::request_id)
     }
 
     /// What went wrong.

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use liveapi_model::linkv::{
-    ChangeType, Coins, GetUserTokens, OpenId, OrderId, PendingChange, Platform, PortraitUri,
-    RequestId, ThGetToken, UsdCents, UserId, UserName,
+    ChangeType, Coins, Expiration, GetUserTokens, OpenId, OrderId, PendingChange, Platform,
+    PortraitUri, RequestId, ThGetToken, UsdCents, UserId, UserName,
 };
 use liveapi_model::polyv::{CashSettings, GetDonate, GoodSettings, Scope, UpdateCash, UpdateGoods};
 use liveapi_request::{
@@ -181,8 +181,29 @@ impl Client {
         self.inner.engine.context().now()
     }
 
-    pub(crate) fn coin_lifetime_days(&self) -> u32 {
+    /// How many days coins added without an explicit expiry live
+    /// ([`ClientBuilder::coin_lifetime_days`], default [`DEFAULT_COIN_LIFETIME_DAYS`]).
+    #[must_use]
+    pub fn coin_lifetime_days(&self) -> u32 {
         self.inner.coin_lifetime_days
+    }
+
+    /// The expiry a coin change made at `made` gets unless it is given one: the start of that
+    /// UTC day plus [the coin lifetime](Self::coin_lifetime_days), the vendor's own formula
+    /// (`(time() / 86400 + 91) * 86400`, `docs/linkv.md#calls`). A change's `made` is the time
+    /// its request id carries, or, for an id of your own, when the change was made.
+    ///
+    /// ```
+    /// # fn run(client: liveapi::Client) {
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// // 2023-11-14 22:13:20 UTC: the day starts at 1 699 920 000; 91 days later.
+    /// let made = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// assert_eq!(client.default_expiry(made).unix_seconds(), 1_699_920_000 + 91 * 86_400);
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn default_expiry(&self, made: SystemTime) -> Expiration {
+        Expiration::days_from_today(made, self.inner.coin_lifetime_days)
     }
 
     /// How old a coin change may be and still be sent.

@@ -242,30 +242,42 @@ async fn an_unknown_outcome_keeps_the_generated_id_to_resend_with() {
 }
 
 #[tokio::test]
-async fn an_own_id_without_a_time_needs_its_expiry() {
-    let (_emulator, client) = common::setup().await;
+async fn an_own_id_gets_the_default_expiry_of_the_day_it_was_made_and_removals_need_none() {
+    let (emulator, client) = common::setup().await;
     let alice = common::user(&client, "alice").await;
     let own = RequestId::new("order-42-credit").unwrap();
-    let err = client
+    let before = client.now();
+    let credit = client
         .add_coins(&alice, Coins::new(5).unwrap())
         .request_id(own.clone())
-        .await
-        .unwrap_err();
+        .into_pending()
+        .unwrap();
+    let after = client.now();
+    // Counted from the day the change was made, and kept in the change for every resend.
+    let made = credit.created_at();
     assert!(
-        matches!(err.kind(), ErrorKind::ExpiryRequired { request_id } if *request_id == own),
-        "{err:?}"
+        made + Duration::from_millis(1) >= before && made <= after,
+        "{made:?}"
     );
-    assert!(
-        err.to_string().contains("carries no creation time"),
-        "{err}"
-    );
+    assert_eq!(credit.expiration(), Some(client.default_expiry(made)));
+    client.send_change(&credit).await.unwrap();
+    client.send_change(&credit).await.unwrap();
+    assert_eq!(applied(&emulator, &own), 1);
+    assert_eq!(client.balance(&alice).await.unwrap().get(), 5);
+    // A removal under an id of one's own needs no expiry either.
     client
-        .add_coins(&alice, Coins::new(5).unwrap())
-        .request_id(own)
-        .expires_at(liveapi::model::linkv::Expiration::days_from_today(
-            client.now(),
-            30,
-        ))
+        .remove_coins(&alice, Coins::new(2).unwrap())
+        .request_id(RequestId::new("gift-7").unwrap())
         .await
         .unwrap();
+    assert_eq!(client.balance(&alice).await.unwrap().get(), 3);
+    // A given expiry still wins.
+    let given = liveapi::model::linkv::Expiration::days_from_today(client.now(), 30);
+    let change = client
+        .add_coins(&alice, Coins::new(1).unwrap())
+        .request_id(RequestId::new("order-43-credit").unwrap())
+        .expires_at(given)
+        .into_pending()
+        .unwrap();
+    assert_eq!(change.expiration(), Some(given));
 }
