@@ -99,10 +99,9 @@ pub(crate) fn next_attempt(
     random: u64,
 ) -> SystemTime {
     let at = now + backoff.backoff(attempts, random);
-    match window.map(|w| change.created_at() + w) {
-        Some(end) if end < at => end.max(now),
-        _ => at,
-    }
+    // Never past the window's end, and never before now (a change already past it is due at
+    // once, and refused as too old).
+    window.map_or(at, |w| at.min(change.created_at() + w).max(now))
 }
 
 #[cfg(test)]
