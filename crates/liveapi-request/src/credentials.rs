@@ -11,7 +11,10 @@ use crate::{BaseUrl, Secret};
 #[non_exhaustive]
 pub enum CredentialsError {
     /// A required field was not given.
-    #[error("{field} is not set")]
+    #[error(
+        "{field} is not set: give it to the credentials builder (.{}(…))",
+        setter(field)
+    )]
     Missing {
         /// The field.
         field: &'static str,
@@ -42,6 +45,35 @@ pub enum CredentialsError {
         /// Why (never the plaintext).
         why: &'static str,
     },
+}
+
+impl CredentialsError {
+    /// The credential field at fault: `live_app_key`, `live_app_secret`, `alias`, `appId`,
+    /// `appSecret`, `base URL`, or `app_secret` (the console's encrypted one).
+    ///
+    /// ```
+    /// use liveapi_request::CredentialsError;
+    /// assert_eq!(CredentialsError::Missing { field: "appId" }.field(), "appId");
+    /// assert_eq!(CredentialsError::BaseUrl { why: "it has no host" }.field(), "base URL");
+    /// ```
+    #[must_use]
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Missing { field } | Self::Empty { field } | Self::Invalid { field, .. } => field,
+            Self::BaseUrl { .. } => "base URL",
+            Self::Console { .. } => "app_secret",
+        }
+    }
+}
+
+/// The builder method that gives `field`.
+fn setter(field: &str) -> &'static str {
+    match field {
+        "live_app_key" | "appId" => "app_id",
+        "live_app_secret" | "appSecret" => "secret",
+        "alias" => "alias",
+        _ => "base_url",
+    }
 }
 
 /// An identifier: 1 to `max` printable ASCII characters without spaces.

@@ -296,6 +296,12 @@ fn linkv(get: &impl Fn(&str) -> Option<String>) -> Result<Option<LinkvCredential
         .map(Some)
         .map_err(|source| ConfigError::Credentials {
             vendor: Vendor::Linkv,
+            variable: match source.field() {
+                "live_app_secret" => LINKV_SECRET,
+                "alias" => LINKV_ALIAS,
+                "base URL" => LINKV_BASE_URL,
+                _ => LINKV_APP_ID,
+            },
             source,
         })
 }
@@ -320,8 +326,13 @@ fn polyv(get: &impl Fn(&str) -> Option<String>) -> Result<Option<PolyvCredential
         (None, Some(_)) => return Err(incomplete(POLYV_APP_ID)),
         (Some(_), None) => return Err(incomplete(POLYV_SECRET)),
     };
-    let invalid = |source| ConfigError::Credentials {
+    let invalid = |source: liveapi_request::CredentialsError| ConfigError::Credentials {
         vendor: Vendor::Polyv,
+        variable: match source.field() {
+            "appSecret" => POLYV_SECRET,
+            "base URL" => POLYV_BASE_URL,
+            _ => POLYV_APP_ID,
+        },
         source,
     };
     let mut creds = PolyvCredentials::builder().app_id(app_id).secret(secret);

@@ -152,10 +152,15 @@ fn describe_offset(offset: Option<&ClockOffset>) -> String {
 #[non_exhaustive]
 pub enum ConfigError {
     /// Neither vendor's credentials were given.
-    #[error("no credentials: configure LinkV, Polyv or both")]
+    #[error(
+        "no credentials: configure LinkV (ClientBuilder::linkv, or {}), Polyv \
+         (ClientBuilder::polyv, or {}), or both",
+        env_vars(Vendor::Linkv),
+        env_vars(Vendor::Polyv)
+    )]
     NoCredentials,
     /// The client is not configured for the vendor the call needs.
-    #[error("{0} credentials are not configured on this client")]
+    #[error("{}", not_configured(*.0))]
     NotConfigured(Vendor),
     /// Some of the variables that configure a vendor together are set, others not.
     #[error("{vendor} is configured only in part: {} not set", missing.join(", "))]
@@ -174,10 +179,12 @@ pub enum ConfigError {
         problem: String,
     },
     /// Credentials from the environment are malformed.
-    #[error("{vendor} credentials from the environment: {source}")]
+    #[error("{variable}: {source}")]
     Credentials {
         /// The vendor.
         vendor: Vendor,
+        /// The variable that held the malformed value.
+        variable: &'static str,
         /// Why.
         #[source]
         source: CredentialsError,
@@ -223,6 +230,24 @@ pub enum ConfigError {
     #[cfg(feature = "redis")]
     #[error(transparent)]
     RedisRateLimiter(#[from] crate::RedisLimiterError),
+}
+
+fn not_configured(vendor: Vendor) -> String {
+    format!(
+        "{vendor} credentials are not configured on this client: give them with \
+         ClientBuilder::{} or set {}",
+        vendor.as_str(),
+        env_vars(vendor)
+    )
+}
+
+/// The variables that configure `vendor`, for messages that say how to fix a configuration.
+fn env_vars(vendor: Vendor) -> String {
+    use crate::env::{LINKV_APP_ID, LINKV_BASE_URL, LINKV_SECRET, POLYV_APP_ID, POLYV_SECRET};
+    match vendor {
+        Vendor::Linkv => format!("{LINKV_APP_ID}, {LINKV_SECRET} and {LINKV_BASE_URL}"),
+        Vendor::Polyv => format!("{POLYV_APP_ID} and {POLYV_SECRET}"),
+    }
 }
 
 impl Error {
@@ -420,8 +445,33 @@ impl fmt::Display for Error {
     }
 }
 
+/// `Debug` says what went wrong first, in words: it is what `fn main() -> Result<(), Error>`
+/// prints. The message, its causes, then what the SDK makes of it; `{:#?}` gives the fields.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            write!(f, "{self}")?;
+            let mut source = std::error::Error::source(self);
+            while let Some(cause) = source {
+                write!(f, "\n  caused by: {cause}")?;
+                source = cause.source();
+            }
+            let meaning = self.meaning;
+            write!(
+                f,
+                "\n  ({}; retryable: {}; outcome unknown: {}",
+                meaning.class().as_str(),
+                meaning.is_retryable(),
+                meaning.may_have_been_applied()
+            )?;
+            if self.attempts > 0 {
+                write!(f, "; {} attempts", self.attempts)?;
+            }
+            if let Some(change) = &self.change {
+                write!(f, "; request_id {}", change.request_id())?;
+            }
+            return f.write_str(")");
+        }
         let mut debug = f.debug_struct("Error");
         debug
             .field("kind", &self.kind)
@@ -651,5 +701,76 @@ mod tests {
         ] {
             assert_eq!(DisplayDuration(Duration::from_secs(secs)).to_string(), text);
         }
+    }
+
+    #[test]
+    fn debug_says_what_went_wrong_and_what_follows() {
+        let err = Error::from(ConfigError::NoCredentials);
+        let debug = format!("{err:?}");
+        assert!(
+            debug.starts_with("no credentials: configure LinkV"),
+            "{debug}"
+        );
+        assert!(
+            debug.contains("(config; retryable: false; outcome unknown: false)"),
+            "{debug}"
+        );
+        let err = Error::from(TransportError::with_source(
+            TransportErrorKind::Connect,
+            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        ));
+        let debug = format!("{err:?}");
+        assert!(
+            debug.starts_with("could not connect to the server\n  caused by: "),
+            "{debug}"
+        );
+        assert!(
+            debug.ends_with("(unavailable; retryable: true; outcome unknown: false)"),
+            "{debug}"
+        );
+        // The fields on request.
+        let alternate = format!("{err:#?}");
+        assert!(alternate.starts_with("Error {"), "{alternate}");
+        assert!(alternate.contains("meaning:"), "{alternate}");
+    }
+
+    #[test]
+    fn configuration_errors_name_what_fixes_them() {
+        let none = ConfigError::NoCredentials.to_string();
+        for fix in [
+            "ClientBuilder::linkv",
+            "LIVEAPI_LINKV_APP_ID, LIVEAPI_LINKV_SECRET and LIVEAPI_LINKV_BASE_URL",
+            "ClientBuilder::polyv",
+            "LIVEAPI_POLYV_APP_ID and LIVEAPI_POLYV_SECRET",
+        ] {
+            assert!(none.contains(fix), "{none}");
+        }
+        assert_eq!(
+            ConfigError::NotConfigured(Vendor::Polyv).to_string(),
+            "Polyv credentials are not configured on this client: give them with \
+             ClientBuilder::polyv or set LIVEAPI_POLYV_APP_ID and LIVEAPI_POLYV_SECRET"
+        );
+        let missing = Error::from(CredentialsError::Missing {
+            field: "live_app_secret",
+        });
+        assert_eq!(
+            missing.to_string(),
+            "live_app_secret is not set: give it to the credentials builder (.secret(…))"
+        );
+    }
+
+    #[test]
+    fn a_clock_error_keeps_its_parts() {
+        let refusal = ApiError::polyv(400, "error", "invalid timestamp.");
+        let clock = ClockError {
+            offset: Some(offset(200)),
+            refusal,
+        };
+        assert_eq!(clock.offset(), Some(offset(200)));
+        assert_eq!(clock.vendor(), Vendor::Polyv);
+        assert_eq!(clock.refusal().message(), "invalid timestamp.");
+        let err = Error::from(ErrorKind::Clock(clock));
+        assert!(!err.is_rate_limited() && !err.is_auth() && !err.is_timeout());
+        assert!(!err.is_config() && !err.is_invalid_input() && !err.needs_reconciliation());
     }
 }

@@ -294,7 +294,9 @@ async fn a_client_without_linkv_says_so() {
     ));
     assert_eq!(
         err.to_string(),
-        "LinkV credentials are not configured on this client"
+        "LinkV credentials are not configured on this client: give them with \
+         ClientBuilder::linkv or set LIVEAPI_LINKV_APP_ID, LIVEAPI_LINKV_SECRET and \
+         LIVEAPI_LINKV_BASE_URL"
     );
 }
 
