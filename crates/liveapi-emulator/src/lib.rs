@@ -93,3 +93,4 @@ pub use http::request_log::RequestRecord;
 pub use running::RunningEmulator;
 pub use start::StartError;
 pub use vendors::rate_limit::IpRateLimit;
+pub use vendors::signature_refusal::{ParamDifference, ReceivedParam, SignatureRefusal};

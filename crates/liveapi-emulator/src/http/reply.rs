@@ -12,6 +12,7 @@ use http::{Response, StatusCode};
 use hyper::body::{Frame, SizeHint};
 use serde_json::{Value, json};
 
+use crate::vendors::signature_refusal::SignatureRefusal;
 use crate::{FaultKind, Vendor};
 
 const JSON: &str = "application/json;charset=UTF-8";
@@ -97,6 +98,8 @@ pub(crate) struct Reply {
     content_type: &'static str,
     /// The vendor's message, for the request log.
     pub(crate) message: String,
+    /// What the emulator expected of a signature it refused, for the request log.
+    pub(crate) signature: Option<Box<SignatureRefusal>>,
     retry_after: bool,
     close: bool,
 }
@@ -109,6 +112,7 @@ impl Reply {
             body: Bytes::from(value.to_string()),
             content_type: JSON,
             message: message.into(),
+            signature: None,
             retry_after: false,
             close: false,
         }
@@ -128,9 +132,16 @@ impl Reply {
             body: Bytes::from(page),
             content_type: HTML,
             message: line,
+            signature: None,
             retry_after: status == StatusCode::SERVICE_UNAVAILABLE,
             close: false,
         }
+    }
+
+    /// Adds what the emulator expected of the signature this answer refuses.
+    pub(crate) fn explained(mut self, refusal: Option<SignatureRefusal>) -> Self {
+        self.signature = refusal.map(Box::new);
+        self
     }
 
     /// Asks the client to close the connection after this answer (after an oversized body
