@@ -9,12 +9,16 @@
 //!   prefixes no other test uses.
 //! - `postgres` (feature `postgres`): `TestSchema`, a PostgreSQL schema of its own per test,
 //!   dropped at the end.
+//! - `browser` (feature `browser`): headless Chromium driven over WebDriver, found (or
+//!   skipped, or failed in CI) by the same rule as the services.
 //! - `emulator_crash` (feature `emulator-crash`): the crash test of
 //!   `liveapi emulator --state`, run small by a test of the `liveapi` binary and at scale by
 //!   the `emulator_crash` harness.
 //!
 //! `docs/testing.md` in the repository tells the whole story: services, isolation, harnesses.
 
+#[cfg(feature = "browser")]
+pub mod browser;
 #[cfg(feature = "emulator-crash")]
 pub mod emulator_crash;
 #[cfg(feature = "postgres")]

@@ -7,7 +7,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use http::header::{
+    CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER,
+};
 use http::{Response, StatusCode};
 use hyper::body::{Frame, SizeHint};
 use serde_json::{Value, json};
@@ -102,6 +104,8 @@ pub(crate) struct Reply {
     pub(crate) signature: Option<Box<SignatureRefusal>>,
     retry_after: bool,
     close: bool,
+    /// More headers, for the dashboard's page and files.
+    headers: &'static [(&'static str, &'static str)],
 }
 
 impl Reply {
@@ -115,6 +119,7 @@ impl Reply {
             signature: None,
             retry_after: false,
             close: false,
+            headers: &[],
         }
     }
 
@@ -135,6 +140,7 @@ impl Reply {
             signature: None,
             retry_after: status == StatusCode::SERVICE_UNAVAILABLE,
             close: false,
+            headers: &[],
         }
     }
 
@@ -142,6 +148,25 @@ impl Reply {
     pub(crate) fn explained(mut self, refusal: Option<SignatureRefusal>) -> Self {
         self.signature = refusal.map(Box::new);
         self
+    }
+
+    /// A file built into the binary (the dashboard's page, script and style sheet), with its
+    /// content type and more headers.
+    pub(crate) fn file(
+        content_type: &'static str,
+        body: &'static str,
+        headers: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: Bytes::from_static(body.as_bytes()),
+            content_type,
+            message: String::new(),
+            signature: None,
+            retry_after: false,
+            close: false,
+            headers,
+        }
     }
 
     /// Asks the client to close the connection after this answer (after an oversized body
@@ -257,6 +282,15 @@ impl Reply {
         }
         if self.close {
             headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        for (name, value) in self.headers {
+            // Constants of this crate, checked by the dashboard's tests.
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.insert(name, value);
+            }
         }
         response
     }

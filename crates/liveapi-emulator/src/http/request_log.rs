@@ -92,7 +92,11 @@ impl RequestLog {
     pub(crate) fn recent(&self, limit: usize) -> Vec<RequestRecord> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let skip = entries.len().saturating_sub(limit);
-        entries.iter().skip(skip).map(|e| e.record.clone()).collect()
+        entries
+            .iter()
+            .skip(skip)
+            .map(|e| e.record.clone())
+            .collect()
     }
 
     /// The most recent `limit` records that `keep` accepts, newest first, with their answers.

@@ -14,10 +14,10 @@
 
 use http::request::Parts;
 use http::{Method, StatusCode};
-use liveapi_model::{ParamSource, Vendor};
 use liveapi_model::linkv::{
     ChangeGold, ChangeType, Expiration, GetUserTokens, LinkvRequest, OrderSuccess, ThGetToken,
 };
+use liveapi_model::{ParamSource, Vendor};
 use liveapi_sign::{SignError, VerifyError, linkv};
 use serde_json::json;
 
@@ -213,12 +213,8 @@ fn answer(shared: &Shared, endpoint: Endpoint, parts: &Parts, body: &[u8]) -> Re
             return reply;
         }
         // A refused signature: say what was expected, for the request log.
-        let refusal = signature_refusal::explain(
-            Vendor::Linkv,
-            &params,
-            body,
-            &entry.app.app_secret,
-        );
+        let refusal =
+            signature_refusal::explain(Vendor::Linkv, &params, body, &entry.app.app_secret);
         return reply.explained(refusal);
     }
     let result = match endpoint {

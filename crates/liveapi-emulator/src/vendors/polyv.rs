@@ -184,8 +184,7 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8], client: IpAddr
             return reply;
         }
         // A refused signature: say what was expected, for the request log.
-        let refusal =
-            signature_refusal::explain(Vendor::Polyv, &params, body, &entry.app.secret);
+        let refusal = signature_refusal::explain(Vendor::Polyv, &params, body, &entry.app.secret);
         return reply.explained(refusal);
     }
     let channel = match scope(entry, &params) {

@@ -202,11 +202,12 @@ pub(crate) fn explain(
         .collect();
 
     let first_difference = received.and_then(|received| {
-        first_difference(vendor, &ordered, params, body, secret, received)
-            .map(|(param, finding)| ParamDifference {
+        first_difference(vendor, &ordered, params, body, secret, received).map(
+            |(param, finding)| ParamDifference {
                 param: masker.mask(&param),
                 finding: masker.mask(&finding),
-            })
+            },
+        )
     });
     let hint = hint(vendor, &expected, received, first_difference.is_some());
     Some(SignatureRefusal {
@@ -228,9 +229,8 @@ fn first_difference(
     secret: &str,
     received: &str,
 ) -> Option<(String, String)> {
-    let matches = |tried: &Params| {
-        sign(vendor, tried, secret).is_ok_and(|sign| sign.matches(received))
-    };
+    let matches =
+        |tried: &Params| sign(vendor, tried, secret).is_ok_and(|sign| sign.matches(received));
     let mut found: Vec<(String, String)> = Vec::new();
     for (name, value) in ordered.iter().map(|p| (&p.0, &p.1)) {
         if name == "sign" || !signs(vendor, name, value) {
@@ -244,7 +244,16 @@ fn first_difference(
         let encoded = encodings(value).into_iter().find(|encoded| {
             let tried: Params = params
                 .iter()
-                .map(|(k, v)| (k.clone(), if k == name { encoded.clone() } else { v.clone() }))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        if k == name {
+                            encoded.clone()
+                        } else {
+                            v.clone()
+                        },
+                    )
+                })
                 .collect();
             matches(&tried)
         });
@@ -273,16 +282,13 @@ fn first_difference(
             }
         }
     }
-    found.into_iter().min_by(|a, b| canonical_order(vendor, &a.0, &b.0))
+    found
+        .into_iter()
+        .min_by(|a, b| canonical_order(vendor, &a.0, &b.0))
 }
 
 /// What to check, when the parameters do not say it.
-fn hint(
-    vendor: Vendor,
-    expected: &Signature,
-    received: Option<&str>,
-    explained: bool,
-) -> String {
+fn hint(vendor: Vendor, expected: &Signature, received: Option<&str>, explained: bool) -> String {
     let Some(received) = received else {
         return "no sign was sent".to_owned();
     };

@@ -1,0 +1,248 @@
+//! A real headless browser for the tests: Debian's `chromium`, driven over WebDriver through
+//! its `chromedriver` (with `fantoccini`), one driver on a free loopback port and one fresh
+//! profile per test.
+//!
+//! A machine without `chromium` or `chromedriver` is a missing service, under the rule of
+//! [`service`](crate::service): the test is skipped with a notice, and fails in CI (`.ci/run`
+//! installs both from Debian's packages when they are missing).
+//!
+//! The network here is closed: Chromium's own background traffic (updates, sync, field trials)
+//! is turned off by its flags, so that nothing waits on a connection that is refused.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use crate::service::unavailable;
+
+/// The variable naming another `chromium` binary than the one on the `PATH`.
+pub const CHROMIUM: &str = "LIVEAPI_TEST_CHROMIUM";
+/// The variable naming another `chromedriver` binary than the one on the `PATH`.
+pub const CHROMEDRIVER: &str = "LIVEAPI_TEST_CHROMEDRIVER";
+
+/// The flags Chromium runs with: headless, no sandbox (tests run as root in CI's containers),
+/// and none of its background connections, which a closed network refuses.
+pub const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+];
+
+/// How long `chromedriver` may take to answer after it starts.
+const DRIVER_START: Duration = Duration::from_secs(20);
+
+/// Where `name` is: the file named by `variable`, or the first `names` on the `PATH`.
+fn locate(variable: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(variable).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The installed browser and its WebDriver.
+#[derive(Clone, Debug)]
+pub struct Browser {
+    chromium: PathBuf,
+    chromedriver: PathBuf,
+}
+
+impl Browser {
+    /// Finds `chromium` and `chromedriver` (or the binaries [`CHROMIUM`] and [`CHROMEDRIVER`]
+    /// name), or `None` after a notice that the test is skipped.
+    ///
+    /// # Panics
+    /// In CI, when either is missing.
+    #[must_use]
+    pub fn find() -> Option<Self> {
+        let chromium = locate(CHROMIUM, &["chromium", "chromium-browser"]);
+        let chromedriver = locate(CHROMEDRIVER, &["chromedriver"]);
+        match (chromium, chromedriver) {
+            (Some(chromium), Some(chromedriver)) => Some(Self {
+                chromium,
+                chromedriver,
+            }),
+            _ => unavailable(
+                "chromium and chromedriver are not installed \
+                 (apt-get install chromium chromium-driver)",
+            ),
+        }
+    }
+
+    /// The browser binary.
+    #[must_use]
+    pub fn chromium(&self) -> &Path {
+        &self.chromium
+    }
+
+    /// Starts `chromedriver` on a free loopback port and waits until it is ready, or `None`
+    /// after a notice (a failure in CI) if it does not start.
+    ///
+    /// # Panics
+    /// In CI, when it does not start.
+    #[must_use]
+    pub fn start_driver(&self) -> Option<ChromeDriver> {
+        match ChromeDriver::start(self) {
+            Ok(driver) => Some(driver),
+            Err(why) => unavailable(&why),
+        }
+    }
+}
+
+/// A running `chromedriver` and the profile directory of its browser, both gone when it is
+/// dropped.
+#[derive(Debug)]
+pub struct ChromeDriver {
+    port: u16,
+    child: Child,
+    chromium: PathBuf,
+    profile: PathBuf,
+}
+
+/// Whether the driver at `port` answers `/status` with `"ready": true`.
+fn ready(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request =
+        format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200") && answer.replace(' ', "").contains("\"ready\":true")
+}
+
+impl ChromeDriver {
+    fn start(browser: &Browser) -> Result<Self, String> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free loopback port for chromedriver: {e}"))?
+            .port();
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let profile = std::env::temp_dir().join(format!(
+            "liveapi-chromium-{}-{port}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&profile)
+            .map_err(|e| format!("cannot make {}: {e}", profile.display()))?;
+        let child = Command::new(&browser.chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run `{}`: {e}", browser.chromedriver.display()))?;
+        let driver = Self {
+            port,
+            child,
+            chromium: browser.chromium.clone(),
+            profile,
+        };
+        let started = Instant::now();
+        while !ready(port) {
+            if started.elapsed() > DRIVER_START {
+                return Err(format!("chromedriver did not answer on port {port}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+
+    /// The driver's WebDriver URL: `http://127.0.0.1:PORT`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The capabilities of a headless Chromium session with a window of `width` × `height`
+    /// and this driver's fresh profile.
+    #[must_use]
+    pub fn capabilities(&self, width: u32, height: u32) -> serde_json::Map<String, Value> {
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
+        args.push(format!("--window-size={width},{height}"));
+        args.push(format!("--user-data-dir={}", self.profile.display()));
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({"binary": self.chromium.display().to_string(), "args": args}),
+        );
+        capabilities
+    }
+
+    /// Opens a browser session with a window of `width` × `height`.
+    ///
+    /// # Errors
+    /// Why the driver could not start the browser.
+    pub async fn session(
+        &self,
+        width: u32,
+        height: u32,
+    ) -> Result<fantoccini::Client, fantoccini::error::NewSessionError> {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        fantoccini::ClientBuilder::new(connector)
+            .capabilities(self.capabilities(width, height))
+            .connect(&self.url())
+            .await
+    }
+}
+
+/// The processes whose command line names `profile`: the browser this driver started (and its
+/// helpers), which outlive a driver killed before it closed its session.
+#[cfg(target_os = "linux")]
+fn browser_processes(profile: &Path) -> Vec<String> {
+    let needle = format!("--user-data-dir={}", profile.display());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.to_owned();
+            pid.bytes().all(|b| b.is_ascii_digit()).then_some(pid)
+        })
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+                cmdline
+                    .split(|b| *b == 0)
+                    .any(|arg| arg == needle.as_bytes())
+            })
+        })
+        .collect()
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // A test that failed before closing its session leaves the browser running: end it by
+        // its process ids, found by this driver's own profile directory.
+        #[cfg(target_os = "linux")]
+        for pid in browser_processes(&self.profile) {
+            let _ = Command::new("kill")
+                .args(["-9", &pid])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
