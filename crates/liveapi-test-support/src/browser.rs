@@ -19,6 +19,9 @@ use serde_json::{Value, json};
 
 use crate::service::unavailable;
 
+/// The WebDriver client the sessions are, for the tests to drive them with.
+pub use fantoccini;
+
 /// The variable naming another `chromium` binary than the one on the `PATH`.
 pub const CHROMIUM: &str = "LIVEAPI_TEST_CHROMIUM";
 /// The variable naming another `chromedriver` binary than the one on the `PATH`.

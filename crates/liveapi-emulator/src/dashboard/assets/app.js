@@ -77,7 +77,7 @@
       h('tbody', {}, rows.length
         ? rows.map((row) => h('tr', {}, row.map((cell, i) =>
           h('td', { class: numeric[i] ? 'num' : null }, cell))))
-        : h('tr', {}, h('td', { colspan: columns.length, class: 'muted' }, 'nothing yet'))));
+        : h('tr', {}, h('td', { colspan: columns.length, class: 'muted' }, 'none'))));
   }
 
   function definitions(pairs) {
@@ -140,7 +140,7 @@
       ])),
       h('section', { class: 'card', 'aria-label': 'Faults' }, h('h2', {}, 'Faults'), definitions([
         ['in force', faults.active ? tag('rate ' + faults.faults.rate, 'bad') : tag('none', 'ok')],
-        ['kinds', kinds || '—'],
+        ['kinds', faults.active ? kinds : '—'],
         ['only', [...(faults.faults.vendors || []), ...(faults.faults.paths || [])].join(', ') || 'every vendor path'],
         ['seed', String(faults.seed)],
         ['injected', (injected || 'none') + ' of ' + faults.stats.eligible + ' eligible'],
@@ -169,15 +169,44 @@
       ])),
     );
     $('overview-apps').replaceChildren(
-      table(['LinkV app key (app_id)', 'alias (channel)', 'kind', 'users#', 'coin changes#'],
+      h('div', {}, table(['LinkV app key (app_id)', 'alias', 'kind', 'users#', 'coin changes#'],
         data.apps.linkv.map((a) => [mono(a.app_key), a.alias, a.demo ? tag('demo') : tag('configured'),
-          String(a.users), String(a.applied_total)]), 'LinkV'),
-      h('br'),
-      table(['Polyv appId', 'channels', 'kind'],
+          String(a.users), String(a.applied_total)]), 'LinkV')),
+      h('div', {}, table(['Polyv appId', 'channels', 'kind'],
         data.apps.polyv.map((a) => [mono(a.app_id), a.channels.join(', '),
-          a.demo ? tag('demo') : tag('configured')]), 'Polyv'),
+          a.demo ? tag('demo') : tag('configured')]), 'Polyv')),
     );
     prefillFaults(faults.faults);
+  }
+
+  /** The status a vendor's JSON answer gives in its body (LinkV's `status`, Polyv's `code`). */
+  function bodyStatus(answer) {
+    try {
+      const body = JSON.parse(answer);
+      const status = Number(typeof body.status === 'string' ? body.status : body.code);
+      return Number.isInteger(status) ? status : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  /** A request's answer in a few words: its status, its message, its fault. */
+  function answerCells(r) {
+    const inBody = r.answer ? bodyStatus(r.answer) : null;
+    // LinkV answers its errors in HTTP 200 by default: the body's status tells.
+    const shown = inBody !== null && inBody !== r.status ? r.status + ' · status ' + inBody : String(r.status);
+    const failed = r.status >= 400 || (inBody !== null && inBody >= 400);
+    const status = r.status === null || r.status === undefined
+      ? tag('reset', 'bad')
+      : tag(shown, failed ? 'bad' : 'ok');
+    return [status, r.message || '', r.fault ? tag(r.fault, 'warn') : '',
+      r.signature ? tag('refused signature', 'bad') : ''];
+  }
+
+  function renderLatest(data) {
+    $('overview-latest').replaceChildren(table(['#', 'when', 'request', 'status', 'message', 'fault', ''],
+      data.requests.map((r) => [String(r.seq), time(r.at_ms), mono(r.method + ' ' + r.path), ...answerCells(r)]),
+      'The latest requests (all of them under 4 Requests)'));
   }
 
   function showJournalOf(user) {
@@ -238,9 +267,7 @@
   function renderRequests(data) {
     $('requests-list').replaceChildren(...(data.requests.length ? data.requests.map((r) => {
       const refused = Boolean(r.signature);
-      const status = r.status === null || r.status === undefined
-        ? tag('reset', 'bad')
-        : tag(String(r.status), r.status >= 400 ? 'bad' : 'ok');
+      const [status] = answerCells(r);
       const details = h('details', { class: 'request' + (refused ? ' refused' : ''), 'data-seq': r.seq },
         h('summary', {},
           h('span', { class: 'muted' }, '#' + r.seq),
@@ -325,8 +352,9 @@
     busy = true;
     try {
       await view('overview', VIEWS + '/overview', renderOverview);
+      if (active === 'overview') await view('latest', VIEWS + '/requests?limit=8', renderLatest);
       if (SECTIONS[active]) await SECTIONS[active]();
-      setStatus('live · updated ' + new Date().toLocaleTimeString());
+      setStatus('live · ' + new Date().toLocaleTimeString());
     } catch (error) {
       setStatus('cannot reach the emulator (' + error.message + '); retrying', true);
     } finally {
@@ -419,7 +447,7 @@
   function logResult(text, bad) {
     const log = $('control-log');
     log.prepend(h('li', { class: bad ? 'bad' : null }, new Date().toLocaleTimeString() + ' · ' + text));
-    while (log.children.length > 20) log.lastChild.remove();
+    while (log.children.length > 5) log.lastChild.remove();
   }
 
   /** Confirms, then calls a JSON route and notes what it answered. */
@@ -436,7 +464,8 @@
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      const text = await response.text();
+      let text = await response.text();
+      if (text.length > 300) text = text.slice(0, 300) + '…';
       logResult(what + ': ' + method + ' ' + path + ' → ' + response.status + ' ' + text, !response.ok);
     } catch (error) {
       logResult(what + ': ' + error.message, true);
@@ -447,10 +476,13 @@
 
   let faultsEdited = false;
 
+  /** Shows the faults in force in the form, unless the reader is editing it. */
   function prefillFaults(faults) {
     if (faultsEdited || !faults) return;
     $('fault-rate').value = faults.rate;
-    for (const kind of KINDS) $('fault-kind-' + kind).checked = (faults.weights[kind] || 0) > 0;
+    // Weights without a rate mean nothing: a form without faults starts with no kind ticked.
+    const active = faults.rate > 0;
+    for (const kind of KINDS) $('fault-kind-' + kind).checked = active && (faults.weights[kind] || 0) > 0;
     $('fault-latency-min').value = faults.latency_min_ms;
     $('fault-latency-max').value = faults.latency_max_ms;
     $('fault-vendor-linkv').checked = faults.vendors.includes('linkv');
@@ -479,7 +511,6 @@
 
   function setUpControls() {
     $('fault-kinds').replaceChildren(
-      h('span', { class: 'muted' }, 'Kinds (none ticked: all):'),
       ...KINDS.map((kind) => h('label', {}, h('input', { type: 'checkbox', id: 'fault-kind-' + kind }), kind)));
     $('faults-form').addEventListener('input', () => { faultsEdited = true; });
     $('faults-set').addEventListener('click', async () => {
