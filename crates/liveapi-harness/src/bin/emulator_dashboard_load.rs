@@ -1,0 +1,332 @@
+//! The emulator's throughput with its dashboard open: acknowledged `changeGold` credits per
+//! second over HTTP, without a page and with a page client that reads what the open page
+//! reads, in alternating rounds, each on a fresh emulator.
+//!
+//! ```sh
+//! cargo run --release -p liveapi-harness --bin emulator_dashboard_load
+//! cargo run --release -p liveapi-harness --bin emulator_dashboard_load -- --rounds 10 --poll-ms 1000 --state
+//! ```
+//!
+//! The page client stands for a browser with the dashboard open and updating: every
+//! `--poll-ms` (1000, the page's own rate) it reads, on one keep-alive connection as a browser
+//! does, the views of every section at once (the overview, the latest requests, the users, the
+//! journal, the requests with their answers, the Polyv settings): more than the page, which reads
+//! the overview and the section on show. Under this load every view changes between two reads,
+//! so none is the cheap unchanged case. Prints each round's two figures and their ratio, then
+//! the aggregate and the median ratio: the cost of an open page.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use clap::Parser;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use liveapi::model::linkv::{
+    ChangeGold, Coins, Expiration, OpenId, PortraitUri, RequestId, ThGetToken, UserId, UserName,
+};
+use liveapi::request::{LinkvCredentials, Operation, OsEntropy};
+use liveapi_emulator::{Emulator, RunningEmulator};
+use liveapi_harness::cli::{positive, positive_count};
+
+type Http = Client<HttpConnector, Full<Bytes>>;
+
+/// Numbers the measurements, so that request ids are never reused (a reused one would be
+/// answered from the idempotency store instead of applied).
+static RUN: AtomicU64 = AtomicU64::new(0);
+
+/// What the page client reads each time: every section's view.
+const VIEWS: &[&str] = &[
+    "/_emulator/dashboard/overview",
+    "/_emulator/dashboard/requests?limit=8",
+    "/_emulator/dashboard/users?limit=100",
+    "/_emulator/dashboard/journal?limit=100",
+    "/_emulator/dashboard/requests?limit=100",
+    "/_emulator/dashboard/polyv",
+];
+
+/// The emulator's throughput with its dashboard open, against none.
+#[derive(Parser)]
+struct Options {
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 3, value_parser = positive)]
+    seconds: u64,
+    /// Rounds; each measures without the page and with it, the first one alternating.
+    #[arg(long, default_value_t = 6, value_parser = positive_count)]
+    rounds: usize,
+    /// Credits in flight at once.
+    #[arg(long, default_value_t = 32, value_parser = positive_count)]
+    concurrency: usize,
+    /// How often the page client reads the views, in milliseconds.
+    #[arg(long, default_value_t = 1_000, value_parser = positive)]
+    poll_ms: u64,
+    /// Keep the books in a state file (every credit synced before its answer).
+    #[arg(long)]
+    state: bool,
+}
+
+fn client() -> Http {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+async fn body(http: &Http, request: http::Request<Full<Bytes>>) -> Result<Bytes, String> {
+    let response = http.request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(format!("{status}: {}", String::from_utf8_lossy(&body)))
+    }
+}
+
+/// Sends one LinkV operation; an error unless it answers `status` 200.
+async fn send<O: Operation<Credentials = LinkvCredentials>>(
+    http: &Http,
+    creds: &LinkvCredentials,
+    op: &O,
+) -> Result<Bytes, String> {
+    let request = op
+        .build(creds, SystemTime::now(), &OsEntropy)
+        .map_err(|e| e.to_string())?;
+    let (parts, payload) = request.into_parts();
+    let answer = body(http, http::Request::from_parts(parts, Full::new(payload))).await?;
+    if answer.windows(14).any(|w| w == br#""status":"200""#) {
+        Ok(answer)
+    } else {
+        Err(String::from_utf8_lossy(&answer).into_owned())
+    }
+}
+
+/// Reads every view every `every` until `stop`; returns how many reads it made.
+async fn page(emulator_url: String, every: Duration, stop: Arc<AtomicBool>) -> Result<u64, String> {
+    let http = client();
+    let mut reads = 0u64;
+    let mut tick = tokio::time::interval(every);
+    // A read slower than the period delays the next, as the page's own timer does.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        for view in VIEWS {
+            let request = http::Request::get(format!("{emulator_url}{view}"))
+                .header(http::header::ACCEPT, "application/json")
+                .body(Full::new(Bytes::new()))
+                .map_err(|e| e.to_string())?;
+            body(&http, request).await?;
+            reads += 1;
+        }
+    }
+    Ok(reads)
+}
+
+/// How long one read of every view takes, in milliseconds: the median of `sets` reads one
+/// after another, after `credits` credits have filled the journal and the request log. Client
+/// and emulator share the process, so this bounds the emulator's own work from above.
+async fn cost(credits: u64, sets: usize) -> Result<f64, String> {
+    let emulator = Emulator::builder()
+        .rate_limit(None)
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    let options = Options {
+        seconds: 1,
+        rounds: 1,
+        concurrency: 32,
+        poll_ms: 1_000,
+        state: false,
+    };
+    // Fill the books: credits until there are `credits` of them.
+    while emulator.applied_total() < credits {
+        measure(&emulator, &options, false).await?;
+    }
+    let http = client();
+    let mut times = Vec::with_capacity(sets);
+    for _ in 0..sets {
+        let started = Instant::now();
+        for view in VIEWS {
+            let request = http::Request::get(emulator.url(view))
+                .header(http::header::ACCEPT, "application/json")
+                .body(Full::new(Bytes::new()))
+                .map_err(|e| e.to_string())?;
+            body(&http, request).await?;
+        }
+        times.push(started.elapsed().as_secs_f64() * 1_000.0);
+    }
+    emulator.shutdown().await.map_err(|e| e.to_string())?;
+    Ok(median(times))
+}
+
+/// Credits per second for `duration`, with a page client open or not.
+async fn measure(
+    emulator: &RunningEmulator,
+    options: &Options,
+    with_page: bool,
+) -> Result<(f64, u64), String> {
+    let app = emulator.linkv_app();
+    let creds = LinkvCredentials::builder()
+        .app_id(&app.app_key)
+        .secret(app.app_secret.as_str())
+        .alias(&app.alias)
+        .base_url(emulator.base_url())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let http = client();
+    let user = ThGetToken::register(
+        UserId::new("dashboard-load").map_err(|e| e.to_string())?,
+        UserName::new("Load").map_err(|e| e.to_string())?,
+        PortraitUri::new("https://example.com/l.png").map_err(|e| e.to_string())?,
+    );
+    let answer = send(&http, &creds, &user).await?;
+    let answer: serde_json::Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
+    let uid = answer["data"]["openId"]
+        .as_str()
+        .and_then(|id| OpenId::new(id).ok())
+        .ok_or("no openId")?;
+    let expiration = Expiration::after_days(SystemTime::now(), 30);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let page = with_page.then(|| {
+        tokio::spawn(page(
+            emulator.base_url(),
+            Duration::from_millis(options.poll_ms),
+            Arc::clone(&stop),
+        ))
+    });
+    let run = RUN.fetch_add(1, Ordering::Relaxed);
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(options.seconds);
+    let mut tasks = Vec::new();
+    for task in 0..options.concurrency {
+        let (http, creds, uid, done) =
+            (http.clone(), creds.clone(), uid.clone(), Arc::clone(&done));
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                n += 1;
+                let rid =
+                    RequestId::new(format!("dash-{run}-{task}-{n}")).map_err(|e| e.to_string())?;
+                let coins = Coins::new(1).map_err(|e| e.to_string())?;
+                let op = ChangeGold::add(uid.clone(), rid, coins, expiration)
+                    .map_err(|e| e.to_string())?;
+                send(&http, &creds, &op).await?;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    for task in tasks {
+        task.await.map_err(|e| e.to_string())??;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let reads = match page {
+        Some(page) => page.await.map_err(|e| e.to_string())??,
+        None => 0,
+    };
+    Ok((done.load(Ordering::Relaxed) as f64 / elapsed, reads))
+}
+
+async fn once(options: &Options, with_page: bool) -> Result<(f64, u64), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let mut builder = Emulator::builder().rate_limit(None);
+    if options.state {
+        builder = builder.state_file(dir.path().join("state.json"));
+    }
+    let emulator = builder.start().await.map_err(|e| e.to_string())?;
+    let measured = measure(&emulator, options, with_page).await?;
+    emulator.shutdown().await.map_err(|e| e.to_string())?;
+    Ok(measured)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+async fn run(options: &Options) -> Result<(), String> {
+    println!(
+        "changeGold credits at concurrency {}, {} s each, {}; page client every {} ms",
+        options.concurrency,
+        options.seconds,
+        if options.state {
+            "--state"
+        } else {
+            "in memory"
+        },
+        options.poll_ms
+    );
+    println!(
+        "{:>5} {:>14} {:>14} {:>8} {:>12}",
+        "round", "no page /s", "page open /s", "ratio", "view reads"
+    );
+    let (mut without, mut with, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..options.rounds {
+        let (plain, (open, reads)) = if round % 2 == 0 {
+            let plain = once(options, false).await?.0;
+            (plain, once(options, true).await?)
+        } else {
+            let open = once(options, true).await?;
+            (once(options, false).await?.0, open)
+        };
+        println!(
+            "{:>5} {:>14.0} {:>14.0} {:>7.1}% {:>12}",
+            round + 1,
+            plain,
+            open,
+            100.0 * open / plain,
+            reads
+        );
+        without.push(plain);
+        with.push(open);
+        ratios.push(open / plain);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    println!(
+        "mean: no page {:.0}/s, page open {:.0}/s ({:.1} %); median of the rounds' ratios {:.1} % \
+         (from {:.1} to {:.1} %)",
+        mean(&without),
+        mean(&with),
+        100.0 * mean(&with) / mean(&without),
+        100.0 * median(ratios.clone()),
+        100.0 * ratios.iter().copied().fold(f64::INFINITY, f64::min),
+        100.0 * ratios.iter().copied().fold(0.0, f64::max),
+    );
+    let per_set = cost(20_000, 200).await?;
+    println!(
+        "one read of every view, with 20 000 credits in the journal and a full request log: \
+         {per_set:.2} ms (median of 200), client included: at most {:.2} % of one core at one \
+         read every {} ms",
+        100.0 * per_set / options.poll_ms as f64,
+        options.poll_ms
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = Options::parse();
+    match run(&options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("emulator_dashboard_load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
