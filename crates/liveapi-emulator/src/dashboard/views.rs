@@ -142,7 +142,7 @@ pub(crate) fn journal(shared: &Shared, query: &Query) -> Value {
             .filter_map(|c| {
                 let user_id = ledger.user_id_of(&c.uid).unwrap_or_default();
                 (user.is_empty() || c.uid.contains(user) || user_id.contains(user))
-                    .then(|| (c, user_id))
+                    .then_some((c, user_id))
             })
             .take(limit)
             .map(|(c, user_id)| {
