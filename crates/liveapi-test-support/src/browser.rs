@@ -232,6 +232,16 @@ fn browser_processes(profile: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Whether a process is still running (a zombie waiting to be reaped is not).
+#[cfg(target_os = "linux")]
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the parenthesised command name, which may hold spaces.
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
+    })
+}
+
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -239,12 +249,21 @@ impl Drop for ChromeDriver {
         // A test that failed before closing its session leaves the browser running: end it by
         // its process ids, found by this driver's own profile directory.
         #[cfg(target_os = "linux")]
-        for pid in browser_processes(&self.profile) {
-            let _ = Command::new("kill")
-                .args(["-9", &pid])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+        {
+            let pids = browser_processes(&self.profile);
+            for pid in &pids {
+                let _ = Command::new("kill")
+                    .args(["-9", pid])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+            // Until they are gone they may still write into the profile.
+            let started = Instant::now();
+            while pids.iter().any(|pid| running(pid)) && started.elapsed() < Duration::from_secs(5)
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
         let _ = std::fs::remove_dir_all(&self.profile);
     }

@@ -253,7 +253,7 @@ async fn once(options: &Options, with_page: bool) -> Result<(f64, u64), String> 
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]
@@ -278,7 +278,7 @@ async fn run(options: &Options) -> Result<(), String> {
     );
     let (mut without, mut with, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..options.rounds {
-        let (plain, (open, reads)) = if round % 2 == 0 {
+        let (plain, (open, reads)) = if round.is_multiple_of(2) {
             let plain = once(options, false).await?.0;
             (plain, once(options, true).await?)
         } else {
