@@ -1,10 +1,11 @@
-//! A real headless browser for the tests: Debian's `chromium`, driven over WebDriver through
-//! its `chromedriver` (with `fantoccini`), one driver on a free loopback port and one fresh
-//! profile per test.
+//! A real headless browser for the tests and harnesses: Debian's `chromium`, driven over
+//! WebDriver through its `chromedriver` (feature `browser`, with `fantoccini`), one driver on a
+//! free loopback port and one fresh profile per test; or left on one page ([`HeadlessPage`]),
+//! as a person leaves a dashboard open.
 //!
-//! A machine without `chromium` or `chromedriver` is a missing service, under the rule of
-//! [`service`](crate::service): the test is skipped with a notice, and fails in CI (`.ci/run`
-//! installs both from Debian's packages when they are missing).
+//! For a test, a machine without `chromium` or `chromedriver` is a missing service, under the
+//! rule of [`service`](crate::service): [`Browser::find`] skips the test with a notice, and
+//! fails in CI (`.ci/run` installs both from Debian's packages when they are missing).
 //!
 //! The network here is closed: Chromium's own background traffic (updates, sync, field trials)
 //! is turned off by its flags, so that nothing waits on a connection that is refused.
@@ -15,11 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
-
 use crate::service::unavailable;
 
 /// The WebDriver client the sessions are, for the tests to drive them with.
+#[cfg(feature = "browser")]
 pub use fantoccini;
 
 /// The variable naming another `chromium` binary than the one on the `PATH`.
@@ -44,6 +44,8 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
 
 /// How long `chromedriver` may take to answer after it starts.
 const DRIVER_START: Duration = Duration::from_secs(20);
+/// How long a browser asked to stop may take before it is killed.
+const BROWSER_STOP: Duration = Duration::from_secs(5);
 
 /// Where `name` is: the file named by `variable`, or the first `names` on the `PATH`.
 fn locate(variable: &str, names: &[&str]) -> Option<PathBuf> {
@@ -71,17 +73,28 @@ impl Browser {
     /// In CI, when either is missing.
     #[must_use]
     pub fn find() -> Option<Self> {
+        match Self::locate() {
+            Ok(browser) => Some(browser),
+            Err(why) => unavailable(&why),
+        }
+    }
+
+    /// Finds `chromium` and `chromedriver`, or says what is missing: for a harness, which has
+    /// no test to skip.
+    ///
+    /// # Errors
+    /// What is not installed.
+    pub fn locate() -> Result<Self, String> {
         let chromium = locate(CHROMIUM, &["chromium", "chromium-browser"]);
         let chromedriver = locate(CHROMEDRIVER, &["chromedriver"]);
         match (chromium, chromedriver) {
-            (Some(chromium), Some(chromedriver)) => Some(Self {
+            (Some(chromium), Some(chromedriver)) => Ok(Self {
                 chromium,
                 chromedriver,
             }),
-            _ => unavailable(
-                "chromium and chromedriver are not installed \
-                 (apt-get install chromium chromium-driver)",
-            ),
+            _ => Err("chromium and chromedriver are not installed \
+                      (apt-get install chromium chromium-driver)"
+                .to_owned()),
         }
     }
 
@@ -103,6 +116,186 @@ impl Browser {
             Err(why) => unavailable(&why),
         }
     }
+
+    /// Opens `url` in a headless browser of its own with a window of `width` × `height`, and
+    /// leaves it there until the page is dropped.
+    ///
+    /// # Errors
+    /// Why the browser could not be started.
+    pub fn open(&self, url: &str, width: u32, height: u32) -> Result<HeadlessPage, String> {
+        let profile = Profile::new("page")?;
+        let child = Command::new(&self.chromium)
+            .args(CHROMIUM_FLAGS)
+            .arg(format!("--window-size={width},{height}"))
+            .arg(profile.flag())
+            .arg(url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run `{}`: {e}", self.chromium.display()))?;
+        Ok(HeadlessPage {
+            child,
+            _profile: profile,
+        })
+    }
+}
+
+/// A fresh browser profile directory, and the end of every browser process using it.
+#[derive(Debug)]
+struct Profile(PathBuf);
+
+impl Profile {
+    fn new(kind: &str) -> Result<Self, String> {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!(
+            "liveapi-chromium-{kind}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+        Ok(Self(dir))
+    }
+
+    fn flag(&self) -> String {
+        format!("--user-data-dir={}", self.0.display())
+    }
+
+    /// The processes whose command line names this profile: the browser (and its helpers),
+    /// which outlive a driver killed before it closed its session.
+    #[cfg(target_os = "linux")]
+    fn processes(&self) -> Vec<String> {
+        let needle = self.flag();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let pid = entry.file_name().to_str()?.to_owned();
+                pid.bytes().all(|b| b.is_ascii_digit()).then_some(pid)
+            })
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+                    cmdline
+                        .split(|b| *b == 0)
+                        .any(|arg| arg == needle.as_bytes())
+                })
+            })
+            .collect()
+    }
+}
+
+/// Whether a process is still running (a zombie waiting to be reaped is not).
+#[cfg(target_os = "linux")]
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        // The state follows the parenthesised command name, which may hold spaces.
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
+    })
+}
+
+/// Sends `signal` to the process `pid`.
+fn signal(pid: &str, signal: &str) {
+    let _ = Command::new("kill")
+        .args([signal, pid])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        // Ends what is left of the browser by its process ids, found by this profile alone,
+        // and waits until they are gone: until then they may still write into the profile.
+        #[cfg(target_os = "linux")]
+        {
+            let pids = self.processes();
+            for pid in &pids {
+                signal(pid, "-KILL");
+            }
+            let started = Instant::now();
+            while pids.iter().any(|pid| running(pid)) && started.elapsed() < BROWSER_STOP {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A headless browser left on one page, stopped when dropped.
+#[derive(Debug)]
+pub struct HeadlessPage {
+    child: Child,
+    /// Held for its `Drop`, after the browser's.
+    _profile: Profile,
+}
+
+impl HeadlessPage {
+    /// The CPU time (user and system) the browser and every process it started have used so
+    /// far, those still running, from `/proc`; zero elsewhere.
+    #[must_use]
+    pub fn cpu_time(&self) -> Duration {
+        #[cfg(target_os = "linux")]
+        {
+            let processes = process_table();
+            let mut tree = vec![self.child.id()];
+            let mut ticks = 0;
+            while let Some(pid) = tree.pop() {
+                for &(child, parent, used) in &processes {
+                    if child == pid {
+                        ticks += used;
+                    }
+                    if parent == pid {
+                        tree.push(child);
+                    }
+                }
+            }
+            // Clock ticks of 1/100 s: USER_HZ, the same on every Linux architecture.
+            Duration::from_millis(ticks * 10)
+        }
+        #[cfg(not(target_os = "linux"))]
+        Duration::ZERO
+    }
+}
+
+/// Every process: its id, its parent's, and the CPU ticks it used (user and system).
+#[cfg(target_os = "linux")]
+fn process_table() -> Vec<(u32, u32, u64)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // After the parenthesised name: the state (field 3), then field 4 on; the parent is
+            // field 4, utime and stime are fields 14 and 15.
+            let (_, rest) = stat.rsplit_once(") ")?;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let parent: u32 = fields.get(1)?.parse().ok()?;
+            let utime: u64 = fields.get(11)?.parse().ok()?;
+            let stime: u64 = fields.get(12)?.parse().ok()?;
+            Some((pid, parent, utime + stime))
+        })
+        .collect()
+}
+
+impl Drop for HeadlessPage {
+    fn drop(&mut self) {
+        // Asked to stop first, so that it ends its helpers itself.
+        signal(&self.child.id().to_string(), "-TERM");
+        let started = Instant::now();
+        while matches!(self.child.try_wait(), Ok(None)) && started.elapsed() < BROWSER_STOP {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The profile, dropped next, ends any helper left behind.
+    }
 }
 
 /// A running `chromedriver` and the profile directory of its browser, both gone when it is
@@ -111,8 +304,10 @@ impl Browser {
 pub struct ChromeDriver {
     port: u16,
     child: Child,
+    #[cfg_attr(not(feature = "browser"), allow(dead_code))]
     chromium: PathBuf,
-    profile: PathBuf,
+    #[cfg_attr(not(feature = "browser"), allow(dead_code))]
+    profile: Profile,
 }
 
 /// Whether the driver at `port` answers `/status` with `"ready": true`.
@@ -137,15 +332,7 @@ impl ChromeDriver {
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free loopback port for chromedriver: {e}"))?
             .port();
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let profile = std::env::temp_dir().join(format!(
-            "liveapi-chromium-{}-{port}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&profile)
-            .map_err(|e| format!("cannot make {}: {e}", profile.display()))?;
+        let profile = Profile::new("driver")?;
         let child = Command::new(&browser.chromedriver)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
@@ -177,16 +364,21 @@ impl ChromeDriver {
 
     /// The capabilities of a headless Chromium session with a window of `width` × `height`
     /// and this driver's fresh profile.
+    #[cfg(feature = "browser")]
     #[must_use]
-    pub fn capabilities(&self, width: u32, height: u32) -> serde_json::Map<String, Value> {
+    pub fn capabilities(
+        &self,
+        width: u32,
+        height: u32,
+    ) -> serde_json::Map<String, serde_json::Value> {
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
         args.push(format!("--window-size={width},{height}"));
-        args.push(format!("--user-data-dir={}", self.profile.display()));
+        args.push(self.profile.flag());
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert("browserName".into(), serde_json::json!("chrome"));
         capabilities.insert(
             "goog:chromeOptions".into(),
-            json!({"binary": self.chromium.display().to_string(), "args": args}),
+            serde_json::json!({"binary": self.chromium.display().to_string(), "args": args}),
         );
         capabilities
     }
@@ -195,6 +387,7 @@ impl ChromeDriver {
     ///
     /// # Errors
     /// Why the driver could not start the browser.
+    #[cfg(feature = "browser")]
     pub async fn session(
         &self,
         width: u32,
@@ -208,63 +401,10 @@ impl ChromeDriver {
     }
 }
 
-/// The processes whose command line names `profile`: the browser this driver started (and its
-/// helpers), which outlive a driver killed before it closed its session.
-#[cfg(target_os = "linux")]
-fn browser_processes(profile: &Path) -> Vec<String> {
-    let needle = format!("--user-data-dir={}", profile.display());
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let pid = entry.file_name().to_str()?.to_owned();
-            pid.bytes().all(|b| b.is_ascii_digit()).then_some(pid)
-        })
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
-                cmdline
-                    .split(|b| *b == 0)
-                    .any(|arg| arg == needle.as_bytes())
-            })
-        })
-        .collect()
-}
-
-/// Whether a process is still running (a zombie waiting to be reaped is not).
-#[cfg(target_os = "linux")]
-fn running(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        // The state follows the parenthesised command name, which may hold spaces.
-        stat.rsplit_once(") ")
-            .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
-    })
-}
-
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        // A test that failed before closing its session leaves the browser running: end it by
-        // its process ids, found by this driver's own profile directory.
-        #[cfg(target_os = "linux")]
-        {
-            let pids = browser_processes(&self.profile);
-            for pid in &pids {
-                let _ = Command::new("kill")
-                    .args(["-9", pid])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
-            }
-            // Until they are gone they may still write into the profile.
-            let started = Instant::now();
-            while pids.iter().any(|pid| running(pid)) && started.elapsed() < Duration::from_secs(5)
-            {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        let _ = std::fs::remove_dir_all(&self.profile);
+        // The profile, dropped next, ends a browser the driver left behind.
     }
 }

@@ -9,15 +9,14 @@
 //!   prefixes no other test uses.
 //! - `postgres` (feature `postgres`): `TestSchema`, a PostgreSQL schema of its own per test,
 //!   dropped at the end.
-//! - `browser` (feature `browser`): headless Chromium driven over WebDriver, found (or
-//!   skipped, or failed in CI) by the same rule as the services.
+//! - [`browser`]: headless Chromium, found (or skipped, or failed in CI) by the same rule as
+//!   the services; driven over WebDriver with the feature `browser`, or left on a page.
 //! - `emulator_crash` (feature `emulator-crash`): the crash test of
 //!   `liveapi emulator --state`, run small by a test of the `liveapi` binary and at scale by
 //!   the `emulator_crash` harness.
 //!
 //! `docs/testing.md` in the repository tells the whole story: services, isolation, harnesses.
 
-#[cfg(feature = "browser")]
 pub mod browser;
 #[cfg(feature = "emulator-crash")]
 pub mod emulator_crash;

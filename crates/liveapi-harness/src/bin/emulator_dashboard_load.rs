@@ -5,15 +5,18 @@
 //! ```sh
 //! cargo run --release -p liveapi-harness --bin emulator_dashboard_load
 //! cargo run --release -p liveapi-harness --bin emulator_dashboard_load -- --rounds 10 --poll-ms 1000 --state
+//! cargo run --release -p liveapi-harness --bin emulator_dashboard_load -- --page browser
 //! ```
 //!
-//! The page client stands for a browser with the dashboard open and updating: every
-//! `--poll-ms` (1000, the page's own rate) it reads, on one keep-alive connection as a browser
-//! does, the views of every section at once (the overview, the latest requests, the users, the
-//! journal, the requests with their answers, the Polyv settings): more than the page, which reads
-//! the overview and the section on show. Under this load every view changes between two reads,
-//! so none is the cheap unchanged case. Prints each round's two figures and their ratio, then
-//! the aggregate and the median ratio: the cost of an open page.
+//! The page client (`--page poll`, the default) stands for a browser with the dashboard open
+//! and updating: every `--poll-ms` (1000, the page's own rate) it reads, on one keep-alive
+//! connection as a browser does, the views of every section at once (the overview, the latest
+//! requests, the users, the journal, the requests with their answers, the Polyv settings): more
+//! than the page, which reads the overview and the section on show. Under this load every view
+//! changes between two reads, so none is the cheap unchanged case. `--page browser` opens the
+//! page itself, on its Requests section, in a headless Chromium (which then also takes CPU time
+//! from the two cores to render it). Prints each round's two figures and their ratio, then the
+//! aggregate and the median ratio: the cost of an open page.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -21,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -32,6 +35,7 @@ use liveapi::model::linkv::{
 use liveapi::request::{LinkvCredentials, Operation, OsEntropy};
 use liveapi_emulator::{Emulator, RunningEmulator};
 use liveapi_harness::cli::{positive, positive_count};
+use liveapi_test_support::browser::{Browser, HeadlessPage};
 
 type Http = Client<HttpConnector, Full<Bytes>>;
 
@@ -49,9 +53,21 @@ const VIEWS: &[&str] = &[
     "/_emulator/dashboard/polyv",
 ];
 
+/// What keeps the dashboard open.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Page {
+    /// A client that reads every section's view each `--poll-ms`.
+    Poll,
+    /// The page itself in a headless Chromium.
+    Browser,
+}
+
 /// The emulator's throughput with its dashboard open, against none.
 #[derive(Parser)]
 struct Options {
+    /// What keeps the page open.
+    #[arg(long, value_enum, default_value_t = Page::Poll)]
+    page: Page,
     /// Seconds per measurement.
     #[arg(long, default_value_t = 3, value_parser = positive)]
     seconds: u64,
@@ -109,6 +125,31 @@ async fn send<O: Operation<Credentials = LinkvCredentials>>(
     }
 }
 
+/// The CPU time this process (the load's clients and the emulator) has used, from
+/// `/proc/self/stat`: user and system, in ticks of 1/100 s. Zero where there is no `/proc`.
+fn process_cpu() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let (_, rest) = stat.rsplit_once(") ")?;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: u64 = fields.get(11)?.parse().ok()?;
+            let stime: u64 = fields.get(12)?.parse().ok()?;
+            Some(utime + stime)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// One measurement.
+struct Measured {
+    per_second: f64,
+    /// CPU time per credit, in microseconds: this process's, and the browser's with one.
+    cpu_per_credit: f64,
+    /// What the page did: its reads, or the browser's share of one core.
+    page: String,
+}
+
 /// Reads every view every `every` until `stop`; returns how many reads it made.
 async fn page(emulator_url: String, every: Duration, stop: Arc<AtomicBool>) -> Result<u64, String> {
     let http = client();
@@ -140,6 +181,7 @@ async fn cost(credits: u64, sets: usize) -> Result<f64, String> {
         .await
         .map_err(|e| e.to_string())?;
     let options = Options {
+        page: Page::Poll,
         seconds: 1,
         rounds: 1,
         concurrency: 32,
@@ -172,7 +214,7 @@ async fn measure(
     emulator: &RunningEmulator,
     options: &Options,
     with_page: bool,
-) -> Result<(f64, u64), String> {
+) -> Result<Measured, String> {
     let app = emulator.linkv_app();
     let creds = LinkvCredentials::builder()
         .app_id(&app.app_key)
@@ -196,15 +238,36 @@ async fn measure(
     let expiration = Expiration::after_days(SystemTime::now(), 30);
 
     let stop = Arc::new(AtomicBool::new(false));
-    let page = with_page.then(|| {
+    let page = (with_page && options.page == Page::Poll).then(|| {
         tokio::spawn(page(
             emulator.base_url(),
             Duration::from_millis(options.poll_ms),
             Arc::clone(&stop),
         ))
     });
+    let browser = match (with_page, options.page) {
+        (true, Page::Browser) => {
+            let before = emulator.connection_stats().accepted;
+            let open = Browser::locate()?.open(&emulator.url("/_emulator/#requests"), 1280, 800)?;
+            // Measured once the page reads its views.
+            let loading = Instant::now();
+            while emulator.connection_stats().accepted == before {
+                if loading.elapsed() > Duration::from_secs(20) {
+                    return Err("the browser never loaded the page".to_owned());
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            Some(open)
+        }
+        _ => None,
+    };
+    let browser_cpu_before = browser
+        .as_ref()
+        .map_or(Duration::ZERO, HeadlessPage::cpu_time);
     let run = RUN.fetch_add(1, Ordering::Relaxed);
     let done = Arc::new(AtomicU64::new(0));
+    let cpu_before = process_cpu() + browser_cpu_before;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(options.seconds);
     let mut tasks = Vec::new();
@@ -230,15 +293,29 @@ async fn measure(
         task.await.map_err(|e| e.to_string())??;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let browser_cpu = browser
+        .as_ref()
+        .map_or(Duration::ZERO, HeadlessPage::cpu_time);
+    let cpu = (process_cpu() + browser_cpu).saturating_sub(cpu_before);
     stop.store(true, Ordering::Relaxed);
-    let reads = match page {
-        Some(page) => page.await.map_err(|e| e.to_string())??,
-        None => 0,
+    drop(browser);
+    let credits = done.load(Ordering::Relaxed);
+    let page = match page {
+        Some(page) => format!("{} reads", page.await.map_err(|e| e.to_string())??),
+        None if browser_cpu > Duration::ZERO => format!(
+            "browser {:.1}% of a core",
+            100.0 * browser_cpu.saturating_sub(browser_cpu_before).as_secs_f64() / elapsed
+        ),
+        None => "-".to_owned(),
     };
-    Ok((done.load(Ordering::Relaxed) as f64 / elapsed, reads))
+    Ok(Measured {
+        per_second: credits as f64 / elapsed,
+        cpu_per_credit: cpu.as_secs_f64() * 1e6 / credits.max(1) as f64,
+        page,
+    })
 }
 
-async fn once(options: &Options, with_page: bool) -> Result<(f64, u64), String> {
+async fn once(options: &Options, with_page: bool) -> Result<Measured, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut builder = Emulator::builder().rate_limit(None);
     if options.state {
@@ -262,7 +339,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 async fn run(options: &Options) -> Result<(), String> {
     println!(
-        "changeGold credits at concurrency {}, {} s each, {}; page client every {} ms",
+        "changeGold credits at concurrency {}, {} s each, {}; {}",
         options.concurrency,
         options.seconds,
         if options.state {
@@ -270,43 +347,64 @@ async fn run(options: &Options) -> Result<(), String> {
         } else {
             "in memory"
         },
-        options.poll_ms
+        match options.page {
+            Page::Poll => format!("page client every {} ms", options.poll_ms),
+            Page::Browser => "the page in headless Chromium".to_owned(),
+        }
     );
     println!(
-        "{:>5} {:>14} {:>14} {:>8} {:>12}",
-        "round", "no page /s", "page open /s", "ratio", "view reads"
+        "{:>5} {:>12} {:>12} {:>7} {:>12} {:>12} {:>7}  the page",
+        "round", "no page /s", "page /s", "ratio", "µs CPU, no", "µs CPU, page", "ratio",
     );
-    let (mut without, mut with, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut without, mut with, mut ratios, mut cpu_ratios) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..options.rounds {
-        let (plain, (open, reads)) = if round.is_multiple_of(2) {
-            let plain = once(options, false).await?.0;
+        let (plain, open) = if round.is_multiple_of(2) {
+            let plain = once(options, false).await?;
             (plain, once(options, true).await?)
         } else {
             let open = once(options, true).await?;
-            (once(options, false).await?.0, open)
+            (once(options, false).await?, open)
         };
+        // Throughput on cores that nothing else uses goes as the inverse of CPU per credit.
+        let cpu_ratio = plain.cpu_per_credit / open.cpu_per_credit;
         println!(
-            "{:>5} {:>14.0} {:>14.0} {:>7.1}% {:>12}",
+            "{:>5} {:>12.0} {:>12.0} {:>6.1}% {:>12.2} {:>12.2} {:>6.1}%  {}",
             round + 1,
-            plain,
-            open,
-            100.0 * open / plain,
-            reads
+            plain.per_second,
+            open.per_second,
+            100.0 * open.per_second / plain.per_second,
+            plain.cpu_per_credit,
+            open.cpu_per_credit,
+            100.0 * cpu_ratio,
+            open.page
         );
-        without.push(plain);
-        with.push(open);
-        ratios.push(open / plain);
+        without.push(plain.per_second);
+        with.push(open.per_second);
+        ratios.push(open.per_second / plain.per_second);
+        cpu_ratios.push(cpu_ratio);
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let range = |v: &[f64]| {
+        (
+            100.0 * v.iter().copied().fold(f64::INFINITY, f64::min),
+            100.0 * v.iter().copied().fold(0.0, f64::max),
+        )
+    };
+    let (low, high) = range(&ratios);
     println!(
-        "mean: no page {:.0}/s, page open {:.0}/s ({:.1} %); median of the rounds' ratios {:.1} % \
-         (from {:.1} to {:.1} %)",
+        "throughput: no page {:.0}/s, page open {:.0}/s ({:.1} %); median of the rounds' ratios \
+         {:.1} % (from {low:.1} to {high:.1} %)",
         mean(&without),
         mean(&with),
         100.0 * mean(&with) / mean(&without),
         100.0 * median(ratios.clone()),
-        100.0 * ratios.iter().copied().fold(f64::INFINITY, f64::min),
-        100.0 * ratios.iter().copied().fold(0.0, f64::max),
+    );
+    let (low, high) = range(&cpu_ratios);
+    println!(
+        "CPU per credit, the page's included: median of the rounds' ratios {:.1} % (from {low:.1} \
+         to {high:.1} %)",
+        100.0 * median(cpu_ratios.clone()),
     );
     let per_set = cost(20_000, 200).await?;
     println!(

@@ -10,6 +10,8 @@
   const VIEWS = BASE + '/dashboard';
   const POLL_MS = 1000;
   const ROWS = 100;
+  // A busy emulator's latest requests are new every second: fewer of them, less to draw.
+  const REQUEST_ROWS = 50;
   const TABS = ['overview', 'users', 'journal', 'requests', 'polyv', 'controls'];
   const KINDS = [
     'latency', 'http500', 'http500_html', 'http502', 'http503',
@@ -264,29 +266,60 @@
         sig.params.map((p) => [mono(p.name), mono(p.value), p.signed ? 'yes' : 'no'])));
   }
 
+  function requestNode(r) {
+    const refused = Boolean(r.signature);
+    const [status] = answerCells(r);
+    const details = h('details', { class: 'request' + (refused ? ' refused' : ''), 'data-seq': r.seq },
+      h('summary', {},
+        h('span', { class: 'muted' }, '#' + r.seq),
+        h('span', {}, time(r.at_ms)),
+        r.vendor ? tag(r.vendor) : null,
+        h('span', { class: 'path' }, r.method + ' ' + r.path),
+        status,
+        r.message ? h('span', {}, r.message) : null,
+        r.fault ? tag('fault: ' + r.fault, 'warn') : null,
+        refused ? tag('refused signature', 'bad') : null,
+        h('span', { class: 'muted' }, 'from ' + r.client)));
+    // The body is built when first shown: a busy emulator's latest requests are mostly new
+    // every second, and mostly never opened.
+    const body = () => {
+      if (details.childElementCount > 1) return;
+      details.append(h('div', { class: 'body' },
+        refused ? signatureBlock(r.signature) : null,
+        h('h3', {}, 'Answer'),
+        h('pre', {}, r.answer || '(none: the connection was reset)')));
+    };
+    details.open = opened.has(r.seq) ? opened.get(r.seq) : refused;
+    if (details.open) body();
+    details.addEventListener('toggle', () => {
+      opened.set(r.seq, details.open);
+      if (details.open) body();
+    });
+    return details;
+  }
+
+  /** The requests on show, by sequence number: a logged request never changes, so each
+   * update only adds the new ones at the top and drops the oldest, however busy the emulator. */
+  let requestNodes = new Map();
+
   function renderRequests(data) {
-    $('requests-list').replaceChildren(...(data.requests.length ? data.requests.map((r) => {
-      const refused = Boolean(r.signature);
-      const [status] = answerCells(r);
-      const details = h('details', { class: 'request' + (refused ? ' refused' : ''), 'data-seq': r.seq },
-        h('summary', {},
-          h('span', { class: 'muted' }, '#' + r.seq),
-          h('span', {}, time(r.at_ms)),
-          r.vendor ? tag(r.vendor) : null,
-          h('span', { class: 'path' }, r.method + ' ' + r.path),
-          status,
-          r.message ? h('span', {}, r.message) : null,
-          r.fault ? tag('fault: ' + r.fault, 'warn') : null,
-          refused ? tag('refused signature', 'bad') : null,
-          h('span', { class: 'muted' }, 'from ' + r.client)),
-        h('div', { class: 'body' },
-          refused ? signatureBlock(r.signature) : null,
-          h('h3', {}, 'Answer'),
-          h('pre', {}, r.answer || '(none: the connection was reset)')));
-      details.open = opened.has(r.seq) ? opened.get(r.seq) : refused;
-      details.addEventListener('toggle', () => opened.set(r.seq, details.open));
-      return details;
-    }) : [h('p', { class: 'muted' }, 'No requests yet.')]));
+    const list = $('requests-list');
+    if (!data.requests.length) {
+      requestNodes = new Map();
+      list.replaceChildren(h('p', { class: 'muted' }, 'No requests yet.'));
+      return;
+    }
+    const next = new Map();
+    const nodes = data.requests.map((r) => {
+      const node = requestNodes.get(r.seq) || requestNode(r);
+      next.set(r.seq, node);
+      return node;
+    });
+    requestNodes = next;
+    nodes.forEach((node, i) => {
+      if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null);
+    });
+    while (list.children.length > nodes.length) list.lastChild.remove();
   }
 
   const ORIGIN = { channel: 'own', account: 'inherited from the account', default: 'defaults' };
@@ -339,7 +372,7 @@
       user: $('journal-user').value.trim(), request_id: $('journal-request').value.trim(), limit: ROWS,
     }), renderJournal),
     requests: () => view('requests', VIEWS + '/requests?' + query({
-      limit: ROWS, refused: $('requests-refused').checked ? '1' : '',
+      limit: REQUEST_ROWS, refused: $('requests-refused').checked ? '1' : '',
     }), renderRequests),
     polyv: () => view('polyv', VIEWS + '/polyv', renderPolyv),
   };
