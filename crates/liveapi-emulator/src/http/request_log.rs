@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::vendors::signature_refusal::SignatureRefusal;
 use crate::{FaultKind, Vendor};
 
-/// One request as the emulator saw it. Query strings and bodies are not kept.
+/// One request as the emulator saw it. Query strings and bodies are not kept, except the
+/// parameters of a refused signature, masked, in [`signature`](Self::signature).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RequestRecord {

@@ -23,6 +23,9 @@ use crate::http::reply::clip;
 const MASK: &str = "***";
 /// At most this many bytes of a received value or sign are kept.
 const MAX_VALUE: usize = 256;
+/// At most this many bytes of a canonical string are kept: whole for any request the vendors
+/// take, cut for a flood.
+const MAX_CANONICAL: usize = 16 * 1024;
 
 /// What the emulator expected of a request whose signature it refused, beside what it
 /// received: the request log keeps one with each refused signature
@@ -86,17 +89,22 @@ impl<'a> Masker<'a> {
         }
     }
 
+    /// `text` with the secret masked, then cut at [`MAX_VALUE`] bytes (in that order, so that
+    /// a cut never leaves the start of a secret unmasked).
     fn mask(&self, text: &str) -> String {
-        let text = clip(text, MAX_VALUE);
-        if self.secret.is_empty() {
-            return text.to_owned();
+        self.mask_within(text, MAX_VALUE)
+    }
+
+    /// As [`mask`](Self::mask), cut at `max` bytes.
+    fn mask_within(&self, text: &str, max: usize) -> String {
+        let mut masked = text.to_owned();
+        if !self.secret.is_empty() {
+            masked = masked.replace(self.secret, MASK);
+            if self.encoded != self.secret {
+                masked = masked.replace(&self.encoded, MASK);
+            }
         }
-        let masked = text.replace(self.secret, MASK);
-        if self.encoded == self.secret {
-            masked
-        } else {
-            masked.replace(&self.encoded, MASK)
-        }
+        clip(&masked, max).to_owned()
     }
 }
 
@@ -211,7 +219,7 @@ pub(crate) fn explain(
     });
     let hint = hint(vendor, &expected, received, first_difference.is_some());
     Some(SignatureRefusal {
-        canonical: masker.mask(&canonical.to_string()),
+        canonical: masker.mask_within(&canonical.to_string(), MAX_CANONICAL),
         expected: expected.as_str().to_owned(),
         received: received.map(|r| masker.mask(r)),
         params: listed,
@@ -293,7 +301,8 @@ fn hint(vendor: Vendor, expected: &Signature, received: Option<&str>, explained:
         return "no sign was sent".to_owned();
     };
     if explained {
-        return "the client signed other parameters than it sent: see the first difference"
+        return "the client signed its parameters otherwise than it sent them: see the first \
+                difference"
             .to_owned();
     }
     let expected = expected.as_str();
@@ -450,6 +459,29 @@ mod tests {
         let difference = refusal.first_difference.unwrap();
         assert_eq!(difference.param, "channelId");
         assert!(difference.finding.contains("JSON body"));
+    }
+
+    #[test]
+    fn a_long_canonical_string_is_kept_whole() {
+        let reason = "r".repeat(400);
+        let mut params = base();
+        params[2].1 = &reason;
+        let sent = signed_linkv(&params, "another secret");
+        let refusal = explain(Vendor::Linkv, &sent, b"", SECRET).unwrap();
+        assert!(
+            refusal
+                .canonical
+                .ends_with("&uid=1291371456374120449&key=***")
+        );
+        assert_eq!(refusal.params[2].value.len(), MAX_VALUE);
+    }
+
+    #[test]
+    fn a_long_value_is_masked_before_it_is_cut() {
+        let long = format!("{}{SECRET}", "x".repeat(MAX_VALUE - 4));
+        let masked = Masker::new(SECRET).mask(&long);
+        assert!(masked.len() <= MAX_VALUE);
+        assert!(!masked.contains(&SECRET[..4]), "{masked}");
     }
 
     #[test]
