@@ -474,6 +474,10 @@ async fn a_reset_empties_the_books_and_is_durable() {
     )
     .await
     .unwrap();
+    // The overview shows the store on, and when it last synced.
+    let store = view(&emu, "/_emulator/dashboard/overview").await["store"].clone();
+    assert_eq!(store["path"], path.display().to_string());
+    assert!(store["last_sync_ms"].as_u64().is_some(), "{store}");
     let reply = call_route(&emu, "POST", "/_emulator/reset").await;
     assert_eq!((reply.status, reply.json()), (200, json!({"reset": true})));
     assert!(emu.balances(emu.linkv_app().app_key.as_str()).is_empty());
