@@ -221,7 +221,14 @@ impl Drop for Profile {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        let _ = std::fs::remove_dir_all(&self.0);
+        // A helper that has not noticed yet may still create files: try again a few times.
+        for _ in 0..20 {
+            let _ = std::fs::remove_dir_all(&self.0);
+            if !self.0.exists() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -234,25 +241,32 @@ pub struct HeadlessPage {
 }
 
 impl HeadlessPage {
+    /// The browser and every process it started.
+    #[cfg(target_os = "linux")]
+    fn tree(&self) -> Vec<Process> {
+        let processes = process_table();
+        let mut pending = vec![self.child.id()];
+        let mut tree = Vec::new();
+        while let Some(pid) = pending.pop() {
+            for process in &processes {
+                if process.pid == pid {
+                    tree.push(*process);
+                }
+                if process.parent == pid {
+                    pending.push(process.pid);
+                }
+            }
+        }
+        tree
+    }
+
     /// The CPU time (user and system) the browser and every process it started have used so
     /// far, those still running, from `/proc`; zero elsewhere.
     #[must_use]
     pub fn cpu_time(&self) -> Duration {
         #[cfg(target_os = "linux")]
         {
-            let processes = process_table();
-            let mut tree = vec![self.child.id()];
-            let mut ticks = 0;
-            while let Some(pid) = tree.pop() {
-                for &(child, parent, used) in &processes {
-                    if child == pid {
-                        ticks += used;
-                    }
-                    if parent == pid {
-                        tree.push(child);
-                    }
-                }
-            }
+            let ticks: u64 = self.tree().iter().map(|p| p.used).sum();
             // Clock ticks of 1/100 s: USER_HZ, the same on every Linux architecture.
             Duration::from_millis(ticks * 10)
         }
@@ -261,31 +275,69 @@ impl HeadlessPage {
     }
 }
 
-/// Every process: its id, its parent's, and the CPU ticks it used (user and system).
+/// A process as `/proc` shows it.
 #[cfg(target_os = "linux")]
-fn process_table() -> Vec<(u32, u32, u64)> {
+#[derive(Clone, Copy, Debug)]
+struct Process {
+    pid: u32,
+    parent: u32,
+    /// CPU ticks used, user and system.
+    used: u64,
+    /// When it started, in ticks since boot: with the id, a process no other can be.
+    started: u64,
+}
+
+#[cfg(target_os = "linux")]
+impl Process {
+    fn read(pid: u32) -> Option<Self> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // After the parenthesised name: the state (field 3), then field 4 on; the parent is
+        // field 4, utime and stime are fields 14 and 15, the start time field 22.
+        let (_, rest) = stat.rsplit_once(") ")?;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields
+            .first()
+            .is_some_and(|state| *state == "Z" || *state == "X")
+        {
+            return None;
+        }
+        let number = |i: usize| fields.get(i)?.parse::<u64>().ok();
+        Some(Self {
+            pid,
+            parent: u32::try_from(number(1)?).ok()?,
+            used: number(11)? + number(12)?,
+            started: number(19)?,
+        })
+    }
+
+    /// Whether this very process still runs (not another that took its id).
+    fn still_running(&self) -> bool {
+        Self::read(self.pid).is_some_and(|now| now.started == self.started)
+    }
+}
+
+/// Every running process.
+#[cfg(target_os = "linux")]
+fn process_table() -> Vec<Process> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
         .filter_map(Result::ok)
-        .filter_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // After the parenthesised name: the state (field 3), then field 4 on; the parent is
-            // field 4, utime and stime are fields 14 and 15.
-            let (_, rest) = stat.rsplit_once(") ")?;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let parent: u32 = fields.get(1)?.parse().ok()?;
-            let utime: u64 = fields.get(11)?.parse().ok()?;
-            let stime: u64 = fields.get(12)?.parse().ok()?;
-            Some((pid, parent, utime + stime))
-        })
+        .filter_map(|entry| Process::read(entry.file_name().to_str()?.parse().ok()?))
         .collect()
 }
 
 impl Drop for HeadlessPage {
     fn drop(&mut self) {
+        // Its helpers, known while the browser still holds them, ended after it if they have not
+        // ended themselves.
+        #[cfg(target_os = "linux")]
+        let helpers: Vec<Process> = self
+            .tree()
+            .into_iter()
+            .filter(|p| p.pid != self.child.id())
+            .collect();
         // Asked to stop first, so that it ends its helpers itself.
         signal(&self.child.id().to_string(), "-TERM");
         let started = Instant::now();
@@ -294,7 +346,17 @@ impl Drop for HeadlessPage {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        // The profile, dropped next, ends any helper left behind.
+        #[cfg(target_os = "linux")]
+        {
+            for helper in helpers.iter().filter(|p| p.still_running()) {
+                signal(&helper.pid.to_string(), "-KILL");
+            }
+            let started = Instant::now();
+            while helpers.iter().any(Process::still_running) && started.elapsed() < BROWSER_STOP {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        // The profile, dropped next, ends whatever else names it.
     }
 }
 
