@@ -1,5 +1,5 @@
-//! `liveapi emulator`: runs the emulator until Ctrl-C (or SIGTERM), printing where it listens
-//! and the demo credentials.
+//! `liveapi emulator`: runs the emulator until Ctrl-C (or SIGTERM), printing where it listens,
+//! the demo credentials and the address of its dashboard.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -191,7 +191,8 @@ fn write_banner(
         "  connections: at most {}; timeouts: header {:?}, body {:?}, keep-alive {:?}",
         connections.max, args.header_read_timeout, args.body_read_timeout, args.keep_alive_timeout
     )?;
-    writeln!(out, "  inspect: {base}/_emulator")?;
+    writeln!(out, "  dashboard: {base}/_emulator/ (open it in a browser)")?;
+    writeln!(out, "  inspect: {base}/_emulator (JSON)")?;
     if let Some(state) = &args.state {
         writeln!(
             out,

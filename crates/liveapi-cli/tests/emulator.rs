@@ -81,6 +81,14 @@ fn prints_the_address_and_the_demo_credentials_and_serves() {
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let faults = get(addr, "/_emulator/faults");
     assert!(faults.contains("\"seed\":3"), "{faults}");
+    // The banner names the dashboard, and the page is there.
+    let dashboard = format!("dashboard: http://{addr}/_emulator/");
+    assert!(
+        banner.contains(&dashboard),
+        "{dashboard} missing from:\n{banner}"
+    );
+    let page = get(addr, "/_emulator/dashboard");
+    assert!(page.contains("<title>liveapi emulator</title>"), "{page}");
 }
 
 #[cfg(unix)]

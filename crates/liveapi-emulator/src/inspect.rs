@@ -1,9 +1,11 @@
-//! The inspection API under `/_emulator/`: state, request log, journal, faults, clock and
-//! connections.
+//! The inspection API under `/_emulator/`: state, request log, journal, faults, clock,
+//! connections, the rate limit's bans, a reset of the books, and the dashboard's page and
+//! views (`dashboard`).
 //!
 //! It is for tests and people, never subject to faults or rate limits, and has no
 //! authentication: keep the emulator on a loopback address.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,11 +14,11 @@ use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::Faults;
 use crate::http::body::{BodyFailure, read_body};
 use crate::http::connections::Connections;
 use crate::http::reply::Reply;
 use crate::shared::Shared;
+use crate::{Faults, dashboard};
 
 /// How many request records `GET /_emulator/requests` returns without `?limit=`.
 const DEFAULT_REQUESTS: usize = 100;
@@ -66,7 +68,20 @@ const INDEX: &[(&str, &str)] = &[
         "POST /_emulator/save",
         "sync the log and write a snapshot of the state now",
     ),
+    (
+        "DELETE /_emulator/rate-limit/bans?ip=IP",
+        "lift Polyv's rate-limit ban of IP (of every IP without ip) and restart its window",
+    ),
+    (
+        "POST /_emulator/reset",
+        "empty the books: LinkV users, coins, orders, idempotency records, journal; Polyv settings",
+    ),
 ];
+
+/// Every route: the inspection API's, then the dashboard's.
+fn routes() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    INDEX.iter().chain(dashboard::ROUTES)
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,42 +150,56 @@ pub(crate) async fn handle(
     };
     let path = parts.uri.path().trim_end_matches('/');
     let query = parts.uri.query();
-    let result = match (&parts.method, path) {
-        (&Method::GET, "/_emulator") => Ok(ok(json!(
-            INDEX
-                .iter()
+    let dashboard = match parts.method {
+        Method::GET => dashboard::get(shared, conns, path, query),
+        _ => None,
+    };
+    let result = match (dashboard, &parts.method, path) {
+        (Some(reply), _, _) => Ok(reply),
+        (None, &Method::GET, "/_emulator") if dashboard::wants_page(&parts.headers) => {
+            Ok(dashboard::page())
+        }
+        (None, &Method::GET, "/_emulator") => Ok(ok(json!(
+            routes()
                 .map(|(route, what)| json!({"route": route, "what": what}))
                 .collect::<Vec<_>>()
         ))),
-        (&Method::GET, "/_emulator/health") => Ok(ok(json!({"ok": true}))),
-        (&Method::GET, "/_emulator/state") => Ok(ok(shared.dump())),
-        (&Method::GET, "/_emulator/requests") => {
+        (None, &Method::GET, "/_emulator/health") => Ok(ok(json!({"ok": true}))),
+        (None, &Method::GET, "/_emulator/state") => Ok(ok(shared.dump())),
+        (None, &Method::GET, "/_emulator/requests") => {
             let limit = query_param(query, "limit")
                 .and_then(|l| l.parse().ok())
                 .unwrap_or(DEFAULT_REQUESTS);
             Ok(ok(json!(shared.log.recent(limit))))
         }
-        (&Method::GET, "/_emulator/journal") => Ok(ok(json!(shared.journal()))),
-        (&Method::GET, "/_emulator/connections") => Ok(ok(json!(conns.stats()))),
-        (&Method::GET, "/_emulator/rate-limit") => Ok(ok(shared.limiter.status())),
-        (&Method::GET, "/_emulator/faults") => Ok(ok(faults_view(shared))),
-        (&Method::PUT | &Method::POST, "/_emulator/faults") => set_faults(shared, query, &body),
-        (&Method::DELETE, "/_emulator/faults") => {
+        (None, &Method::GET, "/_emulator/journal") => Ok(ok(json!(shared.journal()))),
+        (None, &Method::GET, "/_emulator/connections") => Ok(ok(json!(conns.stats()))),
+        (None, &Method::GET, "/_emulator/rate-limit") => Ok(ok(shared.limiter.status())),
+        (None, &Method::DELETE, "/_emulator/rate-limit/bans") => lift_bans(shared, query),
+        (None, &Method::POST, "/_emulator/reset") => {
+            shared.reset();
+            Ok(ok(json!({"reset": true})))
+        }
+        (None, &Method::GET, "/_emulator/faults") => Ok(ok(faults_view(shared))),
+        (None, &Method::PUT | &Method::POST, "/_emulator/faults") => {
+            set_faults(shared, query, &body)
+        }
+        (None, &Method::DELETE, "/_emulator/faults") => {
             let _ = shared.set_faults(Faults::none());
             Ok(ok(faults_view(shared)))
         }
-        (&Method::GET, "/_emulator/clock") => Ok(ok(json!(shared.clock.status()))),
-        (&Method::PUT | &Method::POST, "/_emulator/clock") => set_clock(shared, &body),
-        (&Method::POST, "/_emulator/clock/advance") => parse::<Advance>(&body).map(|a| {
+        (None, &Method::GET, "/_emulator/clock") => Ok(ok(json!(shared.clock.status()))),
+        (None, &Method::PUT | &Method::POST, "/_emulator/clock") => set_clock(shared, &body),
+        (None, &Method::POST, "/_emulator/clock/advance") => parse::<Advance>(&body).map(|a| {
             shared.clock.advance(
                 Duration::from_secs(a.seconds).saturating_add(Duration::from_millis(a.ms)),
             );
             ok(json!(shared.clock.status()))
         }),
-        (&Method::GET, "/_emulator/store") => Ok(ok(json!(
+        (None, &Method::GET, "/_emulator/store") => Ok(ok(json!(
             shared.store.as_ref().map(|store| store.describe())
         ))),
-        (&Method::POST, "/_emulator/save") => {
+        (None, &Method::POST, "/_emulator/save") => {
             let saved = match &shared.store {
                 Some(store) => store.compact().await.map(|()| true),
                 None => Ok(false),
@@ -183,11 +212,7 @@ pub(crate) async fn handle(
                 ),
             })
         }
-        (_, route)
-            if INDEX
-                .iter()
-                .any(|(r, _)| r.split([' ', '?']).nth(1) == Some(route)) =>
-        {
+        (None, _, route) if routes().any(|(r, _)| r.split([' ', '?']).nth(1) == Some(route)) => {
             Err(Reply::plain_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method not allowed",
@@ -224,6 +249,19 @@ fn set_faults(shared: &Shared, query: Option<&str>, body: &[u8]) -> Result<Reply
         shared.reseed(seed);
     }
     Ok(ok(faults_view(shared)))
+}
+
+fn lift_bans(shared: &Shared, query: Option<&str>) -> Result<Reply, Reply> {
+    let ip = match query_param(query, "ip") {
+        Some(ip) => Some(
+            ip.trim()
+                .parse::<IpAddr>()
+                .map_err(|_| bad("ip must be an IP address"))?,
+        ),
+        None => None,
+    };
+    let lifted = shared.limiter.lift(ip);
+    Ok(ok(json!({"lifted": lifted})))
 }
 
 fn set_clock(shared: &Shared, body: &[u8]) -> Result<Reply, Reply> {

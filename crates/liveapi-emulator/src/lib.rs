@@ -56,13 +56,15 @@
 // - vendors: the LinkV and Polyv handlers, and Polyv's per-IP rate limit;
 // - books: what the emulator keeps (LinkV ledgers, Polyv donate settings), pure bookkeeping;
 // - persistence: the state file (snapshot, write-ahead log, replay) behind `state_file`;
-// - shared: what every handler shares; inspect: the routes under `/_emulator/`;
+// - shared: what every handler shares; inspect: the routes under `/_emulator/`; dashboard:
+//   the page at `/_emulator/` and the views it reads;
 // - apps, clock, faults, rng: the apps' credentials, the emulator's time, injected faults and
 //   the deterministic draws behind them.
 mod apps;
 mod books;
 mod builder;
 mod clock;
+mod dashboard;
 mod faults;
 mod http;
 mod inspect;
@@ -93,3 +95,4 @@ pub use http::request_log::RequestRecord;
 pub use running::RunningEmulator;
 pub use start::StartError;
 pub use vendors::rate_limit::IpRateLimit;
+pub use vendors::signature_refusal::{ParamDifference, ReceivedParam, SignatureRefusal};

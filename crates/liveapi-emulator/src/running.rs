@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use liveapi_model::polyv::{DonateSettings, PolyvResponse};
@@ -181,6 +181,21 @@ impl RunningEmulator {
         let json = serde_json::to_string(&view).ok()?;
         let raw = RawValue::from_string(json).ok()?;
         DonateSettings::from_data(Some(&raw)).ok()
+    }
+
+    /// Empties every app's books, as `POST /_emulator/reset` does: LinkV users, coins,
+    /// orders, idempotency records and journal; Polyv donate settings. The clock, the faults,
+    /// the request log and the rate limit stay as they are. With a state file the reset is
+    /// logged like any change ([`sync_state`](Self::sync_state) waits until it is durable).
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Lifts Polyv's rate-limit ban of `ip` (of every client IP with `None`) and starts its
+    /// window afresh, as `DELETE /_emulator/rate-limit/bans` does. Returns how many bans were
+    /// lifted.
+    pub fn lift_bans(&self, ip: Option<IpAddr>) -> usize {
+        self.shared.limiter.lift(ip)
     }
 
     /// Open connections now and at the peak, how many were accepted and refused over the cap,

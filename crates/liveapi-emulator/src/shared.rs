@@ -126,6 +126,30 @@ impl Shared {
         }
     }
 
+    /// Empties every app's books (LinkV users, coins, orders, idempotency records, journal;
+    /// Polyv donate settings), and logs it. The clock, the faults, the request log and the
+    /// rate limit are left as they are: they have their own controls.
+    pub(crate) fn reset(&self) {
+        for entry in self.linkv.values() {
+            let mut ledger = lock(&entry.ledger);
+            let event = ledger.reset();
+            let seq = self.log(|| Record::Linkv {
+                app: entry.app.app_key.clone(),
+                event,
+            });
+            ledger.set_log_seq(seq);
+        }
+        for entry in self.polyv.values() {
+            let mut donate = lock(&entry.donate);
+            donate.reset();
+            // A Polyv record holds the whole account: its defaults, here.
+            self.log(|| Record::Polyv {
+                app: entry.app.app_id.clone(),
+                settings: donate.snapshot(),
+            });
+        }
+    }
+
     /// Waits for `delay`, or less if the emulator shuts down meanwhile.
     pub(crate) async fn sleep(&self, delay: Duration) {
         let mut shutdown = self.shutdown.clone();

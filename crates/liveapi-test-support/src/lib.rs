@@ -9,12 +9,15 @@
 //!   prefixes no other test uses.
 //! - `postgres` (feature `postgres`): `TestSchema`, a PostgreSQL schema of its own per test,
 //!   dropped at the end.
+//! - [`browser`]: headless Chromium, found (or skipped, or failed in CI) by the same rule as
+//!   the services; driven over WebDriver with the feature `browser`, or left on a page.
 //! - `emulator_crash` (feature `emulator-crash`): the crash test of
 //!   `liveapi emulator --state`, run small by a test of the `liveapi` binary and at scale by
 //!   the `emulator_crash` harness.
 //!
 //! `docs/testing.md` in the repository tells the whole story: services, isolation, harnesses.
 
+pub mod browser;
 #[cfg(feature = "emulator-crash")]
 pub mod emulator_crash;
 #[cfg(feature = "postgres")]

@@ -57,7 +57,10 @@ fn url(variable: &str, example: &str) -> Option<String> {
 /// In CI.
 pub fn unavailable<T>(why: &str) -> Option<T> {
     if in_ci() {
-        panic!("{why}: {CI} is set, and CI must provide it (.ci/run starts Redis and PostgreSQL)");
+        panic!(
+            "{why}: {CI} is set, and CI must provide it (.ci/run starts Redis and PostgreSQL, and \
+         installs Chromium)"
+        );
     }
     eprintln!("skipped: {why}; see docs/testing.md");
     None

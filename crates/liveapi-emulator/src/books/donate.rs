@@ -161,6 +161,18 @@ pub(crate) struct DonateView {
     goods: Vec<GoodView>,
 }
 
+/// Where the settings a scope uses come from, part by part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Origin {
+    /// The channel's own.
+    Channel,
+    /// Inherited from the account.
+    Account,
+    /// Nobody set them: a new account's defaults.
+    Default,
+}
+
 /// One account's donate settings.
 #[derive(Debug)]
 pub(crate) struct Donate {
@@ -211,6 +223,32 @@ impl Donate {
             .unwrap_or_else(GoodState::defaults)
     }
 
+    /// Where the cash and the gift settings `channel` (or the account, with `None`) uses come
+    /// from.
+    pub(crate) fn origins(&self, channel: Option<u64>) -> (Origin, Origin) {
+        let own = self.own(channel);
+        let origin = |own_set: bool, account_set: bool| match (own_set, account_set) {
+            (true, _) => Origin::Channel,
+            (false, true) => Origin::Account,
+            (false, false) => Origin::Default,
+        };
+        (
+            origin(
+                own.is_some_and(|s| s.cash.is_some()),
+                self.account.cash.is_some(),
+            ),
+            origin(
+                own.is_some_and(|s| s.goods.is_some()),
+                self.account.goods.is_some(),
+            ),
+        )
+    }
+
+    /// The account's channels, in order.
+    pub(crate) fn channels(&self) -> impl Iterator<Item = u64> + '_ {
+        self.channels.iter().copied()
+    }
+
     /// Changes what `update` gives, for the channel or the account.
     pub(crate) fn set_cash(&mut self, channel: Option<u64>, update: &CashSettings) {
         let cash = self.cash_of(channel).updated(update);
@@ -236,6 +274,12 @@ impl Donate {
             cash_min: cash.cash_min,
             goods: goods.goods,
         }
+    }
+
+    /// Forgets every setting: the account and its channels use the defaults again.
+    pub(crate) fn reset(&mut self) {
+        self.account = ScopeSettings::default();
+        self.per_channel.clear();
     }
 
     pub(crate) fn snapshot(&self) -> DonateSnapshot {
@@ -370,6 +414,20 @@ mod tests {
         let own = decode(&d.view(Some(1)));
         assert_eq!(own.cash_enabled, Some(Enabled::No));
         assert_eq!(own.cash_min, Some(Cents::new(300)));
+    }
+
+    #[test]
+    fn origins_tell_own_inherited_and_default_parts() {
+        let mut d = Donate::new([1, 2]);
+        assert_eq!(d.origins(Some(1)), (Origin::Default, Origin::Default));
+        d.set_cash(None, &cash(r#"{"enabled":"N"}"#));
+        d.set_cash(Some(2), &cash(r#"{"cashMin":2}"#));
+        assert_eq!(d.origins(Some(1)), (Origin::Account, Origin::Default));
+        assert_eq!(d.origins(Some(2)), (Origin::Channel, Origin::Default));
+        assert_eq!(d.origins(None), (Origin::Account, Origin::Default));
+        d.reset();
+        assert_eq!(d.origins(Some(2)), (Origin::Default, Origin::Default));
+        assert_eq!(d.channels().collect::<Vec<_>>(), [1, 2]);
     }
 
     #[test]

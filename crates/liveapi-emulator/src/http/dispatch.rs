@@ -54,12 +54,13 @@ pub(super) async fn handle(
         status: None,
         message: String::new(),
         fault: None,
+        signature: None,
     };
     let Some(vendor) = vendor else {
         let reply = Reply::plain_error(StatusCode::NOT_FOUND, "not found");
         record.status = Some(reply.status.as_u16());
         record.message = reply.message.clone();
-        shared.log.push(record);
+        shared.log.push_answered(record, reply.body.clone());
         return Ok(reply.into_response());
     };
 
@@ -73,7 +74,7 @@ pub(super) async fn handle(
     // The body is read even for an injected server error, so that a client still sending it
     // gets the error page rather than a reset.
     let read = read_body(request, shared.limits.body_limit, conns).await;
-    let reply = match (
+    let mut reply = match (
         record
             .fault
             .and_then(|kind| Reply::injected(kind, vendor, shared.limits.linkv_answers)),
@@ -117,6 +118,9 @@ pub(super) async fn handle(
     };
     record.status = Some(reply.status.as_u16());
     record.message = reply.message.clone();
+    record.signature = reply.signature.take().map(|refusal| *refusal);
+    // Shared with the response, not copied.
+    let answer = reply.body.clone();
 
     match fault {
         Some(f) if f.kind == FaultKind::ResetAfterApply => {
@@ -126,16 +130,16 @@ pub(super) async fn handle(
             Err(Aborted)
         }
         Some(f) if f.kind == FaultKind::TruncateAfterApply => {
-            shared.log.push(record);
+            shared.log.push_answered(record, answer);
             Ok(reply.truncated())
         }
         Some(f) if f.kind == FaultKind::Latency => {
-            shared.log.push(record);
+            shared.log.push_answered(record, answer);
             shared.sleep(f.delay).await;
             Ok(reply.into_response())
         }
         _ => {
-            shared.log.push(record);
+            shared.log.push_answered(record, answer);
             Ok(reply.into_response())
         }
     }

@@ -7,11 +7,14 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use http::header::{
+    CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER,
+};
 use http::{Response, StatusCode};
 use hyper::body::{Frame, SizeHint};
 use serde_json::{Value, json};
 
+use crate::vendors::signature_refusal::SignatureRefusal;
 use crate::{FaultKind, Vendor};
 
 const JSON: &str = "application/json;charset=UTF-8";
@@ -97,8 +100,12 @@ pub(crate) struct Reply {
     content_type: &'static str,
     /// The vendor's message, for the request log.
     pub(crate) message: String,
+    /// What the emulator expected of a signature it refused, for the request log.
+    pub(crate) signature: Option<Box<SignatureRefusal>>,
     retry_after: bool,
     close: bool,
+    /// More headers, for the dashboard's page and files.
+    headers: &'static [(&'static str, &'static str)],
 }
 
 impl Reply {
@@ -109,8 +116,10 @@ impl Reply {
             body: Bytes::from(value.to_string()),
             content_type: JSON,
             message: message.into(),
+            signature: None,
             retry_after: false,
             close: false,
+            headers: &[],
         }
     }
 
@@ -128,8 +137,35 @@ impl Reply {
             body: Bytes::from(page),
             content_type: HTML,
             message: line,
+            signature: None,
             retry_after: status == StatusCode::SERVICE_UNAVAILABLE,
             close: false,
+            headers: &[],
+        }
+    }
+
+    /// Adds what the emulator expected of the signature this answer refuses.
+    pub(crate) fn explained(mut self, refusal: Option<SignatureRefusal>) -> Self {
+        self.signature = refusal.map(Box::new);
+        self
+    }
+
+    /// A file built into the binary (the dashboard's page, script and style sheet), with its
+    /// content type and more headers.
+    pub(crate) fn file(
+        content_type: &'static str,
+        body: &'static str,
+        headers: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: Bytes::from_static(body.as_bytes()),
+            content_type,
+            message: String::new(),
+            signature: None,
+            retry_after: false,
+            close: false,
+            headers,
         }
     }
 
@@ -246,6 +282,15 @@ impl Reply {
         }
         if self.close {
             headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        for (name, value) in self.headers {
+            // Constants of this crate, checked by the dashboard's tests.
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.insert(name, value);
+            }
         }
         response
     }

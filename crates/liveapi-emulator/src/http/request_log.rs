@@ -1,14 +1,18 @@
-//! A bounded ring of the most recent requests, for the inspection API.
+//! A bounded ring of the most recent requests and their answers, for the inspection API and
+//! the dashboard.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::vendors::signature_refusal::SignatureRefusal;
 use crate::{FaultKind, Vendor};
 
-/// One request as the emulator saw it. Query strings and bodies are not kept.
+/// One request as the emulator saw it. Query strings and bodies are not kept, except the
+/// parameters of a refused signature, masked, in [`signature`](Self::signature).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RequestRecord {
@@ -30,13 +34,23 @@ pub struct RequestRecord {
     pub message: String,
     /// The fault injected, if any.
     pub fault: Option<FaultKind>,
+    /// For a refused signature, what the emulator expected (absent from the JSON otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureRefusal>,
+}
+
+/// A request and the body of its answer (empty when none was sent).
+#[derive(Clone, Debug)]
+struct Entry {
+    record: RequestRecord,
+    answer: Bytes,
 }
 
 #[derive(Debug)]
 pub(crate) struct RequestLog {
     capacity: usize,
     seq: AtomicU64,
-    entries: Mutex<VecDeque<RequestRecord>>,
+    entries: Mutex<VecDeque<Entry>>,
 }
 
 impl RequestLog {
@@ -53,7 +67,18 @@ impl RequestLog {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// The last sequence number handed out.
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.seq.load(Ordering::Relaxed)
+    }
+
+    /// Keeps a request without an answer (its connection was reset instead).
     pub(crate) fn push(&self, record: RequestRecord) {
+        self.push_answered(record, Bytes::new());
+    }
+
+    /// Keeps a request and its answer's body (shared, not copied).
+    pub(crate) fn push_answered(&self, record: RequestRecord, answer: Bytes) {
         if self.capacity == 0 {
             return;
         }
@@ -61,14 +86,34 @@ impl RequestLog {
         if entries.len() >= self.capacity {
             entries.pop_front();
         }
-        entries.push_back(record);
+        entries.push_back(Entry { record, answer });
     }
 
     /// The most recent `limit` records, oldest first.
     pub(crate) fn recent(&self, limit: usize) -> Vec<RequestRecord> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let skip = entries.len().saturating_sub(limit);
-        entries.iter().skip(skip).cloned().collect()
+        entries
+            .iter()
+            .skip(skip)
+            .map(|e| e.record.clone())
+            .collect()
+    }
+
+    /// The most recent `limit` records that `keep` accepts, newest first, with their answers.
+    pub(crate) fn newest_answered(
+        &self,
+        limit: usize,
+        keep: impl Fn(&RequestRecord) -> bool,
+    ) -> Vec<(RequestRecord, Bytes)> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .iter()
+            .rev()
+            .filter(|e| keep(&e.record))
+            .take(limit)
+            .map(|e| (e.record.clone(), e.answer.clone()))
+            .collect()
     }
 }
 
@@ -87,6 +132,7 @@ mod tests {
             status: Some(200),
             message: String::new(),
             fault: None,
+            signature: None,
         }
     }
 
@@ -100,6 +146,12 @@ mod tests {
         let seqs: Vec<_> = log.recent(10).iter().map(|r| r.seq).collect();
         assert_eq!(seqs, [3, 4, 5]);
         assert_eq!(log.recent(1)[0].seq, 5);
+        let newest: Vec<_> = log
+            .newest_answered(2, |r| r.seq != 5)
+            .iter()
+            .map(|(r, _)| r.seq)
+            .collect();
+        assert_eq!(newest, [4, 3]);
         let off = RequestLog::new(0);
         off.push(record(1));
         assert!(off.recent(10).is_empty());

@@ -14,10 +14,10 @@
 
 use http::request::Parts;
 use http::{Method, StatusCode};
-use liveapi_model::ParamSource;
 use liveapi_model::linkv::{
     ChangeGold, ChangeType, Expiration, GetUserTokens, LinkvRequest, OrderSuccess, ThGetToken,
 };
+use liveapi_model::{ParamSource, Vendor};
 use liveapi_sign::{SignError, VerifyError, linkv};
 use serde_json::json;
 
@@ -25,6 +25,7 @@ use crate::books::ledger::{Change, ChangeOutcome, Delta, Event, Ledger, LedgerEr
 use crate::http::reply::{LinkvAnswers, Reply};
 use crate::persistence::Record;
 use crate::shared::{LinkvEntry, Shared, lock};
+use crate::vendors::signature_refusal;
 
 /// Error messages, and where each comes from.
 ///
@@ -207,7 +208,14 @@ fn answer(shared: &Shared, endpoint: Endpoint, parts: &Parts, body: &[u8]) -> Re
         shared.clock.now(),
         shared.limits.linkv_nonce_window,
     ) {
-        return verify_error(&e);
+        let reply = verify_error(&e);
+        if reply.status != StatusCode::FORBIDDEN {
+            return reply;
+        }
+        // A refused signature: say what was expected, for the request log.
+        let refusal =
+            signature_refusal::explain(Vendor::Linkv, &params, body, &entry.app.app_secret);
+        return reply.explained(refusal);
     }
     let result = match endpoint {
         Endpoint::ThGetToken => th_get_token(shared, entry, &params),

@@ -12,7 +12,7 @@ use http::{Method, StatusCode};
 use liveapi_model::polyv::{
     BodyError, CashSettings, GetDonate, GoodSettings, PolyvRequest, UpdateCash, UpdateGoods,
 };
-use liveapi_model::{ParamSource, Rule, ValidationError};
+use liveapi_model::{ParamSource, Rule, ValidationError, Vendor};
 use liveapi_sign::{SignError, VerifyError, polyv};
 use serde_json::Value;
 
@@ -20,6 +20,7 @@ use crate::books::donate::Donate;
 use crate::http::reply::{Reply, clip};
 use crate::persistence::Record;
 use crate::shared::{PolyvEntry, Shared, lock};
+use crate::vendors::signature_refusal;
 
 /// Error messages, and where each comes from: the documented error examples word for word,
 /// then the other messages the real server is known to send (both in `docs/polyv.md#errors`);
@@ -178,7 +179,13 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8], client: IpAddr
     }
     let pairs = params.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     if let Err(e) = polyv::verify(pairs, &entry.app.secret, now, window) {
-        return verify_error(&e);
+        let reply = verify_error(&e);
+        if reply.status != StatusCode::FORBIDDEN {
+            return reply;
+        }
+        // A refused signature: say what was expected, for the request log.
+        let refusal = signature_refusal::explain(Vendor::Polyv, &params, body, &entry.app.secret);
+        return reply.explained(refusal);
     }
     let channel = match scope(entry, &params) {
         Ok(channel) => channel,

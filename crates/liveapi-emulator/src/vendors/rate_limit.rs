@@ -215,6 +215,24 @@ impl RateLimiter {
         false
     }
 
+    /// Lifts the ban of `ip` (of every IP with `None`) and starts its window afresh, so that
+    /// its next request is not over the limit at once. Returns how many bans were lifted.
+    pub(crate) fn lift(&self, ip: Option<IpAddr>) -> usize {
+        let now = Instant::now();
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut lifted = 0;
+        for (_, client) in clients
+            .iter_mut()
+            .filter(|(addr, _)| ip.is_none_or(|ip| **addr == ip))
+        {
+            if client.blocked_until.take().is_some_and(|until| until > now) {
+                lifted += 1;
+            }
+            client.restart(now);
+        }
+        lifted
+    }
+
     /// The limit and, per client IP, its windows and whether it is blocked, for
     /// `GET /_emulator/rate-limit`.
     pub(crate) fn status(&self) -> Value {
@@ -310,6 +328,23 @@ mod tests {
                 .all(|w| w["requests"] == 1 && w["over_limit"] == 0)
         );
         assert!(windows[0]["started_ms"].as_u64() < windows[1]["started_ms"].as_u64());
+    }
+
+    #[test]
+    fn a_lifted_ban_lets_the_ip_in_again() {
+        let limiter = RateLimiter::new(Some(
+            IpRateLimit::new(1, Duration::from_secs(3_600)).with_block(Duration::from_secs(3_600)),
+        ));
+        let a = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+        assert!(limiter.allow(a) && !limiter.allow(a) && !limiter.allow(a));
+        assert!(limiter.allow(b) && !limiter.allow(b));
+        assert_eq!(limiter.lift(Some(a)), 1);
+        assert_eq!(limiter.status()["clients"][0]["banned"], false);
+        assert!(limiter.allow(a), "the window starts afresh");
+        assert!(!limiter.allow(b), "another IP stays banned");
+        assert_eq!(limiter.lift(None), 1, "b alone was banned");
+        assert_eq!(limiter.lift(None), 0);
     }
 
     #[test]

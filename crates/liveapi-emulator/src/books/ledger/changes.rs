@@ -143,4 +143,7 @@ pub(crate) enum Event {
     },
     /// A repeat was answered from the idempotency store.
     Repeat { request_id: String },
+    /// The books were emptied (`POST /_emulator/reset`): no users, coins, orders, idempotency
+    /// records or journal.
+    Reset,
 }

@@ -42,7 +42,7 @@ impl Journal {
     }
 
     /// The entries, oldest first.
-    pub(super) fn iter(&self) -> impl Iterator<Item = &AppliedChange> {
+    pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = &AppliedChange> {
         self.entries.iter()
     }
 

@@ -8,6 +8,7 @@
 mod changes;
 mod idempotency;
 mod journal;
+mod listing;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -20,6 +21,7 @@ use liveapi_model::linkv::{Coins, ThGetToken};
 
 pub use changes::{AppliedChange, ChangeKind};
 pub(crate) use changes::{Change, ChangeOutcome, Delta, Event, TokenGrant};
+pub(crate) use listing::UserPage;
 pub(crate) use snapshot::LedgerSnapshot;
 
 use crate::rng;
@@ -321,7 +323,23 @@ impl Ledger {
                 self.record(&change, &fingerprint);
             }
             Event::Repeat { request_id } => self.count_repeat(&request_id),
+            Event::Reset => {
+                self.reset();
+            }
         }
+    }
+
+    /// Empties the books, as a fresh emulator's: no users, coins, orders, idempotency records
+    /// or journal, and tokens drawn from the start of the sequence again. Returns the event
+    /// for the state store.
+    pub(crate) fn reset(&mut self) -> Event {
+        self.users.clear();
+        self.by_user_id.clear();
+        self.orders.clear();
+        self.idempotency = Idempotency::default();
+        self.journal = Journal::default();
+        self.tokens_issued = 0;
+        Event::Reset
     }
 
     /// The state store's sequence number of the last event logged for this ledger.
@@ -334,8 +352,8 @@ impl Ledger {
         self.log_seq = log_seq;
     }
 
-    /// The journal, oldest first.
-    pub(crate) fn journal(&self) -> impl Iterator<Item = &AppliedChange> {
+    /// The journal, oldest first (`.rev()` for newest first).
+    pub(crate) fn journal(&self) -> impl DoubleEndedIterator<Item = &AppliedChange> {
         self.journal.iter()
     }
 

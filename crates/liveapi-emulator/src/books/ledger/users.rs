@@ -39,6 +39,11 @@ pub(crate) struct Profile {
 }
 
 impl Profile {
+    /// The display name given at registration or since.
+    pub(super) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
     /// Overwrites the fields the request gives, keeps the others.
     pub(super) fn update(&mut self, req: &ThGetToken) {
         fn set<T: ToString>(slot: &mut Option<String>, value: Option<T>) {
