@@ -360,7 +360,7 @@ async fn a_refused_signature_keeps_what_was_expected() {
     let polyv = liveapi_request::PolyvCredentials::builder()
         .app_id(&emu.polyv_app().app_id)
         .secret("wrong")
-        .base_url(&emu.base_url())
+        .base_url(emu.base_url())
         .build()
         .unwrap();
     let reply = send_request(
