@@ -78,7 +78,7 @@ pub(crate) fn failure(error: &Error) -> Failure {
         }
         Status::Auth => {
             message.push_str(
-                "; check the app id and secret (`liveapi sign --explain` shows the string signed)",
+                "; check the app id and secret (`liveapi sign linkv --explain` or `liveapi sign polyv --explain` shows the string signed)",
             );
         }
         Status::Unavailable => {

@@ -96,3 +96,9 @@ pub use running::RunningEmulator;
 pub use start::StartError;
 pub use vendors::rate_limit::IpRateLimit;
 pub use vendors::signature_refusal::{ParamDifference, ReceivedParam, SignatureRefusal};
+
+/// The crate's README, whose code blocks are compiled and run as doctests so that what a reader
+/// copies from it builds as it stands.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

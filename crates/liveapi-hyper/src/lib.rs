@@ -59,3 +59,9 @@ pub use tls::crypto_provider;
 pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use liveapi_request as request;
+
+/// The crate's README, whose code blocks are compiled and run as doctests so that what a reader
+/// copies from it builds as it stands.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -51,3 +51,9 @@ pub use body::RawBody;
 pub use params::ParamSource;
 pub use validate::{Rule, ValidationError};
 pub use vendor::Vendor;
+
+/// The crate's README, whose code blocks are compiled and run as doctests so that what a reader
+/// copies from it builds as it stands.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

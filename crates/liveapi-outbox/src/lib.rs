@@ -137,3 +137,9 @@ async fn open_store(location: &str) -> Result<std::sync::Arc<dyn Store>, OutboxE
         "a SQLite outbox needs liveapi-outbox's `sqlite` feature".to_owned(),
     ));
 }
+
+/// The crate's README, whose code blocks are compiled and run as doctests so that what a reader
+/// copies from it builds as it stands.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

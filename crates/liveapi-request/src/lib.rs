@@ -100,3 +100,9 @@ pub use transport::{
 
 pub use liveapi_model as model;
 pub use liveapi_sign as sign;
+
+/// The crate's README, whose code blocks are compiled and run as doctests so that what a reader
+/// copies from it builds as it stands.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -60,3 +60,9 @@ pub use canonical::CanonicalString;
 pub use error::{SignError, VerifyError};
 pub use params::INLINE_PARAMS;
 pub use signature::Signature;
+
+/// The crate's README, whose code blocks are compiled and run as doctests so that what a reader
+/// copies from it builds as it stands.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
