@@ -16,7 +16,7 @@
 //! |---|---|---|
 //! | `rustls` | yes | HTTPS |
 //! | `webpki-roots` | yes | trusts the Mozilla roots compiled in |
-//! | `native-roots` | no | [`HyperTransportBuilder::native_roots`] |
+//! | `native-roots` | no | `HyperTransportBuilder::native_roots`: the system's roots |
 //! | `sha256` | no | Polyv's `signatureMethod=SHA256` |
 //!
 //! Most users want the `liveapi` crate's `Client`, which puts the two together.

@@ -50,6 +50,7 @@
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod base_url;
 mod clock;

@@ -102,9 +102,8 @@ impl ClientBuilder {
 
     /// Sends requests through `transport` instead of the default hyper one (feature `hyper`;
     /// without it a transport must be given): a `reqwest`
-    /// client ([`ReqwestTransport`](crate::transport::ReqwestTransport), feature `reqwest`), a
-    /// `tower` service ([`TowerTransport`](crate::transport::TowerTransport), feature
-    /// `tower`), or any [`AsyncHttpSend`] of your own. Retries, timeouts, the deadline and the
+    /// client (`transport::ReqwestTransport`, feature `reqwest`), a `tower` service
+    /// (`transport::TowerTransport`, feature `tower`), or any [`AsyncHttpSend`] of your own. Retries, timeouts, the deadline and the
     /// rate limit stay the client's.
     ///
     /// The settings of the default transport ([`connect_timeout`](Self::connect_timeout),
