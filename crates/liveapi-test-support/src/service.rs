@@ -62,6 +62,41 @@ pub fn unavailable<T>(why: &str) -> Option<T> {
          installs Chromium)"
         );
     }
-    eprintln!("skipped: {why}; see docs/testing.md");
+    skipped(why);
     None
+}
+
+/// Where skip notices are collected for `cargo xtask test`'s summary: `SKIPPED_LOG` in the
+/// build's `target` directory (found above the running test binary).
+pub const SKIPPED_LOG: &str = "liveapi-skipped-tests.log";
+
+/// Tells that the running test was skipped, and why: on the terminal, past the test harness's
+/// output capture (which would otherwise hide it behind an `ok`), and in [`SKIPPED_LOG`].
+fn skipped(why: &str) {
+    use std::io::Write;
+    // The test harness names each test's thread after the test.
+    let test = std::thread::current()
+        .name()
+        .filter(|name| *name != "main")
+        .unwrap_or("a test")
+        .to_owned();
+    let line = format!("skipped: {test}: {why}; see docs/testing.md\n");
+    // Straight to the process's standard error: `eprintln!` is captured for passing tests.
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    if let Some(log) = skipped_log() {
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .and_then(|mut file| file.write_all(line.as_bytes()));
+    }
+}
+
+/// The `target` directory the running test was built in, and the log in it.
+fn skipped_log() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let target = exe
+        .ancestors()
+        .find(|dir| dir.file_name().is_some_and(|n| n == "target"))?;
+    Some(target.join(SKIPPED_LOG))
 }
