@@ -251,3 +251,18 @@ macro_rules! string_newtype {
 }
 
 pub(crate) use string_newtype;
+
+/// `TryFrom<&str>` for value types that parse with `FromStr`, so that every value type reads
+/// from text the same two ways.
+macro_rules! try_from_str {
+    ($($name:ty),* $(,)?) => {$(
+        impl TryFrom<&str> for $name {
+            type Error = $crate::ValidationError;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+    )*};
+}
+
+pub(crate) use try_from_str;

@@ -261,3 +261,44 @@ fn errors_never_echo_the_refused_value() {
     assert!(!err.to_string().contains(secretish));
     assert!(!format!("{err:?}").contains(secretish));
 }
+
+/// Every value type reads from text the same two ways, `str::parse` and `TryFrom<&str>`, with
+/// the same rule.
+#[test]
+fn every_value_type_reads_from_text_both_ways() {
+    use liveapi_model::linkv::{
+        ChangeReason, ChangeType, Coins, DeviceId, Expiration, OpenId, OrderId, Platform,
+        RequestId, Sex, UsdCents, UserId,
+    };
+    use liveapi_model::polyv::{Amount, Cents, ChannelId, Enabled, GoodPrice};
+
+    fn both<T>(good: &str, bad: &str)
+    where
+        T: std::str::FromStr<Err = liveapi_model::ValidationError>
+            + for<'a> TryFrom<&'a str, Error = liveapi_model::ValidationError>
+            + PartialEq
+            + std::fmt::Debug,
+    {
+        let parsed: T = good.parse().unwrap();
+        assert_eq!(T::try_from(good).unwrap(), parsed, "{good}");
+        assert!(bad.parse::<T>().is_err(), "{bad}");
+        assert!(T::try_from(bad).is_err(), "{bad}");
+    }
+    both::<UserId>("alice", "a b");
+    both::<OpenId>("1291371456374120449", "");
+    both::<OrderId>("order-1", "");
+    both::<RequestId>("order-42-credit", "é");
+    both::<DeviceId>("device-7f3a", "");
+    both::<ChangeReason>("gift", "");
+    both::<Coins>("100", "-1");
+    both::<UsdCents>("199", "1.5");
+    both::<Expiration>("1800000000", "soon");
+    both::<ChangeType>("1", "3");
+    both::<Platform>("ios", "windows");
+    both::<Sex>("1", "2");
+    both::<ChannelId>("1000001", "0");
+    both::<Enabled>("Y", "yes");
+    both::<Cents>("0.88", "0.888");
+    both::<Amount>("0.88", "0");
+    both::<GoodPrice>("0", "10000");
+}

@@ -358,3 +358,5 @@ impl fmt::Display for Platform {
         f.write_str(self.as_str())
     }
 }
+
+crate::validate::try_from_str!(Coins, UsdCents, Expiration, ChangeType, Platform);

@@ -200,3 +200,5 @@ impl fmt::Display for Sex {
         f.write_str(self.as_str())
     }
 }
+
+crate::validate::try_from_str!(Sex);

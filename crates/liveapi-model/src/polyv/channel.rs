@@ -70,6 +70,8 @@ impl FromStr for ChannelId {
     }
 }
 
+crate::validate::try_from_str!(ChannelId);
+
 /// What a donate call applies to: one channel, or the account-wide setting that every channel
 /// without its own uses.
 ///

@@ -73,3 +73,5 @@ impl fmt::Display for Enabled {
         f.write_str(self.as_str())
     }
 }
+
+crate::validate::try_from_str!(Enabled);

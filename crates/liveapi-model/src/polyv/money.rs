@@ -327,3 +327,5 @@ mod tests {
         }
     }
 }
+
+crate::validate::try_from_str!(Cents, Amount, GoodPrice);
