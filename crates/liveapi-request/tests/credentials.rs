@@ -79,15 +79,15 @@ fn empty_missing_or_malformed_fields_are_refused() {
         ),
         (
             linkv(None, Some(SECRET), None, url),
-            "live_app_key is not set",
+            "live_app_key is not set: give it to the credentials builder (.app_id(…))",
         ),
         (
             linkv(Some("key"), None, None, url),
-            "live_app_secret is not set",
+            "live_app_secret is not set: give it to the credentials builder (.secret(…))",
         ),
         (
             linkv(Some("key"), Some(SECRET), None, None),
-            "base URL is not set",
+            "base URL is not set: give it to the credentials builder (.base_url(…))",
         ),
     ];
     for (result, expected) in cases {
