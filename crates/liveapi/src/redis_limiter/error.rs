@@ -8,7 +8,7 @@
 pub enum RedisLimiterError {
     /// The URL is not a Redis URL.
     #[error(
-        "the Redis URL cannot be used: {problem} (expected redis://[user:password@]host[:port][/db] or unix:///path; the URL is not shown, it may hold a password)"
+        "the Redis URL cannot be used: {problem} (expected redis://[user:password@]host[:port][/db], rediss://… for TLS, or unix:///path; the URL is not shown, it may hold a password)"
     )]
     Url {
         /// What is wrong with it.
@@ -49,6 +49,13 @@ pub enum RedisLimiterError {
     EmptyKeyPart {
         /// `app id`, `egress label` or `key prefix`.
         what: &'static str,
+    },
+    /// The CA certificate given for `rediss://` cannot be used: unreadable, not PEM, or no
+    /// certificate in it.
+    #[error("the Redis CA certificate cannot be used: {problem}")]
+    Ca {
+        /// What is wrong with it.
+        problem: String,
     },
     /// No Polyv app id to name the key by.
     #[error(

@@ -5,13 +5,15 @@
 //! - `shared_window`: the window in Redis, the connection to it and the script (`acquire.lua`)
 //!   that admits a send there;
 //! - `fallback`: when to ask Redis, when to keep to this process's share, and when to rejoin;
-//! - `own`: what this process sent in the last window, for the share and for telling Redis.
+//! - `own`: what this process sent in the last window, for the share and for telling Redis;
+//! - `tls`: what a `rediss://` connection trusts, and its crypto provider.
 
 mod builder;
 mod error;
 mod fallback;
 mod own;
 mod shared_window;
+mod tls;
 
 use std::fmt;
 use std::future::Future;
@@ -137,6 +139,7 @@ impl fmt::Debug for RedisRateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisRateLimiter")
             .field("redis", &self.shared.address())
+            .field("tls", &self.shared.tls())
             .field("key", &self.shared.key())
             .field("limit", &self.limit)
             .field("fallback", &self.fallback)

@@ -23,6 +23,8 @@ pub(super) struct SharedWindow {
     key: String,
     /// Host, port and database, for logs: never the password.
     address: String,
+    /// Whether the connection is TLS (`rediss://`).
+    tls: bool,
     /// The budget's requests per window.
     limit: u32,
     /// The shared window: the budget's, plus the transit margin.
@@ -43,6 +45,7 @@ impl SharedWindow {
         timeout: Duration,
     ) -> Self {
         Self {
+            tls: super::tls::is_tls(&client),
             client,
             key,
             address,
@@ -64,6 +67,10 @@ impl SharedWindow {
         &self.address
     }
 
+    pub(super) fn tls(&self) -> bool {
+        self.tls
+    }
+
     pub(super) fn window(&self) -> Duration {
         self.window
     }
@@ -75,6 +82,9 @@ impl SharedWindow {
     /// A connection that opens on first use, on the Tokio runtime of the caller, and never
     /// retries on its own: a call that fails is this limiter's to judge.
     pub(super) fn connect(&self) -> Result<ConnectionManager, redis::RedisError> {
+        if self.tls {
+            super::tls::ensure_crypto_provider();
+        }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
