@@ -152,8 +152,8 @@ pub use redis_limiter::{
 
 pub use liveapi_request::retry::RetryPolicy;
 pub use liveapi_request::{
-    CallSettings, ClockOffset, Context, LinkvCredentials, LocalRateLimiter, PolyvCredentials,
-    RateLimit, RateLimiter, Secret, Throttled,
+    AcquireError, CallSettings, ClockOffset, Context, LimiterConfigError, LinkvCredentials,
+    LocalRateLimiter, PolyvCredentials, RateLimit, RateLimiter, Secret, Throttled,
 };
 #[cfg(feature = "test-util")]
 pub use liveapi_request::{ManualClock, SeededEntropy};

@@ -13,8 +13,8 @@ use liveapi::model::polyv::{Amount, CashSettings, Cashes, Scope, UpdateCash};
 use liveapi::request::{Engine, ThreadTimer, Timer, TransportError};
 use liveapi::transport::TokioTimer;
 use liveapi::{
-    PolyvCredentials, RateLimit, RateLimiter, RedisLink, RedisRateLimiter, RedisRateLimiterBuilder,
-    Throttled,
+    AcquireError, PolyvCredentials, RateLimit, RateLimiter, RedisLink, RedisRateLimiter,
+    RedisRateLimiterBuilder, Throttled,
 };
 use liveapi_test_support::redis::{PrivateRedis, unique_prefix};
 use liveapi_test_support::service::redis_url;
@@ -50,11 +50,17 @@ async fn zcard(url: &str, key: &str) -> u64 {
         .unwrap()
 }
 
-/// One permit, giving up after `wait` at most.
+/// One permit, giving up after `wait` at most. A limiter that cannot work as configured
+/// fails the test: these Redis servers are all usable.
 async fn try_acquire(limiter: &RedisRateLimiter, wait: Duration) -> Result<(), Throttled> {
-    limiter
+    match limiter
         .acquire(Some(TokioTimer.now() + wait), &TokioTimer)
         .await
+    {
+        Ok(()) => Ok(()),
+        Err(AcquireError::Throttled(throttled)) => Err(throttled),
+        Err(other) => panic!("not a wait past the deadline: {other}"),
+    }
 }
 
 /// A clock an hour ahead of the others: the window is Redis's, so it must not matter.
@@ -93,7 +99,13 @@ async fn concurrent_processes_get_exactly_the_limit() {
                 // The first process's clock is an hour ahead of the others'.
                 if n == 0 {
                     let deadline = HourAhead.now() + ms(500);
-                    limiter.acquire(Some(deadline), &HourAhead).await
+                    limiter
+                        .acquire(Some(deadline), &HourAhead)
+                        .await
+                        .map_err(|e| {
+                            assert!(e.is_throttled(), "{e}");
+                            Throttled
+                        })
                 } else {
                     try_acquire(&limiter, ms(500)).await
                 }

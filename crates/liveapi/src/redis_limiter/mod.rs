@@ -21,7 +21,7 @@ use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use liveapi_request::{RateLimit, RateLimiter, Throttled, Timer};
+use liveapi_request::{AcquireError, RateLimit, RateLimiter, Throttled, Timer};
 use redis::aio::ConnectionManager;
 
 pub use builder::{
@@ -278,7 +278,7 @@ impl RedisRateLimiter {
         &self,
         deadline: Option<Instant>,
         timer: &dyn Timer,
-    ) -> Result<(), Throttled> {
+    ) -> Result<(), AcquireError> {
         let mut strikes = 0;
         loop {
             let pause = match self.plan(timer) {
@@ -309,7 +309,7 @@ impl RedisRateLimiter {
                 }
             };
             if deadline.is_some_and(|d| timer.now() + pause > d) {
-                return Err(Throttled);
+                return Err(Throttled.into());
             }
             timer.sleep(pause).await;
         }
@@ -321,7 +321,7 @@ impl RateLimiter for RedisRateLimiter {
         &'a self,
         deadline: Option<Instant>,
         timer: &'a dyn Timer,
-    ) -> Pin<Box<dyn Future<Output = Result<(), Throttled>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<(), AcquireError>> + Send + 'a>> {
         Box::pin(self.acquire_permit(deadline, timer))
     }
 }
