@@ -100,6 +100,51 @@ fn polyv_calls_share_a_budget_through_redis_over_tls() {
 }
 
 #[test]
+fn a_redis_that_cannot_be_used_is_a_usage_error_not_a_wait() {
+    let ca = TestCa::new("liveapi test CA");
+    let Some(redis) = PrivateRedis::start_with(
+        RedisOptions::default()
+            .password(PASSWORD)
+            .tls(ca.server(&["127.0.0.1"])),
+    ) else {
+        return;
+    };
+    let server = Server::start();
+    let wrong_password = redis.url().replace(PASSWORD, "not-the-password");
+    let right = redis.url();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("redis-ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let ca_path = ca_file.to_str().unwrap();
+    let cases: [(&[&str], &str); 2] = [
+        // The Mozilla roots do not know the test's CA.
+        (&["--rate-limit-redis-url", &right], "UnknownIssuer"),
+        (
+            &[
+                "--rate-limit-redis-url",
+                &wrong_password,
+                "--rate-limit-redis-ca",
+                ca_path,
+            ],
+            "WRONGPASS",
+        ),
+    ];
+    for (flags, message) in cases {
+        let mut args = vec!["donate", "get", "--rate-limit-processes", "2"];
+        args.extend(flags);
+        let run = server.polyv_run(&args, None);
+        let line = run.one_line_error(2);
+        assert!(line.contains(message), "{run:#?}");
+        assert!(
+            line.contains("cannot use the Redis at 127.0.0.1"),
+            "{run:#?}"
+        );
+        run.assert_hides(PASSWORD);
+    }
+    assert!(server.emulator.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
 fn the_help_tells_of_tls_and_the_ca() {
     let help = run(&["polyv", "donate", "get", "--help"]);
     let help = help.ok();

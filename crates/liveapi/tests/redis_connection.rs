@@ -4,13 +4,18 @@
 //! tests are skipped with a notice, and in CI (`LIVEAPI_CI`) they fail.
 #![cfg(feature = "redis")]
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use liveapi::model::polyv::Scope;
 use liveapi::request::Timer;
 use liveapi::transport::TokioTimer;
-use liveapi::{RateLimit, RateLimiter, RedisLink, RedisRateLimiter, RedisRateLimiterBuilder};
+use liveapi::{
+    AcquireError, PolyvCredentials, RateLimit, RateLimiter, RedisLimiterError, RedisLink,
+    RedisRateLimiter, RedisRateLimiterBuilder,
+};
 use liveapi_test_support::redis::{PrivateRedis, RedisOptions, TestCa};
 
 const PASSWORD: &str = "hunter2-c0rrect-h0rse";
@@ -130,7 +135,37 @@ async fn works_over_verified_tls() {
     assert!(!logs.text().contains(PASSWORD), "{}", logs.text());
 }
 
-/// A limiter that never got a permit from Redis: refused, and nothing recorded there.
+/// Asserts that the limiter cannot use its Redis as configured, saying `needle`: at once,
+/// on every call, and without falling back to its share as it would for an outage; and that
+/// neither the error, its `Debug`, the limiter's nor the logs show the password.
+async fn assert_misconfigured(limiter: &RedisRateLimiter, logs: &Logs, needle: &str) {
+    for _ in 0..2 {
+        // A deadline far beyond the answer: a fallback would wait it out and throttle.
+        let error = limiter
+            .acquire(
+                Some(TokioTimer.now() + Duration::from_secs(30)),
+                &TokioTimer,
+            )
+            .await
+            .unwrap_err();
+        let AcquireError::Config(config) = &error else {
+            panic!("not a configuration error: {error}");
+        };
+        let cause = config.cause().downcast_ref::<RedisLimiterError>();
+        assert!(
+            matches!(cause, Some(RedisLimiterError::Misconfigured { .. })),
+            "{error:?}"
+        );
+        let text = format!("{error} {error:?} {limiter:?}");
+        assert!(text.contains(needle), "{text}");
+        assert!(!text.contains(PASSWORD), "{text}");
+        assert_eq!(limiter.link(), RedisLink::Shared, "not an outage");
+    }
+    assert!(!logs.text().contains(PASSWORD), "{}", logs.text());
+}
+
+/// A limiter that never got a permit from Redis, for whatever reason: refused, and no
+/// password shown.
 async fn assert_refused(limiter: &RedisRateLimiter, logs: &Logs) {
     let answer = permit(limiter).await;
     assert_ne!(answer, "admitted");
@@ -148,7 +183,7 @@ async fn refuses_a_certificate_for_another_host() {
     };
     let (logs, _guard) = capture_logs();
     let limiter = builder(&redis.url()).ca_pem(ca.pem()).build().unwrap();
-    assert_refused(&limiter, &logs).await;
+    assert_misconfigured(&limiter, &logs, "certificate not valid for name").await;
 }
 
 #[tokio::test]
@@ -160,10 +195,10 @@ async fn refuses_a_certificate_of_an_unknown_ca() {
     let (logs, _guard) = capture_logs();
     let other = TestCa::new("another CA");
     let limiter = builder(&redis.url()).ca_pem(other.pem()).build().unwrap();
-    assert_refused(&limiter, &logs).await;
+    assert_misconfigured(&limiter, &logs, "UnknownIssuer").await;
     // Nor do the Mozilla roots, the default, know the test's CA.
     let limiter = builder(&redis.url()).build().unwrap();
-    assert_refused(&limiter, &logs).await;
+    assert_misconfigured(&limiter, &logs, "UnknownIssuer").await;
 }
 
 #[tokio::test]
@@ -177,7 +212,121 @@ async fn refuses_a_plain_server_where_tls_was_asked() {
         .ca_pem(TestCa::new("liveapi test CA").pem())
         .build()
         .unwrap();
+    // Redis waits for the end of a line that the TLS greeting may not hold: either no
+    // answer, or one that is not TLS. Never a permit.
     assert_refused(&limiter, &logs).await;
+    // Something that answers at once, and not in TLS: refused as not TLS.
+    let port = answering(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    let limiter = builder(&format!("rediss://:{PASSWORD}@127.0.0.1:{port}/0"))
+        .ca_pem(TestCa::new("liveapi test CA").pem())
+        .build()
+        .unwrap();
+    assert_misconfigured(&limiter, &logs, "TLS handshake failed").await;
+}
+
+/// A loopback server that answers `reply` to whatever each connection sends, then holds the
+/// connection a moment: a web server, or something that speaks nothing Redis knows.
+fn answering(reply: &'static [u8]) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut request = [0; 1024];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(reply);
+                std::thread::sleep(Duration::from_secs(1));
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_refused_password_is_a_configuration_error() {
+    let Some(redis) = PrivateRedis::start_with(RedisOptions::default().password(PASSWORD)) else {
+        return;
+    };
+    let (logs, _guard) = capture_logs();
+    let port = redis.port();
+    let wrong = builder(&format!("redis://:not-{PASSWORD}@127.0.0.1:{port}/0"))
+        .build()
+        .unwrap();
+    assert_misconfigured(&wrong, &logs, "WRONGPASS").await;
+    let unknown_user = builder(&format!("redis://bob:{PASSWORD}@127.0.0.1:{port}/0"))
+        .build()
+        .unwrap();
+    assert_misconfigured(&unknown_user, &logs, "WRONGPASS").await;
+    let none = builder(&format!("redis://127.0.0.1:{port}/0"))
+        .build()
+        .unwrap();
+    assert_misconfigured(&none, &logs, "NOAUTH").await;
+    // With the right one, the same server works.
+    let right = builder(&redis.url()).build().unwrap();
+    assert_eq!(permit(&right).await, "admitted");
+}
+
+#[tokio::test]
+async fn a_database_redis_lacks_is_a_configuration_error() {
+    let Some(redis) = PrivateRedis::start() else {
+        return;
+    };
+    let (logs, _guard) = capture_logs();
+    let url = format!("redis://:{PASSWORD}@127.0.0.1:{}/99", redis.port());
+    let limiter = builder(&url).build().unwrap();
+    // The server has no password: it refuses the one given first.
+    assert_misconfigured(&limiter, &logs, "WRONGPASS").await;
+    let limiter = builder(&format!("redis://127.0.0.1:{}/99", redis.port()))
+        .build()
+        .unwrap();
+    assert_misconfigured(&limiter, &logs, "no database 99").await;
+}
+
+#[tokio::test]
+async fn something_that_is_not_redis_is_a_configuration_error() {
+    let (logs, _guard) = capture_logs();
+    for reply in [
+        &b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"[..],
+        b"\x00\x01\x02 garbage \xff\r\n",
+    ] {
+        let port = answering(reply);
+        let limiter = builder(&format!("redis://:{PASSWORD}@127.0.0.1:{port}/0"))
+            .build()
+            .unwrap();
+        assert_misconfigured(&limiter, &logs, "does not answer as Redis does").await;
+    }
+}
+
+#[tokio::test]
+async fn a_call_fails_as_configuration_and_nothing_is_sent() {
+    let Some(redis) = PrivateRedis::start_with(RedisOptions::default().password(PASSWORD)) else {
+        return;
+    };
+    let emulator = liveapi_emulator::Emulator::builder().start().await.unwrap();
+    let app = emulator.polyv_app();
+    let url = format!("redis://:wrong-{PASSWORD}@127.0.0.1:{}/0", redis.port());
+    let client = liveapi::Client::builder()
+        .polyv(
+            PolyvCredentials::builder()
+                .app_id(&app.app_id)
+                .secret(app.secret.to_string())
+                .base_url(emulator.base_url())
+                .build()
+                .unwrap(),
+        )
+        .polyv_rate_limit(RedisRateLimiter::builder(url).processes(2))
+        .deadline(Some(Duration::from_secs(30)))
+        .build()
+        .unwrap();
+    let error = client.donate_settings(Scope::Account).await.unwrap_err();
+    assert!(error.is_config() && !error.is_retryable(), "{error:?}");
+    assert!(!error.is_rate_limited(), "{error:?}");
+    let text = format!("{error} {error:?}");
+    assert!(text.contains("WRONGPASS"), "{text}");
+    assert!(!text.contains(PASSWORD), "{text}");
+    assert!(emulator.requests().is_empty(), "nothing was sent");
+    emulator.shutdown().await.unwrap();
 }
 
 #[tokio::test]

@@ -4,11 +4,13 @@
 //! - `error`: what can be wrong with them;
 //! - `shared_window`: the window in Redis, the connection to it and the script (`acquire.lua`)
 //!   that admits a send there;
+//! - `diagnosis`: which failures are an outage, and which the configuration's;
 //! - `fallback`: when to ask Redis, when to keep to this process's share, and when to rejoin;
 //! - `own`: what this process sent in the last window, for the share and for telling Redis;
 //! - `tls`: what a `rediss://` connection trusts, and its crypto provider.
 
 mod builder;
+mod diagnosis;
 mod error;
 mod fallback;
 mod own;
@@ -21,7 +23,7 @@ use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use liveapi_request::{AcquireError, RateLimit, RateLimiter, Throttled, Timer};
+use liveapi_request::{AcquireError, LimiterConfigError, RateLimit, RateLimiter, Throttled, Timer};
 use redis::aio::ConnectionManager;
 
 pub use builder::{
@@ -31,6 +33,7 @@ pub use builder::{
 pub use error::RedisLimiterError;
 pub use fallback::RedisLink;
 
+use diagnosis::Failure;
 use fallback::{Ask, Fallback, Plan, Unanswered};
 use shared_window::{SharedWindow, Verdict};
 
@@ -159,6 +162,8 @@ enum Step {
         connection: ConnectionManager,
         ask: Ask,
     },
+    /// Redis cannot be used as configured: the call fails with this.
+    Misconfigured(LimiterConfigError),
 }
 
 impl RedisRateLimiter {
@@ -221,9 +226,13 @@ impl RedisRateLimiter {
                     state.connection = Some(connection.clone());
                     connection
                 }
-                Err(error) => {
+                Err(Failure::Misconfigured(problem)) => {
                     drop(state);
-                    return self.unreachable(timer, &ask, &error.to_string());
+                    return Step::Misconfigured(self.misconfigured(&ask, problem));
+                }
+                Err(Failure::Unanswered(error)) => {
+                    drop(state);
+                    return self.unreachable(timer, &ask, &error);
                 }
             },
         };
@@ -260,6 +269,22 @@ impl RedisRateLimiter {
         }
     }
 
+    /// Redis cannot be used as configured: gives back what `ask` took, so that nothing is
+    /// counted for a send that will not be made, and drops the connection, so that the next
+    /// call connects afresh (to a Redis that may have been fixed meanwhile). The link with
+    /// Redis stays as it was: a Redis that cannot be used is not an outage.
+    fn misconfigured(&self, ask: &Ask, problem: String) -> LimiterConfigError {
+        let mut state = self.lock();
+        state.connection = None;
+        state.fallback.ask_again(ask);
+        drop(state);
+        tracing::debug!(redis = %self.shared.address(), problem, "Redis cannot be used as configured");
+        LimiterConfigError::new(RedisLimiterError::Misconfigured {
+            address: self.shared.address().to_owned(),
+            problem,
+        })
+    }
+
     /// Redis answered (`admitted` or not): settles the reservation, and ends an outage.
     fn answered(&self, timer: &dyn Timer, ask: &Ask, admitted: bool) {
         let mut state = self.lock();
@@ -284,6 +309,7 @@ impl RedisRateLimiter {
             let pause = match self.plan(timer) {
                 Step::Admitted => return Ok(()),
                 Step::Wait(pause) => pause,
+                Step::Misconfigured(error) => return Err(error.into()),
                 Step::Ask { connection, ask } => {
                     match self.shared.ask(connection, &ask.backfill).await {
                         Ok(Verdict::Admitted) => {
@@ -294,17 +320,22 @@ impl RedisRateLimiter {
                             self.answered(timer, &ask, false);
                             pause
                         }
-                        Err(error) if !ask.probe && strikes == 0 => {
+                        Err(Failure::Misconfigured(problem)) => {
+                            return Err(self.misconfigured(&ask, problem).into());
+                        }
+                        Err(Failure::Unanswered(error)) if !ask.probe && strikes == 0 => {
                             // One slow or lost answer is not an outage: ask once more first.
                             strikes += 1;
                             self.lock().fallback.ask_again(&ask);
                             tracing::debug!(redis = %self.shared.address(), error, "Redis did not answer; asking again");
                             continue;
                         }
-                        Err(error) => match self.unreachable(timer, &ask, &error) {
-                            Step::Admitted => return Ok(()),
-                            _ => continue,
-                        },
+                        Err(Failure::Unanswered(error)) => {
+                            match self.unreachable(timer, &ask, &error) {
+                                Step::Admitted => return Ok(()),
+                                _ => continue,
+                            }
+                        }
                     }
                 }
             };

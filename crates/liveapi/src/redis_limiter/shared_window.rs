@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use super::diagnosis::{self, Failure};
+
 /// The script every permit runs: the whole decision in one atomic step on the server.
 static ACQUIRE: LazyLock<redis::Script> =
     LazyLock::new(|| redis::Script::new(include_str!("acquire.lua")));
@@ -81,7 +83,7 @@ impl SharedWindow {
 
     /// A connection that opens on first use, on the Tokio runtime of the caller, and never
     /// retries on its own: a call that fails is this limiter's to judge.
-    pub(super) fn connect(&self) -> Result<ConnectionManager, redis::RedisError> {
+    pub(super) fn connect(&self) -> Result<ConnectionManager, Failure> {
         if self.tls {
             super::tls::ensure_crypto_provider();
         }
@@ -90,6 +92,13 @@ impl SharedWindow {
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(0);
         ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            .map_err(|e| self.judge(&e))
+    }
+
+    /// Whether `error` is an outage or the configuration's, in words without the password.
+    fn judge(&self, error: &redis::RedisError) -> Failure {
+        let info = self.client.get_connection_info().redis_settings();
+        diagnosis::judge(error, info.db(), &self.key, info.password())
     }
 
     fn member(&self) -> String {
@@ -103,7 +112,7 @@ impl SharedWindow {
         &self,
         mut connection: ConnectionManager,
         backfill: &[(u64, Duration)],
-    ) -> Result<Verdict, String> {
+    ) -> Result<Verdict, Failure> {
         let mut invocation = ACQUIRE.key(&self.key);
         invocation
             .arg(self.limit)
@@ -122,8 +131,11 @@ impl SharedWindow {
             Ok(Ok((_, wait))) => Ok(Verdict::Full(Duration::from_micros(
                 u64::try_from(wait).unwrap_or(0),
             ))),
-            Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err(format!("no answer within {} ms", self.timeout.as_millis())),
+            Ok(Err(error)) => Err(self.judge(&error)),
+            Err(_) => Err(Failure::Unanswered(format!(
+                "no answer within {} ms",
+                self.timeout.as_millis()
+            ))),
         }
     }
 }
