@@ -253,6 +253,7 @@ impl RedisRateLimiterBuilder {
             fallback,
             probe_interval: self.probe_interval,
             own_window,
+            egress: self.egress,
             state: Mutex::new(State {
                 fallback: Fallback::new(own_window, fallback.limit(), self.probe_interval, rejoin),
                 connection: None,

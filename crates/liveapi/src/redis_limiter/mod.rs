@@ -6,6 +6,7 @@
 //!   that admits a send there;
 //! - `diagnosis`: which failures are an outage, and which the configuration's;
 //! - `fallback`: when to ask Redis, when to keep to this process's share, and when to rejoin;
+//! - `metrics`: the outages and recoveries it counts;
 //! - `own`: what this process sent in the last window, for the share and for telling Redis;
 //! - `tls`: what a `rediss://` connection trusts, and its crypto provider.
 
@@ -13,6 +14,7 @@ mod builder;
 mod diagnosis;
 mod error;
 mod fallback;
+mod metrics;
 mod own;
 mod shared_window;
 mod tls;
@@ -135,7 +137,17 @@ pub struct RedisRateLimiter {
     probe_interval: Duration,
     /// This process's window while on its share: the fallback limit's, plus the margin.
     own_window: Duration,
+    /// The egress label, for the metrics.
+    egress: String,
     state: Mutex<State>,
+}
+
+impl Drop for RedisRateLimiter {
+    fn drop(&mut self) {
+        if self.link() == RedisLink::Fallback {
+            metrics::dropped_on_fallback(&self.egress);
+        }
+    }
 }
 
 impl fmt::Debug for RedisRateLimiter {
@@ -189,6 +201,17 @@ impl RedisRateLimiter {
     #[must_use]
     pub fn link(&self) -> RedisLink {
         self.lock().fallback.link()
+    }
+
+    /// Describes the limiter's metrics (their help text) to the installed `metrics`
+    /// recorder: call it once after installing one, beside
+    /// `liveapi::request::metrics::describe()`. The limiter counts its outages
+    /// (`liveapi_rate_limit_redis_fallbacks_total`), their ends
+    /// (`liveapi_rate_limit_redis_recoveries_total`), and keeps a gauge of the limiters on
+    /// their fallback share (`liveapi_rate_limit_redis_on_fallback`), each labelled by the
+    /// egress label; `docs/metrics.md` lists them.
+    pub fn describe_metrics() {
+        metrics::describe();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -248,6 +271,7 @@ impl RedisRateLimiter {
         state.connection = None;
         match state.fallback.unanswered(now, ask) {
             Unanswered::OutageStarted => {
+                metrics::fell_back(&self.egress);
                 tracing::warn!(
                     redis = %self.shared.address(),
                     key = %self.shared.key(),
@@ -290,6 +314,7 @@ impl RedisRateLimiter {
         let mut state = self.lock();
         let now = timer.now();
         if state.fallback.answered(now, ask, admitted) {
+            metrics::recovered(&self.egress);
             tracing::warn!(
                 redis = %self.shared.address(),
                 key = %self.shared.key(),
