@@ -68,13 +68,32 @@ struct State {
 ///   (default `default`), under a prefix (default `liveapi:rate-limit`). A key expires one
 ///   window after its newest send, so nothing is left behind.
 /// - **When Redis is unreachable or slow** (no answer within [`timeout`], 250 ms by default,
-///   twice in a row), the process falls back to its own share of the budget (the budget
-///   divided by the expected number of processes, or an explicit fallback limit), logs a
-///   warning once per outage through `tracing`, and asks Redis again at most once per
-///   [`probe_interval`] (1 s), with a send its share has room for. It never falls back to the whole budget, and it starts on the
-///   share only one window after Redis stopped answering: until then the window may hold all
-///   that Redis admitted to the fleet. With no Tokio runtime (a blocking call), it keeps to
-///   the share at once, and those sends are told to Redis with the next call that reaches it.
+///   twice in a row, or a refused or dropped connection), the process falls back to its own
+///   share of the budget (the budget divided by the expected number of processes, or an
+///   explicit fallback limit), logs a warning once per outage through `tracing`, and asks
+///   Redis again at most once per [`probe_interval`] (1 s), with a send its share has room
+///   for. It never falls back to the whole budget, and it starts on the share only one window
+///   after Redis stopped answering: until then the window may hold all that Redis admitted
+///   to the fleet. With no Tokio runtime (a blocking call), it keeps to the share at once,
+///   and those sends are told to Redis with the next call that reaches it.
+/// - **A Redis that cannot be used is no outage.** One that refuses the password
+///   (`WRONGPASS`, `NOAUTH`) or the limiter's commands (`NOPERM`), lacks the URL's database,
+///   is not a Redis at all, or whose TLS certificate does not verify, fails the permit at
+///   once with a [`LimiterConfigError`] (a [`RedisLimiterError::Misconfigured`] naming the
+///   cause): the call fails as a configuration error, is not retried, and sends nothing.
+///   Falling back would only hide the mistake behind slow calls. The next call asks again,
+///   on a new connection.
+/// - **TLS.** `rediss://` (and `valkeys://`) connect through rustls, with the certificate and
+///   host name always verified: against the Mozilla roots, as the SDK's HTTPS, or against the
+///   CA given with [`ca_file`] or [`ca_pem`]. No setting turns verification off; a URL that
+///   asks for it (`#insecure`) is refused. The connection uses the process's default rustls
+///   provider, and installs the SDK's ([`transport::crypto_provider`]) as that default when
+///   the application has installed none.
+/// - **Secrets.** The URL's password never appears in errors, logs or `Debug`: they name the
+///   Redis by host, port and database, and what a server says back is kept only without it.
+/// - **Metrics.** Outages and recoveries are counted, with a gauge of the limiters on their
+///   share, labelled by the egress label ([`describe_metrics`](Self::describe_metrics);
+///   `docs/metrics.md`).
 /// - **Coming back.** The first answer after an outage records in Redis, at their times, the
 ///   sends this process made without it; for one window and one probe interval after that,
 ///   each send must fit both the share and Redis, because processes that have not noticed the
@@ -127,6 +146,9 @@ struct State {
 /// ```
 ///
 /// [`ClientBuilder::polyv_rate_limit`]: crate::ClientBuilder::polyv_rate_limit
+/// [`ca_file`]: RedisRateLimiterBuilder::ca_file
+/// [`ca_pem`]: RedisRateLimiterBuilder::ca_pem
+/// [`transport::crypto_provider`]: crate::transport::crypto_provider
 /// [`timeout`]: RedisRateLimiterBuilder::timeout
 /// [`transit_margin`]: RedisRateLimiterBuilder::transit_margin
 /// [`probe_interval`]: RedisRateLimiterBuilder::probe_interval
