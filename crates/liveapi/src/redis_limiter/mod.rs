@@ -87,8 +87,8 @@ struct State {
 ///   host name always verified: against the Mozilla roots, as the SDK's HTTPS, or against the
 ///   CA given with [`ca_file`] or [`ca_pem`]. No setting turns verification off; a URL that
 ///   asks for it (`#insecure`) is refused. The connection uses the process's default rustls
-///   provider, and installs the SDK's ([`transport::crypto_provider`]) as that default when
-///   the application has installed none.
+///   provider, and installs the SDK's (*ring*, as `transport::crypto_provider`) as that
+///   default when the application has installed none.
 /// - **Secrets.** The URL's password never appears in errors, logs or `Debug`: they name the
 ///   Redis by host, port and database, and what a server says back is kept only without it.
 /// - **Metrics.** Outages and recoveries are counted, with a gauge of the limiters on their
@@ -148,7 +148,6 @@ struct State {
 /// [`ClientBuilder::polyv_rate_limit`]: crate::ClientBuilder::polyv_rate_limit
 /// [`ca_file`]: RedisRateLimiterBuilder::ca_file
 /// [`ca_pem`]: RedisRateLimiterBuilder::ca_pem
-/// [`transport::crypto_provider`]: crate::transport::crypto_provider
 /// [`timeout`]: RedisRateLimiterBuilder::timeout
 /// [`transit_margin`]: RedisRateLimiterBuilder::transit_margin
 /// [`probe_interval`]: RedisRateLimiterBuilder::probe_interval

@@ -104,8 +104,23 @@ pub(super) fn is_tls(client: &redis::Client) -> bool {
 /// rustls would pick anyway.
 pub(super) fn ensure_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
-        let provider = std::sync::Arc::unwrap_or_clone(crate::transport::crypto_provider());
         // Another thread may have installed one meanwhile: then that one is used.
-        let _ = provider.install_default();
+        let _ = sdk_provider().install_default();
     }
+}
+
+/// The provider of the SDK's HTTPS, `transport::crypto_provider`.
+#[cfg(feature = "rustls")]
+fn sdk_provider() -> rustls::crypto::CryptoProvider {
+    std::sync::Arc::unwrap_or_clone(crate::transport::crypto_provider())
+}
+
+/// The provider of the SDK's HTTPS, made here: without the hyper transport's TLS (the
+/// `rustls` feature), `transport::crypto_provider` is not compiled, and turning that feature
+/// on for Redis would make the HTTP transport require root certificates. *ring*'s default,
+/// as there; its constructor is deprecated only for lacking post-quantum key exchange.
+#[cfg(not(feature = "rustls"))]
+fn sdk_provider() -> rustls::crypto::CryptoProvider {
+    #[allow(deprecated)]
+    rustls::crypto::ring::default_provider()
 }
