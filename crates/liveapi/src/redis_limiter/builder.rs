@@ -272,9 +272,6 @@ impl RedisRateLimiter {
     /// Mozilla roots (as the SDK's HTTPS) or the CA given with [`ca_file`] or [`ca_pem`];
     /// a URL asking for no verification (`#insecure`) is refused.
     ///
-    /// [`ca_file`]: RedisRateLimiterBuilder::ca_file
-    /// [`ca_pem`]: RedisRateLimiterBuilder::ca_pem
-    ///
     /// ```
     /// use std::time::Duration;
     /// use liveapi::{RateLimit, RedisRateLimiter};
@@ -289,6 +286,9 @@ impl RedisRateLimiter {
     /// assert_eq!(limiter.fallback_limit().limit(), 300);
     /// # Ok::<(), liveapi::RedisLimiterError>(())
     /// ```
+    ///
+    /// [`ca_file`]: RedisRateLimiterBuilder::ca_file
+    /// [`ca_pem`]: RedisRateLimiterBuilder::ca_pem
     pub fn builder(url: impl Into<Secret>) -> RedisRateLimiterBuilder {
         RedisRateLimiterBuilder {
             url: url.into(),

@@ -68,7 +68,7 @@ struct State {
 ///   (default `default`), under a prefix (default `liveapi:rate-limit`). A key expires one
 ///   window after its newest send, so nothing is left behind.
 /// - **When Redis is unreachable or slow** (no answer within [`timeout`], 250 ms by default,
-///   twice in a row, or a refused or dropped connection), the process falls back to its own
+///   or a refused or dropped connection, twice in a row), the process falls back to its own
 ///   share of the budget (the budget divided by the expected number of processes, or an
 ///   explicit fallback limit), logs a warning once per outage through `tracing`, and asks
 ///   Redis again at most once per [`probe_interval`] (1 s), with a send its share has room
