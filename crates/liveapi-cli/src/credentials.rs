@@ -150,11 +150,17 @@ pub(crate) struct RateLimitFlags {
     #[arg(long, global = true, value_name = "N")]
     rate_limit_processes: Option<u32>,
 
-    /// Share the budget with every process using this Redis, such as redis://host:6379/0
-    /// [env: LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL]. Prefer the variable when the URL holds a
+    /// Share the budget with every process using this Redis, such as redis://host:6379/0,
+    /// or rediss://host:6380/0 for TLS, its certificate and host name always verified [env:
+    /// LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL]. Prefer the variable when the URL holds a
     /// password: arguments show in process lists.
     #[arg(long, global = true, value_name = "URL")]
     rate_limit_redis_url: Option<String>,
+
+    /// A PEM file of the CA certificates to verify a rediss:// Redis against, instead of the
+    /// Mozilla roots [env: LIVEAPI_POLYV_RATE_LIMIT_REDIS_CA].
+    #[arg(long, global = true, value_name = "PATH")]
+    rate_limit_redis_ca: Option<String>,
 
     /// A label for the egress IP this machine sends from: one budget per label [env:
     /// LIVEAPI_POLYV_RATE_LIMIT_EGRESS; default: default].
@@ -163,7 +169,7 @@ pub(crate) struct RateLimitFlags {
 }
 
 impl RateLimitFlags {
-    fn vars(&self) -> [(&'static str, Option<String>); 4] {
+    fn vars(&self) -> [(&'static str, Option<String>); 5] {
         [
             (env::POLYV_RATE_LIMIT, self.rate_limit.clone()),
             (
@@ -173,6 +179,10 @@ impl RateLimitFlags {
             (
                 env::POLYV_RATE_LIMIT_REDIS_URL,
                 self.rate_limit_redis_url.clone(),
+            ),
+            (
+                env::POLYV_RATE_LIMIT_REDIS_CA,
+                self.rate_limit_redis_ca.clone(),
             ),
             (env::POLYV_RATE_LIMIT_EGRESS, self.rate_limit_egress.clone()),
         ]

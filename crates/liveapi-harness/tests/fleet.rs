@@ -7,9 +7,11 @@
 //! - With in-process limiters only (1200 each), the same fleet gets banned: the check above
 //!   can fail.
 //! - With Redis killed in the middle and started again, calls go on at each process's share,
-//!   still without a ban, and the limiter goes back to Redis.
+//!   still without a ban, and the limiter goes back to Redis. That Redis speaks TLS only,
+//!   with a password and a certificate from a CA made in the test: the workers verify it and
+//!   reconnect to it after the restart, and never print the password.
 //!
-//! Needs `LIVEAPI_TEST_REDIS_URL` and `redis-server` (`.ci/run` provides both).
+//! Needs `LIVEAPI_TEST_REDIS_URL` and `redis-server` with TLS (`.ci/run` provides both).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use liveapi_emulator::{DEMO_POLYV_APP_ID, DEMO_POLYV_SECRET, Emulator, RunningEmulator};
 use liveapi_harness::fleet::Report;
-use liveapi_test_support::redis::{PrivateRedis, unique_prefix};
+use liveapi_test_support::redis::{PrivateRedis, RedisOptions, TestCa, unique_prefix};
 use liveapi_test_support::service::redis_url;
 use serde_json::Value;
 
@@ -244,16 +246,30 @@ async fn a_fleet_of_in_process_limiters_gets_banned() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::await_holding_lock)] // The lock is the point: one fleet at a time.
 async fn a_redis_outage_mid_run_keeps_the_fleet_under_the_limit() {
+    const PASSWORD: &str = "fleet-hunter2-secret";
     let _fleet = one_fleet_at_a_time();
-    let Some(mut redis) = PrivateRedis::start() else {
+    let ca = TestCa::new("liveapi fleet CA");
+    let Some(mut redis) = PrivateRedis::start_with(
+        RedisOptions::default()
+            .password(PASSWORD)
+            .tls(ca.server(&["127.0.0.1"])),
+    ) else {
         return;
     };
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("redis-ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
     let emulator = emulator_builder().start().await.unwrap();
     let url = redis.url();
+    assert!(url.starts_with("rediss://"), "{url}");
     let egress = unique_prefix("outage");
     let flags = ["--calls", "1000", "--seconds", "28"];
     let commands = (0..PROCESSES)
-        .map(|_| worker(&emulator, Some((&url, &egress)), &flags))
+        .map(|_| {
+            let mut worker = worker(&emulator, Some((&url, &egress)), &flags);
+            worker.env("LIVEAPI_POLYV_RATE_LIMIT_REDIS_CA", &ca_file);
+            worker
+        })
         .collect();
     let started = Instant::now();
     let fleet = tokio::spawn(run_fleet(commands));
@@ -275,6 +291,7 @@ async fn a_redis_outage_mid_run_keeps_the_fleet_under_the_limit() {
 
     assert_never_banned(&emulator, &fleet, BUDGET).await;
     for worker in &fleet {
+        assert!(!worker.log.contains(PASSWORD), "{}", worker.log);
         assert_eq!(
             worker.log.matches("Redis is unreachable").count(),
             1,
@@ -301,11 +318,17 @@ async fn a_redis_outage_mid_run_keeps_the_fleet_under_the_limit() {
         "{during} calls during the outage"
     );
     // And Redis counts them again: its window holds the last sends.
-    let mut connection = redis::Client::open(url.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
+    let mut connection = redis::Client::build_with_tls(
+        url.as_str(),
+        redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(ca.pem().as_bytes().to_vec()),
+        },
+    )
+    .unwrap()
+    .get_multiplexed_async_connection()
+    .await
+    .unwrap();
     let key = format!("liveapi:rate-limit:polyv:{DEMO_POLYV_APP_ID}:{egress}");
     let recorded: u64 = redis::cmd("ZCARD")
         .arg(&key)

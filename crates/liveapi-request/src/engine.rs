@@ -23,9 +23,9 @@ use crate::metrics;
 use crate::retry::{Attempt, Decision, Failure, RetryPolicy};
 use crate::time::{block_on, timeout};
 use crate::{
-    AsyncHttpSend, BuildError, ClockOffset, Context, HttpSend, LocalRateLimiter, Operation,
-    RateLimit, RateLimiter, ThreadTimer, Timer, TransportError, TransportErrorKind, Vendor,
-    base_url, headers,
+    AcquireError, AsyncHttpSend, BuildError, ClockOffset, Context, HttpSend, LocalRateLimiter,
+    Operation, RateLimit, RateLimiter, ThreadTimer, Timer, TransportError, TransportErrorKind,
+    Vendor, base_url, headers,
 };
 
 /// How one attempt of a call failed: before sending, on the way, or at the server.
@@ -639,9 +639,15 @@ impl Call<'_> {
                 O::VENDOR,
                 self.timer.now().saturating_duration_since(asked),
             );
-            if permit.is_err() {
-                let throttled = TransportError::new(TransportErrorKind::Throttled);
-                return (Err(AttemptError::Transport(throttled)), None);
+            match permit {
+                Ok(()) => {}
+                Err(AcquireError::Config(e)) => {
+                    return (Err(AttemptError::Build(BuildError::RateLimiter(e))), None);
+                }
+                Err(_) => {
+                    let throttled = TransportError::new(TransportErrorKind::Throttled);
+                    return (Err(AttemptError::Transport(throttled)), None);
+                }
             }
         }
         // Signed as late as possible, so the nonce's time is the time it is sent.

@@ -89,7 +89,9 @@ pub use engine::{
 #[cfg(feature = "test-util")]
 pub use entropy::SeededEntropy;
 pub use entropy::{Entropy, EntropyError, OsEntropy};
-pub use limit::{LocalRateLimiter, RateLimit, RateLimiter, Throttled};
+pub use limit::{
+    AcquireError, LimiterConfigError, LocalRateLimiter, RateLimit, RateLimiter, Throttled,
+};
 pub use liveapi_model::Vendor;
 pub use operation::{BuildError, Operation};
 pub use secret::Secret;

@@ -85,18 +85,69 @@ impl RateLimit {
 #[error("the rate limit leaves no room before the deadline")]
 pub struct Throttled;
 
+/// A limiter that cannot work as configured: a shared store that refuses its password, is
+/// not the store it should be, or whose certificate does not verify. Waiting does not help;
+/// the configuration must change. The engine fails the call with it as a configuration
+/// error ([`BuildError::RateLimiter`](crate::BuildError::RateLimiter)); nothing was sent.
+///
+/// Its message is the cause's, which must name no secret.
+///
+/// ```
+/// use liveapi_request::LimiterConfigError;
+///
+/// let error = LimiterConfigError::new("the store refused the password");
+/// assert_eq!(error.to_string(), "the store refused the password");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct LimiterConfigError(Box<dyn std::error::Error + Send + Sync>);
+
+impl LimiterConfigError {
+    /// The limiter cannot work, because of `cause`.
+    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(cause.into())
+    }
+
+    /// What is wrong, as the limiter said it.
+    #[must_use]
+    pub fn cause(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+/// Why a [`RateLimiter`] gave no permit. Nothing was sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AcquireError {
+    /// The wait would pass the deadline: a later call may have room.
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
+    /// The limiter cannot work as configured: no call will have room until it is fixed.
+    #[error(transparent)]
+    Config(#[from] LimiterConfigError),
+}
+
+impl AcquireError {
+    /// Whether the wait would have passed the deadline.
+    #[must_use]
+    pub fn is_throttled(&self) -> bool {
+        matches!(self, Self::Throttled(_))
+    }
+}
+
 /// A permit source the engine waits on before each attempt of a rate-limited vendor.
 ///
 /// `acquire` returns once one request may be sent (and counts it as sent), or
-/// [`Throttled`] at once if the wait would pass `deadline`. Waiting goes through `timer`, so
-/// the limiter runs on whatever runtime the engine runs on.
+/// [`Throttled`] at once if the wait would pass `deadline`, or a [`LimiterConfigError`] if
+/// the limiter cannot work as configured. Waiting goes through `timer`, so the limiter runs
+/// on whatever runtime the engine runs on.
 pub trait RateLimiter: Send + Sync + fmt::Debug {
     /// Waits for one permit.
     fn acquire<'a>(
         &'a self,
         deadline: Option<Instant>,
         timer: &'a dyn Timer,
-    ) -> Pin<Box<dyn Future<Output = Result<(), Throttled>> + Send + 'a>>;
+    ) -> Pin<Box<dyn Future<Output = Result<(), AcquireError>> + Send + 'a>>;
 }
 
 /// The pure core: the start times of the sends inside the current window.
@@ -185,7 +236,7 @@ impl RateLimiter for LocalRateLimiter {
         &'a self,
         deadline: Option<Instant>,
         timer: &'a dyn Timer,
-    ) -> Pin<Box<dyn Future<Output = Result<(), Throttled>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<(), AcquireError>> + Send + 'a>> {
         Box::pin(async move {
             loop {
                 let now = timer.now();
@@ -193,7 +244,7 @@ impl RateLimiter for LocalRateLimiter {
                     Ok(()) => return Ok(()),
                     Err(pause) => {
                         if deadline.is_some_and(|d| now + pause > d) {
-                            return Err(Throttled);
+                            return Err(Throttled.into());
                         }
                         timer.sleep(pause).await;
                     }
@@ -295,14 +346,15 @@ mod tests {
         let limiter = LocalRateLimiter::new(RateLimit::new(1, ms(1000)).unwrap());
         block_on(limiter.acquire(None, &timer)).unwrap();
         let deadline = timer.now() + ms(500);
-        assert_eq!(
-            block_on(limiter.acquire(Some(deadline), &timer)),
-            Err(Throttled)
+        assert!(
+            block_on(limiter.acquire(Some(deadline), &timer))
+                .unwrap_err()
+                .is_throttled()
         );
         assert_eq!(timer.elapsed(), ms(0));
         // Exactly at the deadline is still in time.
         let deadline = timer.now() + ms(1000);
-        assert_eq!(block_on(limiter.acquire(Some(deadline), &timer)), Ok(()));
+        assert!(block_on(limiter.acquire(Some(deadline), &timer)).is_ok());
         assert_eq!(timer.elapsed(), ms(1000));
     }
 

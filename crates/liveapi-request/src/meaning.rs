@@ -281,12 +281,19 @@ pub fn of_transport(kind: TransportErrorKind) -> Meaning {
 }
 
 /// What a request that could not be built means: nothing was sent. A plain-HTTP URL to
-/// another host and credentials without the alias a call needs are the configuration's
-/// fault; anything else is this machine's.
+/// another host, credentials without the alias a call needs, and a rate limiter that cannot
+/// work as configured are the configuration's fault; anything else is this machine's.
+///
+/// | cause | class | outcome | retry |
+/// |---|---|---|---|
+/// | `InsecureHttp`, `MissingAlias`, `RateLimiter` | `Config` | `NotApplied` | never |
+/// | anything else | `Local` | `NotApplied` | never |
 #[must_use]
 pub fn of_build(error: &BuildError) -> Meaning {
     match error {
-        BuildError::InsecureHttp(_) | BuildError::MissingAlias => Meaning::CONFIG,
+        BuildError::InsecureHttp(_) | BuildError::MissingAlias | BuildError::RateLimiter(_) => {
+            Meaning::CONFIG
+        }
         _ => Meaning::new(Class::Local, Outcome::NotApplied, Failure::Fatal),
     }
 }
@@ -527,6 +534,8 @@ mod tests {
         let insecure = BuildError::InsecureHttp(InsecureHttp::new(Vendor::Linkv, "example.com"));
         assert_eq!(of_build(&insecure), Meaning::CONFIG);
         assert_eq!(of_build(&BuildError::MissingAlias), Meaning::CONFIG);
+        let limiter = BuildError::RateLimiter(crate::LimiterConfigError::new("wrong password"));
+        assert_eq!(of_build(&limiter), Meaning::CONFIG);
         let local = of_build(&BuildError::MissingBody);
         assert_eq!(
             (local.class(), local.outcome(), local.failure()),

@@ -8,7 +8,7 @@ use liveapi_model::linkv::RequestId;
 use liveapi_model::{ApiError, Vendor};
 use liveapi_sign::SignError;
 
-use crate::{Entropy, EntropyError, InsecureHttp};
+use crate::{Entropy, EntropyError, InsecureHttp, LimiterConfigError};
 
 /// A request could not be built. Nothing was sent.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,10 @@ pub enum BuildError {
     /// none.
     #[error("the LinkV credentials have no alias, which orderSuccess sends as `channel`")]
     MissingAlias,
+    /// The rate limiter the call waits on cannot work as configured (a shared store that
+    /// refuses its password, say): the call was stopped before it was signed.
+    #[error(transparent)]
+    RateLimiter(LimiterConfigError),
 }
 
 /// A call of either vendor: a typed request that signs itself into an `http::Request` and

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Wake, Waker};
@@ -21,9 +21,9 @@ use liveapi_model::polyv::{GetDonate, Scope};
 use liveapi_request::meaning::{Class, Outcome};
 use liveapi_request::retry::RetryPolicy;
 use liveapi_request::{
-    AttemptError, BuildError, CallError, CallSettings, Context, Engine, EngineBuilder,
-    LinkvCredentials, ManualClock, PolyvCredentials, RateLimit, SeededEntropy, Sleep, Timer,
-    TransportError, TransportErrorKind, Vendor,
+    AcquireError, AttemptError, BuildError, CallError, CallSettings, Context, Engine,
+    EngineBuilder, LimiterConfigError, LinkvCredentials, ManualClock, PolyvCredentials, RateLimit,
+    RateLimiter, SeededEntropy, Sleep, Timer, TransportError, TransportErrorKind, Vendor,
 };
 
 const REQUEST_ID: &str = "0123456789abcdef0123456789abcdef";
@@ -516,6 +516,46 @@ fn the_limiter_refuses_a_wait_past_the_deadline_and_nothing_is_sent() {
         "a later call may get a permit"
     );
     assert_eq!(playback.sent().len(), 1);
+}
+
+/// A limiter whose shared store refuses its password: it can never give a permit.
+#[derive(Debug)]
+struct Misconfigured;
+
+impl RateLimiter for Misconfigured {
+    fn acquire<'a>(
+        &'a self,
+        _: Option<Instant>,
+        _: &'a dyn Timer,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AcquireError>> + Send + 'a>> {
+        Box::pin(async {
+            Err(LimiterConfigError::new("the limiter's store refused its password").into())
+        })
+    }
+}
+
+#[test]
+fn a_limiter_that_cannot_work_fails_the_call_as_configuration_at_once() {
+    let timer = VirtualTimer::new();
+    let engine = engine(&timer)
+        .polyv_rate_limiter(Arc::new(Misconfigured))
+        .build();
+    let playback = Playback::new(vec![Answer::Status(200, POLYV_OK); 3]);
+    let send = |r| playback.send(r);
+    let err = run(engine.execute(&send, &GetDonate::new(Scope::Account), &polyv())).unwrap_err();
+    assert!(
+        matches!(err.last(), AttemptError::Build(BuildError::RateLimiter(e)) if e.to_string().contains("refused its password")),
+        "{err:?}"
+    );
+    assert_eq!(
+        (err.meaning().class(), err.meaning().outcome()),
+        (Class::Config, Outcome::NotApplied)
+    );
+    assert!(!err.meaning().is_retryable());
+    // Not retried, not waited for, nothing sent.
+    assert_eq!(err.attempts(), 1);
+    assert!(timer.pauses().is_empty());
+    assert!(playback.sent().is_empty());
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //!
 //! A variable that is set but blank counts as unset.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use liveapi_request::{LinkvCredentials, PolyvCredentials, RateLimit, Secret, Vendor};
@@ -46,9 +47,13 @@ pub const POLYV_RATE_LIMIT: &str = "LIVEAPI_POLYV_RATE_LIMIT";
 /// [`POLYV_RATE_LIMIT_REDIS_URL`] each keeps to `budget / processes`; with it, that is the
 /// share each keeps to while Redis is unreachable, and it is required.
 pub const POLYV_RATE_LIMIT_PROCESSES: &str = "LIVEAPI_POLYV_RATE_LIMIT_PROCESSES";
-/// A Redis URL (`redis://[user:password@]host[:port][/db]`): the processes share one Polyv
-/// budget there (feature `redis`). It may hold a password and is never printed.
+/// A Redis URL (`redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS): the
+/// processes share one Polyv budget there (feature `redis`). It may hold a password and is
+/// never printed.
 pub const POLYV_RATE_LIMIT_REDIS_URL: &str = "LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL";
+/// A PEM file of the CA certificates a `rediss://` [`POLYV_RATE_LIMIT_REDIS_URL`] is verified
+/// against, instead of the Mozilla roots: for a Redis whose certificate a private CA signed.
+pub const POLYV_RATE_LIMIT_REDIS_CA: &str = "LIVEAPI_POLYV_RATE_LIMIT_REDIS_CA";
 /// A label for the egress IP of the processes sharing the budget through Redis (default
 /// `default`): Polyv counts per source IP, so each egress IP gets its own budget.
 pub const POLYV_RATE_LIMIT_EGRESS: &str = "LIVEAPI_POLYV_RATE_LIMIT_EGRESS";
@@ -80,6 +85,7 @@ pub(crate) struct Vars {
     pub(crate) polyv_rate_limit: Option<RateLimit>,
     pub(crate) polyv_processes: Option<u32>,
     pub(crate) polyv_redis_url: Option<Secret>,
+    pub(crate) polyv_redis_ca: Option<PathBuf>,
     pub(crate) polyv_egress: Option<String>,
 }
 
@@ -108,6 +114,7 @@ impl Vars {
             polyv_processes: positive(&get, POLYV_RATE_LIMIT_PROCESSES)?
                 .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
             polyv_redis_url: get(POLYV_RATE_LIMIT_REDIS_URL).map(|url| Secret::new(url.trim())),
+            polyv_redis_ca: get(POLYV_RATE_LIMIT_REDIS_CA).map(|path| PathBuf::from(path.trim())),
             polyv_egress: get(POLYV_RATE_LIMIT_EGRESS).map(|label| label.trim().to_owned()),
         })
     }
@@ -147,18 +154,20 @@ pub(crate) fn configure(
         vars.polyv_rate_limit,
         vars.polyv_processes,
         vars.polyv_redis_url,
+        vars.polyv_redis_ca,
         vars.polyv_egress,
     )
 }
 
 /// The Polyv rate limit from the environment: shared through Redis with a URL, else this
 /// process's share of the budget. A Redis limiter set in code keeps its URL and takes the
-/// budget, process count and egress label from the variables that are set.
+/// budget, process count, CA and egress label from the variables that are set.
 fn polyv_limit(
     mut builder: ClientBuilder,
     limit: Option<RateLimit>,
     processes: Option<u32>,
     redis_url: Option<Secret>,
+    redis_ca: Option<PathBuf>,
     egress: Option<String>,
 ) -> Result<ClientBuilder, Error> {
     #[cfg(feature = "redis")]
@@ -174,6 +183,9 @@ fn polyv_limit(
             if let Some(egress) = egress {
                 redis = redis.egress(egress);
             }
+            if let Some(ca) = redis_ca {
+                redis = redis.ca_file(ca);
+            }
             return Ok(builder.polyv_rate_limit(redis));
         }
         if let Some(redis) = builder.polyv_limit.redis_mut() {
@@ -185,6 +197,9 @@ fn polyv_limit(
             }
             if let Some(egress) = egress {
                 redis.set_egress(egress);
+            }
+            if let Some(ca) = redis_ca {
+                redis.set_ca_file(ca);
             }
             return Ok(builder);
         }
@@ -198,12 +213,17 @@ fn polyv_limit(
         }
         .into());
     }
-    if egress.is_some() {
-        return Err(ConfigError::Variable {
-            variable: POLYV_RATE_LIMIT_EGRESS,
-            problem: format!("applies only together with {POLYV_RATE_LIMIT_REDIS_URL}"),
+    for (variable, set) in [
+        (POLYV_RATE_LIMIT_EGRESS, egress.is_some()),
+        (POLYV_RATE_LIMIT_REDIS_CA, redis_ca.is_some()),
+    ] {
+        if set {
+            return Err(ConfigError::Variable {
+                variable,
+                problem: format!("applies only together with {POLYV_RATE_LIMIT_REDIS_URL}"),
+            }
+            .into());
         }
-        .into());
     }
     if limit.is_some() || processes.is_some() {
         let share = limit
@@ -539,8 +559,13 @@ mod tests {
             (POLYV_RATE_LIMIT_PROCESSES, "3"),
             (POLYV_RATE_LIMIT_REDIS_URL, " redis://:hunter2@10.0.0.5/1 "),
             (POLYV_RATE_LIMIT_EGRESS, "nat-a"),
+            (POLYV_RATE_LIMIT_REDIS_CA, " /etc/liveapi/redis-ca.pem "),
         ])
         .unwrap();
+        assert_eq!(
+            vars.polyv_redis_ca.as_deref(),
+            Some(std::path::Path::new("/etc/liveapi/redis-ca.pem"))
+        );
         assert_eq!(vars.polyv_processes, Some(3));
         assert_eq!(
             vars.polyv_redis_url.as_ref().map(Secret::expose),

@@ -72,7 +72,8 @@
 //! | `LIVEAPI_RESEND_WINDOW_SECS` | optional: how old a coin change may be and still be sent (default 43 200, 12 h), or `off` |
 //! | `LIVEAPI_POLYV_RATE_LIMIT` | optional Polyv budget: requests per 10 s (default 1200), or `N/<window>` (`100/1s`, `50/500ms`); at most Polyv's 1500 in any 10 s |
 //! | `LIVEAPI_POLYV_RATE_LIMIT_PROCESSES` | optional: processes sharing the budget; each keeps to budget / N (with Redis: while Redis is unreachable, and then it is required) |
-//! | `LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL` | optional: share the budget through this Redis (`RedisRateLimiter`, feature `redis`); never printed |
+//! | `LIVEAPI_POLYV_RATE_LIMIT_REDIS_URL` | optional: share the budget through this Redis (`RedisRateLimiter`, feature `redis`): `redis://…`, or `rediss://…` for TLS, always verified; never printed |
+//! | `LIVEAPI_POLYV_RATE_LIMIT_REDIS_CA` | optional, with a `rediss://` URL: a PEM file of the CA certificates to verify Redis against, instead of the Mozilla roots |
 //! | `LIVEAPI_POLYV_RATE_LIMIT_EGRESS` | optional, with the Redis URL: a label for this egress IP, one budget per label |
 //!
 //! The LinkV app id, secret and base URL go together; a partial set is an error that names
@@ -151,8 +152,8 @@ pub use redis_limiter::{
 
 pub use liveapi_request::retry::RetryPolicy;
 pub use liveapi_request::{
-    CallSettings, ClockOffset, Context, LinkvCredentials, LocalRateLimiter, PolyvCredentials,
-    RateLimit, RateLimiter, Secret, Throttled,
+    AcquireError, CallSettings, ClockOffset, Context, LimiterConfigError, LinkvCredentials,
+    LocalRateLimiter, PolyvCredentials, RateLimit, RateLimiter, Secret, Throttled,
 };
 #[cfg(feature = "test-util")]
 pub use liveapi_request::{ManualClock, SeededEntropy};

@@ -13,8 +13,8 @@ use liveapi::model::polyv::{Amount, CashSettings, Cashes, Scope, UpdateCash};
 use liveapi::request::{Engine, ThreadTimer, Timer, TransportError};
 use liveapi::transport::TokioTimer;
 use liveapi::{
-    PolyvCredentials, RateLimit, RateLimiter, RedisLink, RedisRateLimiter, RedisRateLimiterBuilder,
-    Throttled,
+    AcquireError, PolyvCredentials, RateLimit, RateLimiter, RedisLink, RedisRateLimiter,
+    RedisRateLimiterBuilder, Throttled,
 };
 use liveapi_test_support::redis::{PrivateRedis, unique_prefix};
 use liveapi_test_support::service::redis_url;
@@ -50,11 +50,17 @@ async fn zcard(url: &str, key: &str) -> u64 {
         .unwrap()
 }
 
-/// One permit, giving up after `wait` at most.
+/// One permit, giving up after `wait` at most. A limiter that cannot work as configured
+/// fails the test: these Redis servers are all usable.
 async fn try_acquire(limiter: &RedisRateLimiter, wait: Duration) -> Result<(), Throttled> {
-    limiter
+    match limiter
         .acquire(Some(TokioTimer.now() + wait), &TokioTimer)
         .await
+    {
+        Ok(()) => Ok(()),
+        Err(AcquireError::Throttled(throttled)) => Err(throttled),
+        Err(other) => panic!("not a wait past the deadline: {other}"),
+    }
 }
 
 /// A clock an hour ahead of the others: the window is Redis's, so it must not matter.
@@ -93,7 +99,13 @@ async fn concurrent_processes_get_exactly_the_limit() {
                 // The first process's clock is an hour ahead of the others'.
                 if n == 0 {
                     let deadline = HourAhead.now() + ms(500);
-                    limiter.acquire(Some(deadline), &HourAhead).await
+                    limiter
+                        .acquire(Some(deadline), &HourAhead)
+                        .await
+                        .map_err(|e| {
+                            assert!(e.is_throttled(), "{e}");
+                            Throttled
+                        })
                 } else {
                     try_acquire(&limiter, ms(500)).await
                 }
@@ -338,6 +350,192 @@ async fn an_unreachable_redis_never_gives_more_than_the_share() {
     assert_eq!(logs.count(OUTAGE), 2);
     assert_eq!(logs.count("hunter2"), 0);
     assert!(logs.count("127.0.0.1:1/0") >= 2);
+}
+
+/// A recorder that keeps every counter and gauge by name and labels, for one thread.
+#[derive(Default)]
+struct Recording {
+    counters: Mutex<std::collections::BTreeMap<String, Arc<std::sync::atomic::AtomicU64>>>,
+    gauges: Mutex<std::collections::BTreeMap<String, Arc<Gauge>>>,
+    described: Mutex<Vec<String>>,
+}
+
+/// A gauge's value, as the bits of an `f64`.
+#[derive(Default)]
+struct Gauge(std::sync::atomic::AtomicU64);
+
+impl Gauge {
+    fn update(&self, change: impl Fn(f64) -> f64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let _ = self.0.fetch_update(SeqCst, SeqCst, |bits| {
+            Some(change(f64::from_bits(bits)).to_bits())
+        });
+    }
+}
+
+impl metrics::GaugeFn for Gauge {
+    fn increment(&self, value: f64) {
+        self.update(|v| v + value);
+    }
+    fn decrement(&self, value: f64) {
+        self.update(|v| v - value);
+    }
+    fn set(&self, value: f64) {
+        self.update(|_| value);
+    }
+}
+
+fn series(key: &metrics::Key) -> String {
+    let labels: Vec<String> = key
+        .labels()
+        .map(|l| format!("{}={}", l.key(), l.value()))
+        .collect();
+    format!("{}{{{}}}", key.name(), labels.join(","))
+}
+
+impl metrics::Recorder for Recording {
+    fn describe_counter(
+        &self,
+        key: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+        self.described.lock().unwrap().push(key.as_str().to_owned());
+    }
+    fn describe_gauge(
+        &self,
+        key: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+        self.described.lock().unwrap().push(key.as_str().to_owned());
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        let counter = self
+            .counters
+            .lock()
+            .unwrap()
+            .entry(series(key))
+            .or_default()
+            .clone();
+        metrics::Counter::from_arc(counter)
+    }
+    fn register_gauge(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        let gauge = self
+            .gauges
+            .lock()
+            .unwrap()
+            .entry(series(key))
+            .or_default()
+            .clone();
+        metrics::Gauge::from_arc(gauge)
+    }
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+impl Recording {
+    fn counter(&self, series: &str) -> u64 {
+        self.counters
+            .lock()
+            .unwrap()
+            .get(series)
+            .map_or(0, |c| c.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    fn gauge(&self, series: &str) -> f64 {
+        self.gauges.lock().unwrap().get(series).map_or(0.0, |g| {
+            f64::from_bits(g.0.load(std::sync::atomic::Ordering::SeqCst))
+        })
+    }
+}
+
+#[test]
+fn outages_and_recoveries_are_counted() {
+    let Some(mut redis) = PrivateRedis::start() else {
+        return;
+    };
+    let recording = Recording::default();
+    let fallbacks = "liveapi_rate_limit_redis_fallbacks_total{egress=nat-m}";
+    let recoveries = "liveapi_rate_limit_redis_recoveries_total{egress=nat-m}";
+    let on_fallback = "liveapi_rate_limit_redis_on_fallback{egress=nat-m}";
+    metrics::with_local_recorder(&recording, || {
+        RedisRateLimiter::describe_metrics();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let window = ms(300);
+            let limiter = builder(&redis.url(), &unique_prefix("metrics"), 20, window)
+                .egress("nat-m")
+                .processes(4)
+                .timeout(ms(50))
+                .probe_interval(ms(100))
+                .build()
+                .unwrap();
+            try_acquire(&limiter, ms(10)).await.unwrap();
+            assert_eq!(recording.counter(fallbacks), 0);
+
+            redis.kill();
+            assert_eq!(try_acquire(&limiter, ms(10)).await, Err(Throttled));
+            assert_eq!(limiter.link(), RedisLink::Fallback);
+            assert_eq!(
+                (recording.counter(fallbacks), recording.gauge(on_fallback)),
+                (1, 1.0)
+            );
+            // Still the same outage: counted once.
+            tokio::time::sleep(window).await;
+            try_acquire(&limiter, ms(10)).await.unwrap();
+            assert_eq!(recording.counter(fallbacks), 1);
+            assert_eq!(recording.counter(recoveries), 0);
+
+            redis.restart().unwrap();
+            tokio::time::sleep(ms(150)).await;
+            // The probe is answered: the outage ends.
+            try_acquire(&limiter, ms(10)).await.unwrap();
+            assert_eq!(limiter.link(), RedisLink::Rejoining);
+            assert_eq!(
+                (recording.counter(recoveries), recording.gauge(on_fallback)),
+                (1, 0.0)
+            );
+
+            // A limiter that goes away on its share is on it no more.
+            let unreachable = builder("redis://127.0.0.1:1/0", "unused", 20, window)
+                .egress("nat-m")
+                .processes(4)
+                .timeout(ms(50))
+                .build()
+                .unwrap();
+            let _ = try_acquire(&unreachable, ms(10)).await;
+            assert_eq!(
+                (recording.counter(fallbacks), recording.gauge(on_fallback)),
+                (2, 1.0)
+            );
+            drop(unreachable);
+            assert_eq!(recording.gauge(on_fallback), 0.0);
+        });
+    });
+    let described = recording.described.lock().unwrap().clone();
+    for name in [
+        "liveapi_rate_limit_redis_fallbacks_total",
+        "liveapi_rate_limit_redis_recoveries_total",
+        "liveapi_rate_limit_redis_on_fallback",
+    ] {
+        assert!(described.iter().any(|d| d == name), "{name}: {described:?}");
+    }
 }
 
 /// A canned `donate/update-cash` answer, so that the engine's blocking path needs no server.

@@ -2,6 +2,7 @@
 //! fleet's budget safe.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use liveapi_request::{RateLimit, Secret};
 
 use super::fallback::Fallback;
 use super::shared_window::SharedWindow;
+use super::tls::{self, Ca};
 use super::{RedisLimiterError, RedisRateLimiter, State};
 
 /// How long one Redis call may take unless configured. On loopback or a LAN an answer takes
@@ -39,6 +41,7 @@ pub const DEFAULT_EGRESS: &str = "default";
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct RedisRateLimiterBuilder {
     url: Secret,
+    ca: Option<Ca>,
     app_id: Option<String>,
     egress: String,
     key_prefix: String,
@@ -54,6 +57,7 @@ impl fmt::Debug for RedisRateLimiterBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisRateLimiterBuilder")
             .field("url", &self.url)
+            .field("ca", &self.ca)
             .field("app_id", &self.app_id)
             .field("egress", &self.egress)
             .field("key_prefix", &self.key_prefix)
@@ -132,6 +136,33 @@ impl RedisRateLimiterBuilder {
         self
     }
 
+    /// Trust the CA certificates in the PEM file at `path` for a `rediss://` connection,
+    /// instead of the Mozilla roots: for a Redis whose certificate a private CA signed. The
+    /// file is read by [`build`](Self::build). The certificate and its host name are always
+    /// verified; nothing turns that off.
+    ///
+    /// ```no_run
+    /// use liveapi::RedisRateLimiter;
+    ///
+    /// let limiter = RedisRateLimiter::builder("rediss://redis.internal:6380/0")
+    ///     .ca_file("/etc/liveapi/redis-ca.pem")
+    ///     .app_id("my_polyv_app")
+    ///     .processes(3)
+    ///     .build()?;
+    /// # Ok::<(), liveapi::RedisLimiterError>(())
+    /// ```
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca = Some(Ca::File(path.into()));
+        self
+    }
+
+    /// Trust the CA certificates of this PEM text for a `rediss://` connection, instead of
+    /// the Mozilla roots; as [`ca_file`](Self::ca_file), with the certificates in hand.
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca = Some(Ca::Pem(pem.into()));
+        self
+    }
+
     pub(crate) fn has_app_id(&self) -> bool {
         self.app_id.is_some()
     }
@@ -148,22 +179,19 @@ impl RedisRateLimiterBuilder {
         self.egress = label;
     }
 
+    pub(crate) fn set_ca_file(&mut self, path: PathBuf) {
+        self.ca = Some(Ca::File(path));
+    }
+
     /// The limiter. Nothing is connected yet: the connection is opened by the first permit,
     /// on the Tokio runtime that asks for it, so this needs no runtime.
     ///
     /// # Errors
-    /// A [`RedisLimiterError`] for a malformed URL, no fallback share, a zero duration or an
-    /// empty key part.
+    /// A [`RedisLimiterError`] for a malformed URL, one that asks for no certificate
+    /// verification, a CA that cannot be read or used (or one given without TLS), no
+    /// fallback share, a zero duration or an empty key part.
     pub fn build(self) -> Result<RedisRateLimiter, RedisLimiterError> {
-        let url = self.url.expose().trim();
-        if url.starts_with("rediss://") || url.starts_with("valkeys://") {
-            return Err(RedisLimiterError::Url {
-                problem: "TLS (rediss://) is not supported by this build",
-            });
-        }
-        let client = redis::Client::open(url).map_err(|_| RedisLimiterError::Url {
-            problem: "it does not parse",
-        })?;
+        let client = tls::client(self.url.expose().trim(), self.ca.as_ref())?;
         let fallback = match (self.fallback, self.processes) {
             (Some(fallback), _) => fallback,
             (None, Some(0)) => return Err(RedisLimiterError::ZeroProcesses),
@@ -225,6 +253,7 @@ impl RedisRateLimiterBuilder {
             fallback,
             probe_interval: self.probe_interval,
             own_window,
+            egress: self.egress,
             state: Mutex::new(State {
                 fallback: Fallback::new(own_window, fallback.limit(), self.probe_interval, rejoin),
                 connection: None,
@@ -235,9 +264,13 @@ impl RedisRateLimiterBuilder {
 }
 
 impl RedisRateLimiter {
-    /// A builder for the Redis at `url` (`redis://[user:password@]host[:port][/db]` or
-    /// `unix:///path`). Keep the URL secret: it may hold a password; the limiter never prints
-    /// it.
+    /// A builder for the Redis at `url`: `redis://[user:password@]host[:port][/db]`,
+    /// `rediss://…` (or `valkeys://…`) for TLS, or `unix:///path`. Keep the URL secret: it
+    /// may hold a password; the limiter never prints it.
+    ///
+    /// Over TLS the server's certificate and host name are always verified, against the
+    /// Mozilla roots (as the SDK's HTTPS) or the CA given with [`ca_file`] or [`ca_pem`];
+    /// a URL asking for no verification (`#insecure`) is refused.
     ///
     /// ```
     /// use std::time::Duration;
@@ -253,9 +286,13 @@ impl RedisRateLimiter {
     /// assert_eq!(limiter.fallback_limit().limit(), 300);
     /// # Ok::<(), liveapi::RedisLimiterError>(())
     /// ```
+    ///
+    /// [`ca_file`]: RedisRateLimiterBuilder::ca_file
+    /// [`ca_pem`]: RedisRateLimiterBuilder::ca_pem
     pub fn builder(url: impl Into<Secret>) -> RedisRateLimiterBuilder {
         RedisRateLimiterBuilder {
             url: url.into(),
+            ca: None,
             app_id: None,
             egress: DEFAULT_EGRESS.to_owned(),
             key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
@@ -352,8 +389,9 @@ mod tests {
         for url in [
             "http://user:hunter2@host/",
             "redis://user:hunter2@host:notaport/",
-            "rediss://user:hunter2@host/",
-            "valkeys://user:hunter2@host/",
+            "rediss://user:hunter2@host/#insecure",
+            "valkeys://user:hunter2@host/#insecure",
+            "rediss://user:hunter2@host/#anything",
         ] {
             let error = RedisRateLimiter::builder(url)
                 .app_id("a")
@@ -361,6 +399,64 @@ mod tests {
                 .build()
                 .unwrap_err();
             assert!(matches!(error, RedisLimiterError::Url { .. }), "{url}");
+            assert!(!error.to_string().contains("hunter2"), "{error}");
+        }
+        let insecure = RedisRateLimiter::builder("rediss://host/0#insecure")
+            .app_id("a")
+            .processes(1)
+            .build()
+            .unwrap_err();
+        assert!(insecure.to_string().contains("verification"), "{insecure}");
+    }
+
+    #[test]
+    fn tls_urls_build_and_say_so() {
+        for url in [
+            "rediss://:hunter2@10.1.2.3:6380/2",
+            "valkeys://10.1.2.3:6380/2",
+        ] {
+            let limiter = RedisRateLimiter::builder(url)
+                .app_id("a")
+                .processes(1)
+                .build()
+                .unwrap();
+            let debug = format!("{limiter:?}");
+            assert!(debug.contains("tls: true"), "{debug}");
+            assert!(!debug.contains("hunter2"), "{debug}");
+        }
+        let plain = builder().build().unwrap();
+        assert!(format!("{plain:?}").contains("tls: false"));
+    }
+
+    #[test]
+    fn a_ca_that_cannot_work_is_refused_when_built() {
+        let tls = || {
+            RedisRateLimiter::builder("rediss://:hunter2@10.1.2.3:6380/2")
+                .app_id("a")
+                .processes(1)
+        };
+        let missing = tls()
+            .ca_file("/nonexistent/liveapi-ca.pem")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(&missing, RedisLimiterError::Ca { problem } if problem.contains("/nonexistent/liveapi-ca.pem")),
+            "{missing}"
+        );
+        let empty = tls().ca_pem("not a certificate").build().unwrap_err();
+        assert!(
+            empty.to_string().contains("no CERTIFICATE block"),
+            "{empty}"
+        );
+        let broken = tls()
+            .ca_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+            .build()
+            .unwrap_err();
+        assert!(matches!(broken, RedisLimiterError::Ca { .. }), "{broken}");
+        // A CA for a plain connection: the caller believes it encrypted, and it would not be.
+        let plain = builder().ca_pem("x").build().unwrap_err();
+        assert!(plain.to_string().contains("not be encrypted"), "{plain}");
+        for error in [missing, empty, broken, plain] {
             assert!(!error.to_string().contains("hunter2"), "{error}");
         }
     }

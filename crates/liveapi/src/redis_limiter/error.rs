@@ -1,14 +1,15 @@
 //! What can be wrong with a Redis rate limiter's settings.
 
-/// A Redis rate limiter that cannot be configured as asked.
+/// A Redis rate limiter that cannot be configured as asked, or, once it asks Redis, cannot
+/// work with the Redis it finds ([`Misconfigured`](Self::Misconfigured)).
 ///
-/// No variant shows the Redis URL: it may hold a password.
+/// No variant shows the Redis URL or its password.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RedisLimiterError {
     /// The URL is not a Redis URL.
     #[error(
-        "the Redis URL cannot be used: {problem} (expected redis://[user:password@]host[:port][/db] or unix:///path; the URL is not shown, it may hold a password)"
+        "the Redis URL cannot be used: {problem} (expected redis://[user:password@]host[:port][/db], rediss://… for TLS, or unix:///path; the URL is not shown, it may hold a password)"
     )]
     Url {
         /// What is wrong with it.
@@ -49,6 +50,25 @@ pub enum RedisLimiterError {
     EmptyKeyPart {
         /// `app id`, `egress label` or `key prefix`.
         what: &'static str,
+    },
+    /// The CA certificate given for `rediss://` cannot be used: unreadable, not PEM, or no
+    /// certificate in it.
+    #[error("the Redis CA certificate cannot be used: {problem}")]
+    Ca {
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// Redis answered, but cannot be used as configured: it refused the password, has no
+    /// such database, is not a Redis, or its TLS certificate does not verify. A Polyv call
+    /// fails with it (inside a `LimiterConfigError`: a configuration error, never retried)
+    /// until the configuration is fixed; a Redis that does not answer is an outage instead,
+    /// and the limiter falls back to the process's share.
+    #[error("the Polyv rate limit cannot use the Redis at {address}: {problem}")]
+    Misconfigured {
+        /// Its host, port and database.
+        address: String,
+        /// What is wrong, and how to fix it.
+        problem: String,
     },
     /// No Polyv app id to name the key by.
     #[error(

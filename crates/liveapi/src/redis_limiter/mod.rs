@@ -4,14 +4,20 @@
 //! - `error`: what can be wrong with them;
 //! - `shared_window`: the window in Redis, the connection to it and the script (`acquire.lua`)
 //!   that admits a send there;
+//! - `diagnosis`: which failures are an outage, and which the configuration's;
 //! - `fallback`: when to ask Redis, when to keep to this process's share, and when to rejoin;
-//! - `own`: what this process sent in the last window, for the share and for telling Redis.
+//! - `metrics`: the outages and recoveries it counts;
+//! - `own`: what this process sent in the last window, for the share and for telling Redis;
+//! - `tls`: what a `rediss://` connection trusts, and its crypto provider.
 
 mod builder;
+mod diagnosis;
 mod error;
 mod fallback;
+mod metrics;
 mod own;
 mod shared_window;
+mod tls;
 
 use std::fmt;
 use std::future::Future;
@@ -19,7 +25,7 @@ use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use liveapi_request::{RateLimit, RateLimiter, Throttled, Timer};
+use liveapi_request::{AcquireError, LimiterConfigError, RateLimit, RateLimiter, Throttled, Timer};
 use redis::aio::ConnectionManager;
 
 pub use builder::{
@@ -29,6 +35,7 @@ pub use builder::{
 pub use error::RedisLimiterError;
 pub use fallback::RedisLink;
 
+use diagnosis::Failure;
 use fallback::{Ask, Fallback, Plan, Unanswered};
 use shared_window::{SharedWindow, Verdict};
 
@@ -61,13 +68,32 @@ struct State {
 ///   (default `default`), under a prefix (default `liveapi:rate-limit`). A key expires one
 ///   window after its newest send, so nothing is left behind.
 /// - **When Redis is unreachable or slow** (no answer within [`timeout`], 250 ms by default,
-///   twice in a row), the process falls back to its own share of the budget (the budget
-///   divided by the expected number of processes, or an explicit fallback limit), logs a
-///   warning once per outage through `tracing`, and asks Redis again at most once per
-///   [`probe_interval`] (1 s), with a send its share has room for. It never falls back to the whole budget, and it starts on the
-///   share only one window after Redis stopped answering: until then the window may hold all
-///   that Redis admitted to the fleet. With no Tokio runtime (a blocking call), it keeps to
-///   the share at once, and those sends are told to Redis with the next call that reaches it.
+///   or a refused or dropped connection, twice in a row), the process falls back to its own
+///   share of the budget (the budget divided by the expected number of processes, or an
+///   explicit fallback limit), logs a warning once per outage through `tracing`, and asks
+///   Redis again at most once per [`probe_interval`] (1 s), with a send its share has room
+///   for. It never falls back to the whole budget, and it starts on the share only one window
+///   after Redis stopped answering: until then the window may hold all that Redis admitted
+///   to the fleet. With no Tokio runtime (a blocking call), it keeps to the share at once,
+///   and those sends are told to Redis with the next call that reaches it.
+/// - **A Redis that cannot be used is no outage.** One that refuses the password
+///   (`WRONGPASS`, `NOAUTH`) or the limiter's commands (`NOPERM`), lacks the URL's database,
+///   is not a Redis at all, or whose TLS certificate does not verify, fails the permit at
+///   once with a [`LimiterConfigError`] (a [`RedisLimiterError::Misconfigured`] naming the
+///   cause): the call fails as a configuration error, is not retried, and sends nothing.
+///   Falling back would only hide the mistake behind slow calls. The next call asks again,
+///   on a new connection.
+/// - **TLS.** `rediss://` (and `valkeys://`) connect through rustls, with the certificate and
+///   host name always verified: against the Mozilla roots, as the SDK's HTTPS, or against the
+///   CA given with [`ca_file`] or [`ca_pem`]. No setting turns verification off; a URL that
+///   asks for it (`#insecure`) is refused. The connection uses the process's default rustls
+///   provider, and installs the SDK's (*ring*, as `transport::crypto_provider`) as that
+///   default when the application has installed none.
+/// - **Secrets.** The URL's password never appears in errors, logs or `Debug`: they name the
+///   Redis by host, port and database, and what a server says back is kept only without it.
+/// - **Metrics.** Outages and recoveries are counted, with a gauge of the limiters on their
+///   share, labelled by the egress label ([`describe_metrics`](Self::describe_metrics);
+///   `docs/metrics.md`).
 /// - **Coming back.** The first answer after an outage records in Redis, at their times, the
 ///   sends this process made without it; for one window and one probe interval after that,
 ///   each send must fit both the share and Redis, because processes that have not noticed the
@@ -120,6 +146,8 @@ struct State {
 /// ```
 ///
 /// [`ClientBuilder::polyv_rate_limit`]: crate::ClientBuilder::polyv_rate_limit
+/// [`ca_file`]: RedisRateLimiterBuilder::ca_file
+/// [`ca_pem`]: RedisRateLimiterBuilder::ca_pem
 /// [`timeout`]: RedisRateLimiterBuilder::timeout
 /// [`transit_margin`]: RedisRateLimiterBuilder::transit_margin
 /// [`probe_interval`]: RedisRateLimiterBuilder::probe_interval
@@ -130,13 +158,24 @@ pub struct RedisRateLimiter {
     probe_interval: Duration,
     /// This process's window while on its share: the fallback limit's, plus the margin.
     own_window: Duration,
+    /// The egress label, for the metrics.
+    egress: String,
     state: Mutex<State>,
+}
+
+impl Drop for RedisRateLimiter {
+    fn drop(&mut self) {
+        if self.link() == RedisLink::Fallback {
+            metrics::dropped_on_fallback(&self.egress);
+        }
+    }
 }
 
 impl fmt::Debug for RedisRateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisRateLimiter")
             .field("redis", &self.shared.address())
+            .field("tls", &self.shared.tls())
             .field("key", &self.shared.key())
             .field("limit", &self.limit)
             .field("fallback", &self.fallback)
@@ -156,6 +195,8 @@ enum Step {
         connection: ConnectionManager,
         ask: Ask,
     },
+    /// Redis cannot be used as configured: the call fails with this.
+    Misconfigured(LimiterConfigError),
 }
 
 impl RedisRateLimiter {
@@ -181,6 +222,17 @@ impl RedisRateLimiter {
     #[must_use]
     pub fn link(&self) -> RedisLink {
         self.lock().fallback.link()
+    }
+
+    /// Describes the limiter's metrics (their help text) to the installed `metrics`
+    /// recorder: call it once after installing one, beside
+    /// `liveapi::request::metrics::describe()`. The limiter counts its outages
+    /// (`liveapi_rate_limit_redis_fallbacks_total`), their ends
+    /// (`liveapi_rate_limit_redis_recoveries_total`), and keeps a gauge of the limiters on
+    /// their fallback share (`liveapi_rate_limit_redis_on_fallback`), each labelled by the
+    /// egress label; `docs/metrics.md` lists them.
+    pub fn describe_metrics() {
+        metrics::describe();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -218,9 +270,13 @@ impl RedisRateLimiter {
                     state.connection = Some(connection.clone());
                     connection
                 }
-                Err(error) => {
+                Err(Failure::Misconfigured(problem)) => {
                     drop(state);
-                    return self.unreachable(timer, &ask, &error.to_string());
+                    return Step::Misconfigured(self.misconfigured(&ask, problem));
+                }
+                Err(Failure::Unanswered(error)) => {
+                    drop(state);
+                    return self.unreachable(timer, &ask, &error);
                 }
             },
         };
@@ -236,6 +292,7 @@ impl RedisRateLimiter {
         state.connection = None;
         match state.fallback.unanswered(now, ask) {
             Unanswered::OutageStarted => {
+                metrics::fell_back(&self.egress);
                 tracing::warn!(
                     redis = %self.shared.address(),
                     key = %self.shared.key(),
@@ -257,11 +314,28 @@ impl RedisRateLimiter {
         }
     }
 
+    /// Redis cannot be used as configured: gives back what `ask` took, so that nothing is
+    /// counted for a send that will not be made, and drops the connection, so that the next
+    /// call connects afresh (to a Redis that may have been fixed meanwhile). The link with
+    /// Redis stays as it was: a Redis that cannot be used is not an outage.
+    fn misconfigured(&self, ask: &Ask, problem: String) -> LimiterConfigError {
+        let mut state = self.lock();
+        state.connection = None;
+        state.fallback.ask_again(ask);
+        drop(state);
+        tracing::debug!(redis = %self.shared.address(), problem, "Redis cannot be used as configured");
+        LimiterConfigError::new(RedisLimiterError::Misconfigured {
+            address: self.shared.address().to_owned(),
+            problem,
+        })
+    }
+
     /// Redis answered (`admitted` or not): settles the reservation, and ends an outage.
     fn answered(&self, timer: &dyn Timer, ask: &Ask, admitted: bool) {
         let mut state = self.lock();
         let now = timer.now();
         if state.fallback.answered(now, ask, admitted) {
+            metrics::recovered(&self.egress);
             tracing::warn!(
                 redis = %self.shared.address(),
                 key = %self.shared.key(),
@@ -275,12 +349,13 @@ impl RedisRateLimiter {
         &self,
         deadline: Option<Instant>,
         timer: &dyn Timer,
-    ) -> Result<(), Throttled> {
+    ) -> Result<(), AcquireError> {
         let mut strikes = 0;
         loop {
             let pause = match self.plan(timer) {
                 Step::Admitted => return Ok(()),
                 Step::Wait(pause) => pause,
+                Step::Misconfigured(error) => return Err(error.into()),
                 Step::Ask { connection, ask } => {
                     match self.shared.ask(connection, &ask.backfill).await {
                         Ok(Verdict::Admitted) => {
@@ -291,22 +366,27 @@ impl RedisRateLimiter {
                             self.answered(timer, &ask, false);
                             pause
                         }
-                        Err(error) if !ask.probe && strikes == 0 => {
+                        Err(Failure::Misconfigured(problem)) => {
+                            return Err(self.misconfigured(&ask, problem).into());
+                        }
+                        Err(Failure::Unanswered(error)) if !ask.probe && strikes == 0 => {
                             // One slow or lost answer is not an outage: ask once more first.
                             strikes += 1;
                             self.lock().fallback.ask_again(&ask);
                             tracing::debug!(redis = %self.shared.address(), error, "Redis did not answer; asking again");
                             continue;
                         }
-                        Err(error) => match self.unreachable(timer, &ask, &error) {
-                            Step::Admitted => return Ok(()),
-                            _ => continue,
-                        },
+                        Err(Failure::Unanswered(error)) => {
+                            match self.unreachable(timer, &ask, &error) {
+                                Step::Admitted => return Ok(()),
+                                _ => continue,
+                            }
+                        }
                     }
                 }
             };
             if deadline.is_some_and(|d| timer.now() + pause > d) {
-                return Err(Throttled);
+                return Err(Throttled.into());
             }
             timer.sleep(pause).await;
         }
@@ -318,7 +398,7 @@ impl RateLimiter for RedisRateLimiter {
         &'a self,
         deadline: Option<Instant>,
         timer: &'a dyn Timer,
-    ) -> Pin<Box<dyn Future<Output = Result<(), Throttled>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<(), AcquireError>> + Send + 'a>> {
         Box::pin(self.acquire_permit(deadline, timer))
     }
 }

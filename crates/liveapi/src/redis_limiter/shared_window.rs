@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use super::diagnosis::{self, Failure};
+
 /// The script every permit runs: the whole decision in one atomic step on the server.
 static ACQUIRE: LazyLock<redis::Script> =
     LazyLock::new(|| redis::Script::new(include_str!("acquire.lua")));
@@ -23,6 +25,8 @@ pub(super) struct SharedWindow {
     key: String,
     /// Host, port and database, for logs: never the password.
     address: String,
+    /// Whether the connection is TLS (`rediss://`).
+    tls: bool,
     /// The budget's requests per window.
     limit: u32,
     /// The shared window: the budget's, plus the transit margin.
@@ -43,6 +47,7 @@ impl SharedWindow {
         timeout: Duration,
     ) -> Self {
         Self {
+            tls: super::tls::is_tls(&client),
             client,
             key,
             address,
@@ -64,6 +69,10 @@ impl SharedWindow {
         &self.address
     }
 
+    pub(super) fn tls(&self) -> bool {
+        self.tls
+    }
+
     pub(super) fn window(&self) -> Duration {
         self.window
     }
@@ -74,12 +83,22 @@ impl SharedWindow {
 
     /// A connection that opens on first use, on the Tokio runtime of the caller, and never
     /// retries on its own: a call that fails is this limiter's to judge.
-    pub(super) fn connect(&self) -> Result<ConnectionManager, redis::RedisError> {
+    pub(super) fn connect(&self) -> Result<ConnectionManager, Failure> {
+        if self.tls {
+            super::tls::ensure_crypto_provider();
+        }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(0);
         ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            .map_err(|e| self.judge(&e))
+    }
+
+    /// Whether `error` is an outage or the configuration's, in words without the password.
+    fn judge(&self, error: &redis::RedisError) -> Failure {
+        let info = self.client.get_connection_info().redis_settings();
+        diagnosis::judge(error, info.db(), &self.key, info.password())
     }
 
     fn member(&self) -> String {
@@ -93,7 +112,7 @@ impl SharedWindow {
         &self,
         mut connection: ConnectionManager,
         backfill: &[(u64, Duration)],
-    ) -> Result<Verdict, String> {
+    ) -> Result<Verdict, Failure> {
         let mut invocation = ACQUIRE.key(&self.key);
         invocation
             .arg(self.limit)
@@ -112,8 +131,11 @@ impl SharedWindow {
             Ok(Ok((_, wait))) => Ok(Verdict::Full(Duration::from_micros(
                 u64::try_from(wait).unwrap_or(0),
             ))),
-            Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err(format!("no answer within {} ms", self.timeout.as_millis())),
+            Ok(Err(error)) => Err(self.judge(&error)),
+            Err(_) => Err(Failure::Unanswered(format!(
+                "no answer within {} ms",
+                self.timeout.as_millis()
+            ))),
         }
     }
 }
