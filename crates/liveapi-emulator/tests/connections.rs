@@ -9,6 +9,7 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -311,6 +312,113 @@ async fn connections_over_the_cap_get_a_fast_503_while_the_others_work() {
     assert!(healthy(&mut connect(emu.addr()).await).await);
     drop(second);
     wait_open(&emu, 0).await;
+}
+
+/// How a client over the cap behaves.
+#[derive(Clone, Copy, Debug)]
+enum Manner {
+    /// Sends its request as soon as it is connected.
+    AtOnce,
+    /// Sends its request a little after connecting, when the 503 may already be there.
+    Late,
+    /// Sends a head, then its body a little later.
+    InTwoParts,
+    /// Sends nothing and only reads.
+    Silent,
+}
+
+/// Connects, behaves as `manner` says, and reads until the close; what was read, even if the
+/// connection ended with a reset.
+async fn over_the_cap(addr: SocketAddr, manner: Manner) -> Outcome {
+    let mut stream = connect(addr).await;
+    let head = "POST /open/v0/thGetToken HTTP/1.1\r\nHost: emulator\r\nContent-Length: 9\r\n\r\n";
+    // Write errors are ignored: a client that sent its request reads the answer anyway.
+    match manner {
+        Manner::AtOnce => {
+            let _ = stream
+                .write_all(format!("{head}userId=ab").as_bytes())
+                .await;
+        }
+        Manner::Late => {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = stream
+                .write_all(format!("{head}userId=ab").as_bytes())
+                .await;
+        }
+        Manner::InTwoParts => {
+            let _ = stream.write_all(head.as_bytes()).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let _ = stream.write_all(b"userId=ab").await;
+        }
+        Manner::Silent => {}
+    }
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    parse_response(&raw)
+}
+
+/// Many connections over the cap at once, each in one of the ways a client may behave: every
+/// one gets the whole 503 and `Connection: close` before the close, whatever the emulator is
+/// doing with the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connection_over_the_cap_gets_its_503_however_many_come_at_once() {
+    const OVER: usize = 160;
+    let emu = start_with(patient().max_connections(2)).await;
+    let mut held = [connect(emu.addr()).await, connect(emu.addr()).await];
+    wait_open(&emu, 2).await;
+
+    let manners = [
+        Manner::AtOnce,
+        Manner::Late,
+        Manner::InTwoParts,
+        Manner::Silent,
+    ];
+    let start = Arc::new(tokio::sync::Barrier::new(OVER));
+    let clients: Vec<_> = (0..OVER)
+        .map(|i| {
+            let (addr, start, manner) =
+                (emu.addr(), Arc::clone(&start), manners[i % manners.len()]);
+            tokio::spawn(async move {
+                start.wait().await;
+                (manner, over_the_cap(addr, manner).await)
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for client in clients {
+        let (manner, outcome) = tokio::time::timeout(PATIENCE, client)
+            .await
+            .expect("a refused client hung")
+            .unwrap();
+        match outcome {
+            Outcome::Reply(reply)
+                if reply.status == 503
+                    && reply.header("connection") == Some("close")
+                    && reply.json()["error"] == "too many connections" => {}
+            other => failures.push((manner, other)),
+        }
+    }
+    let stats = emu.connection_stats();
+    assert!(
+        failures.is_empty(),
+        "{} of {OVER} refused clients did not get the 503: {failures:?}\n{stats:?}",
+        failures.len()
+    );
+    assert_eq!(
+        (stats.refused, stats.refused_unanswered, stats.accepted),
+        (OVER as u64, 0, 2),
+        "{stats:?}"
+    );
+    // The two admitted connections were never disturbed.
+    for stream in &mut held {
+        assert!(healthy(stream).await);
+    }
 }
 
 #[tokio::test]

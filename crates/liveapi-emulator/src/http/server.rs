@@ -16,13 +16,13 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::http::conn_io::{Aborted, ConnIo};
-use crate::http::connections::{Activity, Check, Connections, Refusing};
+use crate::http::connections::{Activity, Check, Connections};
 use crate::http::dispatch::handle;
+use crate::http::refusal;
 use crate::http::reply::{Body, http_date};
 use crate::shared::Shared;
 
@@ -31,11 +31,6 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How long to wait after a failed accept (out of file descriptors, most likely): long enough
 /// not to spin, short enough that a descriptor freed meanwhile is used soon.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
-/// How long a refused connection is read from after its 503, so that the client's request,
-/// still unread, does not turn the close into a reset that destroys the answer.
-const REFUSE_LINGER: Duration = Duration::from_millis(500);
-/// How much of a refused connection's request is read and thrown away at most.
-const REFUSE_DRAIN: usize = 64 * 1024;
 
 /// Accepts connections until shutdown, then lets answers in flight finish.
 pub(crate) async fn serve(
@@ -64,9 +59,7 @@ pub(crate) async fn serve(
             }
         };
         let Some(slot) = conns.admit() else {
-            if let Some(refusing) = conns.refusing() {
-                tokio::spawn(refuse(stream, http_date(shared.clock.now()), refusing));
-            }
+            refusal::over_the_cap(stream, http_date(shared.clock.now()), &conns);
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -130,36 +123,6 @@ pub(crate) async fn serve(
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(SHUTDOWN_GRACE) => {}
     }
-}
-
-/// Answers a connection over the cap with a 503 in one write, without reading its request,
-/// then reads briefly so that the close does not become a reset before the client has read it.
-async fn refuse(mut stream: TcpStream, date: Option<http::HeaderValue>, _refusing: Refusing) {
-    const BODY: &str = r#"{"error":"too many connections"}"#;
-    let date = date
-        .and_then(|d| d.to_str().ok().map(|d| format!("date: {d}\r\n")))
-        .unwrap_or_default();
-    let answer = format!(
-        "HTTP/1.1 503 Service Unavailable\r\n{date}connection: close\r\nretry-after: 1\r\n\
-         content-type: application/json;charset=UTF-8\r\ncontent-length: {}\r\n\r\n{BODY}",
-        BODY.len()
-    );
-    // A fresh socket's send buffer takes these few bytes at once; if not, the client gets a
-    // close instead, which is as good a refusal.
-    let _ = stream.try_write(answer.as_bytes());
-    let _ = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_shutdown(cx)).await;
-    let mut buf = [0u8; 4096];
-    let mut drained = 0;
-    let _ = tokio::time::timeout(REFUSE_LINGER, async {
-        while drained < REFUSE_DRAIN {
-            let mut read = ReadBuf::new(&mut buf);
-            match std::future::poll_fn(|cx| Pin::new(&mut stream).poll_read(cx, &mut read)).await {
-                Ok(()) if !read.filled().is_empty() => drained += read.filled().len(),
-                _ => return,
-            }
-        }
-    })
-    .await;
 }
 
 /// Puts the emulator's time in the answer's `Date`, the time the SDK corrects its clock by.
