@@ -1,5 +1,6 @@
 //! What the emulator says to what HTTP allows but the vendors' SDKs never send: `HEAD`, which
-//! is answered as `GET` without the body.
+//! is answered as `GET` without the body, and HTTP/2's connection preface, which is refused with
+//! a 505 instead of a silent close.
 //!
 //! Raw TCP throughout, so that the bytes on the wire are what is checked.
 
@@ -15,6 +16,10 @@ use tokio::net::TcpStream;
 
 /// Long enough for anything that should happen at all.
 const PATIENCE: Duration = Duration::from_secs(15);
+
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// An empty SETTINGS frame, which an HTTP/2 client sends right after the preface.
+const SETTINGS: &[u8] = b"\0\0\0\x04\0\0\0\0\0";
 
 /// An emulator whose answers do not change between two asks: a frozen clock (the same
 /// `Date`) and no rate limit.
@@ -156,4 +161,79 @@ async fn head_on_a_route_get_does_not_serve_is_refused_as_get_is() {
         let raw = exchange(emu.addr(), &[request("HEAD", target, "").as_bytes()]).await;
         assert!(raw.starts_with(b"HTTP/1.1 405 "), "HEAD {target}");
     }
+}
+
+/// The one-line body of the 505, in the reply that comes back for `pieces`.
+fn http2_refusal(raw: &[u8]) -> String {
+    let reply = parse_response(raw).reply();
+    assert_eq!(reply.status, 505, "{}", String::from_utf8_lossy(raw));
+    assert!(raw.starts_with(b"HTTP/1.1 505 HTTP Version Not Supported\r\n"));
+    assert_eq!(reply.header("connection"), Some("close"));
+    assert!(reply.header("date").is_some());
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain;charset=UTF-8")
+    );
+    String::from_utf8(reply.body).unwrap()
+}
+
+#[tokio::test]
+async fn an_http2_preface_gets_a_505_saying_the_emulator_speaks_http_1_1() {
+    let emu = steady().await;
+    // As an HTTP/2 client sends it: the preface and its SETTINGS at once, apart, in pieces.
+    for pieces in [
+        vec![[PREFACE, SETTINGS].concat()],
+        vec![PREFACE.to_vec(), SETTINGS.to_vec()],
+        vec![
+            PREFACE[..3].to_vec(),
+            PREFACE[3..17].to_vec(),
+            PREFACE[17..].to_vec(),
+        ],
+    ] {
+        let pieces: Vec<&[u8]> = pieces.iter().map(Vec::as_slice).collect();
+        let body = http2_refusal(&exchange(emu.addr(), &pieces).await);
+        assert_eq!(body.lines().count(), 1, "{body:?}");
+        assert!(body.ends_with('\n'), "{body:?}");
+        assert!(body.contains("speaks HTTP/1.1"), "{body:?}");
+    }
+    // Its place under the cap is given back, and HTTP/1.1 is served as ever.
+    tokio::time::timeout(PATIENCE, async {
+        while emu.connection_stats().open != 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let health = send(emu.addr(), "GET", "/_emulator/health", &[], b"")
+        .await
+        .reply();
+    assert_eq!(health.status, 200);
+}
+
+#[tokio::test]
+async fn what_only_starts_like_the_preface_is_served_as_http_1_1() {
+    let emu = steady().await;
+    // `PRI` is a method like any other in HTTP/1.1: a path no one serves.
+    let raw = exchange(
+        emu.addr(),
+        &[b"PRI * HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n"],
+    )
+    .await;
+    assert!(
+        raw.starts_with(b"HTTP/1.1 4"),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+    // The preface's request line without the rest: hyper's 400 for a version it does not know.
+    let raw = exchange(emu.addr(), &[b"PRI * HTTP/2.0\r\n\r\nXY\r\n\r\n"]).await;
+    assert!(
+        raw.starts_with(b"HTTP/1.1 400"),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+    // A request that comes byte by byte is read whole.
+    let request = request("GET", "/_emulator/health", "");
+    let bytes: Vec<&[u8]> = request.as_bytes().chunks(1).collect();
+    let reply = parse_response(&exchange(emu.addr(), &bytes).await).reply();
+    assert_eq!(reply.status, 200);
 }

@@ -1,12 +1,13 @@
 //! The HTTP side of the emulator, whichever vendor a request is for: accepting connections
-//! and closing those that stall, answering those it will not serve (over the cap), reading
-//! request bodies within the limits, dressing answers in the vendors' envelopes, and
+//! and closing those that stall, answering those it will not serve (over the cap, HTTP/2),
+//! reading request bodies within the limits, dressing answers in the vendors' envelopes, and
 //! remembering recent requests for the inspection API.
 
 pub(crate) mod body;
 mod conn_io;
 pub(crate) mod connections;
 mod dispatch;
+mod preface;
 mod refusal;
 pub(crate) mod reply;
 pub(crate) mod request_log;

@@ -1,5 +1,6 @@
 //! The connections the emulator does not serve, answered before they are closed: one over the
-//! connection cap gets `503 Service Unavailable`.
+//! connection cap gets `503 Service Unavailable`, one that opens with HTTP/2's preface
+//! `505 HTTP Version Not Supported`.
 //!
 //! The answer is written at once, in one write to a socket nothing has been written to yet,
 //! so it never waits for the client. The close is the delicate part: closing a socket whose
@@ -25,6 +26,8 @@ const LINGER: Duration = Duration::from_millis(500);
 const DRAIN: usize = 64 * 1024;
 
 const OVER_THE_CAP: &str = r#"{"error":"too many connections"}"#;
+/// One line, for a person reading the bytes an HTTP/2 client received.
+const HTTP2: &str = "This emulator speaks HTTP/1.1 only; HTTP/2 is not supported.\n";
 
 /// Answers a connection over the cap with a 503 and closes it; a spawned task goes on reading
 /// its request if it has not come yet and a refusal place is free.
@@ -42,9 +45,23 @@ pub(super) fn over_the_cap(stream: TcpStream, date: Option<HeaderValue>, conns: 
             // Without a place the socket is closed now: a request that arrives later gets a
             // reset from the OS, after the answer.
             if let Some(place) = conns.refusing() {
-                tokio::spawn(linger(stream, drained, place));
+                tokio::spawn(linger(stream, drained, Some(place)));
             }
         }
+    }
+}
+
+/// Answers a connection that opened with HTTP/2's preface with a 505 and closes it. The
+/// connection holds its place under the cap meanwhile, so it may always linger.
+pub(super) async fn http2(stream: TcpStream, date: Option<HeaderValue>) {
+    let answer = answer(
+        "505 HTTP Version Not Supported",
+        date,
+        "content-type: text/plain;charset=UTF-8\r\n",
+        HTTP2,
+    );
+    if let Answered::Open(stream, drained) = answer_at_once(stream, &answer) {
+        linger(stream, drained, None).await;
     }
 }
 
@@ -112,7 +129,7 @@ fn answer_at_once(stream: TcpStream, answer: &[u8]) -> Answered {
 
 /// Reads and throws away what the client still sends, until it closes, [`DRAIN`] bytes in
 /// all or [`LINGER`]; the socket is closed when this returns.
-async fn linger(stream: TcpStream, mut drained: usize, _place: Refusing) {
+async fn linger(stream: TcpStream, mut drained: usize, _place: Option<Refusing>) {
     let mut buf = [0u8; 4096];
     let _ = tokio::time::timeout(LINGER, async {
         while drained < DRAIN {
