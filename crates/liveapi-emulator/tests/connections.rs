@@ -454,6 +454,111 @@ async fn a_malformed_chunked_body_gets_400_in_the_vendors_envelope() {
     assert_eq!(emu.connection_stats().malformed_bodies, 9);
 }
 
+/// A chunk size the body limit can never hold is refused as soon as its size line arrives: the
+/// body read timeout here is far longer than the test waits.
+#[tokio::test]
+async fn an_impossible_chunk_size_gets_400_at_once_in_the_vendors_envelope() {
+    const MESSAGE: &str = "malformed request body: chunk size over the body limit";
+    let emu = start_with(patient().body_limit(1024)).await;
+    let mut refused = 0;
+    for (path, field) in [
+        ("/open/finanv0/changeGold", "msg"),
+        ("/live/v3/channel/donate/update-cash", "message"),
+        ("/_emulator/faults", "error"),
+    ] {
+        for body in [
+            // The largest size there is, and one past it.
+            "ffffffffffffffff\r\n",
+            "10000000000000000\r\n",
+            // Some data of the chunk already sent.
+            "ffffffffffffffff\r\nuserId=1",
+            // One byte over the limit, after a chunk within it.
+            "3\r\nabc\r\n401\r\n",
+            // The size line not even finished.
+            "fffffff",
+        ] {
+            let mut stream = connect(emu.addr()).await;
+            let head = format!(
+                "POST {path} HTTP/1.1\r\nHost: emulator\r\nTransfer-Encoding: chunked\r\n\r\n"
+            );
+            stream
+                .write_all(format!("{head}{body}").as_bytes())
+                .await
+                .unwrap();
+            // The connection stays open from the client's side: nothing but the size line
+            // can have brought the answer.
+            let (status, headers, answer) =
+                tokio::time::timeout(PATIENCE, read_response(&mut stream))
+                    .await
+                    .unwrap_or_else(|_| panic!("{path} {body:?}: no answer"))
+                    .unwrap_or_else(|| panic!("{path} {body:?}: closed without an answer"));
+            assert_eq!(status, 400, "{path} {body:?}");
+            assert_eq!(header(&headers, "connection"), Some("close"), "{path}");
+            let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+            assert_eq!(answer[field], MESSAGE, "{path} {body:?}: {answer}");
+            assert!(closes(&mut stream).await, "{path} {body:?}: kept open");
+            refused += 1;
+        }
+    }
+    let stats = emu.connection_stats();
+    assert_eq!(
+        (stats.malformed_bodies, stats.body_timeouts),
+        (refused, 0),
+        "{stats:?}"
+    );
+}
+
+/// The chunk sizes are followed from request to request on a connection, and a chunk as large
+/// as the limit is fine.
+#[tokio::test]
+async fn chunk_sizes_are_followed_across_requests_on_a_connection() {
+    let emu = start_with(patient().body_limit(1024)).await;
+    let mut stream = connect(emu.addr()).await;
+    // Exactly the limit, in one chunk, with an extension and a trailer.
+    let json = format!("{{\"offset_ms\": 1000}}{}", " ".repeat(1024 - 19));
+    let within = format!(
+        "PUT /_emulator/clock HTTP/1.1\r\nHost: e\r\nTransfer-Encoding: chunked\r\n\r\n\
+         400;name=value\r\n{json}\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    );
+    // A body that holds what looks like an impossible size line, framed by its length (LinkV
+    // answers its errors with HTTP 200).
+    let form = "userId=1\r\nffffffffffffffff\r\n";
+    let looks = format!(
+        "POST /open/v0/thGetToken HTTP/1.1\r\nHost: e\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    let over = "POST /open/v0/thGetToken HTTP/1.1\r\nHost: e\r\nTransfer-Encoding: chunked\r\n\r\n\
+                ffffffffff\r\n";
+    // All at once, so that the framing runs ahead of the handler.
+    stream
+        .write_all(format!("{within}{looks}{over}").as_bytes())
+        .await
+        .unwrap();
+    // Read to the close, then taken apart: the answers come back to back.
+    let mut raw = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw))
+        .await
+        .expect("kept open")
+        .unwrap();
+    let mut statuses = Vec::new();
+    let mut rest = raw.as_slice();
+    while !rest.is_empty() {
+        let Outcome::Reply(reply) = parse_response(rest) else {
+            panic!("{}", String::from_utf8_lossy(&raw));
+        };
+        let head_len = rest.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        rest = &rest[head_len + reply.body.len()..];
+        statuses.push((reply.status, reply.header("connection").map(str::to_owned)));
+    }
+    assert_eq!(
+        statuses,
+        [(200, None), (200, None), (400, Some("close".to_owned()))],
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+    assert_eq!(emu.clock().status().offset_ms, 1000);
+}
+
 #[tokio::test]
 async fn malformed_heads_get_400_not_silence() {
     let emu = start_with(patient()).await;

@@ -1,6 +1,7 @@
 //! A connection's socket as hyper sees it: it hands hyper first the bytes read before hyper
 //! took over, tells the connection's [`Activity`] when bytes arrive and when writing stalls,
-//! and can end with a TCP reset instead of a close.
+//! shows every byte read to the connection's [`Framing`], and can end with a TCP reset instead
+//! of a close.
 
 use std::fmt;
 use std::io;
@@ -15,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::http::connections::Activity;
+use crate::http::framing::Framing;
 
 /// A connection that can be made to end with a TCP reset instead of an orderly close, and
 /// that tells its [`Activity`] when bytes arrive and when writing stalls.
@@ -23,6 +25,7 @@ pub(super) struct ConnIo {
     /// What was read before hyper took the connection over (to tell HTTP/2 from HTTP/1.1),
     /// read again first.
     pub(super) replay: Bytes,
+    pub(super) framing: Framing,
     pub(super) reset: Arc<AtomicBool>,
     pub(super) activity: Arc<Activity>,
 }
@@ -58,6 +61,7 @@ impl AsyncRead for ConnIo {
         let read = &buf.filled()[before..];
         if !read.is_empty() {
             this.activity.read(Instant::now());
+            this.framing.feed(read);
         }
         polled
     }

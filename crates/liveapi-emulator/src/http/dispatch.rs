@@ -10,7 +10,7 @@ use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
 use crate::faults::FaultKind;
-use crate::http::body::{BodyFailure, read_body};
+use crate::http::body::{BodyFailure, CHUNK_OVER_LIMIT, read_body};
 use crate::http::conn_io::Aborted;
 use crate::http::connections::Connections;
 use crate::http::reply::{Body, Reply};
@@ -102,6 +102,9 @@ pub(super) async fn handle(
         }
         (_, Err(BodyFailure::Malformed)) => {
             Reply::vendor_error(vendor, StatusCode::BAD_REQUEST, "malformed request body").closing()
+        }
+        (_, Err(BodyFailure::ChunkOverLimit)) => {
+            Reply::vendor_error(vendor, StatusCode::BAD_REQUEST, CHUNK_OVER_LIMIT).closing()
         }
         (Some(failure), _) => failure,
         (None, Err(BodyFailure::TooLarge)) => Reply::vendor_error(

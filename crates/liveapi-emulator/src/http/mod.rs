@@ -7,6 +7,7 @@ pub(crate) mod body;
 mod conn_io;
 pub(crate) mod connections;
 mod dispatch;
+pub(crate) mod framing;
 mod preface;
 mod refusal;
 pub(crate) mod reply;

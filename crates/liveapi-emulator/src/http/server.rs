@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use crate::http::conn_io::{Aborted, ConnIo};
 use crate::http::connections::{Activity, Check, Connections, Slot};
 use crate::http::dispatch::handle;
+use crate::http::framing::{ChunkWatch, Framing};
 use crate::http::preface::{Opening, opening};
 use crate::http::refusal;
 use crate::http::reply::{Body, http_date};
@@ -141,9 +142,11 @@ impl Server {
             }
         };
         let reset = Arc::new(AtomicBool::new(false));
+        let chunks = Arc::new(ChunkWatch::default());
         let io = TokioIo::new(ConnIo {
             stream,
             replay,
+            framing: Framing::new(self.shared.limits.body_limit, Arc::clone(&chunks)),
             reset: Arc::clone(&reset),
             activity: Arc::clone(&activity),
         });
@@ -153,8 +156,10 @@ impl Server {
             http,
             ..
         } = self;
-        let service = service_fn(move |request: Request<Incoming>| {
+        let service = service_fn(move |mut request: Request<Incoming>| {
             activity.request_started();
+            // Whoever reads the body learns from it whether a chunk passed the limit.
+            request.extensions_mut().insert(chunks.request_started());
             let (shared, conns, activity, reset) = (
                 Arc::clone(&shared),
                 Arc::clone(&conns),
