@@ -345,8 +345,9 @@ impl EmulatorBuilder {
         self
     }
 
-    /// How many connections may be open at once. A connection over the cap gets a
-    /// `503 Service Unavailable` with `Connection: close` at once, its request unread.
+    /// How many connections may be open at once. Every connection over the cap gets a
+    /// `503 Service Unavailable` with `Connection: close` the moment it is accepted, before
+    /// its request is read (the reference, `docs/emulator.md`, says when it cannot).
     ///
     /// By default [`DEFAULT_MAX_CONNECTIONS`](crate::DEFAULT_MAX_CONNECTIONS) (1024), or less
     /// where the process may open fewer files (Linux: the soft `RLIMIT_NOFILE` minus 64

@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::body::{BodyFailure, read_body};
+use crate::http::body::{BodyFailure, CHUNK_OVER_LIMIT, read_body};
 use crate::http::connections::Connections;
 use crate::http::reply::Reply;
 use crate::shared::Shared;
@@ -146,6 +146,7 @@ pub(crate) async fn handle(
             return Reply::plain_error(StatusCode::REQUEST_TIMEOUT, "request timeout").closing();
         }
         Err(BodyFailure::Malformed) => return bad("malformed request body").closing(),
+        Err(BodyFailure::ChunkOverLimit) => return bad(CHUNK_OVER_LIMIT).closing(),
         Err(BodyFailure::Aborted) => return bad("request body could not be read"),
     };
     let path = parts.uri.path().trim_end_matches('/');

@@ -9,6 +9,7 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -313,6 +314,113 @@ async fn connections_over_the_cap_get_a_fast_503_while_the_others_work() {
     wait_open(&emu, 0).await;
 }
 
+/// How a client over the cap behaves.
+#[derive(Clone, Copy, Debug)]
+enum Manner {
+    /// Sends its request as soon as it is connected.
+    AtOnce,
+    /// Sends its request a little after connecting, when the 503 may already be there.
+    Late,
+    /// Sends a head, then its body a little later.
+    InTwoParts,
+    /// Sends nothing and only reads.
+    Silent,
+}
+
+/// Connects, behaves as `manner` says, and reads until the close; what was read, even if the
+/// connection ended with a reset.
+async fn over_the_cap(addr: SocketAddr, manner: Manner) -> Outcome {
+    let mut stream = connect(addr).await;
+    let head = "POST /open/v0/thGetToken HTTP/1.1\r\nHost: emulator\r\nContent-Length: 9\r\n\r\n";
+    // Write errors are ignored: a client that sent its request reads the answer anyway.
+    match manner {
+        Manner::AtOnce => {
+            let _ = stream
+                .write_all(format!("{head}userId=ab").as_bytes())
+                .await;
+        }
+        Manner::Late => {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = stream
+                .write_all(format!("{head}userId=ab").as_bytes())
+                .await;
+        }
+        Manner::InTwoParts => {
+            let _ = stream.write_all(head.as_bytes()).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let _ = stream.write_all(b"userId=ab").await;
+        }
+        Manner::Silent => {}
+    }
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    parse_response(&raw)
+}
+
+/// Many connections over the cap at once, each in one of the ways a client may behave: every
+/// one gets the whole 503 and `Connection: close` before the close, whatever the emulator is
+/// doing with the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connection_over_the_cap_gets_its_503_however_many_come_at_once() {
+    const OVER: usize = 160;
+    let emu = start_with(patient().max_connections(2)).await;
+    let mut held = [connect(emu.addr()).await, connect(emu.addr()).await];
+    wait_open(&emu, 2).await;
+
+    let manners = [
+        Manner::AtOnce,
+        Manner::Late,
+        Manner::InTwoParts,
+        Manner::Silent,
+    ];
+    let start = Arc::new(tokio::sync::Barrier::new(OVER));
+    let clients: Vec<_> = (0..OVER)
+        .map(|i| {
+            let (addr, start, manner) =
+                (emu.addr(), Arc::clone(&start), manners[i % manners.len()]);
+            tokio::spawn(async move {
+                start.wait().await;
+                (manner, over_the_cap(addr, manner).await)
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for client in clients {
+        let (manner, outcome) = tokio::time::timeout(PATIENCE, client)
+            .await
+            .expect("a refused client hung")
+            .unwrap();
+        match outcome {
+            Outcome::Reply(reply)
+                if reply.status == 503
+                    && reply.header("connection") == Some("close")
+                    && reply.json()["error"] == "too many connections" => {}
+            other => failures.push((manner, other)),
+        }
+    }
+    let stats = emu.connection_stats();
+    assert!(
+        failures.is_empty(),
+        "{} of {OVER} refused clients did not get the 503: {failures:?}\n{stats:?}",
+        failures.len()
+    );
+    assert_eq!(
+        (stats.refused, stats.refused_unanswered, stats.accepted),
+        (OVER as u64, 0, 2),
+        "{stats:?}"
+    );
+    // The two admitted connections were never disturbed.
+    for stream in &mut held {
+        assert!(healthy(stream).await);
+    }
+}
+
 #[tokio::test]
 async fn a_malformed_chunked_body_gets_400_in_the_vendors_envelope() {
     let emu = start_with(patient()).await;
@@ -344,6 +452,111 @@ async fn a_malformed_chunked_body_gets_400_in_the_vendors_envelope() {
         }
     }
     assert_eq!(emu.connection_stats().malformed_bodies, 9);
+}
+
+/// A chunk size the body limit can never hold is refused as soon as its size line arrives: the
+/// body read timeout here is far longer than the test waits.
+#[tokio::test]
+async fn an_impossible_chunk_size_gets_400_at_once_in_the_vendors_envelope() {
+    const MESSAGE: &str = "malformed request body: chunk size over the body limit";
+    let emu = start_with(patient().body_limit(1024)).await;
+    let mut refused = 0;
+    for (path, field) in [
+        ("/open/finanv0/changeGold", "msg"),
+        ("/live/v3/channel/donate/update-cash", "message"),
+        ("/_emulator/faults", "error"),
+    ] {
+        for body in [
+            // The largest size there is, and one past it.
+            "ffffffffffffffff\r\n",
+            "10000000000000000\r\n",
+            // Some data of the chunk already sent.
+            "ffffffffffffffff\r\nuserId=1",
+            // One byte over the limit, after a chunk within it.
+            "3\r\nabc\r\n401\r\n",
+            // The size line not even finished.
+            "fffffff",
+        ] {
+            let mut stream = connect(emu.addr()).await;
+            let head = format!(
+                "POST {path} HTTP/1.1\r\nHost: emulator\r\nTransfer-Encoding: chunked\r\n\r\n"
+            );
+            stream
+                .write_all(format!("{head}{body}").as_bytes())
+                .await
+                .unwrap();
+            // The connection stays open from the client's side: nothing but the size line
+            // can have brought the answer.
+            let (status, headers, answer) =
+                tokio::time::timeout(PATIENCE, read_response(&mut stream))
+                    .await
+                    .unwrap_or_else(|_| panic!("{path} {body:?}: no answer"))
+                    .unwrap_or_else(|| panic!("{path} {body:?}: closed without an answer"));
+            assert_eq!(status, 400, "{path} {body:?}");
+            assert_eq!(header(&headers, "connection"), Some("close"), "{path}");
+            let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+            assert_eq!(answer[field], MESSAGE, "{path} {body:?}: {answer}");
+            assert!(closes(&mut stream).await, "{path} {body:?}: kept open");
+            refused += 1;
+        }
+    }
+    let stats = emu.connection_stats();
+    assert_eq!(
+        (stats.malformed_bodies, stats.body_timeouts),
+        (refused, 0),
+        "{stats:?}"
+    );
+}
+
+/// The chunk sizes are followed from request to request on a connection, and a chunk as large
+/// as the limit is fine.
+#[tokio::test]
+async fn chunk_sizes_are_followed_across_requests_on_a_connection() {
+    let emu = start_with(patient().body_limit(1024)).await;
+    let mut stream = connect(emu.addr()).await;
+    // Exactly the limit, in one chunk, with an extension and a trailer.
+    let json = format!("{{\"offset_ms\": 1000}}{}", " ".repeat(1024 - 19));
+    let within = format!(
+        "PUT /_emulator/clock HTTP/1.1\r\nHost: e\r\nTransfer-Encoding: chunked\r\n\r\n\
+         400;name=value\r\n{json}\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    );
+    // A body that holds what looks like an impossible size line, framed by its length (LinkV
+    // answers its errors with HTTP 200).
+    let form = "userId=1\r\nffffffffffffffff\r\n";
+    let looks = format!(
+        "POST /open/v0/thGetToken HTTP/1.1\r\nHost: e\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    let over = "POST /open/v0/thGetToken HTTP/1.1\r\nHost: e\r\nTransfer-Encoding: chunked\r\n\r\n\
+                ffffffffff\r\n";
+    // All at once, so that the framing runs ahead of the handler.
+    stream
+        .write_all(format!("{within}{looks}{over}").as_bytes())
+        .await
+        .unwrap();
+    // Read to the close, then taken apart: the answers come back to back.
+    let mut raw = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw))
+        .await
+        .expect("kept open")
+        .unwrap();
+    let mut statuses = Vec::new();
+    let mut rest = raw.as_slice();
+    while !rest.is_empty() {
+        let Outcome::Reply(reply) = parse_response(rest) else {
+            panic!("{}", String::from_utf8_lossy(&raw));
+        };
+        let head_len = rest.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        rest = &rest[head_len + reply.body.len()..];
+        statuses.push((reply.status, reply.header("connection").map(str::to_owned)));
+    }
+    assert_eq!(
+        statuses,
+        [(200, None), (200, None), (400, Some("close".to_owned()))],
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+    assert_eq!(emu.clock().status().offset_ms, 1000);
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Reading a request body within the size limit and the body read timeout, and telling a
-//! client's malformed framing from its leaving.
+//! client's malformed framing (or a chunk no body within the limit can hold) from its leaving.
 
 use std::io;
 use std::time::Duration;
@@ -12,10 +12,14 @@ use http_body_util::BodyExt;
 use hyper::body::{Frame, Incoming};
 
 use crate::http::connections::Connections;
+use crate::http::framing::RequestChunks;
 
 /// How much of an oversized request body is read and thrown away so that the client, still
 /// sending, is able to read the 413 instead of a reset. Beyond it the connection is dropped.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The message of a request refused for declaring a chunk larger than the body limit.
+pub(crate) const CHUNK_OVER_LIMIT: &str = "malformed request body: chunk size over the body limit";
 
 /// Why a request body could not be read.
 pub(crate) enum BodyFailure {
@@ -26,6 +30,9 @@ pub(crate) enum BodyFailure {
     /// Not valid HTTP framing (a bad chunk size line, a body shorter than its
     /// `Content-Length`…); the answer (400) must close the connection.
     Malformed,
+    /// A chunk size larger than the limit, found as soon as its size line arrived (see
+    /// [`framing`](crate::http::framing)); the answer (400) must close the connection.
+    ChunkOverLimit,
     /// The client went away.
     Aborted,
 }
@@ -53,12 +60,26 @@ impl BodyFailure {
 async fn next_frame(
     body: &mut Incoming,
     idle: Duration,
+    chunks: Option<&RequestChunks>,
 ) -> Result<Option<Frame<Bytes>>, BodyFailure> {
-    match tokio::time::timeout(idle, body.frame()).await {
+    let frame = async {
+        let Some(chunks) = chunks else {
+            return Ok(body.frame().await);
+        };
+        tokio::select! {
+            // First, so that a size line that is also malformed (too long to be a number)
+            // is told as the size it is.
+            biased;
+            () = chunks.over_limit() => Err(BodyFailure::ChunkOverLimit),
+            frame = body.frame() => Ok(frame),
+        }
+    };
+    match tokio::time::timeout(idle, frame).await {
         Err(_) => Err(BodyFailure::TimedOut),
-        Ok(None) => Ok(None),
-        Ok(Some(Ok(frame))) => Ok(Some(frame)),
-        Ok(Some(Err(e))) => Err(BodyFailure::of(&e)),
+        Ok(Err(failure)) => Err(failure),
+        Ok(Ok(None)) => Ok(None),
+        Ok(Ok(Some(Ok(frame)))) => Ok(Some(frame)),
+        Ok(Ok(Some(Err(e)))) => Err(BodyFailure::of(&e)),
     }
 }
 
@@ -71,7 +92,7 @@ pub(crate) async fn read_body(
     let read = read_within(request, limit, conns.limits.body_read_timeout).await;
     match &read {
         Err(BodyFailure::TimedOut) => conns.body_timed_out(),
-        Err(BodyFailure::Malformed) => conns.body_malformed(),
+        Err(BodyFailure::Malformed | BodyFailure::ChunkOverLimit) => conns.body_malformed(),
         _ => {}
     }
     read
@@ -82,6 +103,8 @@ async fn read_within(
     limit: usize,
     idle: Duration,
 ) -> Result<(Parts, Bytes), BodyFailure> {
+    let chunks = request.extensions().get::<RequestChunks>().cloned();
+    let chunks = chunks.as_ref();
     let (parts, mut body) = request.into_parts();
     let declared = parts
         .headers
@@ -93,14 +116,14 @@ async fn read_within(
         if parts.headers.contains_key(EXPECT) {
             return Err(BodyFailure::TooLarge);
         }
-        drain(body, idle).await;
+        drain(body, idle, chunks).await;
         return Err(BodyFailure::TooLarge);
     }
     let mut collected = Vec::new();
-    while let Some(frame) = next_frame(&mut body, idle).await? {
+    while let Some(frame) = next_frame(&mut body, idle, chunks).await? {
         if let Ok(data) = frame.into_data() {
             if collected.len() + data.len() > limit {
-                drain(body, idle).await;
+                drain(body, idle, chunks).await;
                 return Err(BodyFailure::TooLarge);
             }
             collected.extend_from_slice(&data);
@@ -109,11 +132,12 @@ async fn read_within(
     Ok((parts, Bytes::from(collected)))
 }
 
-/// Reads and discards up to [`DRAIN_LIMIT`] bytes of a body, giving up when it stalls.
-async fn drain(mut body: Incoming, idle: Duration) {
+/// Reads and discards up to [`DRAIN_LIMIT`] bytes of a body, giving up when it stalls or
+/// declares a chunk it could never finish.
+async fn drain(mut body: Incoming, idle: Duration, chunks: Option<&RequestChunks>) {
     let mut drained = 0usize;
     while drained < DRAIN_LIMIT {
-        match next_frame(&mut body, idle).await {
+        match next_frame(&mut body, idle, chunks).await {
             Ok(Some(frame)) => drained += frame.data_ref().map_or(0, Bytes::len),
             _ => return,
         }

@@ -1,5 +1,7 @@
-//! A connection's socket as hyper sees it: it tells the connection's [`Activity`] when bytes
-//! arrive and when writing stalls, and can end with a TCP reset instead of a close.
+//! A connection's socket as hyper sees it: it hands hyper first the bytes read before hyper
+//! took over, tells the connection's [`Activity`] when bytes arrive and when writing stalls,
+//! shows every byte read to the connection's [`Framing`], and can end with a TCP reset instead
+//! of a close.
 
 use std::fmt;
 use std::io;
@@ -9,15 +11,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::http::connections::Activity;
+use crate::http::framing::Framing;
 
 /// A connection that can be made to end with a TCP reset instead of an orderly close, and
 /// that tells its [`Activity`] when bytes arrive and when writing stalls.
 pub(super) struct ConnIo {
     pub(super) stream: TcpStream,
+    /// What was read before hyper took the connection over (to tell HTTP/2 from HTTP/1.1),
+    /// read again first.
+    pub(super) replay: Bytes,
+    pub(super) framing: Framing,
     pub(super) reset: Arc<AtomicBool>,
     pub(super) activity: Arc<Activity>,
 }
@@ -43,9 +51,17 @@ impl AsyncRead for ConnIo {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
-        if buf.filled().len() > before {
+        let polled = if this.replay.is_empty() {
+            Pin::new(&mut this.stream).poll_read(cx, buf)
+        } else {
+            let replayed = this.replay.split_to(this.replay.len().min(buf.remaining()));
+            buf.put_slice(&replayed);
+            Poll::Ready(Ok(()))
+        };
+        let read = &buf.filled()[before..];
+        if !read.is_empty() {
             this.activity.read(Instant::now());
+            this.framing.feed(read);
         }
         polled
     }

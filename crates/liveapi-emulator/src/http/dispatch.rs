@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use http::{Request, Response, StatusCode};
+use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
 use crate::faults::FaultKind;
-use crate::http::body::{BodyFailure, read_body};
+use crate::http::body::{BodyFailure, CHUNK_OVER_LIMIT, read_body};
 use crate::http::conn_io::Aborted;
 use crate::http::connections::Connections;
 use crate::http::reply::{Body, Reply};
@@ -33,10 +33,16 @@ fn vendor_of(path: &str) -> Option<Vendor> {
 pub(super) async fn handle(
     shared: &Arc<Shared>,
     conns: &Connections,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
     peer: SocketAddr,
     reset: Arc<AtomicBool>,
 ) -> Result<Response<Body>, Aborted> {
+    // HEAD is answered as GET in every way, its status, headers and `Content-Length` included;
+    // hyper, which knows the request was HEAD, leaves the body out.
+    let head = request.method() == Method::HEAD;
+    if head {
+        *request.method_mut() = Method::GET;
+    }
     let path = request.uri().path().to_owned();
     if path == "/_emulator" || path.starts_with("/_emulator/") {
         return Ok(inspect::handle(shared, conns, request)
@@ -47,7 +53,12 @@ pub(super) async fn handle(
     let mut record = RequestRecord {
         seq: shared.log.next_seq(),
         at_ms: shared.clock.now_ms(),
-        method: request.method().as_str().to_owned(),
+        method: if head {
+            "HEAD"
+        } else {
+            request.method().as_str()
+        }
+        .to_owned(),
         path,
         vendor,
         client: peer.ip().to_string(),
@@ -91,6 +102,9 @@ pub(super) async fn handle(
         }
         (_, Err(BodyFailure::Malformed)) => {
             Reply::vendor_error(vendor, StatusCode::BAD_REQUEST, "malformed request body").closing()
+        }
+        (_, Err(BodyFailure::ChunkOverLimit)) => {
+            Reply::vendor_error(vendor, StatusCode::BAD_REQUEST, CHUNK_OVER_LIMIT).closing()
         }
         (Some(failure), _) => failure,
         (None, Err(BodyFailure::TooLarge)) => Reply::vendor_error(

@@ -1,7 +1,9 @@
 //! The accept loop: connections admitted under the cap (or refused with a quick 503), each
-//! watched by a deadline that closes it if it stalls, every answer dated by the emulator's
-//! clock, and a graceful end at shutdown.
+//! told apart from HTTP/2 (refused with a 505), served by hyper and watched by a deadline that
+//! closes it if it stalls, every answer dated by the emulator's clock, and a graceful end at
+//! shutdown.
 
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -9,20 +11,22 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::Response;
 use http::header::DATE;
-use hyper::body::{Frame, SizeHint};
+use http::{Request, Response};
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::http::conn_io::{Aborted, ConnIo};
-use crate::http::connections::{Activity, Check, Connections, Refusing};
+use crate::http::connections::{Activity, Check, Connections, Slot};
 use crate::http::dispatch::handle;
+use crate::http::framing::{ChunkWatch, Framing};
+use crate::http::preface::{Opening, opening};
+use crate::http::refusal;
 use crate::http::reply::{Body, http_date};
 use crate::shared::Shared;
 
@@ -31,99 +35,58 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How long to wait after a failed accept (out of file descriptors, most likely): long enough
 /// not to spin, short enough that a descriptor freed meanwhile is used soon.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
-/// How long a refused connection is read from after its 503, so that the client's request,
-/// still unread, does not turn the close into a reset that destroys the answer.
-const REFUSE_LINGER: Duration = Duration::from_millis(500);
-/// How much of a refused connection's request is read and thrown away at most.
-const REFUSE_DRAIN: usize = 64 * 1024;
+
+/// What every connection is served with.
+#[derive(Clone)]
+struct Server {
+    shared: Arc<Shared>,
+    conns: Arc<Connections>,
+    http: http1::Builder,
+    shutdown: watch::Receiver<bool>,
+}
 
 /// Accepts connections until shutdown, then lets answers in flight finish.
 pub(crate) async fn serve(
     listener: TcpListener,
     shared: Arc<Shared>,
     conns: Arc<Connections>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     // Every answer carries a `Date` from the emulator's clock instead (see `with_date`).
     http.auto_date_header(false);
+    let server = Server {
+        shared,
+        conns,
+        http,
+        shutdown,
+    };
+    let mut stop = server.shutdown.clone();
     loop {
         let accepted = tokio::select! {
             biased;
-            _ = shutdown.wait_for(|stop| *stop) => break,
+            _ = stop.wait_for(|stop| *stop) => break,
             accepted = listener.accept() => accepted,
         };
         let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(_) => {
                 // Out of file descriptors or similar: wait instead of spinning, and go on.
-                conns.accept_failed();
+                server.conns.accept_failed();
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
                 continue;
             }
         };
-        let Some(slot) = conns.admit() else {
-            if let Some(refusing) = conns.refusing() {
-                tokio::spawn(refuse(stream, http_date(shared.clock.now()), refusing));
-            }
+        let Some(slot) = server.conns.admit() else {
+            let date = http_date(server.shared.clock.now());
+            refusal::over_the_cap(stream, date, &server.conns);
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let reset = Arc::new(AtomicBool::new(false));
-        let activity = Arc::new(Activity::new(Instant::now()));
-        let io = TokioIo::new(ConnIo {
-            stream,
-            reset: Arc::clone(&reset),
-            activity: Arc::clone(&activity),
-        });
-        let service = {
-            let (shared, conns, activity) = (
-                Arc::clone(&shared),
-                Arc::clone(&conns),
-                Arc::clone(&activity),
-            );
-            service_fn(move |request| {
-                activity.request_started();
-                let (shared, conns, activity, reset) = (
-                    Arc::clone(&shared),
-                    Arc::clone(&conns),
-                    Arc::clone(&activity),
-                    Arc::clone(&reset),
-                );
-                async move {
-                    let response = handle(&shared, &conns, request, peer, reset).await?;
-                    Ok::<_, Aborted>(with_date(response, &shared).map(|body| Answer {
-                        body,
-                        _end: AnswerEnd(activity),
-                    }))
-                }
-            })
-        };
-        let connection = graceful.watch(http.serve_connection(io, service));
-        let conns = Arc::clone(&conns);
-        tokio::spawn(async move {
-            // The place under the cap is given back when this task ends, however it ends.
-            let _slot = slot;
-            let mut connection = std::pin::pin!(connection);
-            loop {
-                match activity.check(&conns.limits, Instant::now()) {
-                    Check::Expired(why) => {
-                        // Dropping the connection closes the socket.
-                        conns.expired(why);
-                        return;
-                    }
-                    Check::WaitUntil(at) => {
-                        tokio::select! {
-                            // A connection ends with an error when a client goes away or a
-                            // fault aborts it; neither is the server's concern.
-                            _ = &mut connection => return,
-                            () = tokio::time::sleep_until(at.into()) => {}
-                        }
-                    }
-                }
-            }
-        });
+        // Watched from now on, so that shutdown waits for it.
+        let watcher = graceful.watcher();
+        tokio::spawn(server.clone().connection(stream, peer, slot, watcher));
     }
     drop(listener);
     tokio::select! {
@@ -132,34 +95,89 @@ pub(crate) async fn serve(
     }
 }
 
-/// Answers a connection over the cap with a 503 in one write, without reading its request,
-/// then reads briefly so that the close does not become a reset before the client has read it.
-async fn refuse(mut stream: TcpStream, date: Option<http::HeaderValue>, _refusing: Refusing) {
-    const BODY: &str = r#"{"error":"too many connections"}"#;
-    let date = date
-        .and_then(|d| d.to_str().ok().map(|d| format!("date: {d}\r\n")))
-        .unwrap_or_default();
-    let answer = format!(
-        "HTTP/1.1 503 Service Unavailable\r\n{date}connection: close\r\nretry-after: 1\r\n\
-         content-type: application/json;charset=UTF-8\r\ncontent-length: {}\r\n\r\n{BODY}",
-        BODY.len()
-    );
-    // A fresh socket's send buffer takes these few bytes at once; if not, the client gets a
-    // close instead, which is as good a refusal.
-    let _ = stream.try_write(answer.as_bytes());
-    let _ = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_shutdown(cx)).await;
-    let mut buf = [0u8; 4096];
-    let mut drained = 0;
-    let _ = tokio::time::timeout(REFUSE_LINGER, async {
-        while drained < REFUSE_DRAIN {
-            let mut read = ReadBuf::new(&mut buf);
-            match std::future::poll_fn(|cx| Pin::new(&mut stream).poll_read(cx, &mut read)).await {
-                Ok(()) if !read.filled().is_empty() => drained += read.filled().len(),
-                _ => return,
+impl Server {
+    /// Serves one admitted connection until it ends or its deadline passes.
+    async fn connection(self, stream: TcpStream, peer: SocketAddr, slot: Slot, watcher: Watcher) {
+        // The place under the cap is given back when this task ends, however it ends.
+        let _slot = slot;
+        let activity = Arc::new(Activity::new(Instant::now()));
+        let conns = Arc::clone(&self.conns);
+        let served = self.serve_connection(stream, peer, Arc::clone(&activity), watcher);
+        let mut served = std::pin::pin!(served);
+        loop {
+            match activity.check(&conns.limits, Instant::now()) {
+                Check::Expired(why) => {
+                    // Dropping the connection closes the socket.
+                    conns.expired(why);
+                    return;
+                }
+                Check::WaitUntil(at) => {
+                    tokio::select! {
+                        () = &mut served => return,
+                        () = tokio::time::sleep_until(at.into()) => {}
+                    }
+                }
             }
         }
-    })
-    .await;
+    }
+
+    /// Reads how the connection opens, then refuses HTTP/2 or hands the connection to hyper.
+    async fn serve_connection(
+        mut self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        activity: Arc<Activity>,
+        watcher: Watcher,
+    ) {
+        let opened = tokio::select! {
+            biased;
+            // Not yet a request in flight: shutdown closes it, as hyper closes an idle one.
+            _ = self.shutdown.wait_for(|stop| *stop) => return,
+            opened = opening(&stream) => opened,
+        };
+        let replay = match opened {
+            Opening::Http1(replay) => replay,
+            Opening::Http2 => {
+                return refusal::http2(stream, http_date(self.shared.clock.now())).await;
+            }
+        };
+        let reset = Arc::new(AtomicBool::new(false));
+        let chunks = Arc::new(ChunkWatch::default());
+        let io = TokioIo::new(ConnIo {
+            stream,
+            replay,
+            framing: Framing::new(self.shared.limits.body_limit, Arc::clone(&chunks)),
+            reset: Arc::clone(&reset),
+            activity: Arc::clone(&activity),
+        });
+        let Self {
+            shared,
+            conns,
+            http,
+            ..
+        } = self;
+        let service = service_fn(move |mut request: Request<Incoming>| {
+            activity.request_started();
+            // Whoever reads the body learns from it whether a chunk passed the limit.
+            request.extensions_mut().insert(chunks.request_started());
+            let (shared, conns, activity, reset) = (
+                Arc::clone(&shared),
+                Arc::clone(&conns),
+                Arc::clone(&activity),
+                Arc::clone(&reset),
+            );
+            async move {
+                let response = handle(&shared, &conns, request, peer, reset).await?;
+                Ok::<_, Aborted>(with_date(response, &shared).map(|body| Answer {
+                    body,
+                    _end: AnswerEnd(activity),
+                }))
+            }
+        });
+        // A connection ends with an error when a client goes away or a fault aborts it;
+        // neither is the server's concern.
+        let _ = watcher.watch(http.serve_connection(io, service)).await;
+    }
 }
 
 /// Puts the emulator's time in the answer's `Date`, the time the SDK corrects its clock by.

@@ -93,7 +93,8 @@ impl Outcome {
     }
 }
 
-fn parse_response(raw: &[u8]) -> Outcome {
+/// Reads a response from what came over a socket.
+pub fn parse_response(raw: &[u8]) -> Outcome {
     let Some(head_end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
         return Outcome::NoResponse;
     };

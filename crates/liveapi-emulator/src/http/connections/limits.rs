@@ -55,13 +55,35 @@ impl ConnectionLimits {
     }
 }
 
+/// At most this many refused connections are read from at once after their 503 (see
+/// [`refusal_places`]).
+pub(super) const MAX_REFUSING: usize = 32;
+
 /// The default cap: [`DEFAULT_MAX_CONNECTIONS`], or fewer if the soft limit on open files is
 /// lower, keeping [`FD_HEADROOM`] descriptors (or half of a tiny limit) for everything else.
 pub(crate) fn default_max_connections() -> usize {
-    let soft = std::fs::read_to_string("/proc/self/limits")
+    cap_for_file_limit(file_soft_limit())
+}
+
+/// The process's soft limit on open files, where the OS tells it (Linux).
+pub(super) fn file_soft_limit() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/limits")
         .ok()
-        .and_then(|text| nofile_soft_limit(&text));
-    cap_for_file_limit(soft)
+        .and_then(|text| nofile_soft_limit(&text))
+}
+
+/// How many refused connections may be read from at once, each holding a descriptor for a
+/// moment: [`MAX_REFUSING`], or half of the descriptors the file limit leaves over the cap if
+/// that is fewer (at least one), so that refusing never takes the ones the emulator keeps for
+/// itself. Refusals beyond it are still answered, then closed at once.
+pub(super) fn refusal_places(max_connections: usize, soft: Option<u64>) -> usize {
+    let Some(soft) = soft else {
+        return MAX_REFUSING;
+    };
+    let spare = soft.saturating_sub(u64::try_from(max_connections).unwrap_or(u64::MAX)) / 2;
+    usize::try_from(spare)
+        .unwrap_or(usize::MAX)
+        .clamp(1, MAX_REFUSING)
 }
 
 pub(super) fn cap_for_file_limit(soft: Option<u64>) -> usize {

@@ -5,7 +5,8 @@
 //! for ever: once they run out the emulator answers nobody. Each connection therefore has a
 //! deadline that depends on what it waits for (a request head, the next request, a client
 //! that takes its answer), and the number of connections is capped below the process's file
-//! limit so that a client over the cap gets a fast 503 instead of silence.
+//! limit so that a client over the cap gets a fast 503 instead of silence (see
+//! [`refusal`](super::refusal)).
 
 mod activity;
 mod limits;
@@ -25,11 +26,6 @@ pub use limits::{
     DEFAULT_MAX_CONNECTIONS,
 };
 
-/// At most this many refused connections are answered at once (fewer under a small cap: a
-/// sixteenth of it), each holding a descriptor for a moment; beyond it they are closed
-/// without a word, so that refusing cannot itself use up the descriptors kept in reserve.
-const MAX_REFUSING: usize = 32;
-
 /// The emulator's connections: the limits, and counters for the inspection API.
 #[derive(Debug)]
 pub(crate) struct Connections {
@@ -37,8 +33,11 @@ pub(crate) struct Connections {
     open: AtomicUsize,
     peak: AtomicUsize,
     refusing: AtomicUsize,
+    /// How many refused connections may be read from at once.
+    refusal_places: usize,
     accepted: AtomicU64,
     refused: AtomicU64,
+    refused_unanswered: AtomicU64,
     accept_errors: AtomicU64,
     header_timeouts: AtomicU64,
     body_timeouts: AtomicU64,
@@ -49,13 +48,20 @@ pub(crate) struct Connections {
 
 impl Connections {
     pub(crate) fn new(limits: ConnectionLimits) -> Self {
+        let places = limits::refusal_places(limits.max_connections, limits::file_soft_limit());
+        Self::with_refusal_places(limits, places)
+    }
+
+    fn with_refusal_places(limits: ConnectionLimits, refusal_places: usize) -> Self {
         Self {
             limits,
             open: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
             refusing: AtomicUsize::new(0),
+            refusal_places,
             accepted: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            refused_unanswered: AtomicU64::new(0),
             accept_errors: AtomicU64::new(0),
             header_timeouts: AtomicU64::new(0),
             body_timeouts: AtomicU64::new(0),
@@ -86,16 +92,20 @@ impl Connections {
         }
     }
 
-    /// Takes a place for answering a refused connection, or `None` if too many are being
-    /// answered already.
+    /// Takes a place for reading from a refused connection after its 503, or `None` if too
+    /// many are being read from already.
     pub(crate) fn refusing(self: &Arc<Self>) -> Option<Refusing> {
-        let max = (self.limits.max_connections / 16).clamp(1, MAX_REFUSING);
         self.refusing
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
+                (n < self.refusal_places).then_some(n + 1)
             })
             .ok()
             .map(|_| Refusing(Arc::clone(self)))
+    }
+
+    /// A refused connection's 503 could not be written: the client had reset it already.
+    pub(crate) fn refusal_unanswered(&self) {
+        self.refused_unanswered.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn accept_failed(&self) {
@@ -127,6 +137,7 @@ impl Connections {
             max: self.limits.max_connections,
             accepted: count(&self.accepted),
             refused: count(&self.refused),
+            refused_unanswered: count(&self.refused_unanswered),
             accept_errors: count(&self.accept_errors),
             header_timeouts: count(&self.header_timeouts),
             body_timeouts: count(&self.body_timeouts),
@@ -154,7 +165,7 @@ impl Drop for Slot {
     }
 }
 
-/// A refused connection being answered.
+/// A refused connection being read from after its 503.
 #[derive(Debug)]
 pub(crate) struct Refusing(Arc<Connections>);
 
@@ -176,8 +187,12 @@ pub struct ConnectionStats {
     pub max: usize,
     /// Connections accepted under the cap, since the start.
     pub accepted: u64,
-    /// Connections refused because the cap was reached (answered 503, or closed).
+    /// Connections refused because the cap was reached, each answered 503 before its close
+    /// unless counted in `refused_unanswered`.
     pub refused: u64,
+    /// Refused connections whose 503 could not be written because the client had already
+    /// reset them.
+    pub refused_unanswered: u64,
     /// Failures to accept a connection (e.g. out of file descriptors), each followed by a
     /// short pause.
     pub accept_errors: u64,

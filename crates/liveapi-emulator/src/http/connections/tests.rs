@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::limits::{cap_for_file_limit, nofile_soft_limit};
+use super::limits::{MAX_REFUSING, cap_for_file_limit, nofile_soft_limit, refusal_places};
 use super::*;
 
 fn limits() -> ConnectionLimits {
@@ -185,17 +185,24 @@ fn the_cap_admits_up_to_max_and_counts_refusals() {
 }
 
 #[test]
-fn refusals_answered_at_once_are_bounded() {
-    for (cap, answered) in [(2, 1), (32, 2), (160, 10), (10_000, MAX_REFUSING)] {
-        let c = Arc::new(Connections::new(ConnectionLimits {
-            max_connections: cap,
-            ..limits()
-        }));
-        let held: Vec<_> = (0..answered).map(|_| c.refusing().unwrap()).collect();
-        assert!(c.refusing().is_none(), "cap {cap}");
-        drop(held);
-        assert!(c.refusing().is_some());
-    }
+fn refusals_read_from_at_once_are_bounded() {
+    let c = Arc::new(Connections::with_refusal_places(limits(), 3));
+    let held: Vec<_> = (0..3).map(|_| c.refusing().unwrap()).collect();
+    assert!(c.refusing().is_none());
+    drop(held);
+    assert!(c.refusing().is_some());
+}
+
+#[test]
+fn refusal_places_come_from_the_descriptors_over_the_cap() {
+    // Half of what the file limit leaves over the cap, within 1..=32.
+    assert_eq!(refusal_places(2, Some(1024)), MAX_REFUSING);
+    assert_eq!(refusal_places(960, Some(1024)), 32);
+    assert_eq!(refusal_places(32, Some(64)), 16);
+    assert_eq!(refusal_places(1, Some(2)), 1);
+    // A cap at or over the file limit: the OS refuses accepts before the cap does.
+    assert_eq!(refusal_places(2048, Some(1024)), 1);
+    assert_eq!(refusal_places(2, None), MAX_REFUSING);
 }
 
 #[test]
