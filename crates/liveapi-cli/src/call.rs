@@ -6,6 +6,7 @@ use std::future::Future;
 use liveapi::model::linkv::{Expiration, PendingChange};
 use liveapi::request::meaning::Class;
 use liveapi::{DEFAULT_COIN_LIFETIME_DAYS, Error, ErrorKind};
+use serde_json::Value;
 
 use crate::exit::{Failure, Status};
 
@@ -54,10 +55,13 @@ fn status(error: &Error) -> Status {
 }
 
 /// What to tell the user about a failed call, and its exit status. For a coin change it
-/// names the request id and gives the pending change, so the change can be resent as it
-/// was, or reconciled. No part of it comes from a secret: `liveapi::Error` never holds one.
+/// names the request id and gives the pending change (and, when the outcome is unknown, the
+/// flags that resend it), so the change can be resent as it was, or reconciled. With
+/// `--json` the same facts are fields of the error. No part of it comes from a secret:
+/// `liveapi::Error` never holds one.
 pub(crate) fn failure(error: &Error) -> Failure {
     let status = status(error);
+    let meaning = error.meaning();
     let mut message = error.to_string();
     if let ErrorKind::Transport(_) = error.kind() {
         // The kind alone ("could not connect") hides the cause ("connection refused").
@@ -81,29 +85,46 @@ pub(crate) fn failure(error: &Error) -> Failure {
                 "; check the app id and secret (`liveapi sign linkv --explain` or `liveapi sign polyv --explain` shows the string signed)",
             );
         }
-        Status::Unavailable => {
-            if error.is_rate_limited() {
-                message.push_str("; slow down and try again later");
-            }
-            if error.outcome_unknown() {
-                message.push_str("; the outcome is unknown: the change may have been applied");
-                if let Some(change) = error.pending_change() {
-                    message.push_str(&format!(
-                        "; to finish it without applying it twice, resend with {}",
-                        resend_flags(change)
-                    ));
-                }
-            }
+        Status::Unavailable if error.is_rate_limited() => {
+            message.push_str("; slow down and try again later");
         }
         _ => {}
     }
-    if let Some(change) = error.pending_change() {
-        message.push_str(&format!("; request_id {}", change.request_id()));
-        if let Ok(json) = serde_json::to_string(change) {
-            message.push_str(&format!("; pending change {json}"));
+    let unknown = error.outcome_unknown();
+    let change = error.pending_change();
+    if unknown {
+        message.push_str("; the outcome is unknown: the change may have been applied");
+        if let Some(change) = change {
+            message.push_str(&format!(
+                "; to finish it without applying it twice, resend with {}",
+                resend_flags(change)
+            ));
         }
     }
-    Failure::new(status, message)
+    let mut details: Vec<(&str, Value)> = Vec::new();
+    if let Some(change) = change {
+        message.push_str(&format!("; request_id {}", change.request_id()));
+        details.push(("request_id", change.request_id().as_str().into()));
+        if let Ok(value) = serde_json::to_value(change) {
+            message.push_str(&format!("; pending change {value}"));
+            details.push(("pending_change", value));
+        }
+        if unknown {
+            details.push(("resend_flags", resend_flags(change).into()));
+        }
+    }
+    details.push(("outcome_unknown", unknown.into()));
+    if let Some(answer) = error.api_error() {
+        details.push(("vendor", answer.vendor().as_str().into()));
+        details.push(("http_status", answer.http_status().into()));
+        if let Some(code) = answer.code() {
+            details.push(("vendor_code", code.into()));
+        }
+    }
+    details.into_iter().fold(
+        Failure::new(status, message).with_class(meaning.class()),
+        |failure, (key, value)| failure.with_detail(key, value),
+    )
 }
 
 #[cfg(test)]

@@ -212,7 +212,7 @@ fn client(
     let essential = &vars[..essential.min(vars.len())];
     if essential.iter().all(|(name, _)| lookup(name).is_none()) {
         let names: Vec<&str> = essential.iter().map(|(name, _)| *name).collect();
-        return Err(Failure::usage(format_args!(
+        return Err(Failure::config(format_args!(
             "no {vendor} credentials: pass {needed}, or set {}",
             names.join(", ")
         )));

@@ -11,7 +11,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod call;
 #[cfg(feature = "console-credentials")]
@@ -30,6 +30,8 @@ mod sign;
 mod timestamp;
 mod vendor;
 mod verify;
+
+use output::Format;
 
 /// Command-line tools for the LinkV and Polyv live-streaming server APIs: compute and check
 /// signatures, call the APIs, and run a local emulator of both servers.
@@ -55,7 +57,9 @@ LIVEAPI_DEADLINE_MS, LIVEAPI_MAX_ATTEMPTS, LIVEAPI_RESEND_WINDOW_SECS and
 LIVEAPI_ALLOW_INSECURE_HTTP. Secrets are never printed.
 
 ",
-    exit::exit_codes_text!()
+    exit::exit_codes_text!(),
+    "\n\n",
+    exit::json_errors_text!()
 );
 
 #[derive(Debug, Subcommand)]
@@ -88,27 +92,69 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => parse_error(e),
+    };
+    // Read from the matches, not from each command's arguments: every command with `--json`
+    // gets its errors as JSON, whichever module defines the flag.
+    let format = Format::from_flag(json_requested(&matches));
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => parse_error(e),
+    };
+    let finish = |command: &str, outcome| exit::finish(command, format, outcome);
     match cli.command {
-        Command::Sign(args) => exit::finish("liveapi sign", sign::run(args)),
-        Command::Verify(args) => exit::finish("liveapi verify", verify::run(args)),
-        Command::Nonce(args) => exit::finish("liveapi nonce", nonce::run(args)),
-        Command::Timestamp(args) => exit::finish("liveapi timestamp", timestamp::run(args)),
-        Command::Linkv(args) => exit::finish("liveapi linkv", linkv::run(args)),
-        Command::Polyv(args) => exit::finish("liveapi polyv", polyv::run(args)),
+        Command::Sign(args) => finish("liveapi sign", sign::run(args)),
+        Command::Verify(args) => finish("liveapi verify", verify::run(args)),
+        Command::Nonce(args) => finish("liveapi nonce", nonce::run(args)),
+        Command::Timestamp(args) => finish("liveapi timestamp", timestamp::run(args)),
+        Command::Linkv(args) => finish("liveapi linkv", linkv::run(args)),
+        Command::Polyv(args) => finish("liveapi polyv", polyv::run(args)),
         #[cfg(feature = "console-credentials")]
         Command::DecryptCredentials(args) => {
-            exit::finish("liveapi decrypt-credentials", console::run(args))
+            finish("liveapi decrypt-credentials", console::run(args))
         }
         Command::Emulator(args) => emulator::run(args),
-        Command::Outbox(args) => exit::finish("liveapi outbox", outbox::run(args)),
+        Command::Outbox(args) => finish("liveapi outbox", outbox::run(args)),
     }
+}
+
+/// Whether the command that runs was given `--json` (the flag is global within its group, so
+/// the innermost command's matches hold it).
+fn json_requested(matches: &ArgMatches) -> bool {
+    let mut matches = matches;
+    loop {
+        if let Ok(Some(true)) = matches.try_get_one::<bool>("json") {
+            return true;
+        }
+        match matches.subcommand() {
+            Some((_, inner)) => matches = inner,
+            None => return false,
+        }
+    }
+}
+
+/// Ends the process for a command line clap refused (or help it printed). With `--json`
+/// among the arguments, the refusal is also a JSON error on standard output, as every other
+/// failure is: the arguments could not be parsed, so the flag is looked for by its text.
+fn parse_error(error: clap::Error) -> ! {
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json");
+    if json && error.use_stderr() {
+        let text = error.render().to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        let _ = output::json(&exit::Failure::usage(message).to_json());
+    }
+    error.exit()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_definition_is_consistent() {
