@@ -106,6 +106,19 @@ impl LinkvFlags {
     }
 }
 
+/// Checks, before anything is announced or sent, that `client` has the app's alias, which
+/// `orderSuccess` sends as `channel` (`docs/linkv.md#calls`): without it the order could
+/// only fail once on its way.
+pub(crate) fn require_alias(client: &Client) -> Result<(), Failure> {
+    match client.linkv_credentials().and_then(|c| c.alias()) {
+        Some(_) => Ok(()),
+        None => Err(Failure::config(format_args!(
+            "orders send the app's alias as `channel`, and none is configured: pass --alias or set {} (`liveapi decrypt-credentials` prints it)",
+            env::LINKV_ALIAS
+        ))),
+    }
+}
+
 /// Polyv credentials; each flag overrides its environment variable.
 #[derive(Debug, clap::Args)]
 #[command(next_help_heading = "Polyv credentials")]

@@ -10,7 +10,7 @@ use liveapi::model::linkv::{
 use serde_json::json;
 
 use crate::call;
-use crate::credentials::LinkvFlags;
+use crate::credentials::{self, LinkvFlags};
 use crate::exit::{Failure, Outcome};
 use crate::output::{self, Format};
 
@@ -219,7 +219,13 @@ struct BalanceArgs {
 
 pub(crate) fn run(args: Args) -> Outcome {
     let format = Format::from_flag(args.json);
+    // Everything that can be checked here is, before a change is announced or sent: the
+    // values (by their types, as the arguments are read), the credentials, and for an order
+    // the alias it sends.
     let client = args.credentials.client()?;
+    if let Call::Order(_) = args.call {
+        credentials::require_alias(&client)?;
+    }
     match args.call {
         Call::Token(token) => call::block_on(run_token(&client, token, format))?,
         Call::Order(order) => call::block_on(run_order(&client, order, format))?,

@@ -672,3 +672,45 @@ fn an_own_request_id_gets_the_default_expiry_and_says_how_to_resend() {
         "12\n"
     );
 }
+
+#[test]
+fn an_order_without_an_alias_exits_2_before_it_is_announced() {
+    let server = Server::start();
+    let open_id = server.user("olga");
+    let mut flags = server.linkv();
+    let at = flags.iter().position(|f| f == "--alias").unwrap();
+    flags.drain(at..at + 2);
+    let before = server.emulator.requests().len();
+    let order = run_command(
+        liveapi()
+            .args([
+                "linkv",
+                "order",
+                "--uid",
+                &open_id,
+                "--order-id",
+                "ORD-9",
+                "--coins",
+                "5",
+                "--money",
+                "99",
+                "--platform",
+                "ios",
+            ])
+            .args(&flags),
+        None,
+    );
+    // One line, the fix in it, and no "sending …": nothing was announced or sent.
+    let error = order.one_line_error(2);
+    assert!(error.contains("--alias"), "{order:#?}");
+    assert!(error.contains("LIVEAPI_LINKV_ALIAS"), "{order:#?}");
+    assert_eq!(server.emulator.requests().len(), before, "nothing was sent");
+    // The other calls do not need it.
+    let balance = run_command(
+        liveapi()
+            .args(["linkv", "balance", "--uid", &open_id])
+            .args(&flags),
+        None,
+    );
+    assert_eq!(balance.ok(), "0\n");
+}
