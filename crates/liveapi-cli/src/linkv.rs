@@ -7,12 +7,13 @@ use liveapi::model::linkv::{
     OrderId, PendingChange, Platform, PortraitUri, RequestId, Sex, ThGetToken, UsdCents, UserId,
     UserName,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::call;
 use crate::credentials::{self, LinkvFlags};
 use crate::exit::{Failure, Outcome};
 use crate::output::{self, Format};
+use crate::rfc3339;
 
 /// Arguments of `liveapi linkv`.
 #[derive(Debug, clap::Args)]
@@ -133,13 +134,30 @@ impl Idempotency {
 /// Says, before sending, how to resend: if the process dies or the network fails, this
 /// line is what lets the user finish the change without applying it twice.
 fn announce(change: &PendingChange) {
+    let expires_at = change.expiration().map_or_else(
+        || "none".to_owned(),
+        |e| match rfc3339::from_unix_seconds(e.unix_seconds()) {
+            Some(text) => format!("{e}, {text}"),
+            None => e.to_string(),
+        },
+    );
     output::note(format_args!(
-        "sending {change} (expires_at {}); if the outcome is unknown, resend with {}",
-        change
-            .expiration()
-            .map_or_else(|| "none".to_owned(), |e| e.unix_seconds().to_string()),
+        "sending {change} (expires_at {expires_at}); if the outcome is unknown, resend with {}",
         call::resend_flags(change)
     ));
+}
+
+/// `expires_at` (unix seconds, what `--expires-at` takes) and `expires_at_rfc3339` beside it,
+/// for a JSON result.
+fn expiry_json(change: &PendingChange) -> [(&'static str, Value); 2] {
+    let secs = change.expiration().map(Expiration::unix_seconds);
+    [
+        ("expires_at", json!(secs)),
+        (
+            "expires_at_rfc3339",
+            json!(secs.and_then(rfc3339::from_unix_seconds)),
+        ),
+    ]
 }
 
 #[derive(Debug, clap::Args)]
@@ -310,19 +328,23 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
     let balance = send(client, &change, outbox.as_ref())
         .await?
         .ok_or_else(|| Failure::local("orderSuccess answered without a balance"))?;
-    let expires_at = change.expiration().map(Expiration::unix_seconds);
     match format {
-        Format::Json => output::json(&json!({
-            "uid": args.uid.as_str(),
-            "order_id": args.order_id.as_str(),
-            "change": if args.refund { "remove" } else { "add" },
-            "coins": args.coins.get(),
-            "money": args.money.get(),
-            "platform": args.platform.as_str(),
-            "request_id": change.request_id().as_str(),
-            "expires_at": expires_at,
-            "balance": balance.get(),
-        })),
+        Format::Json => {
+            let mut value = json!({
+                "uid": args.uid.as_str(),
+                "order_id": args.order_id.as_str(),
+                "change": if args.refund { "remove" } else { "add" },
+                "coins": args.coins.get(),
+                "money": args.money.get(),
+                "platform": args.platform.as_str(),
+                "request_id": change.request_id().as_str(),
+                "balance": balance.get(),
+            });
+            for (key, time) in expiry_json(&change) {
+                value[key] = time;
+            }
+            output::json(&value)
+        }
         Format::Plain => {
             let mut fields = vec![("balance", balance.to_string())];
             if args.refund {
@@ -363,13 +385,18 @@ async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Ou
     send(client, &change, outbox.as_ref()).await?;
     let coins = change.coins();
     match format {
-        Format::Json => output::json(&json!({
-            "uid": args.uid.as_str(),
-            "change": kind,
-            "coins": coins.get(),
-            "request_id": change.request_id().as_str(),
-            "expires_at": change.expiration().map(Expiration::unix_seconds),
-        })),
+        Format::Json => {
+            let mut value = json!({
+                "uid": args.uid.as_str(),
+                "change": kind,
+                "coins": coins.get(),
+                "request_id": change.request_id().as_str(),
+            });
+            for (key, time) in expiry_json(&change) {
+                value[key] = time;
+            }
+            output::json(&value)
+        }
         Format::Plain => output::fields([
             (verb, coins.to_string()),
             ("uid", args.uid.to_string()),

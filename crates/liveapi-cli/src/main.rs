@@ -26,6 +26,7 @@ mod nonce;
 mod outbox;
 mod output;
 mod polyv;
+mod rfc3339;
 mod sign;
 mod timestamp;
 mod vendor;

@@ -243,29 +243,31 @@ async fn run_get(client: &Client, args: GetArgs, format: Format) -> Outcome {
     }
 }
 
-/// The settings under the wire's own names, amounts as JSON numbers of yuan.
+/// The settings under the wire's names in snake_case (`donateCashEnabled` is
+/// `donate_cash_enabled`), as every JSON result of the command line is keyed; amounts as JSON
+/// numbers of yuan, switches as the wire's `Y` and `N` (what `--enabled` takes).
 fn settings_json(scope: &ScopeArg, settings: &DonateSettings) -> Value {
     let goods: Vec<Value> = settings
         .goods
         .iter()
         .map(|good| {
             json!({
-                "goodName": good.name(),
-                "goodImg": good.image(),
-                "goodPrice": good.price,
-                "goodEnabled": good.enabled,
+                "good_name": good.name(),
+                "good_img": good.image(),
+                "good_price": good.price,
+                "good_enabled": good.enabled,
             })
         })
         .collect();
     json!({
         "channel": scope.json(),
-        "globalSettingEnabled": settings.global_setting_enabled,
-        "donateCashEnabled": settings.cash_enabled,
+        "global_setting_enabled": settings.global_setting_enabled,
+        "donate_cash_enabled": settings.cash_enabled,
         "cashes": settings.cashes,
-        "cashMin": settings.cash_min,
-        "donateGoodEnabled": settings.good_enabled,
+        "cash_min": settings.cash_min,
+        "donate_good_enabled": settings.good_enabled,
         "goods": goods,
-        "donateTips": settings.tips(),
+        "donate_tips": settings.tips(),
     })
 }
 

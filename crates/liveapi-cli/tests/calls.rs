@@ -445,12 +445,12 @@ fn donate_get_update_cash_and_update_good() {
     let got = server
         .polyv_run(&["donate", "get", "--channel", "1000001", "--json"], None)
         .json();
-    assert_eq!(got["globalSettingEnabled"], "N");
-    assert_eq!(got["donateCashEnabled"], "Y");
+    assert_eq!(got["global_setting_enabled"], "N");
+    assert_eq!(got["donate_cash_enabled"], "Y");
     assert_eq!(got["cashes"][5], 6.5);
-    assert_eq!(got["goods"][1]["goodName"], "掌声");
-    assert_eq!(got["goods"][1]["goodPrice"], 1.5);
-    assert_eq!(got["goods"][1]["goodEnabled"], "N");
+    assert_eq!(got["goods"][1]["good_name"], "掌声");
+    assert_eq!(got["goods"][1]["good_price"], 1.5);
+    assert_eq!(got["goods"][1]["good_enabled"], "N");
     let text = server.polyv_run(&["donate", "get", "--channel", "1000001"], None);
     assert!(
         text.ok()
