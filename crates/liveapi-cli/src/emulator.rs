@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use liveapi_emulator::{Emulator, FaultKind, FaultWeights, Faults, IpRateLimit, RunningEmulator};
 
+use crate::env;
+
 /// Arguments of `liveapi emulator`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -209,8 +211,52 @@ fn write_banner(
             args.seed
         )?;
     }
+    let exports = exports(emulator);
+    if !exports.is_empty() {
+        writeln!(
+            out,
+            "For `liveapi linkv` and `liveapi polyv` against it, paste into a shell:"
+        )?;
+        for (name, value) in exports {
+            writeln!(out, "export {name}={}", shell_word(&value))?;
+        }
+    }
     writeln!(out, "Press Ctrl-C to stop.")?;
     out.flush()
+}
+
+/// The variables that point the command line (and any program using
+/// `Client::from_env`) at the emulator's first LinkV app and first Polyv account.
+fn exports(emulator: &RunningEmulator) -> Vec<(&'static str, String)> {
+    let base = emulator.base_url();
+    let mut vars = Vec::new();
+    if let Some(app) = emulator.linkv_apps().first() {
+        vars.extend([
+            (env::LINKV_APP_ID, app.app_key.clone()),
+            (env::LINKV_SECRET, app.app_secret.clone()),
+            (env::LINKV_ALIAS, app.alias.clone()),
+            (env::LINKV_BASE_URL, base.clone()),
+        ]);
+    }
+    if let Some(app) = emulator.polyv_apps().first() {
+        vars.extend([
+            (env::POLYV_APP_ID, app.app_id.clone()),
+            (env::POLYV_SECRET, app.secret.clone()),
+            (env::POLYV_BASE_URL, base),
+        ]);
+    }
+    vars
+}
+
+/// `value` as one word of a POSIX shell: as it is when nothing in it is special, else in
+/// single quotes (a quote inside written `'\''`).
+fn shell_word(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.,/:@%+=".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
 }
 
 /// Listens for Ctrl-C (and SIGTERM where there is one) from now on; the future resolves when
@@ -324,6 +370,15 @@ mod tests {
         assert_eq!(parse_latency("250").unwrap(), (250, 250));
         assert_eq!(parse_latency("10..2000").unwrap(), (10, 2000));
         assert!(parse_latency("fast").is_err());
+    }
+
+    #[test]
+    fn values_are_pasted_as_one_shell_word() {
+        assert_eq!(shell_word("LM600010"), "LM600010");
+        assert_eq!(shell_word("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's $HOME"), "'it'\\''s $HOME'");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

@@ -91,6 +91,83 @@ fn prints_the_address_and_the_demo_credentials_and_serves() {
     assert!(page.contains("<title>liveapi emulator</title>"), "{page}");
 }
 
+#[test]
+fn the_banner_exports_work_when_pasted() {
+    let (_running, addr, lines) = start(&[]);
+    let exports: Vec<(String, String)> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("export "))
+        .map(|l| {
+            let (name, value) = l.split_once('=').expect("NAME=VALUE");
+            // The demo values need no quotes; a quoted one would show here.
+            assert!(!value.starts_with('\''), "{l}");
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    let names: Vec<&str> = exports.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "LIVEAPI_LINKV_APP_ID",
+            "LIVEAPI_LINKV_SECRET",
+            "LIVEAPI_LINKV_ALIAS",
+            "LIVEAPI_LINKV_BASE_URL",
+            "LIVEAPI_POLYV_APP_ID",
+            "LIVEAPI_POLYV_SECRET",
+            "LIVEAPI_POLYV_BASE_URL",
+        ],
+        "{lines:?}"
+    );
+    // The dashboard's address is still there.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("dashboard: http://{addr}/_emulator/"))),
+        "{lines:?}"
+    );
+    // With only those variables, both vendors' commands reach it, an order included.
+    let run = |args: &[&str]| {
+        let mut command = liveapi();
+        command.args(args).env_remove("RUST_LOG");
+        for (name, _) in &exports {
+            command.env_remove(name);
+        }
+        command.envs(exports.iter().map(|(n, v)| (n, v)));
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let token = run(&[
+        "linkv",
+        "token",
+        "--user-id",
+        "pat",
+        "--name",
+        "Pat",
+        "--portrait-uri",
+        "https://cdn.example.com/pat.png",
+        "--json",
+    ]);
+    let token: serde_json::Value = serde_json::from_str(&token).unwrap();
+    let open_id = token["open_id"].as_str().unwrap();
+    let order = run(&[
+        "linkv",
+        "order",
+        "--uid",
+        open_id,
+        "--order-id",
+        "P-1",
+        "--coins",
+        "5",
+        "--money",
+        "99",
+        "--platform",
+        "h5",
+    ]);
+    assert!(order.starts_with("balance: 5\n"), "{order}");
+    assert!(run(&["polyv", "donate", "get"]).starts_with("scope: account\n"));
+}
+
 #[cfg(unix)]
 #[test]
 fn stops_gracefully_on_sigterm_and_keeps_its_state() {
