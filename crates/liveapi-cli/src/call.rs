@@ -55,10 +55,10 @@ fn status(error: &Error) -> Status {
 }
 
 /// What to tell the user about a failed call, and its exit status. For a coin change it
-/// names the request id and gives the pending change (and, when the outcome is unknown, the
-/// flags that resend it), so the change can be resent as it was, or reconciled. With
-/// `--json` the same facts are fields of the error. No part of it comes from a secret:
-/// `liveapi::Error` never holds one.
+/// names the request id; when the outcome is unknown or must be reconciled it also gives the
+/// pending change (and, to resend, its flags), so the change can be finished as it was. A
+/// definite answer, a refusal, is one short line. With `--json` the same facts are fields of
+/// the error. No part of it comes from a secret: `liveapi::Error` never holds one.
 pub(crate) fn failure(error: &Error) -> Failure {
     let status = status(error);
     let meaning = error.meaning();
@@ -105,9 +105,13 @@ pub(crate) fn failure(error: &Error) -> Failure {
     if let Some(change) = change {
         message.push_str(&format!("; request_id {}", change.request_id()));
         details.push(("request_id", change.request_id().as_str().into()));
-        if let Ok(value) = serde_json::to_value(change) {
-            message.push_str(&format!("; pending change {value}"));
-            details.push(("pending_change", value));
+        // A definite answer needs no more than the request id: nothing was applied. The
+        // change itself matters when it must be resent as it was, or reconciled.
+        if unknown || meaning.class() == Class::Reconcile {
+            if let Ok(value) = serde_json::to_value(change) {
+                message.push_str(&format!("; pending change {value}"));
+                details.push(("pending_change", value));
+            }
         }
         if unknown {
             details.push(("resend_flags", resend_flags(change).into()));

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::call;
 use crate::credentials::{self, LinkvFlags};
-use crate::exit::{Failure, Outcome};
+use crate::exit::{Failure, Outcome, Status};
 use crate::output::{self, Format};
 use crate::rfc3339;
 
@@ -326,7 +326,8 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
     let outbox = args.outbox.open().await?;
     announce(&change);
     let balance = send(client, &change, outbox.as_ref())
-        .await?
+        .await
+        .map_err(|f| hint_open_id(f, &args.uid))?
         .ok_or_else(|| Failure::local("orderSuccess answered without a balance"))?;
     match format {
         Format::Json => {
@@ -382,7 +383,9 @@ async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Ou
     // Opened before anything is announced: a store that cannot be used stops here.
     let outbox = args.outbox.open().await?;
     announce(&change);
-    send(client, &change, outbox.as_ref()).await?;
+    send(client, &change, outbox.as_ref())
+        .await
+        .map_err(|f| hint_open_id(f, &args.uid))?;
     let coins = change.coins();
     match format {
         Format::Json => {
@@ -403,6 +406,23 @@ async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Ou
             ("request_id", change.request_id().to_string()),
         ]),
     }
+}
+
+/// `failure`, and when it is the server's refusal of a call about `uid` given a value that
+/// does not look like an open id, a hint that `--uid` takes one. Open ids are LinkV's, made
+/// of digits in its examples; the app's own user ids (`thGetToken`'s `userId`) are often not.
+/// Only the shape of the value is read: the refusal's words are the server's, and decide
+/// nothing (`docs/linkv.md#errors`).
+fn hint_open_id(mut failure: Failure, uid: &OpenId) -> Failure {
+    let digits = uid.as_str().bytes().all(|b| b.is_ascii_digit());
+    if failure.status() == Status::Refused && !digits {
+        failure.append(&format!(
+            "; `{uid}` does not look like an open id: --uid takes LinkV's id for the user, a \
+             number such as the open_id that `liveapi linkv token --user-id {uid}` prints, not \
+             the app's own user id"
+        ));
+    }
+    failure
 }
 
 /// Sends `change`, through the outbox at `outbox` if one is given; answers the balance after
@@ -427,7 +447,7 @@ async fn run_balance(client: &Client, args: BalanceArgs, format: Format) -> Outc
     let balance = client
         .execute(GetUserTokens::new(args.uid.clone()))
         .await
-        .map_err(|e| call::failure(&e))?;
+        .map_err(|e| hint_open_id(call::failure(&e), &args.uid))?;
     match format {
         Format::Json => {
             let mut value = json!({

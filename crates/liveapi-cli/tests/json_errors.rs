@@ -39,6 +39,14 @@ fn a_refusal_is_a_json_error_with_the_answer() {
         "{refused:#?}"
     );
 
+    // A coin change refused: its request id, and neither the change nor how to resend it.
+    let open_id = server.user("ivy");
+    let removed = server.linkv_run(&["change-gold", "--uid", &open_id, "--remove", "1", "--json"]);
+    let error = json_error(&removed, 1);
+    assert!(error["request_id"].is_string(), "{removed:#?}");
+    assert!(error.get("pending_change").is_none(), "{removed:#?}");
+    assert!(error.get("resend_flags").is_none(), "{removed:#?}");
+
     let polyv = server.polyv_run(&["donate", "get", "--channel", "999", "--json"], None);
     let error = json_error(&polyv, 1);
     assert_eq!(error["vendor"], "polyv");
