@@ -332,13 +332,6 @@ pub(crate) fn run(args: Args) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        // The library warns through `tracing`, which this binary does not print.
-        if let Some(warning) = emulator
-            .state_status()
-            .and_then(|status| status["torn_tail_dropped"].as_str().map(str::to_owned))
-        {
-            eprintln!("liveapi emulator: warning: {warning}");
-        }
         announce(&emulator, &args);
         stop.await;
         eprintln!("liveapi emulator: stopping");

@@ -22,6 +22,7 @@ mod env;
 mod exit;
 mod input;
 mod linkv;
+mod logging;
 mod nonce;
 mod outbox;
 mod output;
@@ -45,6 +46,12 @@ use output::Format;
     after_long_help = LONG_HELP
 )]
 struct Cli {
+    /// Print more on standard error: -v each call's end, -vv each attempt (its answer's
+    /// status and latency, its retries). Warnings are printed without it; RUST_LOG adds
+    /// directives of its own (such as RUST_LOG=liveapi_outbox=debug). Never a secret.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -104,6 +111,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => parse_error(e),
     };
+    logging::init(cli.verbose);
     let finish = |command: &str, outcome| exit::finish(command, format, outcome);
     match cli.command {
         Command::Sign(args) => finish("liveapi sign", sign::run(args)),

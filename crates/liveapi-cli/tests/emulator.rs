@@ -15,7 +15,10 @@ impl Drop for Running {
 }
 
 fn liveapi() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_liveapi"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_liveapi"));
+    // Its warnings are printed by default; a developer's RUST_LOG could hide them.
+    command.env_remove("RUST_LOG");
+    command
 }
 
 /// Starts `liveapi emulator` with `args` and reads its banner up to the last line.
