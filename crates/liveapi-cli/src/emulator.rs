@@ -3,12 +3,21 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
-use liveapi_emulator::{Emulator, FaultKind, FaultWeights, Faults, IpRateLimit, RunningEmulator};
+use liveapi_emulator::{
+    Emulator, FaultKind, FaultWeights, Faults, IpRateLimit, RunningEmulator, StartError,
+};
 
 use crate::env;
+use crate::exit::{Failure, Outcome};
+use crate::output;
+
+/// The exit statuses of `liveapi emulator`, as its `--help` documents them.
+pub(crate) const EXIT_CODES: &str = "\
+Exit status: 0 stopped by Ctrl-C or SIGTERM, with its state saved; 2 a configuration that
+cannot work (the message says which setting); 5 the address cannot be listened on, the
+state file cannot be read, or the state could not be saved when stopping.";
 
 /// Arguments of `liveapi emulator`.
 #[derive(Debug, clap::Args)]
@@ -283,17 +292,20 @@ fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
-pub(crate) fn run(args: Args) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+/// What a failure to start means for the exit status: a configuration that cannot work is
+/// the command line's fault (2, like any unusable argument), the rest is this machine's (5).
+fn start_failure(error: &StartError) -> Failure {
+    match error {
+        StartError::Config(_) => Failure::config(error),
+        _ => Failure::local(error),
+    }
+}
+
+pub(crate) fn run(args: Args) -> Outcome {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("liveapi emulator: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+        .map_err(|e| Failure::local(format_args!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         let mut builder = Emulator::builder()
             .listen(args.listen)
@@ -317,31 +329,23 @@ pub(crate) fn run(args: Args) -> ExitCode {
         } else {
             builder = builder.rate_limit(Some(IpRateLimit::default()));
         }
-        let emulator = match builder.start().await {
-            Ok(emulator) => emulator,
-            Err(e) => {
-                eprintln!("liveapi emulator: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+        let emulator = builder.start().await.map_err(|e| start_failure(&e))?;
         let stop = match stop_signal() {
             Ok(stop) => stop,
             Err(e) => {
-                eprintln!("liveapi emulator: cannot listen for Ctrl-C: {e}");
                 let _ = emulator.shutdown().await;
-                return ExitCode::FAILURE;
+                return Err(Failure::local(format_args!(
+                    "cannot listen for Ctrl-C: {e}"
+                )));
             }
         };
         announce(&emulator, &args);
         stop.await;
-        eprintln!("liveapi emulator: stopping");
-        match emulator.shutdown().await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("liveapi emulator: could not sync the state file: {e}");
-                ExitCode::FAILURE
-            }
-        }
+        output::note("liveapi emulator: stopping");
+        emulator
+            .shutdown()
+            .await
+            .map_err(|e| Failure::local(format_args!("could not sync the state file: {e}")))
     })
 }
 

@@ -92,6 +92,7 @@ enum Command {
     #[cfg(feature = "console-credentials")]
     DecryptCredentials(console::Args),
     /// Run a local emulator of the LinkV and Polyv servers, with demo apps.
+    #[command(after_long_help = emulator::EXIT_CODES)]
     Emulator(emulator::Args),
     /// Inspect and drain a durable outbox of coin changes (see --outbox on `linkv order`
     /// and `linkv change-gold`).
@@ -124,7 +125,7 @@ fn main() -> ExitCode {
         Command::DecryptCredentials(args) => {
             finish("liveapi decrypt-credentials", console::run(args))
         }
-        Command::Emulator(args) => emulator::run(args),
+        Command::Emulator(args) => finish("liveapi emulator", emulator::run(args)),
         Command::Outbox(args) => finish("liveapi outbox", outbox::run(args)),
     }
 }

@@ -246,9 +246,34 @@ fn bad_arguments_are_refused_with_a_message() {
         .args(["emulator", "--listen", "127.0.0.1:0", "--fault-rate", "2"])
         .output()
         .unwrap();
-    assert!(!output.status.success());
+    // A configuration that cannot work is a usage error, with its reason.
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("rate must be between 0 and 1"), "{stderr}");
+    let output = liveapi()
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--fault-latency-ms",
+            "50..10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+
+    // An address taken is this machine's failure (5), not the command line's.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = liveapi()
+        .args(["emulator", "--listen", &address])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cannot listen on"),
+        "{output:?}"
+    );
 
     let output = liveapi()
         .args(["emulator", "--fault-kinds", "explode"])
