@@ -218,6 +218,22 @@ fn client(
     net: &NetFlags,
 ) -> Result<Client, Failure> {
     let net = net.vars();
+    // A blank value is refused, by flag or by variable, before anything reads it: blank would
+    // otherwise mean "unset", and a default (a production base URL) would be used instead.
+    for (name, flag) in vars.iter().chain(&net) {
+        match flag {
+            Some(value) if value.trim().is_empty() => {
+                let flag = env::flag(name).unwrap_or(name);
+                return Err(Failure::usage(format_args!(
+                    "{flag} is empty: give it a value, or leave it out"
+                )));
+            }
+            Some(_) => {}
+            None => {
+                env::checked(name)?;
+            }
+        }
+    }
     let lookup = |name: &str| -> Option<String> {
         let (_, flag) = vars.iter().chain(&net).find(|(n, _)| *n == name)?;
         flag.clone().or_else(|| env::var(name))

@@ -60,9 +60,11 @@ const LONG_HELP: &str = concat!(
     "\
 Credentials come from flags or from the environment (a flag wins): LIVEAPI_LINKV_APP_ID,
 LIVEAPI_LINKV_SECRET, LIVEAPI_LINKV_ALIAS, LIVEAPI_LINKV_BASE_URL, LIVEAPI_POLYV_APP_ID,
-LIVEAPI_POLYV_SECRET, LIVEAPI_POLYV_BASE_URL; client settings from LIVEAPI_ATTEMPT_TIMEOUT_MS,
-LIVEAPI_DEADLINE_MS, LIVEAPI_MAX_ATTEMPTS, LIVEAPI_RESEND_WINDOW_SECS and
-LIVEAPI_ALLOW_INSECURE_HTTP. Secrets are never printed.
+LIVEAPI_POLYV_SECRET, LIVEAPI_POLYV_BASE_URL, LIVEAPI_POLYV_SIGNATURE_METHOD; client settings
+from LIVEAPI_ATTEMPT_TIMEOUT_MS, LIVEAPI_DEADLINE_MS, LIVEAPI_MAX_ATTEMPTS,
+LIVEAPI_RESEND_WINDOW_SECS and LIVEAPI_ALLOW_INSECURE_HTTP; Polyv's rate limit from the
+variables `liveapi polyv --help` names. A variable set but empty is an error, never the
+default. Secrets are never printed.
 
 ",
     exit::exit_codes_text!(),
