@@ -8,6 +8,7 @@ use liveapi::request::meaning::Class;
 use liveapi::{DEFAULT_COIN_LIFETIME_DAYS, Error, ErrorKind};
 use serde_json::Value;
 
+use crate::env;
 use crate::exit::{Failure, Status};
 
 /// The flags that repeat `change`: `--request-id` alone when the expiry is the one its
@@ -54,6 +55,21 @@ fn status(error: &Error) -> Status {
     }
 }
 
+/// `--flag for LIVEAPI_VARIABLE` for each variable `message` names that has a flag.
+fn flags_for_variables(message: &str) -> Vec<String> {
+    let mut flags: Vec<String> = Vec::new();
+    for word in message.split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+    {
+        if let Some(flag) = word.strip_prefix("LIVEAPI_").and(env::flag(word)) {
+            let text = format!("{flag} for {word}");
+            if !flags.contains(&text) {
+                flags.push(text);
+            }
+        }
+    }
+    flags
+}
+
 /// What to tell the user about a failed call, and its exit status. For a coin change it
 /// names the request id; when the outcome is unknown or must be reconciled it also gives the
 /// pending change (and, to resend, its flags), so the change can be finished as it was. A
@@ -77,8 +93,15 @@ pub(crate) fn failure(error: &Error) -> Failure {
     }
     match status {
         Status::Usage if matches!(error.kind(), ErrorKind::Config(_)) => {
-            message
-                .push_str(" (each LIVEAPI_ variable can be given as a flag instead: see --help)");
+            // The SDK names variables; the user may have typed the flag that stands for one.
+            let flags = flags_for_variables(&message);
+            if flags.is_empty() {
+                message.push_str(
+                    " (each LIVEAPI_ variable can be given as a flag instead: see --help)",
+                );
+            } else {
+                message.push_str(&format!(" (as flags: {})", flags.join(", ")));
+            }
         }
         Status::Auth => {
             message.push_str(
@@ -203,6 +226,20 @@ mod tests {
         for (error, expected) in cases {
             assert_eq!(failure(&error).status(), expected, "{error}");
         }
+    }
+
+    #[test]
+    fn variables_in_a_message_are_given_their_flags() {
+        assert_eq!(
+            flags_for_variables(
+                "LinkV is configured only in part: LIVEAPI_LINKV_SECRET, LIVEAPI_LINKV_BASE_URL not set"
+            ),
+            [
+                "--secret for LIVEAPI_LINKV_SECRET",
+                "--base-url for LIVEAPI_LINKV_BASE_URL"
+            ]
+        );
+        assert!(flags_for_variables("LIVEAPI_UNKNOWN is odd").is_empty());
     }
 
     #[test]

@@ -15,19 +15,19 @@ use crate::exit::Failure;
 #[derive(Debug, clap::Args)]
 #[command(next_help_heading = "Client settings")]
 pub(crate) struct NetFlags {
-    /// How long one attempt may take, in milliseconds [env: LIVEAPI_ATTEMPT_TIMEOUT_MS;
-    /// default: 10000].
-    #[arg(long, global = true, value_name = "MS")]
+    /// How long one attempt may take, in milliseconds, at least 1 [env:
+    /// LIVEAPI_ATTEMPT_TIMEOUT_MS; default: 10000].
+    #[arg(long, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     attempt_timeout_ms: Option<u64>,
 
-    /// How long the call may take in all, retries included, in milliseconds [env:
-    /// LIVEAPI_DEADLINE_MS; default: 30000].
-    #[arg(long, global = true, value_name = "MS")]
+    /// How long the call may take in all, retries included, in milliseconds, at least 1
+    /// [env: LIVEAPI_DEADLINE_MS; default: 30000].
+    #[arg(long, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     deadline_ms: Option<u64>,
 
-    /// How many attempts the call gets, retries included [env: LIVEAPI_MAX_ATTEMPTS;
-    /// default: 4]. Retries are re-signed and keep the request id.
-    #[arg(long, global = true, value_name = "N")]
+    /// How many attempts the call gets, retries included, at least 1 [env:
+    /// LIVEAPI_MAX_ATTEMPTS; default: 4]. Retries are re-signed and keep the request id.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_attempts: Option<u32>,
 
     /// Allow a plain http:// base URL to a host other than this machine: signatures and
@@ -35,10 +35,10 @@ pub(crate) struct NetFlags {
     #[arg(long, global = true)]
     allow_insecure_http: bool,
 
-    /// How old a coin change may be and still be sent, in seconds, or `off`: an older one
-    /// may have been forgotten by the server, so it is refused (exit 6) with nothing sent
-    /// [env: LIVEAPI_RESEND_WINDOW_SECS; default: 43200, 12 hours].
-    #[arg(long, global = true, value_name = "SECS|off")]
+    /// How old a coin change may be and still be sent, in seconds (at least 1), or `off`: an
+    /// older one may have been forgotten by the server, so it is refused (exit 6) with
+    /// nothing sent [env: LIVEAPI_RESEND_WINDOW_SECS; default: 43200, 12 hours].
+    #[arg(long, global = true, value_name = "SECS|off", value_parser = crate::values::resend_window)]
     resend_window: Option<String>,
 }
 

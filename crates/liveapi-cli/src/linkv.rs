@@ -14,6 +14,7 @@ use crate::credentials::{self, LinkvFlags};
 use crate::exit::{Failure, Outcome, Status};
 use crate::output::{self, Format};
 use crate::rfc3339;
+use crate::values;
 
 /// Arguments of `liveapi linkv`.
 #[derive(Debug, clap::Args)]
@@ -49,20 +50,21 @@ struct TokenArgs {
     #[arg(long, value_name = "ID")]
     user_id: UserId,
 
-    /// The user's display name; with --portrait-uri it registers the user (required the
-    /// first time a user id is seen) or updates both.
+    /// The user's display name, 1 to 128 bytes; with --portrait-uri it registers the user
+    /// (required the first time a user id is seen) or updates both.
     #[arg(long, requires = "portrait_uri")]
     name: Option<UserName>,
 
-    /// The URI of the user's portrait; goes with --name.
+    /// The URI of the user's portrait, 1 to 1024 bytes; goes with --name.
     #[arg(long, value_name = "URI", requires = "name")]
     portrait_uri: Option<PortraitUri>,
 
-    /// The user's device id (aid): required by LinkV's 2020 doc, dropped by its 2021 doc.
+    /// The user's device id (aid), 1 to 1024 bytes: required by LinkV's 2020 doc, dropped by
+    /// its 2021 doc.
     #[arg(long, value_name = "AID")]
     aid: Option<DeviceId>,
 
-    /// The user's e-mail address.
+    /// The user's e-mail address, up to 254 bytes.
     #[arg(long)]
     email: Option<Email>,
 
@@ -102,12 +104,18 @@ struct Idempotency {
     /// request id was made, or for an id of your own the day the change is made, plus 91
     /// days]. To resend a change whose request id is your own on a later day, repeat the
     /// value printed when it was first sent.
-    #[arg(long, value_name = "UNIX_SECS", conflicts_with = "expires_in_days")]
+    #[arg(
+        long,
+        value_name = "UNIX_SECS",
+        conflicts_with = "expires_in_days",
+        value_parser = values::unix_seconds,
+        allow_negative_numbers = true
+    )]
     expires_at: Option<u64>,
 
-    /// When credited coins expire, in days from the start of the UTC day the request id was
-    /// made (for an id of your own, the day the change is made) [default: 91].
-    #[arg(long, value_name = "DAYS")]
+    /// When credited coins expire, in days (at least 1) from the start of the UTC day the
+    /// request id was made (for an id of your own, the day the change is made) [default: 91].
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..))]
     expires_in_days: Option<u32>,
 }
 
@@ -166,13 +174,13 @@ struct OrderArgs {
     #[arg(long, value_name = "OPEN_ID")]
     uid: OpenId,
 
-    /// The top-up order's id; an order can be completed once. For --refund, the id of the
-    /// refund.
+    /// The top-up order's id, 1 to 4096 bytes; an order can be completed once. For --refund,
+    /// the id of the refund.
     #[arg(long, value_name = "ID")]
     order_id: OrderId,
 
-    /// How many coins to credit (or, with --refund, to take back).
-    #[arg(long, value_name = "N")]
+    /// How many coins to credit (or, with --refund, to take back): a whole number from 1.
+    #[arg(long, value_name = "N", value_parser = values::order_coins, allow_negative_numbers = true)]
     coins: Coins,
 
     /// Refund the order: take its coins back (orderSuccess type=2), soonest-expiring first.
@@ -180,8 +188,8 @@ struct OrderArgs {
     #[arg(long)]
     refund: bool,
 
-    /// What was paid, in US cents.
-    #[arg(long, value_name = "CENTS")]
+    /// What was paid, in whole US cents (0 to 4294967295).
+    #[arg(long, value_name = "CENTS", value_parser = values::money, allow_negative_numbers = true)]
     money: UsdCents,
 
     /// Where it was paid: h5, ios or android.
@@ -204,7 +212,8 @@ struct ChangeGoldArgs {
     #[command(flatten)]
     change: Change,
 
-    /// Why the coins change, kept by LinkV: up to 512 bytes of text.
+    /// Why the coins change, kept by LinkV: 1 to 1024 bytes of any text (the rule of
+    /// `ChangeReason`, docs/linkv.md#validation-rules).
     #[arg(long)]
     reason: Option<ChangeReason>,
 
@@ -219,12 +228,13 @@ struct ChangeGoldArgs {
 #[derive(Debug, clap::Args)]
 #[group(required = true, multiple = false)]
 struct Change {
-    /// Credit this many coins.
-    #[arg(long, value_name = "N")]
+    /// Credit this many coins: a whole number from 1.
+    #[arg(long, value_name = "N", value_parser = values::coins_to_add, allow_negative_numbers = true)]
     add: Option<Coins>,
 
-    /// Take this many coins away, soonest-expiring first; LinkV refuses to go below zero.
-    #[arg(long, value_name = "N")]
+    /// Take this many coins away (a whole number from 1), soonest-expiring first; LinkV
+    /// refuses to go below zero.
+    #[arg(long, value_name = "N", value_parser = values::coins_to_remove, allow_negative_numbers = true)]
     remove: Option<Coins>,
 }
 

@@ -30,6 +30,7 @@ mod polyv;
 mod rfc3339;
 mod sign;
 mod timestamp;
+mod values;
 mod vendor;
 mod verify;
 
