@@ -120,6 +120,10 @@ fn parse_weights(text: &str) -> Result<FaultWeights, String> {
         let kind: FaultKind = kind.parse().map_err(|e| format!("{e}"))?;
         weights = weights.with(kind, weight);
     }
+    // No kind to draw would turn faults off whatever --fault-rate says, without a word.
+    if weights.total() == 0 {
+        return Err("name at least one fault kind with a weight above 0".to_owned());
+    }
     Ok(weights)
 }
 
@@ -364,6 +368,8 @@ mod tests {
         );
         assert!(parse_weights("boom").is_err());
         assert!(parse_weights("http503=x").is_err());
+        assert!(parse_weights("").is_err());
+        assert!(parse_weights("http503=0").is_err());
         assert_eq!(parse_latency("250").unwrap(), (250, 250));
         assert_eq!(parse_latency("10..2000").unwrap(), (10, 2000));
         assert!(parse_latency("fast").is_err());
