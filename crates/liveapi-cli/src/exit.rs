@@ -23,7 +23,8 @@ Exit status:
      balance, order already completed, a request id already used with other
      parameters...), `verify` found the request invalid, or `outbox show` found no
      such entry
-  2  usage or invalid input, refused before anything was sent
+  2  usage, invalid input or configuration (credentials, settings, a LIVEAPI_ variable
+     set but empty), refused before anything was announced or sent
   3  authentication: the server rejected the signature or does not know the app
   4  network failure, timeout, rate limit or server error, after retries: the outcome
      may be unknown; resend a coin change with the request id (and expiry) printed; with
