@@ -130,11 +130,11 @@ pub(crate) fn failure(error: &Error) -> Failure {
         details.push(("request_id", change.request_id().as_str().into()));
         // A definite answer needs no more than the request id: nothing was applied. The
         // change itself matters when it must be resent as it was, or reconciled.
-        if unknown || meaning.class() == Class::Reconcile {
-            if let Ok(value) = serde_json::to_value(change) {
-                message.push_str(&format!("; pending change {value}"));
-                details.push(("pending_change", value));
-            }
+        if (unknown || meaning.class() == Class::Reconcile)
+            && let Ok(value) = serde_json::to_value(change)
+        {
+            message.push_str(&format!("; pending change {value}"));
+            details.push(("pending_change", value));
         }
         if unknown {
             details.push(("resend_flags", resend_flags(change).into()));

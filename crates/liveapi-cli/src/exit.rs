@@ -189,10 +189,10 @@ impl Failure {
     pub(crate) fn to_json(&self) -> Value {
         let mut error = Map::new();
         error.insert("kind".to_owned(), self.class.as_str().into());
-        let message = self.message.as_deref().map_or_else(
-            || "see standard output".to_owned(),
-            |message| one_line(message),
-        );
+        let message = self
+            .message
+            .as_deref()
+            .map_or_else(|| "see standard output".to_owned(), one_line);
         error.insert("message".to_owned(), message.into());
         error.insert("exit_code".to_owned(), self.status.code().into());
         for (key, value) in &self.details {
