@@ -6,7 +6,9 @@ use std::future::Future;
 use liveapi::model::linkv::{Expiration, PendingChange};
 use liveapi::request::meaning::Class;
 use liveapi::{DEFAULT_COIN_LIFETIME_DAYS, Error, ErrorKind};
+use serde_json::Value;
 
+use crate::env;
 use crate::exit::{Failure, Status};
 
 /// The flags that repeat `change`: `--request-id` alone when the expiry is the one its
@@ -53,11 +55,29 @@ fn status(error: &Error) -> Status {
     }
 }
 
+/// `--flag for LIVEAPI_VARIABLE` for each variable `message` names that has a flag.
+fn flags_for_variables(message: &str) -> Vec<String> {
+    let mut flags: Vec<String> = Vec::new();
+    for word in message.split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+    {
+        if let Some(flag) = word.strip_prefix("LIVEAPI_").and(env::flag(word)) {
+            let text = format!("{flag} for {word}");
+            if !flags.contains(&text) {
+                flags.push(text);
+            }
+        }
+    }
+    flags
+}
+
 /// What to tell the user about a failed call, and its exit status. For a coin change it
-/// names the request id and gives the pending change, so the change can be resent as it
-/// was, or reconciled. No part of it comes from a secret: `liveapi::Error` never holds one.
+/// names the request id; when the outcome is unknown or must be reconciled it also gives the
+/// pending change (and, to resend, its flags), so the change can be finished as it was. A
+/// definite answer, a refusal, is one short line. With `--json` the same facts are fields of
+/// the error. No part of it comes from a secret: `liveapi::Error` never holds one.
 pub(crate) fn failure(error: &Error) -> Failure {
     let status = status(error);
+    let meaning = error.meaning();
     let mut message = error.to_string();
     if let ErrorKind::Transport(_) = error.kind() {
         // The kind alone ("could not connect") hides the cause ("connection refused").
@@ -73,37 +93,65 @@ pub(crate) fn failure(error: &Error) -> Failure {
     }
     match status {
         Status::Usage if matches!(error.kind(), ErrorKind::Config(_)) => {
-            message
-                .push_str(" (each LIVEAPI_ variable can be given as a flag instead: see --help)");
+            // The SDK names variables; the user may have typed the flag that stands for one.
+            let flags = flags_for_variables(&message);
+            if flags.is_empty() {
+                message.push_str(
+                    " (each LIVEAPI_ variable can be given as a flag instead: see --help)",
+                );
+            } else {
+                message.push_str(&format!(" (as flags: {})", flags.join(", ")));
+            }
         }
         Status::Auth => {
             message.push_str(
                 "; check the app id and secret (`liveapi sign linkv --explain` or `liveapi sign polyv --explain` shows the string signed)",
             );
         }
-        Status::Unavailable => {
-            if error.is_rate_limited() {
-                message.push_str("; slow down and try again later");
-            }
-            if error.outcome_unknown() {
-                message.push_str("; the outcome is unknown: the change may have been applied");
-                if let Some(change) = error.pending_change() {
-                    message.push_str(&format!(
-                        "; to finish it without applying it twice, resend with {}",
-                        resend_flags(change)
-                    ));
-                }
-            }
+        Status::Unavailable if error.is_rate_limited() => {
+            message.push_str("; slow down and try again later");
         }
         _ => {}
     }
-    if let Some(change) = error.pending_change() {
-        message.push_str(&format!("; request_id {}", change.request_id()));
-        if let Ok(json) = serde_json::to_string(change) {
-            message.push_str(&format!("; pending change {json}"));
+    let unknown = error.outcome_unknown();
+    let change = error.pending_change();
+    if unknown {
+        message.push_str("; the outcome is unknown: the change may have been applied");
+        if let Some(change) = change {
+            message.push_str(&format!(
+                "; to finish it without applying it twice, resend with {}",
+                resend_flags(change)
+            ));
         }
     }
-    Failure::new(status, message)
+    let mut details: Vec<(&str, Value)> = Vec::new();
+    if let Some(change) = change {
+        message.push_str(&format!("; request_id {}", change.request_id()));
+        details.push(("request_id", change.request_id().as_str().into()));
+        // A definite answer needs no more than the request id: nothing was applied. The
+        // change itself matters when it must be resent as it was, or reconciled.
+        if (unknown || meaning.class() == Class::Reconcile)
+            && let Ok(value) = serde_json::to_value(change)
+        {
+            message.push_str(&format!("; pending change {value}"));
+            details.push(("pending_change", value));
+        }
+        if unknown {
+            details.push(("resend_flags", resend_flags(change).into()));
+        }
+    }
+    details.push(("outcome_unknown", unknown.into()));
+    if let Some(answer) = error.api_error() {
+        details.push(("vendor", answer.vendor().as_str().into()));
+        details.push(("http_status", answer.http_status().into()));
+        if let Some(code) = answer.code() {
+            details.push(("vendor_code", code.into()));
+        }
+    }
+    details.into_iter().fold(
+        Failure::new(status, message).with_class(meaning.class()),
+        |failure, (key, value)| failure.with_detail(key, value),
+    )
 }
 
 #[cfg(test)]
@@ -178,6 +226,20 @@ mod tests {
         for (error, expected) in cases {
             assert_eq!(failure(&error).status(), expected, "{error}");
         }
+    }
+
+    #[test]
+    fn variables_in_a_message_are_given_their_flags() {
+        assert_eq!(
+            flags_for_variables(
+                "LinkV is configured only in part: LIVEAPI_LINKV_SECRET, LIVEAPI_LINKV_BASE_URL not set"
+            ),
+            [
+                "--secret for LIVEAPI_LINKV_SECRET",
+                "--base-url for LIVEAPI_LINKV_BASE_URL"
+            ]
+        );
+        assert!(flags_for_variables("LIVEAPI_UNKNOWN is odd").is_empty());
     }
 
     #[test]

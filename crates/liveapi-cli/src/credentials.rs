@@ -15,19 +15,19 @@ use crate::exit::Failure;
 #[derive(Debug, clap::Args)]
 #[command(next_help_heading = "Client settings")]
 pub(crate) struct NetFlags {
-    /// How long one attempt may take, in milliseconds [env: LIVEAPI_ATTEMPT_TIMEOUT_MS;
-    /// default: 10000].
-    #[arg(long, global = true, value_name = "MS")]
+    /// How long one attempt may take, in milliseconds, at least 1 [env:
+    /// LIVEAPI_ATTEMPT_TIMEOUT_MS; default: 10000].
+    #[arg(long, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     attempt_timeout_ms: Option<u64>,
 
-    /// How long the call may take in all, retries included, in milliseconds [env:
-    /// LIVEAPI_DEADLINE_MS; default: 30000].
-    #[arg(long, global = true, value_name = "MS")]
+    /// How long the call may take in all, retries included, in milliseconds, at least 1
+    /// [env: LIVEAPI_DEADLINE_MS; default: 30000].
+    #[arg(long, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     deadline_ms: Option<u64>,
 
-    /// How many attempts the call gets, retries included [env: LIVEAPI_MAX_ATTEMPTS;
-    /// default: 4]. Retries are re-signed and keep the request id.
-    #[arg(long, global = true, value_name = "N")]
+    /// How many attempts the call gets, retries included, at least 1 [env:
+    /// LIVEAPI_MAX_ATTEMPTS; default: 4]. Retries are re-signed and keep the request id.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_attempts: Option<u32>,
 
     /// Allow a plain http:// base URL to a host other than this machine: signatures and
@@ -35,10 +35,10 @@ pub(crate) struct NetFlags {
     #[arg(long, global = true)]
     allow_insecure_http: bool,
 
-    /// How old a coin change may be and still be sent, in seconds, or `off`: an older one
-    /// may have been forgotten by the server, so it is refused (exit 6) with nothing sent
-    /// [env: LIVEAPI_RESEND_WINDOW_SECS; default: 43200, 12 hours].
-    #[arg(long, global = true, value_name = "SECS|off")]
+    /// How old a coin change may be and still be sent, in seconds (at least 1), or `off`: an
+    /// older one may have been forgotten by the server, so it is refused (exit 6) with
+    /// nothing sent [env: LIVEAPI_RESEND_WINDOW_SECS; default: 43200, 12 hours].
+    #[arg(long, global = true, value_name = "SECS|off", value_parser = crate::values::resend_window)]
     resend_window: Option<String>,
 }
 
@@ -103,6 +103,19 @@ impl LinkvFlags {
             3,
             &self.net,
         )
+    }
+}
+
+/// Checks, before anything is announced or sent, that `client` has the app's alias, which
+/// `orderSuccess` sends as `channel` (`docs/linkv.md#calls`): without it the order could
+/// only fail once on its way.
+pub(crate) fn require_alias(client: &Client) -> Result<(), Failure> {
+    match client.linkv_credentials().and_then(|c| c.alias()) {
+        Some(_) => Ok(()),
+        None => Err(Failure::config(format_args!(
+            "orders send the app's alias as `channel`, and none is configured: pass --alias or set {} (`liveapi decrypt-credentials` prints it)",
+            env::LINKV_ALIAS
+        ))),
     }
 }
 
@@ -215,6 +228,22 @@ fn client(
     net: &NetFlags,
 ) -> Result<Client, Failure> {
     let net = net.vars();
+    // A blank value is refused, by flag or by variable, before anything reads it: blank would
+    // otherwise mean "unset", and a default (a production base URL) would be used instead.
+    for (name, flag) in vars.iter().chain(&net) {
+        match flag {
+            Some(value) if value.trim().is_empty() => {
+                let flag = env::flag(name).unwrap_or(name);
+                return Err(Failure::usage(format_args!(
+                    "{flag} is empty: give it a value, or leave it out"
+                )));
+            }
+            Some(_) => {}
+            None => {
+                env::checked(name)?;
+            }
+        }
+    }
     let lookup = |name: &str| -> Option<String> {
         let (_, flag) = vars.iter().chain(&net).find(|(n, _)| *n == name)?;
         flag.clone().or_else(|| env::var(name))
@@ -222,7 +251,7 @@ fn client(
     let essential = &vars[..essential.min(vars.len())];
     if essential.iter().all(|(name, _)| lookup(name).is_none()) {
         let names: Vec<&str> = essential.iter().map(|(name, _)| *name).collect();
-        return Err(Failure::usage(format_args!(
+        return Err(Failure::config(format_args!(
             "no {vendor} credentials: pass {needed}, or set {}",
             names.join(", ")
         )));

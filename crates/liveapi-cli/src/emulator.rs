@@ -3,10 +3,21 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
-use liveapi_emulator::{Emulator, FaultKind, FaultWeights, Faults, IpRateLimit, RunningEmulator};
+use liveapi_emulator::{
+    Emulator, FaultKind, FaultWeights, Faults, IpRateLimit, RunningEmulator, StartError,
+};
+
+use crate::env;
+use crate::exit::{Failure, Outcome};
+use crate::output;
+
+/// The exit statuses of `liveapi emulator`, as its `--help` documents them.
+pub(crate) const EXIT_CODES: &str = "\
+Exit status: 0 stopped by Ctrl-C or SIGTERM, with its state saved; 2 a configuration that
+cannot work (the message says which setting); 5 the address cannot be listened on, the
+state file cannot be read, or the state could not be saved when stopping.";
 
 /// Arguments of `liveapi emulator`.
 #[derive(Debug, clap::Args)]
@@ -109,6 +120,10 @@ fn parse_weights(text: &str) -> Result<FaultWeights, String> {
         let kind: FaultKind = kind.parse().map_err(|e| format!("{e}"))?;
         weights = weights.with(kind, weight);
     }
+    // No kind to draw would turn faults off whatever --fault-rate says, without a word.
+    if weights.total() == 0 {
+        return Err("name at least one fault kind with a weight above 0".to_owned());
+    }
     Ok(weights)
 }
 
@@ -209,8 +224,52 @@ fn write_banner(
             args.seed
         )?;
     }
+    let exports = exports(emulator);
+    if !exports.is_empty() {
+        writeln!(
+            out,
+            "For `liveapi linkv` and `liveapi polyv` against it, paste into a shell:"
+        )?;
+        for (name, value) in exports {
+            writeln!(out, "export {name}={}", shell_word(&value))?;
+        }
+    }
     writeln!(out, "Press Ctrl-C to stop.")?;
     out.flush()
+}
+
+/// The variables that point the command line (and any program using
+/// `Client::from_env`) at the emulator's first LinkV app and first Polyv account.
+fn exports(emulator: &RunningEmulator) -> Vec<(&'static str, String)> {
+    let base = emulator.base_url();
+    let mut vars = Vec::new();
+    if let Some(app) = emulator.linkv_apps().first() {
+        vars.extend([
+            (env::LINKV_APP_ID, app.app_key.clone()),
+            (env::LINKV_SECRET, app.app_secret.clone()),
+            (env::LINKV_ALIAS, app.alias.clone()),
+            (env::LINKV_BASE_URL, base.clone()),
+        ]);
+    }
+    if let Some(app) = emulator.polyv_apps().first() {
+        vars.extend([
+            (env::POLYV_APP_ID, app.app_id.clone()),
+            (env::POLYV_SECRET, app.secret.clone()),
+            (env::POLYV_BASE_URL, base),
+        ]);
+    }
+    vars
+}
+
+/// `value` as one word of a POSIX shell: as it is when nothing in it is special, else in
+/// single quotes (a quote inside written `'\''`).
+fn shell_word(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-.,/:@%+=".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
 }
 
 /// Listens for Ctrl-C (and SIGTERM where there is one) from now on; the future resolves when
@@ -237,17 +296,20 @@ fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
-pub(crate) fn run(args: Args) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+/// What a failure to start means for the exit status: a configuration that cannot work is
+/// the command line's fault (2, like any unusable argument), the rest is this machine's (5).
+fn start_failure(error: &StartError) -> Failure {
+    match error {
+        StartError::Config(_) => Failure::config(error),
+        _ => Failure::local(error),
+    }
+}
+
+pub(crate) fn run(args: Args) -> Outcome {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("liveapi emulator: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+        .map_err(|e| Failure::local(format_args!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         let mut builder = Emulator::builder()
             .listen(args.listen)
@@ -271,38 +333,23 @@ pub(crate) fn run(args: Args) -> ExitCode {
         } else {
             builder = builder.rate_limit(Some(IpRateLimit::default()));
         }
-        let emulator = match builder.start().await {
-            Ok(emulator) => emulator,
-            Err(e) => {
-                eprintln!("liveapi emulator: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+        let emulator = builder.start().await.map_err(|e| start_failure(&e))?;
         let stop = match stop_signal() {
             Ok(stop) => stop,
             Err(e) => {
-                eprintln!("liveapi emulator: cannot listen for Ctrl-C: {e}");
                 let _ = emulator.shutdown().await;
-                return ExitCode::FAILURE;
+                return Err(Failure::local(format_args!(
+                    "cannot listen for Ctrl-C: {e}"
+                )));
             }
         };
-        // The library warns through `tracing`, which this binary does not print.
-        if let Some(warning) = emulator
-            .state_status()
-            .and_then(|status| status["torn_tail_dropped"].as_str().map(str::to_owned))
-        {
-            eprintln!("liveapi emulator: warning: {warning}");
-        }
         announce(&emulator, &args);
         stop.await;
-        eprintln!("liveapi emulator: stopping");
-        match emulator.shutdown().await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("liveapi emulator: could not sync the state file: {e}");
-                ExitCode::FAILURE
-            }
-        }
+        output::note("liveapi emulator: stopping");
+        emulator
+            .shutdown()
+            .await
+            .map_err(|e| Failure::local(format_args!("could not sync the state file: {e}")))
     })
 }
 
@@ -321,9 +368,20 @@ mod tests {
         );
         assert!(parse_weights("boom").is_err());
         assert!(parse_weights("http503=x").is_err());
+        assert!(parse_weights("").is_err());
+        assert!(parse_weights("http503=0").is_err());
         assert_eq!(parse_latency("250").unwrap(), (250, 250));
         assert_eq!(parse_latency("10..2000").unwrap(), (10, 2000));
         assert!(parse_latency("fast").is_err());
+    }
+
+    #[test]
+    fn values_are_pasted_as_one_shell_word() {
+        assert_eq!(shell_word("LM600010"), "LM600010");
+        assert_eq!(shell_word("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's $HOME"), "'it'\\''s $HOME'");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Exit statuses, and the one-line message a failed command leaves on standard error.
+//! Exit statuses, and what a failed command leaves behind: one line on standard error, and
+//! with `--json` one object on standard output.
 //!
 //! Every command returns [`Outcome`]; `main` turns it into the process's exit status, so the
 //! mapping from what went wrong to a number lives here and nowhere else.
@@ -7,6 +8,10 @@ use std::fmt;
 use std::process::ExitCode;
 
 use liveapi::model::ValidationError;
+use liveapi::request::meaning::Class;
+use serde_json::{Map, Value};
+
+use crate::output::Format;
 
 /// The text of [`EXIT_CODES`], as a macro so that `concat!` can put it in longer help.
 macro_rules! exit_codes_text {
@@ -18,7 +23,8 @@ Exit status:
      balance, order already completed, a request id already used with other
      parameters...), `verify` found the request invalid, or `outbox show` found no
      such entry
-  2  usage or invalid input, refused before anything was sent
+  2  usage, invalid input or configuration (credentials, settings, a LIVEAPI_ variable
+     set but empty), refused before anything was announced or sent
   3  authentication: the server rejected the signature or does not know the app
   4  network failure, timeout, rate limit or server error, after retries: the outcome
      may be unknown; resend a coin change with the request id (and expiry) printed; with
@@ -34,8 +40,27 @@ stays pending, else 1 if one was refused, else 0."
 }
 pub(crate) use exit_codes_text;
 
-/// The exit statuses, as `--help` documents them.
-pub(crate) const EXIT_CODES: &str = exit_codes_text!();
+/// The text of [`JSON_ERRORS`], as a macro so that `concat!` can put it in longer help.
+macro_rules! json_errors_text {
+    () => {
+        "\
+With --json, a failure prints one JSON object on one line of standard output (the message
+stays on standard error, as without it):
+  {\"error\": {\"kind\": \"refused\", \"message\": \"...\", \"exit_code\": 1, \"request_id\": \"...\"}}
+  kind          what happened: invalid, config, local, refused, auth, clock, rate_limited,
+                unavailable or reconcile (the SDK's classes, docs/answers.md)
+  message       what standard error says, on one line
+  exit_code     the exit status
+and, when they apply: request_id (the coin change's), outcome_unknown (a call that may
+have been applied), resend_flags (the flags that finish it without applying it twice),
+pending_change (the change as stored, when it must be resent or reconciled), vendor,
+vendor_code (LinkV's body status or Polyv's code) and http_status (the server's answer)."
+    };
+}
+pub(crate) use json_errors_text;
+
+/// The exit statuses and the shape of `--json` errors, as `--help` documents them.
+pub(crate) const EXIT_CODES: &str = concat!(exit_codes_text!(), "\n\n", json_errors_text!());
 
 /// Why a command did not succeed, and therefore its exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +80,19 @@ pub(crate) enum Status {
 }
 
 impl Status {
+    /// The class of a failure that has no meaning of its own, such as a check of the command
+    /// line (`docs/answers.md`).
+    fn class(self) -> Class {
+        match self {
+            Self::Refused => Class::Refused,
+            Self::Usage => Class::Invalid,
+            Self::Auth => Class::Auth,
+            Self::Unavailable => Class::Unavailable,
+            Self::Local => Class::Local,
+            Self::Reconcile => Class::Reconcile,
+        }
+    }
+
     fn code(self) -> u8 {
         match self {
             Self::Refused => 1,
@@ -71,8 +109,12 @@ impl Status {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Failure {
     status: Status,
+    /// What happened, in the SDK's words (`docs/answers.md`): the `kind` of a `--json` error.
+    class: Class,
     /// `None` when the command already said why on standard output (`verify`).
     message: Option<String>,
+    /// Facts a script acts on, added to a `--json` error: `request_id`, `pending_change`…
+    details: Map<String, Value>,
 }
 
 /// What every command's `run` returns.
@@ -83,7 +125,9 @@ impl Failure {
     pub(crate) fn new(status: Status, message: impl fmt::Display) -> Self {
         Self {
             status,
+            class: status.class(),
             message: Some(message.to_string()),
+            details: Map::new(),
         }
     }
 
@@ -91,13 +135,33 @@ impl Failure {
     pub(crate) fn quiet(status: Status) -> Self {
         Self {
             status,
+            class: status.class(),
             message: None,
+            details: Map::new(),
         }
     }
 
     /// Unusable command-line arguments or input.
     pub(crate) fn usage(message: impl fmt::Display) -> Self {
         Self::new(Status::Usage, message)
+    }
+
+    /// Configuration that cannot work (credentials, settings): exit status 2 like unusable
+    /// input, but of the class `config`.
+    pub(crate) fn config(message: impl fmt::Display) -> Self {
+        Self::new(Status::Usage, message).with_class(Class::Config)
+    }
+
+    /// The same failure, of the class `class` (a failed call's, from its meaning).
+    pub(crate) fn with_class(mut self, class: Class) -> Self {
+        self.class = class;
+        self
+    }
+
+    /// The same failure, with `key` among the facts of its `--json` error.
+    pub(crate) fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
     }
 
     /// A failure on this machine.
@@ -118,6 +182,25 @@ impl Failure {
     /// The explanation, if there is one to print.
     pub(crate) fn message(&self) -> Option<&str> {
         self.message.as_deref()
+    }
+
+    /// The failure as `--json` prints it: `{"error": {"kind", "message", "exit_code", …}}`,
+    /// the three that every error has and the facts of this one.
+    pub(crate) fn to_json(&self) -> Value {
+        let mut error = Map::new();
+        error.insert("kind".to_owned(), self.class.as_str().into());
+        let message = self
+            .message
+            .as_deref()
+            .map_or_else(|| "see standard output".to_owned(), one_line);
+        error.insert("message".to_owned(), message.into());
+        error.insert("exit_code".to_owned(), self.status.code().into());
+        for (key, value) in &self.details {
+            error.insert(key.clone(), value.clone());
+        }
+        let mut object = Map::new();
+        object.insert("error".to_owned(), Value::Object(error));
+        Value::Object(object)
     }
 }
 
@@ -142,13 +225,18 @@ pub(crate) fn one_line(text: &str) -> String {
     line
 }
 
-/// The exit status of `outcome`, after printing `command: message` on standard error.
-pub(crate) fn finish(command: &str, outcome: Outcome) -> ExitCode {
+/// The exit status of `outcome`, after printing `command: message` on standard error and,
+/// in `Format::Json`, the failure as one JSON object on standard output.
+pub(crate) fn finish(command: &str, format: Format, outcome: Outcome) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             if let Some(message) = failure.message() {
                 crate::output::note(format_args!("{command}: {}", one_line(message)));
+            }
+            if format == Format::Json {
+                // Standard output closed: the exit status and standard error still tell.
+                let _ = crate::output::json(&failure.to_json());
             }
             ExitCode::from(failure.status().code())
         }
@@ -163,6 +251,28 @@ mod tests {
     fn messages_stay_on_one_line() {
         assert_eq!(one_line("a\nb\r\u{7}c"), "a\\nb\\r\\u{7}c");
         assert_eq!(one_line("鲜花 ok"), "鲜花 ok");
+    }
+
+    #[test]
+    fn a_json_error_has_kind_message_exit_code_and_its_facts() {
+        let failure = Failure::new(Status::Refused, "no\nway").with_detail("request_id", "r-1");
+        assert_eq!(
+            failure.to_json(),
+            serde_json::json!({"error": {
+                "kind": "refused",
+                "message": "no\\nway",
+                "exit_code": 1,
+                "request_id": "r-1",
+            }})
+        );
+        let config = Failure::config("no alias");
+        assert_eq!(config.status(), Status::Usage);
+        assert_eq!(config.to_json()["error"]["kind"], "config");
+        assert_eq!(Failure::usage("bad").to_json()["error"]["kind"], "invalid");
+        assert_eq!(
+            Failure::quiet(Status::Refused).to_json()["error"]["message"],
+            "see standard output"
+        );
     }
 
     #[test]

@@ -7,12 +7,14 @@ use liveapi::model::linkv::{
     OrderId, PendingChange, Platform, PortraitUri, RequestId, Sex, ThGetToken, UsdCents, UserId,
     UserName,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::call;
-use crate::credentials::LinkvFlags;
-use crate::exit::{Failure, Outcome};
+use crate::credentials::{self, LinkvFlags};
+use crate::exit::{Failure, Outcome, Status};
 use crate::output::{self, Format};
+use crate::rfc3339;
+use crate::values;
 
 /// Arguments of `liveapi linkv`.
 #[derive(Debug, clap::Args)]
@@ -48,20 +50,21 @@ struct TokenArgs {
     #[arg(long, value_name = "ID")]
     user_id: UserId,
 
-    /// The user's display name; with --portrait-uri it registers the user (required the
-    /// first time a user id is seen) or updates both.
+    /// The user's display name, 1 to 128 bytes; with --portrait-uri it registers the user
+    /// (required the first time a user id is seen) or updates both.
     #[arg(long, requires = "portrait_uri")]
     name: Option<UserName>,
 
-    /// The URI of the user's portrait; goes with --name.
+    /// The URI of the user's portrait, 1 to 1024 bytes; goes with --name.
     #[arg(long, value_name = "URI", requires = "name")]
     portrait_uri: Option<PortraitUri>,
 
-    /// The user's device id (aid): required by LinkV's 2020 doc, dropped by its 2021 doc.
+    /// The user's device id (aid), 1 to 1024 bytes: required by LinkV's 2020 doc, dropped by
+    /// its 2021 doc.
     #[arg(long, value_name = "AID")]
     aid: Option<DeviceId>,
 
-    /// The user's e-mail address.
+    /// The user's e-mail address, up to 254 bytes.
     #[arg(long)]
     email: Option<Email>,
 
@@ -101,12 +104,18 @@ struct Idempotency {
     /// request id was made, or for an id of your own the day the change is made, plus 91
     /// days]. To resend a change whose request id is your own on a later day, repeat the
     /// value printed when it was first sent.
-    #[arg(long, value_name = "UNIX_SECS", conflicts_with = "expires_in_days")]
+    #[arg(
+        long,
+        value_name = "UNIX_SECS",
+        conflicts_with = "expires_in_days",
+        value_parser = values::unix_seconds,
+        allow_negative_numbers = true
+    )]
     expires_at: Option<u64>,
 
-    /// When credited coins expire, in days from the start of the UTC day the request id was
-    /// made (for an id of your own, the day the change is made) [default: 91].
-    #[arg(long, value_name = "DAYS")]
+    /// When credited coins expire, in days (at least 1) from the start of the UTC day the
+    /// request id was made (for an id of your own, the day the change is made) [default: 91].
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..))]
     expires_in_days: Option<u32>,
 }
 
@@ -133,13 +142,30 @@ impl Idempotency {
 /// Says, before sending, how to resend: if the process dies or the network fails, this
 /// line is what lets the user finish the change without applying it twice.
 fn announce(change: &PendingChange) {
+    let expires_at = change.expiration().map_or_else(
+        || "none".to_owned(),
+        |e| match rfc3339::from_unix_seconds(e.unix_seconds()) {
+            Some(text) => format!("{e}, {text}"),
+            None => e.to_string(),
+        },
+    );
     output::note(format_args!(
-        "sending {change} (expires_at {}); if the outcome is unknown, resend with {}",
-        change
-            .expiration()
-            .map_or_else(|| "none".to_owned(), |e| e.unix_seconds().to_string()),
+        "sending {change} (expires_at {expires_at}); if the outcome is unknown, resend with {}",
         call::resend_flags(change)
     ));
+}
+
+/// `expires_at` (unix seconds, what `--expires-at` takes) and `expires_at_rfc3339` beside it,
+/// for a JSON result.
+fn expiry_json(change: &PendingChange) -> [(&'static str, Value); 2] {
+    let secs = change.expiration().map(Expiration::unix_seconds);
+    [
+        ("expires_at", json!(secs)),
+        (
+            "expires_at_rfc3339",
+            json!(secs.and_then(rfc3339::from_unix_seconds)),
+        ),
+    ]
 }
 
 #[derive(Debug, clap::Args)]
@@ -148,13 +174,13 @@ struct OrderArgs {
     #[arg(long, value_name = "OPEN_ID")]
     uid: OpenId,
 
-    /// The top-up order's id; an order can be completed once. For --refund, the id of the
-    /// refund.
+    /// The top-up order's id, 1 to 4096 bytes; an order can be completed once. For --refund,
+    /// the id of the refund.
     #[arg(long, value_name = "ID")]
     order_id: OrderId,
 
-    /// How many coins to credit (or, with --refund, to take back).
-    #[arg(long, value_name = "N")]
+    /// How many coins to credit (or, with --refund, to take back): a whole number from 1.
+    #[arg(long, value_name = "N", value_parser = values::order_coins, allow_negative_numbers = true)]
     coins: Coins,
 
     /// Refund the order: take its coins back (orderSuccess type=2), soonest-expiring first.
@@ -162,8 +188,8 @@ struct OrderArgs {
     #[arg(long)]
     refund: bool,
 
-    /// What was paid, in US cents.
-    #[arg(long, value_name = "CENTS")]
+    /// What was paid, in whole US cents (0 to 4294967295).
+    #[arg(long, value_name = "CENTS", value_parser = values::money, allow_negative_numbers = true)]
     money: UsdCents,
 
     /// Where it was paid: h5, ios or android.
@@ -186,7 +212,8 @@ struct ChangeGoldArgs {
     #[command(flatten)]
     change: Change,
 
-    /// Why the coins change, kept by LinkV: up to 512 bytes of text.
+    /// Why the coins change, kept by LinkV: 1 to 1024 bytes of any text (the rule of
+    /// `ChangeReason`, docs/linkv.md#validation-rules).
     #[arg(long)]
     reason: Option<ChangeReason>,
 
@@ -201,12 +228,13 @@ struct ChangeGoldArgs {
 #[derive(Debug, clap::Args)]
 #[group(required = true, multiple = false)]
 struct Change {
-    /// Credit this many coins.
-    #[arg(long, value_name = "N")]
+    /// Credit this many coins: a whole number from 1.
+    #[arg(long, value_name = "N", value_parser = values::coins_to_add, allow_negative_numbers = true)]
     add: Option<Coins>,
 
-    /// Take this many coins away, soonest-expiring first; LinkV refuses to go below zero.
-    #[arg(long, value_name = "N")]
+    /// Take this many coins away (a whole number from 1), soonest-expiring first; LinkV
+    /// refuses to go below zero.
+    #[arg(long, value_name = "N", value_parser = values::coins_to_remove, allow_negative_numbers = true)]
     remove: Option<Coins>,
 }
 
@@ -219,7 +247,13 @@ struct BalanceArgs {
 
 pub(crate) fn run(args: Args) -> Outcome {
     let format = Format::from_flag(args.json);
+    // Everything that can be checked here is, before a change is announced or sent: the
+    // values (by their types, as the arguments are read), the credentials, and for an order
+    // the alias it sends.
     let client = args.credentials.client()?;
+    if let Call::Order(_) = args.call {
+        credentials::require_alias(&client)?;
+    }
     match args.call {
         Call::Token(token) => call::block_on(run_token(&client, token, format))?,
         Call::Order(order) => call::block_on(run_order(&client, order, format))?,
@@ -302,21 +336,26 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
     let outbox = args.outbox.open().await?;
     announce(&change);
     let balance = send(client, &change, outbox.as_ref())
-        .await?
+        .await
+        .map_err(|f| hint_open_id(f, &args.uid))?
         .ok_or_else(|| Failure::local("orderSuccess answered without a balance"))?;
-    let expires_at = change.expiration().map(Expiration::unix_seconds);
     match format {
-        Format::Json => output::json(&json!({
-            "uid": args.uid.as_str(),
-            "order_id": args.order_id.as_str(),
-            "change": if args.refund { "remove" } else { "add" },
-            "coins": args.coins.get(),
-            "money": args.money.get(),
-            "platform": args.platform.as_str(),
-            "request_id": change.request_id().as_str(),
-            "expires_at": expires_at,
-            "balance": balance.get(),
-        })),
+        Format::Json => {
+            let mut value = json!({
+                "uid": args.uid.as_str(),
+                "order_id": args.order_id.as_str(),
+                "change": if args.refund { "remove" } else { "add" },
+                "coins": args.coins.get(),
+                "money": args.money.get(),
+                "platform": args.platform.as_str(),
+                "request_id": change.request_id().as_str(),
+                "balance": balance.get(),
+            });
+            for (key, time) in expiry_json(&change) {
+                value[key] = time;
+            }
+            output::json(&value)
+        }
         Format::Plain => {
             let mut fields = vec![("balance", balance.to_string())];
             if args.refund {
@@ -354,22 +393,46 @@ async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Ou
     // Opened before anything is announced: a store that cannot be used stops here.
     let outbox = args.outbox.open().await?;
     announce(&change);
-    send(client, &change, outbox.as_ref()).await?;
+    send(client, &change, outbox.as_ref())
+        .await
+        .map_err(|f| hint_open_id(f, &args.uid))?;
     let coins = change.coins();
     match format {
-        Format::Json => output::json(&json!({
-            "uid": args.uid.as_str(),
-            "change": kind,
-            "coins": coins.get(),
-            "request_id": change.request_id().as_str(),
-            "expires_at": change.expiration().map(Expiration::unix_seconds),
-        })),
+        Format::Json => {
+            let mut value = json!({
+                "uid": args.uid.as_str(),
+                "change": kind,
+                "coins": coins.get(),
+                "request_id": change.request_id().as_str(),
+            });
+            for (key, time) in expiry_json(&change) {
+                value[key] = time;
+            }
+            output::json(&value)
+        }
         Format::Plain => output::fields([
             (verb, coins.to_string()),
             ("uid", args.uid.to_string()),
             ("request_id", change.request_id().to_string()),
         ]),
     }
+}
+
+/// `failure`, and when it is the server's refusal of a call about `uid` given a value that
+/// does not look like an open id, a hint that `--uid` takes one. Open ids are LinkV's, made
+/// of digits in its examples; the app's own user ids (`thGetToken`'s `userId`) are often not.
+/// Only the shape of the value is read: the refusal's words are the server's, and decide
+/// nothing (`docs/linkv.md#errors`).
+fn hint_open_id(mut failure: Failure, uid: &OpenId) -> Failure {
+    let digits = uid.as_str().bytes().all(|b| b.is_ascii_digit());
+    if failure.status() == Status::Refused && !digits {
+        failure.append(&format!(
+            "; `{uid}` does not look like an open id: --uid takes LinkV's id for the user, a \
+             number such as the open_id that `liveapi linkv token --user-id {uid}` prints, not \
+             the app's own user id"
+        ));
+    }
+    failure
 }
 
 /// Sends `change`, through the outbox at `outbox` if one is given; answers the balance after
@@ -394,7 +457,7 @@ async fn run_balance(client: &Client, args: BalanceArgs, format: Format) -> Outc
     let balance = client
         .execute(GetUserTokens::new(args.uid.clone()))
         .await
-        .map_err(|e| call::failure(&e))?;
+        .map_err(|e| hint_open_id(call::failure(&e), &args.uid))?;
     match format {
         Format::Json => {
             let mut value = json!({

@@ -13,6 +13,7 @@ use crate::credentials::PolyvFlags;
 use crate::exit::{Failure, Outcome};
 use crate::input;
 use crate::output::{self, Format};
+use crate::values;
 
 /// Arguments of `liveapi polyv`.
 #[derive(Debug, clap::Args)]
@@ -101,12 +102,19 @@ struct UpdateCashArgs {
     #[command(flatten)]
     scope: ScopeArg,
 
-    /// The six amounts viewers pick from, in yuan, 0.01 to 9999.99 each.
-    #[arg(long, value_name = "A,B,C,D,E,F", value_delimiter = ',')]
+    /// The six amounts viewers pick from, in yuan, 0.01 to 9999.99 each, with at most 2
+    /// decimals.
+    #[arg(
+        long,
+        value_name = "A,B,C,D,E,F",
+        value_delimiter = ',',
+        value_parser = values::yuan::<Amount>
+    )]
     cashes: Option<Vec<Amount>>,
 
-    /// The smallest amount a viewer may type in, in yuan.
-    #[arg(long, value_name = "YUAN")]
+    /// The smallest amount a viewer may type in, in yuan: 0.01 to 9999.99, with at most 2
+    /// decimals.
+    #[arg(long, value_name = "YUAN", value_parser = values::yuan::<Amount>)]
     min: Option<Amount>,
 
     /// Switch cash tips on (Y) or off (N) [default: left as it is].
@@ -119,9 +127,9 @@ struct UpdateGoodArgs {
     #[command(flatten)]
     scope: ScopeArg,
 
-    /// A gift as NAME,IMAGE_URL,PRICE[,Y|N]: a name of up to 5 characters, an image URL,
-    /// a price in yuan (0 for free), and whether it is offered [default: Y]. Repeat for
-    /// each gift, 1 to 9.
+    /// A gift as NAME,IMAGE_URL,PRICE[,Y|N]: a name of up to 5 characters, an image URL of
+    /// up to 120 characters, a price in yuan (0 for free, at most 9999.99, with at most 2
+    /// decimals), and whether it is offered [default: Y]. Repeat for each gift, 1 to 9.
     #[arg(long, value_name = "NAME,IMG,PRICE[,Y|N]", value_parser = parse_good)]
     good: Vec<DonateGood>,
 
@@ -150,7 +158,7 @@ fn parse_good(text: &str) -> Result<DonateGood, String> {
     let good = DonateGood::new(
         GoodName::new(*name).map_err(|e| e.to_string())?,
         GoodImage::new(*image).map_err(|e| e.to_string())?,
-        price.parse::<GoodPrice>().map_err(|e| e.to_string())?,
+        values::yuan::<GoodPrice>(price)?,
     );
     match enabled {
         Some(enabled) => Ok(good.with_enabled(enabled.parse().map_err(|e| format!("{e}"))?)),
@@ -243,29 +251,31 @@ async fn run_get(client: &Client, args: GetArgs, format: Format) -> Outcome {
     }
 }
 
-/// The settings under the wire's own names, amounts as JSON numbers of yuan.
+/// The settings under the wire's names in snake_case (`donateCashEnabled` is
+/// `donate_cash_enabled`), as every JSON result of the command line is keyed; amounts as JSON
+/// numbers of yuan, switches as the wire's `Y` and `N` (what `--enabled` takes).
 fn settings_json(scope: &ScopeArg, settings: &DonateSettings) -> Value {
     let goods: Vec<Value> = settings
         .goods
         .iter()
         .map(|good| {
             json!({
-                "goodName": good.name(),
-                "goodImg": good.image(),
-                "goodPrice": good.price,
-                "goodEnabled": good.enabled,
+                "good_name": good.name(),
+                "good_img": good.image(),
+                "good_price": good.price,
+                "good_enabled": good.enabled,
             })
         })
         .collect();
     json!({
         "channel": scope.json(),
-        "globalSettingEnabled": settings.global_setting_enabled,
-        "donateCashEnabled": settings.cash_enabled,
+        "global_setting_enabled": settings.global_setting_enabled,
+        "donate_cash_enabled": settings.cash_enabled,
         "cashes": settings.cashes,
-        "cashMin": settings.cash_min,
-        "donateGoodEnabled": settings.good_enabled,
+        "cash_min": settings.cash_min,
+        "donate_good_enabled": settings.good_enabled,
         "goods": goods,
-        "donateTips": settings.tips(),
+        "donate_tips": settings.tips(),
     })
 }
 
@@ -328,6 +338,7 @@ mod tests {
             "一二三四五六,//x,1",
             "a,//x,-1",
             "a,//x,1,yes",
+            "a,//x,1e2",
         ] {
             assert!(parse_good(bad).is_err(), "{bad}");
         }

@@ -79,14 +79,21 @@ impl Vendor {
         }
     }
 
-    /// The secret from `--secret`, else from the environment.
+    /// The secret from `--secret`, else from the environment; blank is an error either way,
+    /// never a secret.
     pub(crate) fn secret(self, flag: Option<String>) -> Result<String, Failure> {
-        flag.or_else(|| env::var(self.secret_var())).ok_or_else(|| {
-            Failure::usage(format_args!(
-                "no secret: pass --secret or set {}",
-                self.secret_var()
-            ))
-        })
+        match flag {
+            Some(secret) if secret.trim().is_empty() => Err(Failure::usage(
+                "--secret is empty: give it a value, or leave it out",
+            )),
+            Some(secret) => Ok(secret),
+            None => env::checked(self.secret_var())?.ok_or_else(|| {
+                Failure::config(format_args!(
+                    "no secret: pass --secret or set {}",
+                    self.secret_var()
+                ))
+            }),
+        }
     }
 }
 

@@ -180,6 +180,8 @@ fn change_gold_prints_its_request_id_and_a_resend_applies_once() {
     // A generated id carries its time, so it alone repeats the change.
     assert_eq!(flags, format!("--request-id {request_id}"), "{lost:#?}");
     assert!(lost.stderr.contains("outcome is unknown"), "{lost:#?}");
+    // Unknown: the change is given whole, to resend or reconcile.
+    assert!(lost.stderr.contains("pending change {"), "{lost:#?}");
     let applied = server.emulator.journal();
     assert_eq!(applied.len(), 1);
     assert_eq!(applied[0].request_id, request_id);
@@ -219,7 +221,9 @@ fn change_gold_prints_its_request_id_and_a_resend_applies_once() {
     let error = changed.stderr.lines().last().unwrap_or_default();
     assert!(error.contains("request_id already used"), "{changed:#?}");
     assert!(error.contains(&request_id), "{changed:#?}");
-    assert!(error.contains("pending change {"), "{changed:#?}");
+    // A definite refusal: one short line, without the change or how to resend it.
+    assert!(!error.contains("pending change"), "{changed:#?}");
+    assert!(!error.contains("resend"), "{changed:#?}");
     assert_eq!(server.emulator.journal().len(), 1);
 }
 
@@ -233,7 +237,22 @@ fn refusals_and_bad_input_have_their_exit_codes() {
     assert!(insufficient.stderr.contains("insufficient balance"));
 
     let unknown = server.linkv_run(&["balance", "--uid", "4242"]);
-    assert!(unknown.one_line_error(1).contains("uid not found"));
+    let error = unknown.one_line_error(1);
+    assert!(error.contains("uid not found"), "{unknown:#?}");
+    // A number is the shape of an open id: no hint.
+    assert!(!error.contains("open id"), "{unknown:#?}");
+    // An app's user id where an open id belongs: the hint says what to pass instead.
+    for args in [
+        &["balance", "--uid", "carol"][..],
+        &["change-gold", "--uid", "carol", "--add", "1"],
+    ] {
+        let by_user_id = server.linkv_run(args);
+        assert_eq!(by_user_id.code, 1, "{by_user_id:#?}");
+        let error = by_user_id.stderr.lines().last().unwrap_or_default();
+        assert!(error.contains("uid not found"), "{by_user_id:#?}");
+        assert!(error.contains("open id"), "{by_user_id:#?}");
+        assert!(error.contains("liveapi linkv token"), "{by_user_id:#?}");
+    }
 
     // Refused before sending: nothing reaches the server.
     let sent = server.emulator.requests().len();
@@ -445,12 +464,12 @@ fn donate_get_update_cash_and_update_good() {
     let got = server
         .polyv_run(&["donate", "get", "--channel", "1000001", "--json"], None)
         .json();
-    assert_eq!(got["globalSettingEnabled"], "N");
-    assert_eq!(got["donateCashEnabled"], "Y");
+    assert_eq!(got["global_setting_enabled"], "N");
+    assert_eq!(got["donate_cash_enabled"], "Y");
     assert_eq!(got["cashes"][5], 6.5);
-    assert_eq!(got["goods"][1]["goodName"], "掌声");
-    assert_eq!(got["goods"][1]["goodPrice"], 1.5);
-    assert_eq!(got["goods"][1]["goodEnabled"], "N");
+    assert_eq!(got["goods"][1]["good_name"], "掌声");
+    assert_eq!(got["goods"][1]["good_price"], 1.5);
+    assert_eq!(got["goods"][1]["good_enabled"], "N");
     let text = server.polyv_run(&["donate", "get", "--channel", "1000001"], None);
     assert!(
         text.ok()
@@ -671,4 +690,46 @@ fn an_own_request_id_gets_the_default_expiry_and_says_how_to_resend() {
         server.linkv_run(&["balance", "--uid", &open_id]).ok(),
         "12\n"
     );
+}
+
+#[test]
+fn an_order_without_an_alias_exits_2_before_it_is_announced() {
+    let server = Server::start();
+    let open_id = server.user("olga");
+    let mut flags = server.linkv();
+    let at = flags.iter().position(|f| f == "--alias").unwrap();
+    flags.drain(at..at + 2);
+    let before = server.emulator.requests().len();
+    let order = run_command(
+        liveapi()
+            .args([
+                "linkv",
+                "order",
+                "--uid",
+                &open_id,
+                "--order-id",
+                "ORD-9",
+                "--coins",
+                "5",
+                "--money",
+                "99",
+                "--platform",
+                "ios",
+            ])
+            .args(&flags),
+        None,
+    );
+    // One line, the fix in it, and no "sending …": nothing was announced or sent.
+    let error = order.one_line_error(2);
+    assert!(error.contains("--alias"), "{order:#?}");
+    assert!(error.contains("LIVEAPI_LINKV_ALIAS"), "{order:#?}");
+    assert_eq!(server.emulator.requests().len(), before, "nothing was sent");
+    // The other calls do not need it.
+    let balance = run_command(
+        liveapi()
+            .args(["linkv", "balance", "--uid", &open_id])
+            .args(&flags),
+        None,
+    );
+    assert_eq!(balance.ok(), "0\n");
 }

@@ -15,7 +15,10 @@ impl Drop for Running {
 }
 
 fn liveapi() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_liveapi"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_liveapi"));
+    // Its warnings are printed by default; a developer's RUST_LOG could hide them.
+    command.env_remove("RUST_LOG");
+    command
 }
 
 /// Starts `liveapi emulator` with `args` and reads its banner up to the last line.
@@ -89,6 +92,83 @@ fn prints_the_address_and_the_demo_credentials_and_serves() {
     );
     let page = get(addr, "/_emulator/dashboard");
     assert!(page.contains("<title>liveapi emulator</title>"), "{page}");
+}
+
+#[test]
+fn the_banner_exports_work_when_pasted() {
+    let (_running, addr, lines) = start(&[]);
+    let exports: Vec<(String, String)> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("export "))
+        .map(|l| {
+            let (name, value) = l.split_once('=').expect("NAME=VALUE");
+            // The demo values need no quotes; a quoted one would show here.
+            assert!(!value.starts_with('\''), "{l}");
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    let names: Vec<&str> = exports.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "LIVEAPI_LINKV_APP_ID",
+            "LIVEAPI_LINKV_SECRET",
+            "LIVEAPI_LINKV_ALIAS",
+            "LIVEAPI_LINKV_BASE_URL",
+            "LIVEAPI_POLYV_APP_ID",
+            "LIVEAPI_POLYV_SECRET",
+            "LIVEAPI_POLYV_BASE_URL",
+        ],
+        "{lines:?}"
+    );
+    // The dashboard's address is still there.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("dashboard: http://{addr}/_emulator/"))),
+        "{lines:?}"
+    );
+    // With only those variables, both vendors' commands reach it, an order included.
+    let run = |args: &[&str]| {
+        let mut command = liveapi();
+        command.args(args).env_remove("RUST_LOG");
+        for (name, _) in &exports {
+            command.env_remove(name);
+        }
+        command.envs(exports.iter().map(|(n, v)| (n, v)));
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let token = run(&[
+        "linkv",
+        "token",
+        "--user-id",
+        "pat",
+        "--name",
+        "Pat",
+        "--portrait-uri",
+        "https://cdn.example.com/pat.png",
+        "--json",
+    ]);
+    let token: serde_json::Value = serde_json::from_str(&token).unwrap();
+    let open_id = token["open_id"].as_str().unwrap();
+    let order = run(&[
+        "linkv",
+        "order",
+        "--uid",
+        open_id,
+        "--order-id",
+        "P-1",
+        "--coins",
+        "5",
+        "--money",
+        "99",
+        "--platform",
+        "h5",
+    ]);
+    assert!(order.starts_with("balance: 5\n"), "{order}");
+    assert!(run(&["polyv", "donate", "get"]).starts_with("scope: account\n"));
 }
 
 #[cfg(unix)]
@@ -166,9 +246,34 @@ fn bad_arguments_are_refused_with_a_message() {
         .args(["emulator", "--listen", "127.0.0.1:0", "--fault-rate", "2"])
         .output()
         .unwrap();
-    assert!(!output.status.success());
+    // A configuration that cannot work is a usage error, with its reason.
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("rate must be between 0 and 1"), "{stderr}");
+    let output = liveapi()
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--fault-latency-ms",
+            "50..10",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+
+    // An address taken is this machine's failure (5), not the command line's.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = liveapi()
+        .args(["emulator", "--listen", &address])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cannot listen on"),
+        "{output:?}"
+    );
 
     let output = liveapi()
         .args(["emulator", "--fault-kinds", "explode"])

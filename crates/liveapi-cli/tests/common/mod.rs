@@ -27,12 +27,13 @@ const VARS: [&str; 13] = [
     "LIVEAPI_RESEND_WINDOW_SECS",
 ];
 
-/// The binary, with a clean environment.
+/// The binary, with a clean environment (`RUST_LOG` too: what it prints is the test's choice).
 pub(crate) fn liveapi() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_liveapi"));
     for var in VARS {
         command.env_remove(var);
     }
+    command.env_remove("RUST_LOG");
     command
 }
 
