@@ -336,7 +336,7 @@ fn client_of(
             Arc::new(liveapi::request::OsEntropy),
         ))
         .attempt_timeout(config.attempt_timeout)
-        .deadline(None)
+        .no_deadline()
         .max_in_flight(config.concurrency.max(1))
         .retry_policy(
             RetryPolicy::default()

@@ -257,7 +257,7 @@ impl WorkerSettings {
             .from_env()
             .map_err(|e| fail(format!("the worker's client: {e}")))?
             .attempt_timeout(Duration::from_millis(400))
-            .deadline(Some(Duration::from_millis(900)))
+            .deadline(Duration::from_millis(900))
             .retry_policy(
                 RetryPolicy::default()
                     .with_max_attempts(3)

@@ -33,7 +33,7 @@
 //!     .build()?;
 //! let engine = Engine::builder(TokioTimer)
 //!     .attempt_timeout(Duration::from_secs(5))
-//!     .deadline(Some(Duration::from_secs(20)))
+//!     .deadline(Duration::from_secs(20))
 //!     .build();
 //! let creds = PolyvCredentials::builder().app_id("my_app_id").secret("my_app_secret").build()?;
 //! let settings = engine.execute(&transport, &GetDonate::new(Scope::Account), &creds).await?;

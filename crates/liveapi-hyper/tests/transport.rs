@@ -49,7 +49,7 @@ async fn the_deadline_ends_the_call_whatever_the_attempt_timeout() {
     let server = support::start(Behavior::Hang, None).await;
     let caller = support::caller()
         .attempt_timeout(Duration::from_secs(3600))
-        .deadline(Some(Duration::from_millis(200)))
+        .deadline(Duration::from_millis(200))
         .retry_policy(quick_retries(10))
         .build()
         .unwrap();
@@ -136,7 +136,7 @@ async fn polyv_calls_wait_for_the_client_side_limit_and_give_up_at_the_deadline(
         .unwrap();
     let caller = support::caller()
         .polyv_rate_limit(RateLimit::new(2, Duration::from_secs(3600)))
-        .deadline(Some(Duration::from_secs(5)))
+        .deadline(Duration::from_secs(5))
         .build()
         .unwrap();
     let get = GetDonate::new(Scope::Account);

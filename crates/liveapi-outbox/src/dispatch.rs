@@ -215,7 +215,7 @@ impl Outbox {
         let deadline = client.engine().deadline().map_or(budget, |d| d.min(budget));
         let result = match client.check_resend_window(change) {
             Err(e) => Err(e),
-            Ok(()) => client.send_change(change).deadline(Some(deadline)).await,
+            Ok(()) => client.send_change(change).deadline(deadline).await,
         };
         let (judged, error) = match result {
             Ok(balance) => (Verdict::Applied { balance }, None),

@@ -147,7 +147,7 @@ impl std::error::Error for CallError {
 ///
 /// let settings = CallSettings::new()
 ///     .attempt_timeout(Duration::from_secs(2))
-///     .deadline(Some(Duration::from_secs(5)))
+///     .deadline(Duration::from_secs(5))
 ///     .max_attempts(2);
 /// assert_eq!(settings.get_max_attempts(), Some(2));
 /// ```
@@ -176,11 +176,17 @@ impl CallSettings {
         self
     }
 
-    /// How long this call may take in all, retries and pauses included; `None` for no
-    /// limit beyond the retry policy's.
+    /// How long this call may take in all, retries and pauses included.
     #[must_use]
-    pub const fn deadline(mut self, deadline: Option<Duration>) -> Self {
-        self.deadline = Some(deadline);
+    pub const fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(Some(deadline));
+        self
+    }
+
+    /// No deadline for this call beyond what the retry policy allows.
+    #[must_use]
+    pub const fn no_deadline(mut self) -> Self {
+        self.deadline = Some(None);
         self
     }
 
@@ -297,9 +303,15 @@ impl EngineBuilder {
     }
 
     /// How long a call may take in all, retries and pauses included (default
-    /// [`DEFAULT_DEADLINE`]); `None` for no limit beyond the retry policy's.
-    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
-        self.deadline = deadline;
+    /// [`DEFAULT_DEADLINE`]).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// No deadline for calls beyond what the retry policy allows.
+    pub fn no_deadline(mut self) -> Self {
+        self.deadline = None;
         self
     }
 

@@ -321,7 +321,7 @@ fn an_unknown_attempt_followed_by_rate_limiting_is_still_unknown() {
     let engine = engine(&timer)
         .retry_policy(RetryPolicy::default().with_max_attempts(3))
         .attempt_timeout(Duration::from_secs(1))
-        .deadline(None)
+        .no_deadline()
         .build();
     let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
     assert!(matches!(
@@ -354,7 +354,7 @@ fn each_attempt_is_timed_out_and_the_deadline_ends_the_call() {
                 .with_backoff(Duration::from_millis(100), Duration::from_millis(100)),
         )
         .attempt_timeout(Duration::from_secs(1))
-        .deadline(Some(Duration::from_millis(2_500)))
+        .deadline(Duration::from_millis(2_500))
         .build();
     let err = run(engine.execute(&send, &change(), &linkv())).unwrap_err();
     assert!(
@@ -400,7 +400,7 @@ fn per_call_settings_override_the_engine() {
     let playback = Playback::new(vec![Answer::Hang; 4]);
     let send = |r| playback.send(r);
     let before = timer.elapsed();
-    let settings = CallSettings::new().deadline(Some(Duration::from_millis(700)));
+    let settings = CallSettings::new().deadline(Duration::from_millis(700));
     let err = run(engine.execute_with(&send, &change(), &linkv(), &settings)).unwrap_err();
     assert_eq!(err.attempts(), 1, "no time was left for a second attempt");
     assert_eq!(timer.elapsed() - before, Duration::from_millis(700));
@@ -451,7 +451,7 @@ fn a_retry_after_past_the_deadline_ends_the_call_without_an_early_retry() {
     )]);
     let send = |r| playback.send(r);
     let err = run(engine(&timer)
-        .deadline(Some(Duration::from_secs(30)))
+        .deadline(Duration::from_secs(30))
         .build()
         .execute(&send, &GetDonate::new(Scope::Account), &polyv()))
     .unwrap_err();
@@ -468,7 +468,7 @@ fn polyv_calls_wait_for_the_limiter_and_linkv_calls_do_not() {
     let timer = VirtualTimer::new();
     let engine = engine(&timer)
         .polyv_rate_limit(RateLimit::new(2, Duration::from_secs(10)))
-        .deadline(None)
+        .no_deadline()
         .build();
     let playback = Playback::new(vec![Answer::Status(200, POLYV_OK); 5]);
     let send = |r| playback.send(r);
@@ -497,7 +497,7 @@ fn the_limiter_refuses_a_wait_past_the_deadline_and_nothing_is_sent() {
     let timer = VirtualTimer::new();
     let engine = engine(&timer)
         .polyv_rate_limit(RateLimit::new(1, Duration::from_secs(60)))
-        .deadline(Some(Duration::from_secs(5)))
+        .deadline(Duration::from_secs(5))
         .build();
     let playback = Playback::new(vec![Answer::Status(200, POLYV_OK); 2]);
     let send = |r| playback.send(r);
@@ -912,7 +912,7 @@ fn a_throttled_call_records_how_long_it_waited_for_its_permit() {
         let timer = VirtualTimer::new();
         let engine = engine(&timer)
             .polyv_rate_limit(RateLimit::new(1, Duration::from_secs(60)))
-            .deadline(Some(Duration::from_secs(5)))
+            .deadline(Duration::from_secs(5))
             .build();
         let playback = Playback::new(vec![Answer::Status(200, POLYV_OK); 2]);
         let send = |r| playback.send(r);

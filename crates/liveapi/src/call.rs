@@ -24,9 +24,16 @@ macro_rules! call_settings {
         }
 
         /// How long this call may take in all, retries and pauses included, instead of the
-        /// client's setting; `None` for no limit beyond the retry policy's.
-        pub fn deadline(mut self, deadline: Option<std::time::Duration>) -> Self {
+        /// client's setting.
+        pub fn deadline(mut self, deadline: std::time::Duration) -> Self {
             self.settings = self.settings.deadline(deadline);
+            self
+        }
+
+        /// No deadline for this call beyond what the retry policy allows, whatever the
+        /// client's setting.
+        pub fn no_deadline(mut self) -> Self {
+            self.settings = self.settings.no_deadline();
             self
         }
 

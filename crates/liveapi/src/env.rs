@@ -137,7 +137,7 @@ pub(crate) fn configure(
         builder = builder.attempt_timeout(timeout);
     }
     if let Some(deadline) = vars.deadline {
-        builder = builder.deadline(Some(deadline));
+        builder = builder.deadline(deadline);
     }
     if let Some(attempts) = vars.max_attempts {
         // Only the count: the backoff of a policy set before stays.
@@ -146,9 +146,11 @@ pub(crate) fn configure(
     if let Some(allow) = vars.allow_insecure_http {
         builder = builder.allow_insecure_http(allow);
     }
-    if let Some(window) = vars.resend_window {
-        builder = builder.resend_window(window);
-    }
+    builder = match vars.resend_window {
+        Some(Some(window)) => builder.resend_window(window),
+        Some(None) => builder.no_resend_window(),
+        None => builder,
+    };
     polyv_limit(
         builder,
         vars.polyv_rate_limit,

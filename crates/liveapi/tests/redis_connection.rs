@@ -316,7 +316,7 @@ async fn a_call_fails_as_configuration_and_nothing_is_sent() {
                 .unwrap(),
         )
         .polyv_rate_limit(RedisRateLimiter::builder(url).processes(2))
-        .deadline(Some(Duration::from_secs(30)))
+        .deadline(Duration::from_secs(30))
         .build()
         .unwrap();
     let error = client.donate_settings(Scope::Account).await.unwrap_err();

@@ -145,7 +145,7 @@ async fn every_transport_gets_the_deadline_and_the_polyv_limit() {
         let (builder, _) = over(&emulator, name);
         let client: Client = builder
             .attempt_timeout(Duration::from_millis(200))
-            .deadline(Some(Duration::from_millis(500)))
+            .deadline(Duration::from_millis(500))
             .polyv_rate_limit(RateLimit::new(2, Duration::from_secs(3600)).unwrap())
             .build()
             .unwrap();

@@ -117,7 +117,7 @@ impl CallerBuilder {
         self.engine = self.engine.attempt_timeout(timeout);
         self
     }
-    pub(crate) fn deadline(mut self, deadline: Option<std::time::Duration>) -> Self {
+    pub(crate) fn deadline(mut self, deadline: std::time::Duration) -> Self {
         self.engine = self.engine.deadline(deadline);
         self
     }

@@ -121,9 +121,15 @@ impl ClientBuilder {
         self
     }
 
-    /// How long a call may take in all, retries included (default 30 s; `None`: no limit).
-    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+    /// How long a call may take in all, retries included (default 30 s).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
         self.engine = self.engine.deadline(deadline);
+        self
+    }
+
+    /// No deadline for calls beyond what the retry policy allows.
+    pub fn no_deadline(mut self) -> Self {
+        self.engine = self.engine.no_deadline();
         self
     }
 
@@ -157,9 +163,15 @@ impl ClientBuilder {
     /// 12 h; `LIVEAPI_RESEND_WINDOW_SECS`). A change is as old as its request id (or, for a
     /// request id of your own without a time, its pending change); one past the window is
     /// refused with nothing sent, because the server may have forgotten its request id.
-    /// `None` trusts the server to remember request ids for ever.
-    pub fn resend_window(mut self, window: Option<Duration>) -> Self {
-        self.resend_window = window;
+    pub fn resend_window(mut self, window: Duration) -> Self {
+        self.resend_window = Some(window);
+        self
+    }
+
+    /// No resend window: changes of any age are sent, trusting the server to remember
+    /// request ids for ever.
+    pub fn no_resend_window(mut self) -> Self {
+        self.resend_window = None;
         self
     }
 

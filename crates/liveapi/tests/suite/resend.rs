@@ -133,7 +133,7 @@ async fn the_default_window_keeps_a_resend_from_landing_after_the_server_forgot(
             Arc::new(ManualClock::new(day_later)),
             Arc::new(liveapi::request::OsEntropy),
         ))
-        .resend_window(None)
+        .no_resend_window()
         .build()
         .unwrap();
     trusting.send_change(&change).await.unwrap();
