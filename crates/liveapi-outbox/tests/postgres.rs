@@ -315,7 +315,7 @@ async fn an_outbox_of_a_newer_version_is_refused_untouched_in_postgres() {
         Err(
             e @ OutboxError::SchemaTooNew {
                 found: 99,
-                supported: 1,
+                supported: 2,
                 ..
             },
         ) => {
@@ -394,17 +394,31 @@ async fn a_password_never_shows_in_errors_or_debug() {
     }
     assert!(!text.contains("s3cr3t"), "{text}");
     assert!(
-        error
-            .to_string()
-            .contains("127.0.0.1:1/ledger (schema coins)"),
+        error.to_string().contains(
+            "postgres://payments:***@127.0.0.1:1/ledger?connect_timeout=2 (schema coins)"
+        ),
         "{error}"
     );
+    assert_eq!(
+        error.fault(),
+        Some(liveapi_outbox::Fault::ConnectionRefused),
+        "{error}"
+    );
+    assert!(!error.is_config());
 
-    for bad in ["postgres://h/db?sslmode=bogus", "postgres://h:notaport/db"] {
-        assert!(matches!(
-            PostgresStore::connect(bad).await,
-            Err(OutboxError::Config(_))
-        ));
+    for bad in [
+        "postgres://h/db?sslmode=bogus",
+        "postgres://h:notaport/db",
+        "postgres://u:s3cr3t-pw@h:notaport/db",
+        "host=h password=s3cr3t-pw port=notaport",
+    ] {
+        match PostgresStore::connect(bad).await {
+            Err(e @ OutboxError::BadLocation { .. }) => {
+                assert!(e.is_config());
+                assert!(!format!("{e} {e:?}").contains("s3cr3t"), "{e:?}");
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
     }
     assert!(matches!(
         PostgresStore::builder("postgres://h/db")

@@ -211,7 +211,7 @@ async fn an_outbox_of_a_newer_version_is_refused_untouched() {
         Err(
             e @ OutboxError::SchemaTooNew {
                 found: 99,
-                supported: 1,
+                supported: 2,
                 ..
             },
         ) => {
@@ -248,7 +248,7 @@ async fn the_file_is_in_wal_mode_with_the_outbox_marked() {
     let version: i64 = connection
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((mode.as_str(), id, version), ("wal", 0x4C41_504F, 1));
+    assert_eq!((mode.as_str(), id, version), ("wal", 0x4C41_504F, 2));
     drop(store);
     // Opening again migrates nothing and keeps the entries.
     let again = SqliteStore::open(&path).await.unwrap();
