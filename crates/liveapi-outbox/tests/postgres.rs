@@ -8,6 +8,7 @@ mod common;
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use common::ops;
 use common::*;
 use liveapi_outbox::{Enqueued, Outbox, OutboxError, PostgresStore};
 use liveapi_test_support::postgres::TestSchema;
@@ -449,4 +450,41 @@ async fn a_url_that_requires_tls_fails_rather_than_falling_back_to_plain_text() 
         .unwrap()
         .get(0);
     assert_eq!(created, 0, "nothing was created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_that_jumped_leaves_no_entry_waiting_in_postgres() {
+    let Some(schema) = schema("clock_jump") else {
+        return;
+    };
+    ops::a_clock_that_jumped_leaves_no_entry_waiting(
+        Outbox::builder(schema.store(2).await.unwrap()),
+        Outbox::builder(schema.store(2).await.unwrap()),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolved_entry_is_reissued_once_and_never_resent_in_postgres() {
+    let Some(schema) = schema("resolve") else {
+        return;
+    };
+    ops::a_resolved_entry_is_reissued_once_and_never_resent(&outbox(&schema).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_deletes_only_what_is_settled_in_postgres() {
+    let Some(schema) = schema("prune") else {
+        return;
+    };
+    ops::prune_deletes_only_what_is_settled(Outbox::builder(schema.store(4).await.unwrap())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_settled_is_woken_by_the_settlement_in_postgres() {
+    let Some(schema) = schema("wait") else {
+        return;
+    };
+    ops::wait_settled_is_woken_by_the_settlement(Outbox::builder(schema.store(4).await.unwrap()))
+        .await;
 }

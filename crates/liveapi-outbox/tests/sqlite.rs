@@ -6,6 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::ops;
 use common::*;
 use liveapi_emulator::{FaultKind, Faults};
 use liveapi_outbox::{Outbox, OutboxError, SqliteStore, State};
@@ -519,4 +520,38 @@ async fn a_dispatcher_keeps_at_most_its_concurrency_in_flight() {
     }
     assert_eq!(draining.await.unwrap().unwrap().applied, 8);
     assert_eq!(most, 2, "at most 2 in flight, and 2 used");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_that_jumped_leaves_no_entry_waiting_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (
+        SqliteStore::open(file(&dir)).await.unwrap(),
+        SqliteStore::open(file(&dir)).await.unwrap(),
+    );
+    ops::a_clock_that_jumped_leaves_no_entry_waiting(
+        Outbox::builder(first),
+        Outbox::builder(second),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_resolved_entry_is_reissued_once_and_never_resent_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    ops::a_resolved_entry_is_reissued_once_and_never_resent(&outbox(&file(&dir)).await).await;
+}
+
+#[tokio::test]
+async fn prune_deletes_only_what_is_settled_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(file(&dir)).await.unwrap();
+    ops::prune_deletes_only_what_is_settled(Outbox::builder(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_settled_is_woken_by_the_settlement_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(file(&dir)).await.unwrap();
+    ops::wait_settled_is_woken_by_the_settlement(Outbox::builder(store)).await;
 }

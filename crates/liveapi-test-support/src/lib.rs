@@ -17,6 +17,7 @@
 
 #[cfg(feature = "emulator-crash")]
 pub mod emulator_crash;
+pub mod pg_cluster;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod redis;
