@@ -139,7 +139,8 @@ impl PostgresStore {
         Fut: std::future::Future<Output = Result<T, OutboxError>>,
     {
         match operation().await {
-            Err(e) if e.is_retryable() => operation().await,
+            // A lost connection only: a lock or a timeout would only be waited for again.
+            Err(e) if e.fault() == Some(crate::error::Fault::ConnectionLost) => operation().await,
             result => result,
         }
     }
