@@ -290,6 +290,26 @@ pub(crate) fn redact_in(message: &str, text: &str) -> String {
             }
         }
     }
+    // Whatever the form (a malformed URL too): `password=` values, and a `user:password@`.
+    let mut rest = lower.as_str();
+    let mut offset = 0;
+    while let Some(at) = rest.find("password=") {
+        let start = offset + at + "password=".len();
+        let value: String = text[start..]
+            .chars()
+            .take_while(|c| !matches!(c, '&' | ' ' | '\t' | '\'' | '#'))
+            .collect();
+        passwords.push(value);
+        offset = start;
+        rest = &lower[offset..];
+    }
+    if let Some(at) = text.rfind('@') {
+        let before = &text[..at];
+        let userinfo = before.rsplit(['/', ' ']).next().unwrap_or(before);
+        if let Some((_, password)) = userinfo.split_once(':') {
+            passwords.push(password.to_owned());
+        }
+    }
     let mut shown = message.to_owned();
     if !lower.contains("://") {
         let spans = key_value_spans(text);
@@ -419,6 +439,9 @@ mod tests {
     #[test]
     fn passwords_are_replaced_wherever_they_are() {
         for (text, shown) in [
+            ("postgres:/db?password=S3cret", "postgres:/db?password=***"),
+            ("mysql://u:S3cret@db/x", "mysql://u:***@db/x"),
+            ("hots=h password=S3cret", "hots=h password=***"),
             (
                 "postgres://app:S3cret@db/x?sslmode=require",
                 "postgres://app:***@db/x?sslmode=require",
