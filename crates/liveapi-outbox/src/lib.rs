@@ -21,19 +21,28 @@
 //! - After a crash, every entry enqueued and not settled is sent again, by the restarted
 //!   process or any other dispatcher, once the lease of the dead one expires; a settled entry
 //!   is never sent again.
-//! - [`Outbox::get`], [`Outbox::list`] ([`Query`]: by state, by user) and
-//!   [`Outbox::counts`] inspect it; each state change is a `tracing` event (target
-//!   `liveapi_outbox`), and [`Outbox::stats`] counts what this process did.
+//! - [`Outbox::get`], [`Outbox::list`] ([`Query`]: by state, by user),
+//!   [`Outbox::counts`] and [`Outbox::wait_settled`] inspect it; each state change is a
+//!   `tracing` event (target `liveapi_outbox`), [`Outbox::stats`] counts what this process did,
+//!   and the `metrics` facade gets gauges and counters ([`describe_metrics`]).
+//! - A person resolves an entry that needs reconciliation ([`Outbox::resolve`], re-issuing
+//!   its change under a new request id when it was not applied); [`Outbox::prune`] deletes
+//!   old settled entries; [`Outbox::builder_read_only`] opens a store without writing.
 //! - Every time the outbox records or compares (enqueued, due, leased until, settled) comes
 //!   from one clock, [`OutboxBuilder::clock`] (the system clock by default), never the
-//!   client's.
+//!   client's. No entry is due later than the longest backoff from the moment it is read,
+//!   whichever clock scheduled it.
+//! - A store is named by one string, a [`Location`], refused before anything is created when
+//!   it could be mistaken and shown with its password replaced. Every store call is bounded
+//!   ([`OutboxBuilder::store_timeout`]); a failure names its cause ([`Fault`]), and
+//!   [`OutboxError::is_config`] tells a setting to fix from an outage.
 //!
 //! Two stores keep the entries, behind one [`Store`] trait:
 //!
 //! | store | feature | for |
 //! |---|---|---|
 //! | [`SqliteStore`] | `sqlite` (default) | one file beside the application: WAL, every commit synced; concurrent enqueues share a commit |
-//! | [`PostgresStore`] | `postgres` | fleets: many instances share one outbox, claims skip rows another instance holds (`FOR UPDATE SKIP LOCKED`), and [`PostgresStore::enqueue_in`] enqueues inside the application's own transaction |
+//! | [`PostgresStore`] | `postgres` | fleets: many instances share one outbox, claims skip rows another instance holds (`FOR UPDATE SKIP LOCKED`), and [`PostgresStore::enqueue_in`] enqueues inside the application's own transaction; TLS by `sslmode`, always verified |
 //!
 //! Schemas are versioned and migrated when a store is opened; a store written by a newer
 //! version of this crate is refused with [`OutboxError::SchemaTooNew`], untouched. The store
