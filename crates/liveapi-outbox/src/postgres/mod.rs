@@ -220,13 +220,11 @@ pub(crate) fn fault_of(e: &tokio_postgres::Error) -> (Fault, String) {
             Fault::DiskFull
         } else if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
             Fault::ReadOnly
-        } else if *code == SqlState::CANNOT_CONNECT_NOW
+        } else if (*code == SqlState::CANNOT_CONNECT_NOW
+            || *code == SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE)
             && message.contains("not currently accepting connections")
         {
-            Fault::NotAcceptingConnections
-        } else if *code == SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE
-            && message.contains("not currently accepting connections")
-        {
+            // `ALTER DATABASE … ALLOW_CONNECTIONS false`, or a server starting up.
             Fault::NotAcceptingConnections
         } else if code.code().starts_with("08")
             || code.code().starts_with("57P")
