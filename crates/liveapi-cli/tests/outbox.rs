@@ -272,7 +272,13 @@ fn a_change_through_a_postgres_outbox() {
         return;
     };
     let server = Server::start();
-    let location = ["--outbox", schema.url(), "--outbox-schema", schema.name()];
+    // The tests' server trusts its connections and ignores a password: one in the URL is
+    // only there to be hidden from every output.
+    let url = schema
+        .url()
+        .replacen("postgres://postgres@", "postgres://postgres:S3cretPw@", 1);
+    assert!(url.contains("S3cretPw"), "{url}");
+    let location = ["--outbox", url.as_str(), "--outbox-schema", schema.name()];
     let uid = server.user("ada");
     let change = server.linkv_run(&[
         "change-gold",
@@ -290,9 +296,25 @@ fn a_change_through_a_postgres_outbox() {
         location[3],
     ]);
     assert!(change.ok().starts_with("added: 7\n"), "{change:#?}");
-    let shown = outbox_run(&server, &location, &["show", "cli-pg-1", "--json"]).json();
+    change.assert_hides("S3cretPw");
+    assert!(change.stderr.contains("postgres:***@"), "{change:#?}");
+    let shown = outbox_run(&server, &location, &["show", "cli-pg-1", "--json"]);
+    shown.assert_hides("S3cretPw");
+    let shown = shown.json();
     assert_eq!(shown["state"], "applied");
     assert_eq!(applied(&server, "cli-pg-1"), 1);
+    for args in [
+        &["list"][..],
+        &["show", "cli-pg-1"],
+        &["counts", "--json"],
+        &["drain"],
+        &["show", "absent"],
+        &["resolve", "cli-pg-1", "--applied", "--note", "x"],
+        &["prune", "--settled-before", "1d"],
+    ] {
+        let run = outbox_run(&server, &location, args);
+        run.assert_hides("S3cretPw");
+    }
 }
 
 #[test]

@@ -48,7 +48,6 @@ impl Outbox {
         request_id: &RequestId,
     ) -> Result<Option<Sent>, OutboxError> {
         let claims = self.claim(self.now(), 1, Some(request_id)).await?;
-        self.update_gauges_now().await;
         match claims.into_iter().next() {
             Some(claim) => Ok(Some(self.send(client, claim).await)),
             None => Ok(None),
