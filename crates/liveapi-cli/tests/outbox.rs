@@ -694,3 +694,86 @@ fn a_one_shot_sender_releases_its_lease_when_it_returns() {
     assert_eq!(shown["state"], "pending");
     assert!(shown["lease_owner"].is_null(), "{shown}");
 }
+
+#[test]
+fn a_locked_postgres_outbox_gives_a_typed_error_within_the_deadline() {
+    let Some(schema) = TestSchema::new("cli_locked") else {
+        return;
+    };
+    let server = Server::start();
+    let location = ["--outbox", schema.url(), "--outbox-schema", schema.name()];
+    let uid = server.user("ada");
+    let change = [
+        "change-gold",
+        "--uid",
+        &uid,
+        "--add",
+        "3",
+        "--request-id",
+        "cli-locked-1",
+        "--expires-at",
+        "4000000000",
+        location[0],
+        location[1],
+        location[2],
+        location[3],
+    ];
+    server.linkv_run(&change).ok();
+    // Another session holds the table locked, as a migration or a hand-run LOCK would.
+    let (locked, release) = (
+        std::sync::mpsc::channel::<()>(),
+        std::sync::mpsc::channel::<()>(),
+    );
+    let (is_locked, unlock) = (locked.0, release.1);
+    let holder = {
+        let (url, name) = (schema.url().to_owned(), schema.name().to_owned());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                use liveapi_outbox::tokio_postgres;
+                let (mut db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(connection);
+                let transaction = db.transaction().await.unwrap();
+                transaction
+                    .batch_execute(&format!(
+                        "LOCK TABLE {name}.outbox IN ACCESS EXCLUSIVE MODE"
+                    ))
+                    .await
+                    .unwrap();
+                is_locked.send(()).unwrap();
+                let _ = unlock.recv();
+                transaction.rollback().await.unwrap();
+            });
+        })
+    };
+    locked.1.recv().unwrap();
+    let listed = outbox_run(&server, &location, &["list"]);
+    let line = listed.one_line_error(5);
+    assert!(
+        line.contains("locked") || line.contains("timed out"),
+        "{line}"
+    );
+    // A change within its deadline (3 s): refused by the store, typed, before anything is sent.
+    let started = std::time::Instant::now();
+    let mut command = liveapi();
+    let mut second = change.to_vec();
+    second[6] = "cli-locked-2";
+    command
+        .env("LIVEAPI_DEADLINE_MS", "3000")
+        .arg("linkv")
+        .args(&second)
+        .args(server.linkv());
+    let blocked = run_command(&mut command, None);
+    let took = started.elapsed();
+    assert_eq!(blocked.code, 5, "{blocked:#?}");
+    assert!(took < Duration::from_secs(3 + 2), "took {took:?}");
+    release.0.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(applied(&server, "cli-locked-2"), 0);
+    assert_eq!(applied(&server, "cli-locked-1"), 1);
+}

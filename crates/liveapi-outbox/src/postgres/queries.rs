@@ -58,12 +58,16 @@ impl Sql {
                  FROM due WHERE o.seq = due.seq \
                  RETURNING {prefixed}, due.previous_owner"
             ),
+            // As SQLite's `CLAMP_SCHEDULES`: a retry scheduled more than a second after now
+            // is due now; nothing is due later than now plus the longest backoff.
             clamp_schedules: format!(
                 "UPDATE {table} SET next_attempt_at_ms = CASE \
-                   WHEN next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) > $1 \
+                   WHEN next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) \
+                     > $1::bigint + 1000 \
                    THEN $1 ELSE $2 END \
                  WHERE state = 'pending' AND next_attempt_at_ms > $1 \
-                 AND (next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) > $1 \
+                 AND (next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) \
+                     > $1::bigint + 1000 \
                       OR next_attempt_at_ms > $2)"
             ),
             clamp_leases: format!(

@@ -312,12 +312,14 @@ impl sealed::Backend for SqliteStore {
 }
 
 /// Brings back the schedules a clock ahead of this one wrote: an entry whose retry was
-/// scheduled after now (its time minus its delay is in the future) is due now; any other is
-/// due no later than `?2` (now plus the longest backoff).
+/// scheduled more than a second after now (its time minus its delay; the second leaves
+/// alone what clocks a few milliseconds apart write) is due now; any other is due no later
+/// than `?2` (now plus the longest backoff).
 const CLAMP_SCHEDULES: &str = "UPDATE outbox SET next_attempt_at_ms = CASE \
-    WHEN next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) > ?1 THEN ?1 ELSE ?2 END \
+    WHEN next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) > ?1 + 1000 \
+    THEN ?1 ELSE ?2 END \
     WHERE state = 'pending' AND next_attempt_at_ms > ?1 \
-    AND (next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) > ?1 \
+    AND (next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) > ?1 + 1000 \
          OR next_attempt_at_ms > ?2)";
 
 /// Deletes a batch of entries settled before `?1`: applied, refused, or resolved; never one
