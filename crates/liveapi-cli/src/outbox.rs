@@ -1018,6 +1018,55 @@ mod tests {
     }
 
     #[test]
+    fn a_drain_exits_by_the_documented_precedence() {
+        let status =
+            |report: &DrainReport, counts: Option<&Counts>, error: Option<&OutboxError>| {
+                drain_status(report, counts, error)
+                    .err()
+                    .map(|f| f.status())
+            };
+        let mut pending = Counts::default();
+        pending.pending = 2;
+        pending.in_flight = 1;
+        let store = OutboxError::Closed;
+        let mut report = DrainReport::default();
+        assert_eq!(status(&report, Some(&Counts::default()), None), None);
+        report.refused = 1;
+        assert_eq!(
+            status(&report, Some(&Counts::default()), None),
+            Some(Status::Refused)
+        );
+        assert_eq!(
+            status(&report, Some(&pending), None),
+            Some(Status::Unavailable)
+        );
+        assert_eq!(
+            status(&report, Some(&pending), Some(&store)),
+            Some(Status::Local)
+        );
+        report.needs_reconciliation = 1;
+        assert_eq!(
+            status(&report, Some(&pending), Some(&store)),
+            Some(Status::Reconcile)
+        );
+        let config = OutboxError::Config("x".to_owned());
+        assert_eq!(
+            status(&DrainReport::default(), None, Some(&config)),
+            Some(Status::Usage)
+        );
+        let message = drain_status(&DrainReport::default(), Some(&pending), None)
+            .unwrap_err()
+            .message()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(message.contains("2 entries remain pending"), "{message}");
+        assert!(
+            message.contains("1 of them are being sent by another sender"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn durations_read_with_their_unit() {
         assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
         assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(43_200)));
