@@ -3,11 +3,11 @@
 //! free loopback port, password authentication and, on request, TLS with a certificate the test
 //! made; stopped and removed when dropped. For the tests of what a client is told when the
 //! server refuses it (a wrong password, a missing database or role, TLS), which the shared
-//! server of [`service::postgres_url`](crate::service::postgres_url) cannot be set up for.
+//! server of [`service::postgres_url`] cannot be set up for.
 //!
 //! The server binaries are those under `/usr/lib/postgresql/*/bin` (the newest) or
 //! `LIVEAPI_TEST_PG_BIN`. Without them a test is skipped with a notice, and in CI it fails
-//! ([`service::unavailable`](crate::service::unavailable)); `.ci/run` installs them.
+//! ([`service::unavailable`]); `.ci/run` installs them.
 
 use std::fs;
 use std::net::TcpListener;
