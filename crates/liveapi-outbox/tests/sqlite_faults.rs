@@ -40,19 +40,43 @@ impl Mount {
         self.dir.path()
     }
 
+    /// Remounts it read-only, once the files written on it are closed: a store's thread
+    /// closes its file a moment after the store is dropped.
     fn read_only(&self) {
-        let out = Command::new("mount")
-            .args(["-o", "remount,ro"])
-            .arg(self.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
+        let mut tries = 0;
+        loop {
+            let out = Command::new("mount")
+                .args(["-o", "remount,ro"])
+                .arg(self.path())
+                .output()
+                .unwrap();
+            if out.status.success() {
+                return;
+            }
+            tries += 1;
+            assert!(tries < 100, "{out:?}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 }
 
 impl Drop for Mount {
+    /// Unmounts it, waiting for a store's thread to close its file; detached if it stays busy.
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
+        for _ in 0..40 {
+            if Command::new("umount")
+                .arg(self.dir.path())
+                .output()
+                .is_ok_and(|out| out.status.success())
+            {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .output();
     }
 }
 
