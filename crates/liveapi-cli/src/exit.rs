@@ -34,8 +34,11 @@ Exit status:
   6  reconcile: the request id names another change in the outbox, or the change is
      older than the resend window; nothing was sent or applied now: check the balance
      and the vendor's records before sending anything else for it
-`liveapi outbox drain` exits 6 if an entry it sent needs reconciliation, else 4 if one
-stays pending, else 1 if one was refused, else 0."
+`liveapi outbox drain` exits 6 if an entry it sent needs reconciliation, else 5 (2 for a
+setting) if the store failed (its report still printed), else 4 if entries remain pending
+after it, else 1 if one was refused, else 0. `liveapi outbox counts --fail-if-reconcile
+--max-pending-age SECS` exits 6 if an entry needs reconciliation, else 4 if the oldest pending
+entry is older than SECS. An outbox location that cannot be read exits 2."
     };
 }
 pub(crate) use exit_codes_text;

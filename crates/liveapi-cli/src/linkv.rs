@@ -333,7 +333,10 @@ async fn run_order(client: &Client, args: OrderArgs, format: Format) -> Outcome 
         .check_resend_window(&change)
         .map_err(|e| call::failure(&e))?;
     // Opened before anything is announced: a store that cannot be used stops here.
-    let outbox = args.outbox.open().await?;
+    let outbox = args
+        .outbox
+        .open_for_one_change(client.engine().deadline())
+        .await?;
     announce(&change);
     let balance = send(client, &change, outbox.as_ref())
         .await
@@ -391,7 +394,10 @@ async fn run_change(client: &Client, args: ChangeGoldArgs, format: Format) -> Ou
         .check_resend_window(&change)
         .map_err(|e| call::failure(&e))?;
     // Opened before anything is announced: a store that cannot be used stops here.
-    let outbox = args.outbox.open().await?;
+    let outbox = args
+        .outbox
+        .open_for_one_change(client.engine().deadline())
+        .await?;
     announce(&change);
     send(client, &change, outbox.as_ref())
         .await

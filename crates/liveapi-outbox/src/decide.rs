@@ -30,9 +30,13 @@ pub(crate) enum RetryReason {
     OutcomeUnknown,
     /// It was not applied, for a passing reason (rate limiting, a stale nonce).
     Transient,
-    /// This machine cannot send it now (credentials refused, clock off, TLS, configuration):
-    /// not the change's fault, so it waits for the fix instead of being refused.
+    /// This machine cannot send it now (credentials refused, TLS, configuration): not the
+    /// change's fault, so it waits for the fix instead of being refused.
     Blocked,
+    /// The server refused this machine's time: the clock is off. Tried again at the first,
+    /// short backoff whatever the attempt, since a schedule counted on a wrong clock means
+    /// nothing, and the entry should go as soon as the clock is fixed.
+    Clock,
 }
 
 impl RetryReason {
@@ -41,6 +45,7 @@ impl RetryReason {
             Self::OutcomeUnknown => "outcome_unknown",
             Self::Transient => "transient",
             Self::Blocked => "blocked",
+            Self::Clock => "clock",
         }
     }
 }
@@ -62,6 +67,9 @@ pub(crate) fn verdict(error: &Error) -> Verdict {
         Outcome::Applied => return Verdict::Applied { balance: None },
         Outcome::Unknown => return Verdict::Retry(RetryReason::OutcomeUnknown),
         _ => {}
+    }
+    if meaning.class() == Class::Clock {
+        return Verdict::Retry(RetryReason::Clock);
     }
     if meaning.is_retryable() {
         return Verdict::Retry(RetryReason::Transient);
@@ -87,17 +95,24 @@ pub(crate) fn verdict(error: &Error) -> Verdict {
     }
 }
 
-/// When to send `change` again after its `attempts`th attempt at `now`: after the engine's
-/// backoff ([`RetryPolicy::backoff`], its share drawn from `random`), but no later than the
-/// end of the resend window, so that it gets a last try inside it.
+/// When to send `change` again after its `attempts`th attempt at `now` failed for `reason`:
+/// after the engine's backoff ([`RetryPolicy::backoff`], its share drawn from `random`; the
+/// first one for a clock refused), but no later than the end of the resend window, so that it
+/// gets a last try inside it.
 pub(crate) fn next_attempt(
     change: &PendingChange,
     attempts: u32,
+    reason: RetryReason,
     now: SystemTime,
     backoff: &RetryPolicy,
     window: Option<Duration>,
     random: u64,
 ) -> SystemTime {
+    let attempts = if reason == RetryReason::Clock {
+        1
+    } else {
+        attempts
+    };
     let at = now + backoff.backoff(attempts, random);
     // Never past the window's end, and never before now (a change already past it is due at
     // once, and refused as too old).
@@ -123,6 +138,7 @@ mod tests {
         let unknown = Verdict::Retry(RetryReason::OutcomeUnknown);
         let transient = Verdict::Retry(RetryReason::Transient);
         let blocked = Verdict::Retry(RetryReason::Blocked);
+        let clock = Verdict::Retry(RetryReason::Clock);
         let cases = [
             (linkv(500, "system err"), unknown.clone()),
             (
@@ -148,6 +164,10 @@ mod tests {
             ),
             (linkv(429, "slow down"), transient.clone()),
             (linkv(403, "sign err"), blocked.clone()),
+            (
+                Error::from(ApiError::polyv(400, "error", "invalid timestamp.")),
+                clock,
+            ),
             (
                 Error::from(TransportError::new(TransportErrorKind::Tls)),
                 blocked.clone(),
@@ -230,26 +250,39 @@ mod tests {
         let (base, max) = (Duration::from_secs(10), Duration::from_secs(600));
         let policy = RetryPolicy::default().with_backoff(base, max);
         let window = Duration::from_secs(3_600);
+        let unknown = RetryReason::OutcomeUnknown;
         let early = made + Duration::from_secs(60);
         for (attempts, random) in [(1, 0), (1, 7_777), (4, 123_456_789)] {
             assert_eq!(
-                next_attempt(&change, attempts, early, &policy, Some(window), random),
+                next_attempt(
+                    &change,
+                    attempts,
+                    unknown,
+                    early,
+                    &policy,
+                    Some(window),
+                    random
+                ),
                 early + policy.backoff(attempts, random),
                 "{attempts} {random}"
             );
         }
         // Near the end, the retry is brought to the window's last moment.
         let late = made + window - Duration::from_secs(5);
-        let at = next_attempt(&change, 9, late, &policy, Some(window), 0);
+        let at = next_attempt(&change, 9, unknown, late, &policy, Some(window), 0);
         assert_eq!(at, made + window);
         // Past it, the next attempt is now, and is refused as too old.
         let past = made + window + Duration::from_secs(5);
         assert_eq!(
-            next_attempt(&change, 9, past, &policy, Some(window), 0),
+            next_attempt(&change, 9, unknown, past, &policy, Some(window), 0),
             past
         );
         // No window: only the backoff counts.
-        let at = next_attempt(&change, 9, late, &policy, None, 0);
+        let at = next_attempt(&change, 9, unknown, late, &policy, None, 0);
         assert_eq!(at, late + max / 2);
+        // A clock refused: the first backoff, whatever the attempt.
+        let at = next_attempt(&change, 9, RetryReason::Clock, early, &policy, None, 0);
+        assert_eq!(at, early + policy.backoff(1, 0));
+        assert!(at.duration_since(early).unwrap() <= base);
     }
 }

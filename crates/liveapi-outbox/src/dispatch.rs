@@ -27,8 +27,9 @@ impl Outbox {
     /// [`concurrency`](crate::OutboxBuilder::concurrency) sends are in flight at once.
     ///
     /// # Errors
-    /// The store's errors when claiming; an outcome the store fails to record is counted in
-    /// [`DrainReport::unrecorded`] instead.
+    /// The store's errors when claiming: [`OutboxError::DrainStopped`] with the report of
+    /// what was sent before, when something was; an outcome the store fails to record is
+    /// counted in [`DrainReport::unrecorded`] instead.
     pub async fn drain_once(&self, client: &Client) -> Result<DrainReport, OutboxError> {
         self.pump(client, Some(self.now()), std::future::pending())
             .await
@@ -101,6 +102,7 @@ impl Outbox {
         let mut report = DrainReport::default();
         let mut failure = None;
         let mut stopping = false;
+        let mut gauges_at: Option<tokio::time::Instant> = None;
         while !stopping {
             let room = settings.concurrency - tasks.len();
             // Whether the last look found everything due.
@@ -136,6 +138,13 @@ impl Outbox {
                 break;
             }
             let poll = drain_by.is_none() && exhausted;
+            // The gauges, from the store's counts, at most once per poll.
+            if drain_by.is_none()
+                && gauges_at.is_none_or(|at| at.elapsed() >= settings.poll_interval)
+            {
+                gauges_at = Some(tokio::time::Instant::now());
+                self.update_gauges_now().await;
+            }
             tokio::select! {
                 () = &mut shutdown => stopping = true,
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => match done {
@@ -153,9 +162,23 @@ impl Outbox {
                 Err(e) => log_task_failure(&e),
             }
         }
+        if drain_by.is_some() {
+            self.update_gauges_now().await;
+        }
         match failure {
+            Some(e) if report.sent > 0 => Err(OutboxError::DrainStopped {
+                report,
+                source: Box::new(e),
+            }),
             Some(e) => Err(e),
             None => Ok(report),
+        }
+    }
+
+    /// Sets the gauges from the store's counts now; a store error leaves them as they were.
+    async fn update_gauges_now(&self) {
+        if let Ok(counts) = self.counts().await {
+            crate::telemetry::gauges(&counts, self.now());
         }
     }
 
@@ -168,16 +191,21 @@ impl Outbox {
     ) -> Result<Vec<Claim>, OutboxError> {
         let now = self.now();
         let number = self.inner.claims.fetch_add(1, Ordering::Relaxed);
+        let settings = &self.inner.settings;
         let request = ClaimRequest {
             owner: self.inner.owner.clone(),
             token: format!("{}/{number}", self.inner.owner),
             due_by_ms: to_ms(due_by),
             now_ms: to_ms(now),
-            lease_until_ms: to_ms(now + self.inner.settings.lease),
+            lease_until_ms: to_ms(now + settings.lease),
             limit: u32::try_from(limit).unwrap_or(u32::MAX),
             only: only.map(ToString::to_string),
+            latest_due_ms: to_ms(settings.latest_due(now)),
+            latest_lease_ms: to_ms(settings.latest_lease(now)),
         };
-        let claims = self.inner.store.claim(request).await?;
+        let claims = self
+            .bounded("claiming", self.inner.store.claim(request))
+            .await?;
         for claim in &claims {
             let entry = &claim.entry;
             bump(&self.inner.stats.sent);
@@ -211,8 +239,7 @@ impl Outbox {
         let attempt = entry.attempts;
         // A send ends well inside the lease, so that no other dispatcher takes the entry over
         // while it is on the wire.
-        let budget = settings.lease * 3 / 4;
-        let deadline = client.engine().deadline().map_or(budget, |d| d.min(budget));
+        let deadline = settings.send_budget(client.engine().deadline());
         let result = match client.check_resend_window(change) {
             Err(e) => Err(e),
             Ok(()) => client.send_change(change).deadline(deadline).await,
@@ -242,6 +269,7 @@ impl Outbox {
                 let at = next_attempt(
                     change,
                     attempt,
+                    reason,
                     now,
                     &settings.backoff,
                     client.resend_window(),
@@ -252,23 +280,26 @@ impl Outbox {
                     Outcome::Retry { at },
                     Settlement::Retry {
                         at_ms: to_ms(at),
+                        delay_ms: to_ms(at).saturating_sub(to_ms(now)),
                         error: format!("{}: {why}", reason.name()),
                     },
                 )
             }
         };
-        let recorded = match self
-            .inner
-            .store
-            .record(
-                change.request_id().to_string(),
-                token,
-                settlement,
-                to_ms(now),
-            )
-            .await
-        {
-            Ok(true) => Recorded::Yes,
+        let settles = !matches!(settlement, Settlement::Retry { .. });
+        let recording = self.inner.store.record(
+            change.request_id().to_string(),
+            token,
+            settlement,
+            to_ms(now),
+        );
+        let recorded = match self.bounded("recording an outcome", recording).await {
+            Ok(true) => {
+                if settles {
+                    self.inner.settled.send_modify(|n| *n = n.wrapping_add(1));
+                }
+                Recorded::Yes
+            }
             Ok(false) => Recorded::LeaseLost,
             Err(e) => Recorded::Failed(e),
         };
@@ -285,6 +316,7 @@ impl Outbox {
 
     /// The tracing event and the counter of what became of an entry.
     fn observe(&self, entry: &Entry, sent: &Sent, retry: Option<RetryReason>) {
+        crate::telemetry::settlement(sent);
         let stats = &self.inner.stats;
         let (request_id, uid, attempt) = (entry.request_id(), entry.uid(), sent.attempt);
         let error = sent.error.as_ref().map(ToString::to_string);
@@ -318,7 +350,7 @@ impl Outbox {
                 bump(&stats.retried);
                 let wait = at.duration_since(self.now()).unwrap_or_default();
                 let reason = retry.map_or("unknown", RetryReason::name);
-                if retry == Some(RetryReason::Blocked) {
+                if matches!(retry, Some(RetryReason::Blocked | RetryReason::Clock)) {
                     tracing::error!(target: "liveapi_outbox", %request_id, %uid, attempt, reason, ?wait, error, "coin change cannot be sent from this machine; retrying");
                 } else {
                     tracing::warn!(target: "liveapi_outbox", %request_id, %uid, attempt, reason, ?wait, error, "coin change to be sent again");

@@ -13,6 +13,8 @@ pub struct Entry {
     pub(crate) enqueued_at: SystemTime,
     pub(crate) attempts: u32,
     pub(crate) last_error: Option<String>,
+    /// The entry this one re-issues, after a person resolved it as not applied.
+    pub(crate) reissue_of: Option<String>,
     pub(crate) state: State,
 }
 
@@ -62,14 +64,22 @@ impl Entry {
         self.last_error.as_deref()
     }
 
+    /// The request id of the entry this one re-issues: a person resolved that one as not
+    /// applied ([`Outbox::resolve`](crate::Outbox::resolve)) and enqueued the same change
+    /// under this entry's new id. Its link back is [`Resolution::reissued_as`].
+    #[must_use]
+    pub fn reissue_of(&self) -> Option<&str> {
+        self.reissue_of.as_deref()
+    }
+
     /// Where it stands.
     #[must_use]
     pub fn state(&self) -> &State {
         &self.state
     }
 
-    /// Whether it is settled: applied, refused or needing reconciliation. A settled entry is
-    /// never sent again.
+    /// Whether it is settled: applied, refused, needing reconciliation or resolved. A settled
+    /// entry is never sent again.
     #[must_use]
     pub fn is_settled(&self) -> bool {
         !matches!(self.state, State::Pending { .. })
@@ -113,11 +123,21 @@ pub enum State {
         /// When it was settled.
         settled_at: SystemTime,
     },
+    /// It needed reconciliation, and a person decided what became of it
+    /// ([`Outbox::resolve`](crate::Outbox::resolve)): nothing is sent for it any more.
+    Resolved {
+        /// Why it needed reconciliation.
+        reason: Reconciliation,
+        /// The decision.
+        resolution: Resolution,
+        /// When it was settled for reconciliation.
+        settled_at: SystemTime,
+    },
 }
 
 impl State {
-    /// The name used in the store, on the command line and in logs: `pending`, `applied`,
-    /// `refused` or `reconcile`.
+    /// The name used on the command line and in logs: `pending`, `applied`, `refused`,
+    /// `reconcile` or `resolved`.
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
@@ -125,6 +145,7 @@ impl State {
             Self::Applied { .. } => "applied",
             Self::Refused { .. } => "refused",
             Self::NeedsReconciliation { .. } => "reconcile",
+            Self::Resolved { .. } => "resolved",
         }
     }
 
@@ -135,8 +156,66 @@ impl State {
             Self::Pending { .. } => None,
             Self::Applied { settled_at, .. }
             | Self::Refused { settled_at, .. }
-            | Self::NeedsReconciliation { settled_at, .. } => Some(*settled_at),
+            | Self::NeedsReconciliation { settled_at, .. }
+            | Self::Resolved { settled_at, .. } => Some(*settled_at),
         }
+    }
+}
+
+/// A person's decision on an entry that needed reconciliation: whether the change was
+/// applied, after checking the user's balance and the vendor's records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Decision {
+    /// The server had applied it: nothing more to do.
+    Applied,
+    /// The server had not applied it; it may have been re-issued under a new request id.
+    NotApplied,
+}
+
+impl Decision {
+    /// Its name on the command line and in the store: `applied` or `not_applied`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::NotApplied => "not_applied",
+        }
+    }
+}
+
+/// What a person decided about an entry that needed reconciliation, when, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    pub(crate) decision: Decision,
+    pub(crate) at: SystemTime,
+    pub(crate) note: String,
+    pub(crate) reissued_as: Option<String>,
+}
+
+impl Resolution {
+    /// The decision.
+    #[must_use]
+    pub fn decision(&self) -> Decision {
+        self.decision
+    }
+
+    /// When it was recorded, by the resolving outbox's [clock](crate::OutboxBuilder::clock).
+    #[must_use]
+    pub fn at(&self) -> SystemTime {
+        self.at
+    }
+
+    /// The person's note: who decided, on what evidence.
+    #[must_use]
+    pub fn note(&self) -> &str {
+        &self.note
+    }
+
+    /// The request id of the entry that re-issued the change, if it was re-issued.
+    #[must_use]
+    pub fn reissued_as(&self) -> Option<&str> {
+        self.reissued_as.as_deref()
     }
 }
 
@@ -292,23 +371,26 @@ pub enum StateFilter {
     Applied,
     /// Refused entries.
     Refused,
-    /// Entries needing reconciliation.
+    /// Entries needing reconciliation (not resolved yet).
     NeedsReconciliation,
+    /// Entries a person resolved.
+    Resolved,
 }
 
 impl StateFilter {
     /// Every filter, by its name.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Any,
         Self::Pending,
         Self::Settled,
         Self::Applied,
         Self::Refused,
         Self::NeedsReconciliation,
+        Self::Resolved,
     ];
 
     /// Its name on the command line: `any`, `pending`, `settled`, `applied`, `refused`,
-    /// `reconcile`.
+    /// `reconcile`, `resolved`.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -318,6 +400,7 @@ impl StateFilter {
             Self::Applied => "applied",
             Self::Refused => "refused",
             Self::NeedsReconciliation => "reconcile",
+            Self::Resolved => "resolved",
         }
     }
 
@@ -329,7 +412,8 @@ impl StateFilter {
             Self::Settled => "state <> 'pending'",
             Self::Applied => "state = 'applied'",
             Self::Refused => "state = 'refused'",
-            Self::NeedsReconciliation => "state = 'reconcile'",
+            Self::NeedsReconciliation => "state = 'reconcile' AND resolution IS NULL",
+            Self::Resolved => "state = 'reconcile' AND resolution IS NOT NULL",
         }
     }
 }
@@ -423,7 +507,8 @@ impl Query {
     }
 }
 
-/// How many entries the outbox holds in each state: the gauges to export as metrics.
+/// How many entries the outbox holds in each state, the oldest pending one and the next one
+/// due: the gauges to export as metrics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Counts {
@@ -435,15 +520,30 @@ pub struct Counts {
     pub applied: u64,
     /// Refused entries.
     pub refused: u64,
-    /// Entries needing reconciliation.
+    /// Entries needing reconciliation, not resolved yet: each needs a person.
     pub needs_reconciliation: u64,
+    /// Entries a person resolved.
+    pub resolved: u64,
+    /// When the oldest pending entry was enqueued, if one is pending.
+    pub oldest_pending_enqueued_at: Option<SystemTime>,
+    /// When the next pending entry comes due, if one is pending: its next attempt, or the end
+    /// of the lease a dispatcher holds on it (as stored: a time scheduled by a clock ahead of
+    /// the reader's is brought back by the next claim).
+    pub next_due_at: Option<SystemTime>,
 }
 
 impl Counts {
     /// Every entry.
     #[must_use]
     pub fn total(&self) -> u64 {
-        self.pending + self.applied + self.refused + self.needs_reconciliation
+        self.pending + self.applied + self.refused + self.needs_reconciliation + self.resolved
+    }
+
+    /// How long the oldest pending entry has waited at `now`, if one is pending.
+    #[must_use]
+    pub fn oldest_pending_age(&self, now: SystemTime) -> Option<Duration> {
+        self.oldest_pending_enqueued_at
+            .map(|at| now.duration_since(at).unwrap_or_default())
     }
 }
 

@@ -9,10 +9,11 @@ use std::time::{Duration, SystemTime};
 use liveapi::RetryPolicy;
 use liveapi::model::linkv::{PendingChange, RequestId};
 use liveapi::request::{Clock, SystemClock};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::entry::{Counts, Enqueued, Entry, Query, to_ms};
 use crate::error::OutboxError;
+use crate::location::Location;
 use crate::report::{Counters, Stats, bump};
 use crate::store::Store;
 
@@ -33,6 +34,16 @@ pub const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(2);
 
 /// The longest wait between two attempts unless configured otherwise.
 pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(300);
+
+/// How long one store call (an enqueue, a claim, a record, a query) may take unless configured
+/// otherwise: past it the call fails with a [`Fault::Timeout`](crate::Fault::Timeout) error,
+/// whatever the database does.
+pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// No lease lasts longer than this past the time it is read, whichever clock wrote it (unless
+/// the outbox's own lease is longer): a lease written by a clock days ahead does not hold an
+/// entry for days.
+const LEASE_CAP: Duration = Duration::from_secs(600);
 
 /// A durable queue of coin changes in front of a [`liveapi::Client`]: the transactional
 /// outbox pattern.
@@ -92,6 +103,8 @@ pub(crate) struct Inner {
     pub(crate) claims: AtomicU64,
     pub(crate) stats: Counters,
     pub(crate) wake: Notify,
+    /// Bumped whenever this outbox records a settlement: what `wait_settled` wakes on.
+    pub(crate) settled: watch::Sender<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -101,8 +114,40 @@ pub(crate) struct Settings {
     pub(crate) poll_interval: Duration,
     /// The engine's own backoff, with the outbox's longer base and cap.
     pub(crate) backoff: RetryPolicy,
+    /// The backoff's cap: no entry is due later than this after the time it is read.
+    pub(crate) retry_max: Duration,
     /// Where every time the outbox records or compares comes from.
     pub(crate) clock: Arc<dyn Clock>,
+    /// The bound of one store call.
+    pub(crate) store_timeout: Duration,
+    /// The longest a send may take, if shorter than the client's deadline.
+    pub(crate) send_timeout: Option<Duration>,
+}
+
+impl Settings {
+    /// No entry is due later than this after `now`, whichever clock scheduled it.
+    pub(crate) fn latest_due(&self, now: SystemTime) -> SystemTime {
+        now + self.retry_max
+    }
+
+    /// No lease lasts past this after `now`, whichever clock wrote it.
+    pub(crate) fn latest_lease(&self, now: SystemTime) -> SystemTime {
+        now + self.lease.max(LEASE_CAP)
+    }
+
+    /// The longest a send may take with `client`: its deadline, this outbox's send timeout,
+    /// and three quarters of the lease, whichever is shortest, so that no other dispatcher
+    /// takes the entry over while it is on the wire.
+    pub(crate) fn send_budget(&self, client_deadline: Option<Duration>) -> Duration {
+        let mut budget = self.lease * 3 / 4;
+        if let Some(deadline) = client_deadline {
+            budget = budget.min(deadline);
+        }
+        if let Some(limit) = self.send_timeout {
+            budget = budget.min(limit);
+        }
+        budget
+    }
 }
 
 impl fmt::Debug for Outbox {
@@ -143,6 +188,23 @@ impl OutboxBuilder {
         self
     }
 
+    /// How long one store call may take (default [`DEFAULT_STORE_TIMEOUT`], at least 1 ms):
+    /// an enqueue, a claim, a record, a query. A database that hangs or a table locked for
+    /// longer gives a [`Fault::Timeout`](crate::Fault::Timeout) error then; nothing is lost
+    /// (an outcome not recorded is sent again after its lease, an enqueue may be repeated).
+    pub fn store_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.store_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The longest one send may take (default: the client's deadline). A send is also held
+    /// to three quarters of the [lease](Self::lease). A one-shot sender that must answer
+    /// within a deadline gives what is left of it after the store's work.
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.send_timeout = Some(timeout.max(Duration::from_millis(1)));
+        self
+    }
+
     /// How many entries the dispatcher sends at once (default [`DEFAULT_CONCURRENCY`]; at
     /// least 1).
     pub fn concurrency(mut self, sends: usize) -> Self {
@@ -160,8 +222,15 @@ impl OutboxBuilder {
     /// The backoff between attempts at an entry whose outcome was unknown: `base` for the
     /// first retry, doubling up to `max`, with jitter (defaults [`DEFAULT_RETRY_BASE`] and
     /// [`DEFAULT_RETRY_MAX`]). Retries stop at the client's resend window whatever these say.
+    ///
+    /// `max` also bounds every schedule, whichever clock wrote it: an entry due more than
+    /// `max` after the time it is read is due at that time plus `max`, and one whose retry
+    /// was scheduled by a clock ahead of this outbox's (its schedule starts in the future) is
+    /// due at once. A machine whose clock jumped forward and back leaves no entry waiting for
+    /// the days it jumped.
     pub fn retry_backoff(mut self, base: Duration, max: Duration) -> Self {
         self.settings.backoff = RetryPolicy::default().with_backoff(base, max);
+        self.settings.retry_max = max.max(base);
         self
     }
 
@@ -217,6 +286,7 @@ impl OutboxBuilder {
                 claims: AtomicU64::new(0),
                 stats: Counters::default(),
                 wake: Notify::new(),
+                settled: watch::channel(0).0,
             }),
         }
     }
@@ -251,22 +321,41 @@ impl Outbox {
                 concurrency: DEFAULT_CONCURRENCY,
                 poll_interval: DEFAULT_POLL_INTERVAL,
                 backoff: RetryPolicy::default().with_backoff(DEFAULT_RETRY_BASE, DEFAULT_RETRY_MAX),
+                retry_max: DEFAULT_RETRY_MAX,
                 clock: Arc::new(SystemClock),
+                store_timeout: DEFAULT_STORE_TIMEOUT,
+                send_timeout: None,
             },
             owner: None,
         }
     }
 
-    /// An outbox with the default settings at `location`: a `postgres://` or
-    /// `postgresql://` URL opens a [`PostgresStore`](crate::PostgresStore) (feature
-    /// `postgres`), anything else is the path of a [`SqliteStore`](crate::SqliteStore)
-    /// file (feature `sqlite`).
+    /// An outbox with the default settings at `location` ([`Location::parse`]): a
+    /// `postgres://` or `postgresql://` URL or a libpq `key=value` string opens a
+    /// [`PostgresStore`](crate::PostgresStore) (feature `postgres`), a `sqlite:` URL or a
+    /// path a [`SqliteStore`](crate::SqliteStore) file (feature `sqlite`).
     ///
     /// # Errors
-    /// The store's errors when opening; a configuration error when this build lacks the
-    /// store the location asks for.
+    /// [`OutboxError::BadLocation`] for a location that could be mistaken (before anything
+    /// is created); the store's errors when opening; a configuration error when this build
+    /// lacks the store the location asks for.
     pub async fn open(location: &str) -> Result<Self, OutboxError> {
         Ok(Self::builder_at(location).await?.build())
+    }
+
+    /// A builder of an outbox at `location` opened to read only: nothing is created,
+    /// migrated or written (for SQLite no journal is switched or checkpointed), so that it
+    /// works on a store that cannot be written (a read-only mount, a full disk, a read-only
+    /// replica). For inspecting: [`get`](Self::get), [`list`](Self::list),
+    /// [`counts`](Self::counts), [`wait_settled`](Self::wait_settled); anything that writes
+    /// fails with a [`Fault::ReadOnly`](crate::Fault::ReadOnly) error.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open), and a [`Fault::CannotOpen`](crate::Fault::CannotOpen) error
+    /// when there is no outbox at `location`.
+    pub async fn builder_read_only(location: &str) -> Result<OutboxBuilder, OutboxError> {
+        let location = Location::parse(location)?;
+        Ok(Self::builder_of(crate::open_store(&location, true).await?))
     }
 
     /// A builder of an outbox at `location`, opened as [`open`](Self::open) opens it.
@@ -285,10 +374,11 @@ impl Outbox {
     /// # Errors
     /// As [`open`](Self::open).
     pub async fn builder_at(location: &str) -> Result<OutboxBuilder, OutboxError> {
-        Ok(Self::builder_of(crate::open_store(location).await?))
+        let location = Location::parse(location)?;
+        Ok(Self::builder_of(crate::open_store(&location, false).await?))
     }
 
-    /// The store's location, for messages (never a password).
+    /// The store's location, for messages (its password replaced by `***`).
     #[must_use]
     pub fn location(&self) -> &str {
         self.inner.store.location()
@@ -318,9 +408,10 @@ impl Outbox {
     /// store's errors (after which enqueueing the same change again is safe).
     pub async fn enqueue(&self, change: &PendingChange) -> Result<Enqueued, OutboxError> {
         let enqueued = self
-            .inner
-            .store
-            .enqueue(change.clone(), to_ms(self.now()))
+            .bounded(
+                "enqueueing",
+                self.inner.store.enqueue(change.clone(), to_ms(self.now())),
+            )
             .await?;
         match enqueued {
             Enqueued::Added => {
@@ -360,7 +451,11 @@ impl Outbox {
     /// # Errors
     /// The store's errors.
     pub async fn get(&self, request_id: &RequestId) -> Result<Option<Entry>, OutboxError> {
-        self.inner.store.get(request_id.to_string()).await
+        self.bounded(
+            "reading an entry",
+            self.inner.store.get(request_id.to_string()),
+        )
+        .await
     }
 
     /// The entries `query` selects, in the order they were enqueued.
@@ -368,7 +463,8 @@ impl Outbox {
     /// # Errors
     /// The store's errors.
     pub async fn list(&self, query: &Query) -> Result<Vec<Entry>, OutboxError> {
-        self.inner.store.list(query.clone()).await
+        self.bounded("listing entries", self.inner.store.list(query.clone()))
+            .await
     }
 
     /// How many entries are in each state now; in flight are those whose lease has not
@@ -377,7 +473,25 @@ impl Outbox {
     /// # Errors
     /// The store's errors.
     pub async fn counts(&self) -> Result<Counts, OutboxError> {
-        self.inner.store.counts(to_ms(self.now())).await
+        self.bounded(
+            "counting entries",
+            self.inner.store.counts(to_ms(self.now())),
+        )
+        .await
+    }
+
+    /// Runs the store call `call`, failing with a timeout past the outbox's
+    /// [store timeout](OutboxBuilder::store_timeout).
+    pub(crate) async fn bounded<T>(
+        &self,
+        doing: &str,
+        call: impl std::future::Future<Output = Result<T, OutboxError>>,
+    ) -> Result<T, OutboxError> {
+        let limit = self.inner.settings.store_timeout;
+        match tokio::time::timeout(limit, call).await {
+            Ok(result) => result,
+            Err(_) => Err(OutboxError::timed_out(self.location(), doing, limit)),
+        }
     }
 
     /// What this process's outbox has done since it was built.

@@ -12,8 +12,8 @@ use std::pin::Pin;
 use liveapi::model::linkv::{Coins, PendingChange};
 
 use crate::entry::{
-    Counts, Enqueued, Entry, Lease, Query, ReconcileKind, Reconciliation, Refusal, RefusalKind,
-    State, from_ms,
+    Counts, Decision, Enqueued, Entry, Lease, Query, ReconcileKind, Reconciliation, Refusal,
+    RefusalKind, Resolution, State, from_ms,
 };
 use crate::error::OutboxError;
 
@@ -29,7 +29,9 @@ pub(crate) type StoreFuture<'a, T> =
     Pin<Box<dyn Future<Output = Result<T, OutboxError>> + Send + 'a>>;
 
 pub(crate) mod sealed {
-    use super::{Claim, ClaimRequest, Counts, Enqueued, Entry, Query, Settlement, StoreFuture};
+    use super::{
+        Claim, ClaimRequest, Counts, Enqueued, Entry, Query, Resolve, Settlement, StoreFuture,
+    };
     use liveapi::model::linkv::PendingChange;
 
     /// What a store does; private, so that `Store` is sealed. Its types are the crate's own:
@@ -65,6 +67,18 @@ pub(crate) mod sealed {
 
         /// How many entries are in each state; leases alive at `now_ms` count as in flight.
         fn counts(&self, now_ms: i64) -> StoreFuture<'_, Counts>;
+
+        /// Records a person's decision on an entry that needs reconciliation, and enqueues
+        /// its re-issue, in one transaction.
+        fn resolve(&self, resolve: Resolve) -> StoreFuture<'_, ()>;
+
+        /// Deletes up to `batch` settled entries settled (or resolved) before `before_ms`;
+        /// answers how many.
+        fn prune(&self, before_ms: i64, batch: u32) -> StoreFuture<'_, u64>;
+
+        /// Ends the leases `owner` holds on pending entries, so that they are due at once for
+        /// any dispatcher; answers how many.
+        fn release(&self, owner: String) -> StoreFuture<'_, u64>;
     }
 }
 
@@ -82,6 +96,22 @@ pub(crate) struct ClaimRequest {
     pub(crate) limit: u32,
     /// Only this entry.
     pub(crate) only: Option<String>,
+    /// No pending entry is due later than this, whichever clock scheduled it (now plus the
+    /// longest backoff).
+    pub(crate) latest_due_ms: i64,
+    /// No lease lasts past this, whichever clock wrote it.
+    pub(crate) latest_lease_ms: i64,
+}
+
+/// A person's decision on an entry, for [`sealed::Backend::resolve`].
+#[derive(Clone, Debug)]
+pub(crate) struct Resolve {
+    pub(crate) request_id: String,
+    pub(crate) decision: Decision,
+    pub(crate) note: String,
+    pub(crate) at_ms: i64,
+    /// The change to enqueue in its place, under a new request id.
+    pub(crate) reissue: Option<PendingChange>,
 }
 
 /// A claimed entry.
@@ -101,9 +131,11 @@ pub(crate) enum Settlement {
     },
     Refused(Refusal),
     Reconcile(Reconciliation),
-    /// Still pending: sent again at `at_ms`.
+    /// Still pending: sent again at `at_ms`, `delay_ms` after the settlement's time (kept so
+    /// that a schedule written by a clock ahead of the reader's is seen for what it is).
     Retry {
         at_ms: i64,
+        delay_ms: i64,
         error: String,
     },
 }
@@ -153,7 +185,12 @@ impl Settlement {
 /// The columns every query reads, in [`Row`]'s order.
 pub(crate) const COLUMNS: &str = "seq, request_id, change, state, attempts, enqueued_at_ms, \
     next_attempt_at_ms, lease_owner, lease_until_ms, last_error, settled_at_ms, balance, \
-    outcome_kind, outcome_status, outcome_message";
+    outcome_kind, outcome_status, outcome_message, resolution, resolved_at_ms, resolution_note, \
+    reissued_as, reissue_of";
+
+/// The columns schema version 2 added, as a version 1 store reads them (nothing).
+pub(crate) const V2_COLUMNS_AS_NULL: &str = "NULL AS retry_delay_ms, NULL AS resolution, \
+    NULL AS resolved_at_ms, NULL AS resolution_note, NULL AS reissued_as, NULL AS reissue_of";
 
 /// An entry as stored.
 #[derive(Clone, Debug)]
@@ -173,6 +210,11 @@ pub(crate) struct Row {
     pub(crate) outcome_kind: Option<String>,
     pub(crate) outcome_status: Option<i64>,
     pub(crate) outcome_message: Option<String>,
+    pub(crate) resolution: Option<String>,
+    pub(crate) resolved_at_ms: Option<i64>,
+    pub(crate) resolution_note: Option<String>,
+    pub(crate) reissued_as: Option<String>,
+    pub(crate) reissue_of: Option<String>,
 }
 
 impl Row {
@@ -231,16 +273,38 @@ impl Row {
                 },
                 settled_at: settled_at()?,
             },
-            "reconcile" => State::NeedsReconciliation {
-                reason: Reconciliation {
+            "reconcile" => {
+                let reason = Reconciliation {
                     kind: match self.outcome_kind.as_deref() {
                         Some("resend_window_passed") => ReconcileKind::ResendWindowPassed,
                         kind => return Err(bad(format!("reconciliation kind {kind:?}"))),
                     },
                     message: message(),
-                },
-                settled_at: settled_at()?,
-            },
+                };
+                match self.resolution.as_deref() {
+                    None => State::NeedsReconciliation {
+                        reason,
+                        settled_at: settled_at()?,
+                    },
+                    Some(decision) => State::Resolved {
+                        reason,
+                        resolution: Resolution {
+                            decision: match decision {
+                                "applied" => Decision::Applied,
+                                "not_applied" => Decision::NotApplied,
+                                other => return Err(bad(format!("resolution `{other}`"))),
+                            },
+                            at: self
+                                .resolved_at_ms
+                                .map(from_ms)
+                                .ok_or_else(|| bad("resolved without a time".to_owned()))?,
+                            note: self.resolution_note.clone().unwrap_or_default(),
+                            reissued_as: self.reissued_as.clone(),
+                        },
+                        settled_at: settled_at()?,
+                    },
+                }
+            }
             other => return Err(bad(format!("state `{other}`"))),
         };
         Ok(Entry {
@@ -249,6 +313,7 @@ impl Row {
             enqueued_at: from_ms(self.enqueued_at_ms),
             attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
             last_error: self.last_error,
+            reissue_of: self.reissue_of,
             state,
         })
     }
@@ -278,6 +343,39 @@ pub(crate) fn change_json(change: &PendingChange) -> Result<String, OutboxError>
     })
 }
 
+/// The statement of the counts: how many of each state (a resolved entry counts apart from one
+/// that needs reconciliation), leased or not; then the oldest pending entry's enqueue time and
+/// when the next pending one is due (its lease's end if one is alive). `{table}` is the table;
+/// `{now}` the parameter of now.
+pub(crate) const COUNTS: &str = "SELECT CASE WHEN state = 'reconcile' AND resolution IS NOT NULL \
+    THEN 'resolved' ELSE state END, coalesce(lease_until_ms > {now}, false), count(*), \
+    min(CASE WHEN state = 'pending' THEN enqueued_at_ms END), \
+    min(CASE WHEN state = 'pending' THEN CASE WHEN lease_until_ms > {now} \
+      THEN lease_until_ms ELSE next_attempt_at_ms END END) \
+    FROM {table} GROUP BY 1, 2";
+
+/// Adds one row of [`COUNTS`] to `counts`.
+pub(crate) fn add_counts_row(
+    counts: &mut Counts,
+    state: &str,
+    leased: bool,
+    n: i64,
+    oldest_ms: Option<i64>,
+    next_ms: Option<i64>,
+) {
+    add_count(counts, state, leased, n);
+    if let Some(oldest) = oldest_ms.map(from_ms) {
+        counts.oldest_pending_enqueued_at = Some(
+            counts
+                .oldest_pending_enqueued_at
+                .map_or(oldest, |o| o.min(oldest)),
+        );
+    }
+    if let Some(next) = next_ms.map(from_ms) {
+        counts.next_due_at = Some(counts.next_due_at.map_or(next, |o| o.min(next)));
+    }
+}
+
 /// Adds a count of `state` (leased or not) to `counts`.
 pub(crate) fn add_count(counts: &mut Counts, state: &str, leased: bool, n: i64) {
     let n = u64::try_from(n).unwrap_or(0);
@@ -291,6 +389,43 @@ pub(crate) fn add_count(counts: &mut Counts, state: &str, leased: bool, n: i64) 
         "applied" => counts.applied += n,
         "refused" => counts.refused += n,
         "reconcile" => counts.needs_reconciliation += n,
+        "resolved" => counts.resolved += n,
         _ => {}
+    }
+}
+
+/// Whether the entry `found` (its state and resolution, if it exists) may be resolved.
+pub(crate) fn check_resolvable(
+    resolve: &Resolve,
+    found: Option<(String, Option<String>)>,
+) -> Result<(), OutboxError> {
+    let request_id = || {
+        liveapi::model::linkv::RequestId::new(resolve.request_id.as_str()).map_err(|e| {
+            OutboxError::BadRecord {
+                request_id: resolve.request_id.clone(),
+                detail: e.to_string(),
+            }
+        })
+    };
+    match found {
+        None => Err(OutboxError::NotFound {
+            request_id: request_id()?,
+        }),
+        Some((state, Some(_))) if state == "reconcile" => Err(OutboxError::WrongState {
+            request_id: request_id()?,
+            state: "resolved",
+            detail: "it was resolved already, and a resolution is never changed".to_owned(),
+        }),
+        Some((state, None)) if state == "reconcile" => Ok(()),
+        Some((state, _)) => Err(OutboxError::WrongState {
+            request_id: request_id()?,
+            state: match state.as_str() {
+                "pending" => "pending",
+                "applied" => "applied",
+                "refused" => "refused",
+                _ => "unknown",
+            },
+            detail: "only an entry that needs reconciliation is resolved by a person".to_owned(),
+        }),
     }
 }

@@ -8,6 +8,7 @@ mod common;
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use common::ops;
 use common::*;
 use liveapi_outbox::{Enqueued, Outbox, OutboxError, PostgresStore};
 use liveapi_test_support::postgres::TestSchema;
@@ -315,7 +316,7 @@ async fn an_outbox_of_a_newer_version_is_refused_untouched_in_postgres() {
         Err(
             e @ OutboxError::SchemaTooNew {
                 found: 99,
-                supported: 1,
+                supported: 2,
                 ..
             },
         ) => {
@@ -394,17 +395,31 @@ async fn a_password_never_shows_in_errors_or_debug() {
     }
     assert!(!text.contains("s3cr3t"), "{text}");
     assert!(
-        error
-            .to_string()
-            .contains("127.0.0.1:1/ledger (schema coins)"),
+        error.to_string().contains(
+            "postgres://payments:***@127.0.0.1:1/ledger?connect_timeout=2 (schema coins)"
+        ),
         "{error}"
     );
+    assert_eq!(
+        error.fault(),
+        Some(liveapi_outbox::Fault::ConnectionRefused),
+        "{error}"
+    );
+    assert!(!error.is_config());
 
-    for bad in ["postgres://h/db?sslmode=bogus", "postgres://h:notaport/db"] {
-        assert!(matches!(
-            PostgresStore::connect(bad).await,
-            Err(OutboxError::Config(_))
-        ));
+    for bad in [
+        "postgres://h/db?sslmode=bogus",
+        "postgres://h:notaport/db",
+        "postgres://u:s3cr3t-pw@h:notaport/db",
+        "host=h password=s3cr3t-pw port=notaport",
+    ] {
+        match PostgresStore::connect(bad).await {
+            Err(e @ OutboxError::BadLocation { .. }) => {
+                assert!(e.is_config());
+                assert!(!format!("{e} {e:?}").contains("s3cr3t"), "{e:?}");
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
     }
     assert!(matches!(
         PostgresStore::builder("postgres://h/db")
@@ -435,4 +450,41 @@ async fn a_url_that_requires_tls_fails_rather_than_falling_back_to_plain_text() 
         .unwrap()
         .get(0);
     assert_eq!(created, 0, "nothing was created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_that_jumped_leaves_no_entry_waiting_in_postgres() {
+    let Some(schema) = schema("clock_jump") else {
+        return;
+    };
+    ops::a_clock_that_jumped_leaves_no_entry_waiting(
+        Outbox::builder(schema.store(2).await.unwrap()),
+        Outbox::builder(schema.store(2).await.unwrap()),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolved_entry_is_reissued_once_and_never_resent_in_postgres() {
+    let Some(schema) = schema("resolve") else {
+        return;
+    };
+    ops::a_resolved_entry_is_reissued_once_and_never_resent(&outbox(&schema).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_deletes_only_what_is_settled_in_postgres() {
+    let Some(schema) = schema("prune") else {
+        return;
+    };
+    ops::prune_deletes_only_what_is_settled(Outbox::builder(schema.store(4).await.unwrap())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_settled_is_woken_by_the_settlement_in_postgres() {
+    let Some(schema) = schema("wait") else {
+        return;
+    };
+    ops::wait_settled_is_woken_by_the_settlement(Outbox::builder(schema.store(4).await.unwrap()))
+        .await;
 }

@@ -6,6 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::ops;
 use common::*;
 use liveapi_emulator::{FaultKind, Faults};
 use liveapi_outbox::{Outbox, OutboxError, SqliteStore, State};
@@ -211,7 +212,7 @@ async fn an_outbox_of_a_newer_version_is_refused_untouched() {
         Err(
             e @ OutboxError::SchemaTooNew {
                 found: 99,
-                supported: 1,
+                supported: 2,
                 ..
             },
         ) => {
@@ -248,7 +249,7 @@ async fn the_file_is_in_wal_mode_with_the_outbox_marked() {
     let version: i64 = connection
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((mode.as_str(), id, version), ("wal", 0x4C41_504F, 1));
+    assert_eq!((mode.as_str(), id, version), ("wal", 0x4C41_504F, 2));
     drop(store);
     // Opening again migrates nothing and keeps the entries.
     let again = SqliteStore::open(&path).await.unwrap();
@@ -519,4 +520,38 @@ async fn a_dispatcher_keeps_at_most_its_concurrency_in_flight() {
     }
     assert_eq!(draining.await.unwrap().unwrap().applied, 8);
     assert_eq!(most, 2, "at most 2 in flight, and 2 used");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_that_jumped_leaves_no_entry_waiting_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (
+        SqliteStore::open(file(&dir)).await.unwrap(),
+        SqliteStore::open(file(&dir)).await.unwrap(),
+    );
+    ops::a_clock_that_jumped_leaves_no_entry_waiting(
+        Outbox::builder(first),
+        Outbox::builder(second),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_resolved_entry_is_reissued_once_and_never_resent_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    ops::a_resolved_entry_is_reissued_once_and_never_resent(&outbox(&file(&dir)).await).await;
+}
+
+#[tokio::test]
+async fn prune_deletes_only_what_is_settled_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(file(&dir)).await.unwrap();
+    ops::prune_deletes_only_what_is_settled(Outbox::builder(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_settled_is_woken_by_the_settlement_in_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(file(&dir)).await.unwrap();
+    ops::wait_settled_is_woken_by_the_settlement(Outbox::builder(store)).await;
 }

@@ -20,6 +20,7 @@
 pub mod browser;
 #[cfg(feature = "emulator-crash")]
 pub mod emulator_crash;
+pub mod pg_cluster;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod redis;

@@ -4,14 +4,15 @@
 use tokio_postgres::GenericClient;
 
 use super::{PostgresStore, error};
-use crate::error::OutboxError;
+use crate::error::{Fault, OutboxError};
 
 /// The newest schema version this crate writes and reads.
-const SCHEMA_VERSION: i64 = 1;
+pub(super) const SCHEMA_VERSION: i64 = 2;
 
 /// Migrations: the statements taking the schema from version `n - 1` to `n` are at `n - 1`,
 /// with `{table}` standing for the schema-qualified table.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE {table} (
         seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         request_id TEXT NOT NULL UNIQUE,
@@ -35,7 +36,16 @@ const MIGRATIONS: &[&str] = &["
     CREATE INDEX outbox_due ON {table} (next_attempt_at_ms, seq) WHERE state = 'pending';
     CREATE INDEX outbox_state ON {table} (state, seq);
     CREATE INDEX outbox_uid ON {table} (uid, seq);
-"];
+",
+    "
+    ALTER TABLE {table} ADD COLUMN retry_delay_ms BIGINT;
+    ALTER TABLE {table} ADD COLUMN resolution TEXT;
+    ALTER TABLE {table} ADD COLUMN resolved_at_ms BIGINT;
+    ALTER TABLE {table} ADD COLUMN resolution_note TEXT;
+    ALTER TABLE {table} ADD COLUMN reissued_as TEXT;
+    ALTER TABLE {table} ADD COLUMN reissue_of TEXT;
+",
+];
 
 impl PostgresStore {
     /// Creates or migrates the schema, under an advisory lock so that instances starting
@@ -121,6 +131,32 @@ impl PostgresStore {
             .await
             .map_err(failed)?;
         transaction.commit().await.map_err(failed)
+    }
+}
+
+impl PostgresStore {
+    /// Checks, without writing, that the schema holds an outbox this version reads; answers
+    /// its version.
+    pub(super) async fn read_version(&self) -> Result<i64, OutboxError> {
+        let location = &self.inner.location;
+        let client = self.client().await?;
+        match version(&**client, &self.inner.schema)
+            .await
+            .map_err(|e| error(location, "reading the schema's version", e))?
+        {
+            None | Some(0) => Err(OutboxError::of_fault(
+                location,
+                Fault::CannotOpen,
+                "the schema holds no outbox (a command that only reads creates none)",
+                None,
+            )),
+            Some(found) if found > SCHEMA_VERSION => Err(OutboxError::SchemaTooNew {
+                location: location.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            }),
+            Some(found) => Ok(found),
+        }
     }
 }
 

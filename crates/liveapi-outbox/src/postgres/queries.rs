@@ -9,8 +9,8 @@ use super::{PostgresStore, error};
 use crate::entry::{Counts, Enqueued, Entry, Query, StateFilter};
 use crate::error::OutboxError;
 use crate::store::{
-    COLUMNS, Claim, ClaimRequest, Row, Settlement, Store, StoreFuture, add_count, change_json,
-    same_change, sealed,
+    COLUMNS, COUNTS, Claim, ClaimRequest, Resolve, Row, Settlement, Store, StoreFuture,
+    add_counts_row, change_json, check_resolvable, same_change, sealed,
 };
 
 /// The statements, with the table's name in them.
@@ -18,12 +18,19 @@ pub(super) struct Sql {
     pub(super) insert: String,
     pub(super) select_change: String,
     claim: String,
+    clamp_schedules: String,
+    clamp_leases: String,
     retry: String,
     settle: String,
     token_of: String,
     get: String,
     list: Vec<(StateFilter, String)>,
     counts: String,
+    resolvable: String,
+    resolve: String,
+    reissue: String,
+    prune: String,
+    release: String,
 }
 
 impl Sql {
@@ -51,10 +58,26 @@ impl Sql {
                  FROM due WHERE o.seq = due.seq \
                  RETURNING {prefixed}, due.previous_owner"
             ),
+            // As SQLite's `CLAMP_SCHEDULES`: a retry scheduled more than a second after now
+            // is due now; nothing is due later than now plus the longest backoff.
+            clamp_schedules: format!(
+                "UPDATE {table} SET next_attempt_at_ms = CASE \
+                   WHEN next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) \
+                     > $1::bigint + 1000 \
+                   THEN $1 ELSE $2 END \
+                 WHERE state = 'pending' AND next_attempt_at_ms > $1 \
+                 AND (next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) \
+                     > $1::bigint + 1000 \
+                      OR next_attempt_at_ms > $2)"
+            ),
+            clamp_leases: format!(
+                "UPDATE {table} SET lease_until_ms = $1 \
+                 WHERE state = 'pending' AND lease_until_ms > $1"
+            ),
             retry: format!(
-                "UPDATE {table} SET next_attempt_at_ms = $1, last_error = $2, \
-                 lease_owner = NULL, lease_until_ms = NULL \
-                 WHERE request_id = $3 AND state = 'pending' AND lease_token = $4"
+                "UPDATE {table} SET next_attempt_at_ms = $1, retry_delay_ms = $2, \
+                 last_error = $3, lease_owner = NULL, lease_until_ms = NULL \
+                 WHERE request_id = $4 AND state = 'pending' AND lease_token = $5"
             ),
             settle: format!(
                 "UPDATE {table} SET state = $1, settled_at_ms = $2, balance = $3, \
@@ -76,9 +99,30 @@ impl Sql {
                     (filter, sql)
                 })
                 .collect(),
-            counts: format!(
-                "SELECT state, coalesce(lease_until_ms > $1, false), count(*) FROM {table} \
-                 GROUP BY 1, 2"
+            counts: COUNTS.replace("{now}", "$1").replace("{table}", table),
+            resolvable: format!(
+                "SELECT state, resolution FROM {table} WHERE request_id = $1 FOR UPDATE"
+            ),
+            resolve: format!(
+                "UPDATE {table} SET resolution = $1, resolved_at_ms = $2, resolution_note = $3, \
+                 reissued_as = $4 \
+                 WHERE request_id = $5 AND state = 'reconcile' AND resolution IS NULL"
+            ),
+            reissue: format!(
+                "INSERT INTO {table} (request_id, uid, endpoint, change, state, attempts, \
+                 enqueued_at_ms, next_attempt_at_ms, reissue_of) \
+                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, 0, $6) \
+                 ON CONFLICT (request_id) DO NOTHING"
+            ),
+            prune: format!(
+                "DELETE FROM {table} WHERE seq IN (SELECT seq FROM {table} \
+                 WHERE (state IN ('applied', 'refused') AND settled_at_ms < $1) \
+                 OR (state = 'reconcile' AND resolution IS NOT NULL AND resolved_at_ms < $1) \
+                 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)"
+            ),
+            release: format!(
+                "UPDATE {table} SET lease_owner = NULL, lease_until_ms = NULL \
+                 WHERE state = 'pending' AND lease_owner = $1"
             ),
         }
     }
@@ -99,7 +143,8 @@ impl PostgresStore {
         Fut: std::future::Future<Output = Result<T, OutboxError>>,
     {
         match operation().await {
-            Err(e) if e.is_retryable() => operation().await,
+            // A lost connection only: a lock or a timeout would only be waited for again.
+            Err(e) if e.fault() == Some(crate::error::Fault::ConnectionLost) => operation().await,
             result => result,
         }
     }
@@ -128,6 +173,21 @@ impl PostgresStore {
     async fn try_claim(&self, request: &ClaimRequest) -> Result<Vec<Claim>, OutboxError> {
         let location = &self.inner.location;
         let client = self.client().await?;
+        // Schedules and leases written by a clock ahead of this one are brought back.
+        let clamp = self
+            .statement(&client, &self.inner.sql.clamp_schedules)
+            .await?;
+        client
+            .execute(&clamp, &[&request.now_ms, &request.latest_due_ms])
+            .await
+            .map_err(|e| error(location, "claiming", e))?;
+        let clamp = self
+            .statement(&client, &self.inner.sql.clamp_leases)
+            .await?;
+        client
+            .execute(&clamp, &[&request.latest_lease_ms])
+            .await
+            .map_err(|e| error(location, "claiming", e))?;
         let statement = self.statement(&client, &self.inner.sql.claim).await?;
         let limit = i64::from(request.limit);
         let rows = client
@@ -148,7 +208,7 @@ impl PostgresStore {
         let mut claims = Vec::with_capacity(rows.len());
         for row in rows {
             let previous_owner: Option<String> = row
-                .try_get(15)
+                .try_get(20)
                 .map_err(|e| error(location, "claiming", e))?;
             claims.push(Claim {
                 entry: read_row(&row, location)?.into_entry()?,
@@ -171,10 +231,17 @@ impl PostgresStore {
         let failed = |e| error(location, "recording an outcome", e);
         let client = self.client().await?;
         let changed = match (settlement, settlement.columns()) {
-            (Settlement::Retry { at_ms, error }, _) => {
+            (
+                Settlement::Retry {
+                    at_ms,
+                    delay_ms,
+                    error,
+                },
+                _,
+            ) => {
                 let statement = self.statement(&client, &self.inner.sql.retry).await?;
                 client
-                    .execute(&statement, &[at_ms, error, &request_id, &token])
+                    .execute(&statement, &[at_ms, delay_ms, error, &request_id, &token])
                     .await
                     .map_err(failed)?
             }
@@ -255,9 +322,88 @@ impl PostgresStore {
             .map_err(|e| error(location, "counting entries", e))?;
         let mut counts = Counts::default();
         for row in rows {
-            add_count(&mut counts, row.get(0), row.get(1), row.get(2));
+            add_counts_row(
+                &mut counts,
+                row.get(0),
+                row.get(1),
+                row.get(2),
+                row.get(3),
+                row.get(4),
+            );
         }
         Ok(counts)
+    }
+
+    async fn try_resolve(&self, resolve: &Resolve) -> Result<(), OutboxError> {
+        let location = &self.inner.location;
+        let failed = |e| error(location, "resolving an entry", e);
+        let sql = &self.inner.sql;
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await.map_err(failed)?;
+        let found = transaction
+            .query_opt(sql.resolvable.as_str(), &[&resolve.request_id])
+            .await
+            .map_err(failed)?
+            .map(|row| (row.get::<_, String>(0), row.get::<_, Option<String>>(1)));
+        check_resolvable(resolve, found)?;
+        let reissued_as = resolve
+            .reissue
+            .as_ref()
+            .map(|change| change.request_id().to_string());
+        transaction
+            .execute(
+                sql.resolve.as_str(),
+                &[
+                    &resolve.decision.name(),
+                    &resolve.at_ms,
+                    &resolve.note,
+                    &reissued_as,
+                    &resolve.request_id,
+                ],
+            )
+            .await
+            .map_err(failed)?;
+        if let Some(change) = &resolve.reissue {
+            let json = change_json(change)?;
+            let added = transaction
+                .execute(
+                    sql.reissue.as_str(),
+                    &[
+                        &change.request_id().as_str(),
+                        &change.uid().as_str(),
+                        &change.endpoint(),
+                        &json,
+                        &resolve.at_ms,
+                        &resolve.request_id,
+                    ],
+                )
+                .await
+                .map_err(failed)?;
+            if added != 1 {
+                return Err(OutboxError::IdConflict {
+                    request_id: change.request_id().clone(),
+                });
+            }
+        }
+        transaction.commit().await.map_err(failed)
+    }
+
+    async fn try_prune(&self, before_ms: i64, batch: u32) -> Result<u64, OutboxError> {
+        let client = self.client().await?;
+        let statement = self.statement(&client, &self.inner.sql.prune).await?;
+        client
+            .execute(&statement, &[&before_ms, &i64::from(batch)])
+            .await
+            .map_err(|e| error(&self.inner.location, "pruning settled entries", e))
+    }
+
+    async fn try_release(&self, owner: &str) -> Result<u64, OutboxError> {
+        let client = self.client().await?;
+        let statement = self.statement(&client, &self.inner.sql.release).await?;
+        client
+            .execute(&statement, &[&owner])
+            .await
+            .map_err(|e| error(&self.inner.location, "releasing leases", e))
     }
 }
 
@@ -312,6 +458,23 @@ impl sealed::Backend for PostgresStore {
 
     fn counts(&self, now_ms: i64) -> StoreFuture<'_, Counts> {
         Box::pin(async move { self.repeatable(|| self.try_counts(now_ms)).await })
+    }
+
+    fn resolve(&self, resolve: Resolve) -> StoreFuture<'_, ()> {
+        // Not repeated: a transaction whose commit answer was lost may have committed; the
+        // person sees the entry resolved when trying again.
+        Box::pin(async move { self.try_resolve(&resolve).await })
+    }
+
+    fn prune(&self, before_ms: i64, batch: u32) -> StoreFuture<'_, u64> {
+        Box::pin(async move { self.repeatable(|| self.try_prune(before_ms, batch)).await })
+    }
+
+    fn release(&self, owner: String) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let owner = &owner;
+            self.repeatable(|| self.try_release(owner)).await
+        })
     }
 }
 
@@ -375,6 +538,11 @@ fn read_row(row: &tokio_postgres::Row, location: &str) -> Result<Row, OutboxErro
             outcome_kind: row.try_get(12)?,
             outcome_status: row.try_get(13)?,
             outcome_message: row.try_get(14)?,
+            resolution: row.try_get(15)?,
+            resolved_at_ms: row.try_get(16)?,
+            resolution_note: row.try_get(17)?,
+            reissued_as: row.try_get(18)?,
+            reissue_of: row.try_get(19)?,
         })
     };
     read().map_err(|e| error(location, "reading a row", e))

@@ -18,7 +18,7 @@ use std::thread;
 use rusqlite::{Connection, ErrorCode};
 use tokio::sync::oneshot;
 
-use crate::error::OutboxError;
+use crate::error::{Fault, OutboxError};
 use crate::store::StoreFuture;
 use writer::{Job, Work, serve};
 
@@ -41,12 +41,14 @@ pub struct SqliteStore {
     jobs: mpsc::Sender<Box<dyn Job>>,
     path: PathBuf,
     location: String,
+    read_only: bool,
 }
 
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteStore")
             .field("path", &self.path)
+            .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
 }
@@ -61,7 +63,21 @@ impl SqliteStore {
     /// [`OutboxError::SchemaTooNew`] for an outbox of a newer version (nothing is changed in
     /// any of these cases), or the store's error if the file cannot be opened or written.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, OutboxError> {
-        let path = path.as_ref().to_owned();
+        Self::start(path.as_ref().to_owned(), false).await
+    }
+
+    /// Opens the outbox file at `path` to read only: nothing is created, migrated or written,
+    /// so that it works on a file that cannot be written (a read-only mount, a full disk).
+    /// Writes through it fail with a [`Fault::ReadOnly`](crate::Fault::ReadOnly) store error.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open), and a [`Fault::CannotOpen`](crate::Fault::CannotOpen) store
+    /// error when there is no outbox at `path`.
+    pub async fn open_read_only(path: impl AsRef<Path>) -> Result<Self, OutboxError> {
+        Self::start(path.as_ref().to_owned(), true).await
+    }
+
+    async fn start(path: PathBuf, read_only: bool) -> Result<Self, OutboxError> {
         let location = path.display().to_string();
         let (ready, answer) = oneshot::channel();
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
@@ -69,7 +85,12 @@ impl SqliteStore {
         thread::Builder::new()
             .name("liveapi-outbox-sqlite".to_owned())
             .spawn(move || {
-                let connection = match schema::open(&thread_path, &thread_location) {
+                let opened = if read_only {
+                    schema::open_read_only(&thread_path, &thread_location)
+                } else {
+                    schema::open(&thread_path, &thread_location)
+                };
+                let connection = match opened {
                     Ok(connection) => {
                         let _ = ready.send(Ok(()));
                         connection
@@ -79,16 +100,22 @@ impl SqliteStore {
                         return;
                     }
                 };
-                serve(&connection, &queue, &thread_location);
+                serve(&connection, &queue, &thread_location, read_only);
             })
             .map_err(|e| {
-                OutboxError::store(&location, "cannot start its thread", Some(Box::new(e)))
+                OutboxError::of_fault(
+                    &location,
+                    Fault::Other,
+                    "cannot start its thread",
+                    Some(Box::new(e)),
+                )
             })?;
         answer.await.map_err(|_| OutboxError::Closed)??;
         Ok(Self {
             jobs,
             path,
             location,
+            read_only,
         })
     }
 
@@ -113,17 +140,31 @@ impl SqliteStore {
     }
 }
 
-/// The outbox error of a SQLite failure while `doing` something.
+/// The outbox error of a SQLite failure while `doing` something, its cause named.
 fn error(location: &str, doing: &str, e: &rusqlite::Error) -> OutboxError {
     let detail = format!("{doing}: {e}");
-    match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => OutboxError::Corrupt {
-            location: location.to_owned(),
-            detail,
-        },
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            OutboxError::unavailable(location, detail, None)
+    let fault = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            return OutboxError::Corrupt {
+                location: location.to_owned(),
+                detail,
+            };
         }
-        _ => OutboxError::store(location, detail, None),
-    }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Fault::Locked,
+        Some(ErrorCode::DiskFull) => Fault::DiskFull,
+        Some(ErrorCode::ReadOnly) => Fault::ReadOnly,
+        Some(ErrorCode::CannotOpen) => Fault::CannotOpen,
+        Some(ErrorCode::PermissionDenied) => Fault::PermissionDenied,
+        Some(ErrorCode::SystemIoFailure) => match e {
+            // A write that the file system refused: full, or mounted read-only.
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == rusqlite::ffi::SQLITE_IOERR_WRITE =>
+            {
+                Fault::DiskFull
+            }
+            _ => Fault::Other,
+        },
+        _ => Fault::Other,
+    };
+    OutboxError::of_fault(location, fault, detail, None)
 }

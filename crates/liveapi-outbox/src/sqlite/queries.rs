@@ -8,8 +8,8 @@ use super::{SqliteStore, error};
 use crate::entry::{Counts, Enqueued, Entry, Query};
 use crate::error::OutboxError;
 use crate::store::{
-    COLUMNS, Claim, ClaimRequest, Row, Settlement, Store, StoreFuture, add_count, change_json,
-    same_change, sealed,
+    COLUMNS, COUNTS, Claim, ClaimRequest, Resolve, Row, Settlement, Store, StoreFuture,
+    add_counts_row, change_json, same_change, sealed,
 };
 
 impl Store for SqliteStore {}
@@ -61,6 +61,18 @@ impl sealed::Backend for SqliteStore {
     fn claim(&self, request: ClaimRequest) -> StoreFuture<'_, Vec<Claim>> {
         self.run(move |connection, location| {
             let failed = |e: rusqlite::Error| error(location, "claiming", &e);
+            // Schedules and leases written by a clock ahead of this one are brought back.
+            connection
+                .prepare_cached(CLAMP_SCHEDULES)
+                .and_then(|mut s| s.execute(params![request.now_ms, request.latest_due_ms]))
+                .map_err(failed)?;
+            connection
+                .prepare_cached(
+                    "UPDATE outbox SET lease_until_ms = ?1 \
+                     WHERE state = 'pending' AND lease_until_ms > ?1",
+                )
+                .and_then(|mut s| s.execute(params![request.latest_lease_ms]))
+                .map_err(failed)?;
             let mut due = connection
                 .prepare_cached(
                     "SELECT seq, lease_owner FROM outbox \
@@ -116,13 +128,22 @@ impl sealed::Backend for SqliteStore {
         self.run(move |connection, location| {
             let failed = |e: rusqlite::Error| error(location, "recording an outcome", &e);
             let changed = match (&settlement, settlement.columns()) {
-                (Settlement::Retry { at_ms, error }, _) => connection
+                (
+                    Settlement::Retry {
+                        at_ms,
+                        delay_ms,
+                        error,
+                    },
+                    _,
+                ) => connection
                     .prepare_cached(
-                        "UPDATE outbox SET next_attempt_at_ms = ?1, last_error = ?2, \
-                         lease_owner = NULL, lease_until_ms = NULL \
-                         WHERE request_id = ?3 AND state = 'pending' AND lease_token = ?4",
+                        "UPDATE outbox SET next_attempt_at_ms = ?1, retry_delay_ms = ?2, \
+                         last_error = ?3, lease_owner = NULL, lease_until_ms = NULL \
+                         WHERE request_id = ?4 AND state = 'pending' AND lease_token = ?5",
                     )
-                    .and_then(|mut s| s.execute(params![at_ms, error, request_id, token])),
+                    .and_then(|mut s| {
+                        s.execute(params![at_ms, delay_ms, error, request_id, token])
+                    }),
                 (_, Some(c)) => connection
                     .prepare_cached(
                         "UPDATE outbox SET state = ?1, settled_at_ms = ?2, balance = ?3, \
@@ -183,30 +204,130 @@ impl sealed::Backend for SqliteStore {
     fn counts(&self, now_ms: i64) -> StoreFuture<'_, Counts> {
         self.run(move |connection, location| {
             let failed = |e: rusqlite::Error| error(location, "counting entries", &e);
-            let mut statement = connection
-                .prepare_cached(
-                    "SELECT state, coalesce(lease_until_ms > ?1, 0), count(*) FROM outbox \
-                     GROUP BY 1, 2",
-                )
-                .map_err(failed)?;
+            let sql = COUNTS.replace("{now}", "?1").replace("{table}", "outbox");
+            let mut statement = connection.prepare_cached(&sql).map_err(failed)?;
             let rows = statement
                 .query_map([now_ms], |row| {
                     Ok((
                         row.get::<_, String>(0)?,
                         row.get::<_, bool>(1)?,
                         row.get::<_, i64>(2)?,
+                        row.get::<_, Option<i64>>(3)?,
+                        row.get::<_, Option<i64>>(4)?,
                     ))
                 })
                 .and_then(Iterator::collect::<Result<Vec<_>, _>>)
                 .map_err(failed)?;
             let mut counts = Counts::default();
-            for (state, leased, n) in rows {
-                add_count(&mut counts, &state, leased, n);
+            for (state, leased, n, oldest, next) in rows {
+                add_counts_row(&mut counts, &state, leased, n, oldest, next);
             }
             Ok(counts)
         })
     }
+
+    fn resolve(&self, resolve: Resolve) -> StoreFuture<'_, ()> {
+        self.run(move |connection, location| {
+            let failed = |e: rusqlite::Error| error(location, "resolving an entry", &e);
+            let found: Option<(String, Option<String>)> = connection
+                .prepare_cached("SELECT state, resolution FROM outbox WHERE request_id = ?1")
+                .and_then(|mut s| {
+                    s.query_row([&resolve.request_id], |row| Ok((row.get(0)?, row.get(1)?)))
+                        .optional()
+                })
+                .map_err(failed)?;
+            crate::store::check_resolvable(&resolve, found)?;
+            let reissued_as = resolve
+                .reissue
+                .as_ref()
+                .map(|change| change.request_id().to_string());
+            connection
+                .prepare_cached(
+                    "UPDATE outbox SET resolution = ?1, resolved_at_ms = ?2, \
+                     resolution_note = ?3, reissued_as = ?4 \
+                     WHERE request_id = ?5 AND state = 'reconcile' AND resolution IS NULL",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        resolve.decision.name(),
+                        resolve.at_ms,
+                        resolve.note,
+                        reissued_as,
+                        resolve.request_id
+                    ])
+                })
+                .map_err(failed)?;
+            if let Some(change) = &resolve.reissue {
+                let json = change_json(change)?;
+                let added = connection
+                    .prepare_cached(
+                        "INSERT INTO outbox (request_id, uid, endpoint, change, state, attempts, \
+                         enqueued_at_ms, next_attempt_at_ms, reissue_of) \
+                         VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, 0, ?6) \
+                         ON CONFLICT (request_id) DO NOTHING",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            change.request_id().as_str(),
+                            change.uid().as_str(),
+                            change.endpoint(),
+                            json,
+                            resolve.at_ms,
+                            resolve.request_id
+                        ])
+                    })
+                    .map_err(failed)?;
+                if added != 1 {
+                    return Err(OutboxError::IdConflict {
+                        request_id: change.request_id().clone(),
+                    });
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn prune(&self, before_ms: i64, batch: u32) -> StoreFuture<'_, u64> {
+        self.run(move |connection, location| {
+            connection
+                .prepare_cached(PRUNE)
+                .and_then(|mut s| s.execute(params![before_ms, batch]))
+                .map(|n| n as u64)
+                .map_err(|e| error(location, "pruning settled entries", &e))
+        })
+    }
+
+    fn release(&self, owner: String) -> StoreFuture<'_, u64> {
+        self.run(move |connection, location| {
+            connection
+                .prepare_cached(
+                    "UPDATE outbox SET lease_owner = NULL, lease_until_ms = NULL \
+                     WHERE state = 'pending' AND lease_owner = ?1",
+                )
+                .and_then(|mut s| s.execute([owner]))
+                .map(|n| n as u64)
+                .map_err(|e| error(location, "releasing leases", &e))
+        })
+    }
 }
+
+/// Brings back the schedules a clock ahead of this one wrote: an entry whose retry was
+/// scheduled more than a second after now (its time minus its delay; the second leaves
+/// alone what clocks a few milliseconds apart write) is due now; any other is due no later
+/// than `?2` (now plus the longest backoff).
+const CLAMP_SCHEDULES: &str = "UPDATE outbox SET next_attempt_at_ms = CASE \
+    WHEN next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) > ?1 + 1000 \
+    THEN ?1 ELSE ?2 END \
+    WHERE state = 'pending' AND next_attempt_at_ms > ?1 \
+    AND (next_attempt_at_ms - coalesce(retry_delay_ms, next_attempt_at_ms) > ?1 + 1000 \
+         OR next_attempt_at_ms > ?2)";
+
+/// Deletes a batch of entries settled before `?1`: applied, refused, or resolved; never one
+/// pending or needing reconciliation.
+const PRUNE: &str = "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox \
+    WHERE (state IN ('applied', 'refused') AND settled_at_ms < ?1) \
+    OR (state = 'reconcile' AND resolution IS NOT NULL AND resolved_at_ms < ?1) \
+    ORDER BY seq LIMIT ?2)";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok(Row {
@@ -225,5 +346,10 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         outcome_kind: row.get(12)?,
         outcome_status: row.get(13)?,
         outcome_message: row.get(14)?,
+        resolution: row.get(15)?,
+        resolved_at_ms: row.get(16)?,
+        resolution_note: row.get(17)?,
+        reissued_as: row.get(18)?,
+        reissue_of: row.get(19)?,
     })
 }

@@ -89,7 +89,18 @@ fn in_savepoint<T>(
 
 /// The store's thread: takes the jobs waiting, runs them in one transaction, commits, then
 /// answers them; until every handle is dropped.
-pub(super) fn serve(connection: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, location: &str) {
+pub(super) fn serve(
+    connection: &Connection,
+    queue: &mpsc::Receiver<Box<dyn Job>>,
+    location: &str,
+    read_only: bool,
+) {
+    // A connection that only reads takes no write lock: `BEGIN` alone.
+    let begin = if read_only {
+        "BEGIN"
+    } else {
+        "BEGIN IMMEDIATE"
+    };
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -98,7 +109,7 @@ pub(super) fn serve(connection: &Connection, queue: &mpsc::Receiver<Box<dyn Job>
                 Err(_) => break,
             }
         }
-        if let Err(e) = connection.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = connection.execute_batch(begin) {
             for job in batch {
                 job.reject(error(location, "starting a transaction", &e));
             }
