@@ -118,6 +118,9 @@ pub(crate) struct Failure {
     message: Option<String>,
     /// Facts a script acts on, added to a `--json` error: `request_id`, `pending_change`…
     details: Map<String, Value>,
+    /// The command printed its own JSON result with this failure in it (`outbox drain`): the
+    /// error object is not printed a second time.
+    in_result: bool,
 }
 
 /// What every command's `run` returns.
@@ -131,6 +134,7 @@ impl Failure {
             class: status.class(),
             message: Some(message.to_string()),
             details: Map::new(),
+            in_result: false,
         }
     }
 
@@ -141,6 +145,7 @@ impl Failure {
             class: status.class(),
             message: None,
             details: Map::new(),
+            in_result: false,
         }
     }
 
@@ -185,6 +190,12 @@ impl Failure {
     /// The explanation, if there is one to print.
     pub(crate) fn message(&self) -> Option<&str> {
         self.message.as_deref()
+    }
+
+    /// The same failure, already printed inside the command's JSON result.
+    pub(crate) fn in_result(mut self) -> Self {
+        self.in_result = true;
+        self
     }
 
     /// The failure as `--json` prints it: `{"error": {"kind", "message", "exit_code", …}}`,
@@ -237,7 +248,7 @@ pub(crate) fn finish(command: &str, format: Format, outcome: Outcome) -> ExitCod
             if let Some(message) = failure.message() {
                 crate::output::note(format_args!("{command}: {}", one_line(message)));
             }
-            if format == Format::Json {
+            if format == Format::Json && !failure.in_result {
                 // Standard output closed: the exit status and standard error still tell.
                 let _ = crate::output::json(&failure.to_json());
             }

@@ -744,11 +744,17 @@ async fn run_drain(
             ("next_due_at_ms", json!(counts.next_due_at.map(unix_ms))),
         ]);
     }
-    if let Some(e) = &stopped {
-        pairs.push(("error", json!(e.to_string())));
+    let status = drain_status(&total, counts.as_ref(), stopped.as_ref());
+    if format == Format::Json {
+        // One object on standard output: the report, with the failure (if any) inside it.
+        if let Err(failure) = &status {
+            pairs.push(("error", failure.to_json()["error"].clone()));
+        }
+        print_pairs(pairs, format)?;
+        return status.map_err(Failure::in_result);
     }
     print_pairs(pairs, format)?;
-    drain_status(&total, counts.as_ref(), stopped.as_ref())
+    status
 }
 
 /// The exit status of a drain, by the documented precedence: 6 if an entry it sent needs

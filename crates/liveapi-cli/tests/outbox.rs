@@ -466,9 +466,13 @@ fn drain_exits_4_while_entries_remain_pending_and_says_when_the_next_is_due() {
     assert!(line.contains("the next is due at 20"), "{line}");
     let json = outbox_run(&server, &location, &["drain", "--json"]);
     assert_eq!(json.code, 4, "{json:#?}");
+    // One object on standard output: the report, with its failure inside.
+    assert_eq!(json.stdout.lines().count(), 1, "{json:#?}");
     let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(value["pending"], 1);
     assert_eq!(value["sent"], 0);
+    assert_eq!(value["error"]["exit_code"], 4, "{value}");
+    assert_eq!(value["error"]["kind"], "unavailable", "{value}");
     assert!(value["next_due_at"].as_str().unwrap().ends_with('Z'));
     // A monitoring check: pending for too long.
     let check = outbox_run(&server, &location, &["counts", "--max-pending-age", "0"]);
