@@ -134,6 +134,8 @@ pub mod env;
 mod error;
 #[cfg(feature = "redis")]
 mod redis_limiter;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod transport;
 
 pub use call::{Call, CallFuture};

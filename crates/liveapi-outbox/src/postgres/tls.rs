@@ -41,7 +41,7 @@ pub(super) fn connector(
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
-    let config = rustls::ClientConfig::builder_with_provider(liveapi::transport::crypto_provider())
+    let config = rustls::ClientConfig::builder_with_provider(liveapi::tls::crypto_provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| bad_root_cert(location, format!("TLS cannot be set up: {e}")))?
         .with_root_certificates(Arc::new(roots))

@@ -87,7 +87,7 @@ struct State {
 ///   host name always verified: against the Mozilla roots, as the SDK's HTTPS, or against the
 ///   CA given with [`ca_file`] or [`ca_pem`]. No setting turns verification off; a URL that
 ///   asks for it (`#insecure`) is refused. The connection uses the process's default rustls
-///   provider, and installs the SDK's (*ring*, as `transport::crypto_provider`) as that
+///   provider, and installs the SDK's (*ring*, `tls::crypto_provider`) as that
 ///   default when the application has installed none.
 /// - **Secrets.** The URL's password never appears in errors, logs or `Debug`: they name the
 ///   Redis by host, port and database, and what a server says back is kept only without it.

@@ -109,18 +109,7 @@ pub(super) fn ensure_crypto_provider() {
     }
 }
 
-/// The provider of the SDK's HTTPS, `transport::crypto_provider`.
-#[cfg(feature = "rustls")]
+/// The SDK's one provider ([`crate::tls::crypto_provider`]), by value as rustls installs it.
 fn sdk_provider() -> rustls::crypto::CryptoProvider {
-    std::sync::Arc::unwrap_or_clone(crate::transport::crypto_provider())
-}
-
-/// The provider of the SDK's HTTPS, made here: without the hyper transport's TLS (the
-/// `rustls` feature), `transport::crypto_provider` is not compiled, and turning that feature
-/// on for Redis would make the HTTP transport require root certificates. *ring*'s default,
-/// as there; its constructor is deprecated only for lacking post-quantum key exchange.
-#[cfg(not(feature = "rustls"))]
-fn sdk_provider() -> rustls::crypto::CryptoProvider {
-    #[allow(deprecated)]
-    rustls::crypto::ring::default_provider()
+    std::sync::Arc::unwrap_or_clone(crate::tls::crypto_provider())
 }

@@ -13,12 +13,10 @@
 //! | `TowerTransport` | `tower` | any `tower::Service<http::Request<Bytes>>`, with your own layers |
 //! | any [`AsyncHttpSend`] | | a closure or a type of your own |
 //!
-//! `TokioTimer`, the client's default [`Timer`] with `hyper`, is here too, and with `rustls`
-//! `crypto_provider`: the rustls provider the SDK's own TLS uses, for a `reqwest` or other
-//! rustls client of the application's.
+//! `TokioTimer`, the client's default [`Timer`] with `hyper`, is here too. The rustls provider
+//! the SDK's TLS uses, for a `reqwest` or other rustls client of the application's, is
+//! `tls::crypto_provider` (feature `tls`, which `rustls`, `reqwest` and `redis` turn on).
 
-#[cfg(feature = "rustls")]
-pub use liveapi_hyper::crypto_provider;
 #[cfg(feature = "hyper")]
 pub use liveapi_hyper::{HyperTransport, HyperTransportBuilder, TokioTimer};
 pub use liveapi_request::{

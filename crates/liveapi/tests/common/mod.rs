@@ -58,7 +58,7 @@ impl Transport {
 /// A `reqwest` client with ring as its crypto provider, as an application would build one.
 #[cfg(feature = "reqwest")]
 pub(crate) fn reqwest_client() -> reqwest::Client {
-    let provider = liveapi::transport::crypto_provider();
+    let provider = liveapi::tls::crypto_provider();
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
