@@ -290,26 +290,7 @@ fn unix_ms(time: SystemTime) -> u64 {
 
 /// `time` in RFC 3339, UTC, to the millisecond: `2026-03-01T12:00:00.250Z`.
 pub(crate) fn rfc3339(time: SystemTime) -> String {
-    let ms = unix_ms(time);
-    let (secs, millis) = (ms / 1000, ms % 1000);
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let rem = secs % 86_400;
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
+    crate::rfc3339::with_millis(time)
 }
 
 /// How long from now until `time` (by the system clock, as the outbox's default clock), for

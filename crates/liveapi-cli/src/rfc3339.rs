@@ -1,54 +1,24 @@
 //! Times as RFC 3339 text in UTC (`2027-03-01T00:00:00Z`), printed beside the unix numbers a
-//! script computes with, so that a person reading the output needs no converter.
-//!
-//! The proleptic Gregorian calendar from a day count, as in H. Hinnant's `civil_from_days`:
-//! a few lines instead of a date crate for the one conversion the command line makes.
+//! script computes with, so that a person reading the output needs no converter. `humantime`
+//! writes the format; this module keeps the times it is given inside the years it can write.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The last second RFC 3339 can write: its years have four digits.
 const LAST: u64 = 253_402_300_799; // 9999-12-31T23:59:59Z
 
 /// `secs` after the Unix epoch, to the second; `None` past the year 9999.
 pub(crate) fn from_unix_seconds(secs: u64) -> Option<String> {
-    let (date, time) = split(secs)?;
-    Some(format!("{date}T{time}Z"))
+    (secs <= LAST).then(|| {
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+    })
 }
 
-/// `YYYY-MM-DD` and `hh:mm:ss` of `secs`.
-fn split(secs: u64) -> Option<(String, String)> {
-    if secs > LAST {
-        return None;
-    }
-    let (days, second) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil(days);
-    Some((
-        format!("{year:04}-{month:02}-{day:02}"),
-        format!(
-            "{:02}:{:02}:{:02}",
-            second / 3_600,
-            second % 3_600 / 60,
-            second % 60
-        ),
-    ))
-}
-
-/// The date `days` after 1970-01-01: counted in 400-year eras from 0000-03-01, so that the
-/// leap day ends each year of the count.
-fn civil(days: u64) -> (u64, u64, u64) {
-    let days = days + 719_468; // 0000-03-01 to 1970-01-01
-    let era = days / 146_097;
-    let day_of_era = days % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+/// `time` to the millisecond (`2026-03-01T12:00:00.250Z`), held to 1970–9999: the outbox's
+/// times are now or a few minutes away, and a clock outside those years is shown at the edge.
+pub(crate) fn with_millis(time: SystemTime) -> String {
+    let last = UNIX_EPOCH + Duration::from_secs(LAST);
+    humantime::format_rfc3339_millis(time.clamp(UNIX_EPOCH, last)).to_string()
 }
 
 #[cfg(test)]
@@ -75,6 +45,18 @@ mod tests {
         }
         assert_eq!(from_unix_seconds(LAST + 1), None);
         assert_eq!(from_unix_seconds(u64::MAX), None);
+    }
+
+    #[test]
+    fn milliseconds_and_the_edges() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_250);
+        assert_eq!(with_millis(at), "2023-11-14T22:13:20.250Z");
+        assert_eq!(
+            with_millis(UNIX_EPOCH - Duration::from_secs(5)),
+            "1970-01-01T00:00:00.000Z"
+        );
+        let far = UNIX_EPOCH + Duration::from_secs(LAST + 86_400);
+        assert_eq!(with_millis(far), "9999-12-31T23:59:59.000Z");
     }
 
     proptest! {
